@@ -1,0 +1,11 @@
+# Warning flags every aio target is built with.
+function(aio_set_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra)
+  if(AIO_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC PR 109448: false positives in coroutine state; kept a warning, never an error.
+    target_compile_options(${target} PRIVATE -Wno-maybe-uninitialized -Wno-error=maybe-uninitialized)
+  endif()
+endfunction()

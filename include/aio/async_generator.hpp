@@ -1,0 +1,113 @@
+// aio/async_generator.hpp — async generators (Python's `async def` with `yield`).
+//
+//     aio::AsyncGenerator<int> ticks(int n) {
+//         for (int i = 0; i < n; ++i) { co_await aio::sleep(10ms); co_yield i; }
+//     }
+//     auto g = ticks(3);
+//     while (auto v = co_await g.next()) use(*v);        // async for v in g
+//     co_await aio::for_each(ticks(3), [](int v) { ... });
+//
+// The body may co_await; it runs inside the task that calls next(), so a
+// cancellation of that task reaches the body's current co_await. next()
+// returns std::nullopt when the body has finished; an exception escaping the
+// body is thrown from next(). Destroying the generator destroys its frame
+// (destructors of its locals run), like aclose().
+#pragma once
+
+#include <coroutine>
+#include <optional>
+#include <utility>
+
+#include "aio/task.hpp"
+
+namespace aio {
+
+template <class T>
+class [[nodiscard]] AsyncGenerator {
+public:
+    class promise_type : public detail::PromiseBase {
+    public:
+        AsyncGenerator get_return_object() noexcept {
+            owner = this;
+            return AsyncGenerator(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        struct YieldAwaiter {
+            bool await_ready() const noexcept { return false; }
+            std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+                auto& p = h.promise();
+                return detail::transfer_to(p.owner, p.continuation);
+            }
+            void await_resume() const noexcept {}
+        };
+        YieldAwaiter yield_value(T v) {
+            current.emplace(std::move(v));
+            return {};
+        }
+        void return_void() noexcept {}
+        std::optional<T> current;
+    };
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    AsyncGenerator(AsyncGenerator&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    AsyncGenerator& operator=(AsyncGenerator&& o) noexcept {
+        if (this != &o) {
+            if (h_) h_.destroy();
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    ~AsyncGenerator() {
+        if (h_) h_.destroy();
+    }
+
+    struct NextAwaiter {
+        handle_type h;
+        bool await_ready() const {
+            if (!h) throw InvalidStateError("next() on an empty AsyncGenerator");
+            return h.done();
+        }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
+            auto& p = h.promise();
+            p.owner = consumer.promise().owner;
+            p.loop = p.owner->loop;
+            p.continuation = consumer;
+            p.current.reset();
+            return detail::transfer_to(p.owner, h);
+        }
+        std::optional<T> await_resume() {
+            auto& p = h.promise();
+            if (h.done()) {
+                if (p.exception) std::rethrow_exception(std::exchange(p.exception, nullptr));
+                return std::nullopt;
+            }
+            return std::exchange(p.current, std::nullopt);
+        }
+    };
+    /// Runs the body to its next co_yield: the value, or nullopt once finished.
+    NextAwaiter next() noexcept { return NextAwaiter{h_}; }
+    /// True once the body has finished.
+    bool done() const noexcept { return !h_ || h_.done(); }
+
+private:
+    explicit AsyncGenerator(handle_type h) noexcept : h_(h) {}
+    handle_type h_{};
+};
+
+/// Calls f(value) for every value of `gen` (Python's `async for`). If f returns
+/// an awaitable Task, it is awaited before the next value is taken.
+template <class T, class F>
+Task<> for_each(AsyncGenerator<T> gen, F f) {
+    while (true) {
+        std::optional<T> v = co_await gen.next();
+        if (!v) break;
+        if constexpr (detail::is_task_v<std::invoke_result_t<F&, T&>>) {
+            auto step = f(*v);
+            co_await std::move(step);
+        } else {
+            f(*v);
+        }
+    }
+}
+
+}  // namespace aio

@@ -1,0 +1,158 @@
+// aio/events.hpp — the event loop (asyncio: events.py, base_events.py).
+//
+// One loop per thread. The loop owns the ready queue (tasks to resume and
+// callbacks to run), the timer heap, and an I/O backend (epoll, or io_uring)
+// behind one completion-based interface: an operation is submitted, and the
+// loop later delivers its result. Everything that touches a loop's tasks,
+// primitives or handles happens on the loop's thread; other threads talk to it
+// through call_soon_threadsafe() only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "aio/detail/task_core.hpp"
+
+namespace aio {
+
+template <class T>
+class Task;
+class ThreadPoolExecutor;
+
+namespace detail {
+class IoBackend;
+class LoopImpl;
+struct CallbackNode;
+}  // namespace detail
+
+/// A scheduled callback (asyncio.Handle). Copyable; cancel() is idempotent.
+class Handle {
+public:
+    Handle() = default;
+    explicit Handle(std::shared_ptr<detail::CallbackNode> node) : node_(std::move(node)) {}
+    /// Prevents the callback from running, if it has not run yet.
+    void cancel();
+    bool cancelled() const;
+
+protected:
+    std::shared_ptr<detail::CallbackNode> node_;
+};
+
+/// A callback scheduled for a point in time (asyncio.TimerHandle).
+class TimerHandle : public Handle {
+public:
+    using Handle::Handle;
+    /// When the callback is due, on the loop's clock.
+    Clock::time_point when() const;
+};
+
+/// What the loop hands its exception handler (asyncio's context dict).
+struct ExceptionContext {
+    std::string message;           // always set
+    std::exception_ptr exception;  // may be null
+    std::string task_name;         // set when a task is involved
+};
+
+/// Options of a loop (and of aio::run).
+struct LoopOptions {
+    /// asyncio's debug mode: warn about slow callbacks (> slow_callback_duration),
+    /// lazy tasks destroyed without being awaited, and exceptions nobody retrieved.
+    /// Also on when the environment has AIO_DEBUG=1.
+    bool debug = false;
+    std::chrono::milliseconds slow_callback_duration{100};
+};
+
+/// The event loop (asyncio.AbstractEventLoop). Not copyable or movable.
+class EventLoop {
+public:
+    using Callback = std::function<void()>;
+    using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+    /// Makes a loop for the calling thread (not yet running). Reads AIO_DEBUG,
+    /// AIO_IO_BACKEND (epoll | uring | threads) and AIO_TIME_SCALE (a factor
+    /// applied to every delay: a test and demo aid, 1 by default).
+    explicit EventLoop(LoopOptions options = {});
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // --- scheduling callbacks ---
+    /// Runs f on the next iteration (asyncio: call_soon). Throws RuntimeError if closed.
+    Handle call_soon(Callback f);
+    /// Runs f after `delay` (asyncio: call_later).
+    template <class Rep, class Period>
+    TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback f) {
+        return call_at(time() + scaled(std::chrono::duration_cast<Clock::duration>(delay)), std::move(f));
+    }
+    /// Runs f at `when` on the loop's clock (asyncio: call_at).
+    TimerHandle call_at(Clock::time_point when, Callback f);
+    /// Thread-safe call_soon: the only way for another thread to reach this loop.
+    /// Wakes the loop if it sleeps (eventfd). Throws RuntimeError if closed.
+    Handle call_soon_threadsafe(Callback f);
+    /// The loop's monotonic clock (asyncio: loop.time(), as a time_point).
+    Clock::time_point time() const { return Clock::now(); }
+
+    // --- running ---
+    /// Runs until stop() (asyncio: run_forever). Throws RuntimeError if already running or closed.
+    void run_forever();
+    /// Schedules `task` (if lazy), runs until it is done, returns its result or rethrows.
+    template <class T>
+    T run_until_complete(Task<T> task);
+    /// Makes run_forever() return after the current iteration.
+    void stop();
+    /// Closes the loop: runs nothing more, shuts the default executor down.
+    /// Throws RuntimeError if running. Idempotent.
+    void close();
+    bool is_running() const;
+    bool is_closed() const;
+
+    // --- tasks ---
+    /// asyncio: loop.create_task. Schedules `task` on this loop.
+    template <class T>
+    Task<T> create_task(Task<T> task, std::string name = {});
+
+    // --- signals (signalfd) ---
+    /// Calls f on the loop whenever `sig` arrives (asyncio: add_signal_handler).
+    /// The signal is blocked for normal delivery while the handler is installed.
+    /// Throws ValueError for SIGKILL/SIGSTOP or an invalid number.
+    void add_signal_handler(int sig, Callback f);
+    /// Removes the handler and restores the previous disposition; false if none.
+    bool remove_signal_handler(int sig);
+
+    // --- errors and debug ---
+    void set_exception_handler(ExceptionHandler handler);
+    /// Calls the installed handler, or the default one (which logs to stderr).
+    void call_exception_handler(const ExceptionContext& context);
+    void default_exception_handler(const ExceptionContext& context);
+    bool get_debug() const;
+    void set_debug(bool enabled);
+
+    // --- executors ---
+    /// Runs f(args...) on `executor` (nullptr: the loop's default thread pool,
+    /// or a ThreadPoolExecutor* / ProcessPoolExecutor*) and returns a scheduled
+    /// Task with the result (asyncio: loop.run_in_executor). Defined in threads.hpp.
+    template <class Executor, class F, class... Args>
+    auto run_in_executor(Executor executor, F f, Args... args);
+    /// The default pool, created on first use (min(32, cores + 4) threads, as asyncio).
+    ThreadPoolExecutor& default_executor();
+
+    // --- internals used by awaiters and backends ---
+    detail::LoopImpl& impl() noexcept { return *impl_; }
+    /// Applies AIO_TIME_SCALE to a delay.
+    Clock::duration scaled(Clock::duration d) const noexcept;
+
+private:
+    std::unique_ptr<detail::LoopImpl> impl_;
+};
+
+/// The loop running on this thread (asyncio.get_running_loop).
+/// Throws RuntimeError when there is none.
+EventLoop& get_running_loop();
+/// The running loop, or nullptr.
+EventLoop* running_loop_or_null() noexcept;
+
+}  // namespace aio

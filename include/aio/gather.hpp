@@ -1,0 +1,183 @@
+// aio/gather.hpp — aio::gather (asyncio.gather).
+//
+//     auto [a, b] = co_await aio::gather(task1(), task2());          // tuple
+//     std::vector<std::string> r = co_await aio::gather(std::move(tasks));
+//     auto rs = co_await aio::gather(aio::return_exceptions, std::move(tasks));  // Result<T>s
+//
+// Lazy tasks are scheduled (create_task) when gather() is called, as asyncio
+// does; scheduled ones are awaited as they are (an lvalue handle is shared,
+// not consumed). gather() needs a running loop.
+// Results come in argument order; void results are std::monostate.
+// Semantics (asyncio's):
+// - the first exception propagates to the awaiter at once; the other tasks
+//   keep running (their later errors are marked retrieved, never reported);
+// - a child that is cancelled counts as raising CancelledError;
+// - cancelling the awaiter cancels every child, waits for all of them to
+//   finish, then raises CancelledError;
+// - with return_exceptions every outcome becomes an aio::Result<T>.
+#pragma once
+
+#include <tuple>
+#include <vector>
+
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// Tag for gather's return_exceptions=True form.
+struct return_exceptions_t {
+    explicit constexpr return_exceptions_t() = default;
+};
+inline constexpr return_exceptions_t return_exceptions{};
+
+namespace detail {
+
+/// The type-erased heart of gather: waits for a set of scheduled tasks.
+class GatherAwaiter : public Suspension {
+public:
+    GatherAwaiter(std::vector<TaskCore*> children, bool return_exceptions);
+    GatherAwaiter(const GatherAwaiter&) = delete;
+    ~GatherAwaiter();
+
+    bool await_ready() const noexcept { return remaining_ == 0; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        return suspend(h.promise().owner, h);
+    }
+    /// Throws the first error, or CancelledError after a cancellation; returns
+    /// normally when every child is done and results may be collected.
+    void await_resume();
+
+    bool request_cancel() noexcept override;
+
+private:
+    struct Node : CompletionWaiter {
+        GatherAwaiter* owner = nullptr;
+        TaskCore* child = nullptr;  // null once the child reported
+    };
+    bool suspend(TaskCore* task, std::coroutine_handle<> h);
+    static void on_child_done(CompletionWaiter* w, TaskCore& child) noexcept;
+    void detach_all() noexcept;
+
+    std::vector<Node> nodes_;
+    std::size_t remaining_ = 0;
+    TaskCore* task_ = nullptr;
+    std::exception_ptr first_error_;
+    bool return_exceptions_;
+    bool woken_ = false;
+    bool cancelling_ = false;
+};
+
+/// A scheduled handle for `t`: lazy ones are scheduled, lvalue scheduled ones shared.
+template <class T>
+Task<T> schedule_for_gather(Task<T>&& t) {
+    if (t.scheduled()) return std::move(t);
+    return create_task(std::move(t));
+}
+template <class T>
+Task<T> schedule_for_gather(Task<T>& t) {
+    if (t.scheduled()) return t.share();
+    return create_task(std::move(t));
+}
+
+template <class T>
+value_or_monostate_t<T> result_of(Task<T>& t) {
+    auto& p = t.handle().promise();
+    p.flags |= TaskCore::kRetrieved;
+    return take_result<T, false>(p);
+}
+
+template <class T>
+Result<T> outcome_of(Task<T>& t) {
+    auto& p = t.handle().promise();
+    p.flags |= TaskCore::kRetrieved;
+    if (p.exception) return Result<T>(p.exception);
+    return Result<T>(take_result<T, false>(p));
+}
+
+/// Schedules every lazy task of `tasks` (in order) on the running loop.
+template <class T>
+void schedule_all(std::vector<Task<T>>& tasks, const char* who) {
+    for (auto& t : tasks) {
+        if (!t.valid()) throw InvalidStateError(std::string(who) + "() of an empty Task handle");
+        if (!t.scheduled()) t = create_task(std::move(t));
+    }
+}
+
+template <class T>
+std::vector<TaskCore*> cores_of(std::vector<Task<T>>& tasks) {
+    std::vector<TaskCore*> cores;
+    cores.reserve(tasks.size());
+    for (auto& t : tasks) cores.push_back(t.core());
+    return cores;
+}
+
+template <class T>
+Task<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> tasks) {
+    GatherAwaiter all(cores_of(tasks), false);
+    co_await all;
+    std::vector<value_or_monostate_t<T>> out;
+    out.reserve(tasks.size());
+    for (auto& t : tasks) out.push_back(result_of(t));
+    co_return out;
+}
+
+template <class T>
+Task<std::vector<Result<T>>> gather_vector_results(std::vector<Task<T>> tasks) {
+    GatherAwaiter all(cores_of(tasks), true);
+    co_await all;
+    std::vector<Result<T>> out;
+    out.reserve(tasks.size());
+    for (auto& t : tasks) out.push_back(outcome_of(t));
+    co_return out;
+}
+
+template <class... Ts>
+Task<std::tuple<value_or_monostate_t<Ts>...>> gather_tuple(std::tuple<Task<Ts>...> tasks) {
+    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{t.core()...}; }, tasks), false);
+    co_await all;
+    co_return std::apply([](auto&... t) { return std::tuple<value_or_monostate_t<Ts>...>(result_of(t)...); }, tasks);
+}
+
+template <class... Ts>
+Task<std::tuple<Result<Ts>...>> gather_tuple_results(std::tuple<Task<Ts>...> tasks) {
+    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{t.core()...}; }, tasks), true);
+    co_await all;
+    co_return std::apply([](auto&... t) { return std::tuple<Result<Ts>...>(outcome_of(t)...); }, tasks);
+}
+
+template <class T>
+concept TaskHandle = is_task_v<T>;
+
+}  // namespace detail
+
+/// Runs every task concurrently; the results in order (asyncio.gather).
+template <class T>
+Task<std::vector<detail::value_or_monostate_t<T>>> gather(std::vector<Task<T>> tasks) {
+    detail::schedule_all(tasks, "gather");
+    return detail::gather_vector<T>(std::move(tasks));
+}
+
+/// gather(return_exceptions=True): every outcome as an aio::Result<T>.
+template <class T>
+Task<std::vector<Result<T>>> gather(return_exceptions_t, std::vector<Task<T>> tasks) {
+    detail::schedule_all(tasks, "gather");
+    return detail::gather_vector_results<T>(std::move(tasks));
+}
+
+/// Variadic form: a tuple of results. Rvalue lazy tasks are scheduled;
+/// lvalue scheduled handles are shared (the caller keeps its handle).
+template <detail::TaskHandle... Ts>
+auto gather(Ts&&... tasks) {
+    return detail::gather_tuple<typename std::remove_cvref_t<Ts>::value_type...>(
+        std::tuple<std::remove_cvref_t<Ts>...>(detail::schedule_for_gather(std::forward<Ts>(tasks))...));
+}
+
+/// Variadic return_exceptions form: a tuple of aio::Result<T>.
+template <detail::TaskHandle... Ts>
+auto gather(return_exceptions_t, Ts&&... tasks) {
+    return detail::gather_tuple_results<typename std::remove_cvref_t<Ts>::value_type...>(
+        std::tuple<std::remove_cvref_t<Ts>...>(detail::schedule_for_gather(std::forward<Ts>(tasks))...));
+}
+
+}  // namespace aio

@@ -1,0 +1,439 @@
+// aio/task.hpp — aio::Task<T>, the return type of an async function
+// (asyncio: coroutines, Task, Future).
+//
+//     aio::Task<std::string> fetch(std::string url) { co_await aio::sleep(1s); co_return url; }
+//
+// A Task<T> has two lives:
+// - *Lazy* (what calling an async function gives): nothing runs until it is
+//   awaited, gathered, or passed to create_task. Awaiting it runs it inside the
+//   awaiting task, like `await coro()`. A lazy task runs once: awaiting it a
+//   second time throws InvalidStateError.
+// - *Scheduled* (what create_task returns): it runs on its own, concurrently;
+//   the handle is a future that any number of tasks may await (each gets a
+//   copy of the result, or the exception) and has done(), cancel(), result(),
+//   exception(), add_done_callback(), get_name(). A scheduled task keeps
+//   running until done even if every handle is dropped.
+//
+// Handles are move-only. Lifetimes: a coroutine's reference parameters must
+// outlive the coroutine — pass by value what a scheduled task uses.
+#pragma once
+
+#include <concepts>
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "aio/detail/frame_allocator.hpp"
+#include "aio/detail/task_core.hpp"
+#include "aio/events.hpp"
+#include "aio/exceptions.hpp"
+
+namespace aio {
+
+template <class T = void>
+class Task;
+
+namespace detail {
+
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<Task<T>> : std::true_type {};
+template <class T>
+inline constexpr bool is_task_v = is_task<std::remove_cvref_t<T>>::value;
+
+/// `void` results are carried as std::monostate where a value is needed (gather, Result).
+template <class T>
+using value_or_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class T>
+class Promise;
+
+class PromiseBase : public TaskCore {
+public:
+    static void* operator new(std::size_t n) { return frame_alloc(n); }
+    static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
+
+    std::suspend_always initial_suspend() noexcept { return {}; }
+
+    struct FinalAwaiter {
+        bool await_ready() noexcept { return false; }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+            return h.promise().on_final_suspend();
+        }
+        void await_resume() noexcept {}
+    };
+    FinalAwaiter final_suspend() noexcept { return {}; }
+    void unhandled_exception() noexcept { exception = std::current_exception(); }
+};
+
+template <class T>
+class Promise final : public PromiseBase {
+public:
+    Task<T> get_return_object() noexcept;
+    template <class U>
+        requires std::convertible_to<U, T>
+    void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U>) {
+        value_.emplace(std::forward<U>(v));
+    }
+    std::optional<T>& value() noexcept { return value_; }
+
+private:
+    std::optional<T> value_;
+};
+
+template <>
+class Promise<void> final : public PromiseBase {
+public:
+    Task<void> get_return_object() noexcept;
+    void return_void() noexcept {}
+};
+
+/// Where a finished frame's outcome is taken from: rethrows, or moves/copies the value.
+template <class T, bool Move>
+value_or_monostate_t<T> take_result(Promise<T>& p) {
+    if (p.exception) std::rethrow_exception(p.exception);
+    if constexpr (std::is_void_v<T>) {
+        return {};
+    } else {
+        if (!p.value()) throw InvalidStateError("the task finished without a result");
+        if constexpr (Move || !std::is_copy_constructible_v<T>)
+            return std::move(*p.value());
+        else
+            return *p.value();
+    }
+}
+
+}  // namespace detail
+
+/// The outcome of one task in gather(return_exceptions, ...): a value or an error.
+template <class T>
+class Result {
+public:
+    using value_type = detail::value_or_monostate_t<T>;
+    explicit Result(value_type v) : v_(std::move(v)) {}
+    explicit Result(std::exception_ptr e) : v_(std::move(e)) {}
+    bool ok() const noexcept { return v_.index() == 0; }
+    /// The value; rethrows the error when there is one.
+    value_type& value() & {
+        if (!ok()) std::rethrow_exception(std::get<1>(v_));
+        return std::get<0>(v_);
+    }
+    const value_type& value() const& {
+        if (!ok()) std::rethrow_exception(std::get<1>(v_));
+        return std::get<0>(v_);
+    }
+    value_type value() && {
+        if (!ok()) std::rethrow_exception(std::get<1>(v_));
+        return std::move(std::get<0>(v_));
+    }
+    /// The error (null when ok()).
+    std::exception_ptr error() const noexcept { return ok() ? nullptr : std::get<1>(v_); }
+    /// True when the error is a CancelledError.
+    bool cancelled() const;
+
+private:
+    std::variant<value_type, std::exception_ptr> v_;
+};
+
+template <class T>
+bool Result<T>::cancelled() const {
+    if (ok()) return false;
+    try {
+        std::rethrow_exception(std::get<1>(v_));
+    } catch (const CancelledError&) {
+        return true;
+    } catch (...) {
+        return false;
+    }
+}
+
+template <class T>
+class [[nodiscard]] Task {
+public:
+    using promise_type = detail::Promise<T>;
+    using value_type = T;
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    Task() noexcept = default;
+    Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    Task& operator=(Task&& o) noexcept {
+        if (this != &o) {
+            drop();
+            h_ = std::exchange(o.h_, nullptr);
+        }
+        return *this;
+    }
+    ~Task() { drop(); }
+
+    /// True when this handle refers to a task.
+    bool valid() const noexcept { return static_cast<bool>(h_); }
+    explicit operator bool() const noexcept { return valid(); }
+    /// True once create_task (or gather, wait, ...) has scheduled it.
+    bool scheduled() const noexcept { return h_ && h_.promise().has(detail::TaskCore::kRoot); }
+
+    // --- the future API (scheduled tasks; a lazy task is never done) ---
+    bool done() const noexcept { return h_ && h_.promise().done(); }
+    bool cancelled() const noexcept { return done() && h_.promise().has(detail::TaskCore::kCancelled); }
+    /// Requests cancellation (asyncio: Task.cancel): CancelledError is delivered
+    /// at the task's current co_await, or its next one. Returns false if the
+    /// task is already done. Throws InvalidStateError on a lazy task.
+    bool cancel() {
+        require_scheduled("cancel");
+        return h_.promise().cancel();
+    }
+    /// How many cancellation requests are outstanding (asyncio: Task.cancelling).
+    int cancelling() const { return h_ ? h_.promise().cancel_requests : 0; }
+    /// Withdraws one cancellation request (asyncio: Task.uncancel); returns the rest.
+    int uncancel() {
+        require_scheduled("uncancel");
+        return h_.promise().uncancel();
+    }
+    /// The result; rethrows the task's exception; CancelledError if it was
+    /// cancelled; InvalidStateError if it is not done.
+    detail::value_or_monostate_t<T> result() const {
+        require_done("result");
+        return detail::take_result<T, false>(h_.promise());
+    }
+    /// The exception (null if it succeeded); throws CancelledError if cancelled,
+    /// InvalidStateError if not done.
+    std::exception_ptr exception() const {
+        require_done("exception");
+        auto& p = h_.promise();
+        p.flags |= detail::TaskCore::kRetrieved;
+        if (p.has(detail::TaskCore::kCancelled)) std::rethrow_exception(p.exception);
+        return p.exception;
+    }
+    /// Calls f on the loop (via call_soon) when the task is done; at once
+    /// (scheduled) if it already is.
+    void add_done_callback(std::function<void()> f) {
+        require_scheduled("add_done_callback");
+        h_.promise().add_done_callback(std::move(f));
+    }
+    /// The task's name ("Task-N" unless given).
+    std::string get_name() const { return h_ ? h_.promise().name() : std::string(); }
+    void set_name(std::string name) {
+        require_scheduled("set_name");
+        h_.promise().set_name(std::move(name));
+    }
+
+    // --- awaiting ---
+    struct LazyAwaiter;
+    struct ScheduledAwaiter;
+    template <bool Move>
+    struct Awaiter;
+    auto operator co_await() & noexcept { return Awaiter<false>{h_}; }
+    auto operator co_await() && noexcept { return Awaiter<true>{h_}; }
+
+    // --- for the library ---
+    explicit Task(handle_type h) noexcept : h_(h) {}
+    handle_type handle() const noexcept { return h_; }
+    detail::TaskCore* core() const noexcept { return h_ ? &h_.promise() : nullptr; }
+    /// Another counted handle to the same scheduled task.
+    Task share() const {
+        require_scheduled("share");
+        h_.promise().add_ref();
+        return Task(h_);
+    }
+
+private:
+    void drop() noexcept;
+    void require_scheduled(const char* what) const {
+        if (!h_) throw InvalidStateError(std::string(what) + "() on an empty Task handle");
+        if (!scheduled())
+            throw InvalidStateError(std::string(what) +
+                                    "() needs a scheduled task: pass the task to aio::create_task() first");
+    }
+    void require_done(const char* what) const {
+        require_scheduled(what);
+        if (!done()) throw InvalidStateError(std::string(what) + "() of a task that is not done");
+    }
+
+    handle_type h_{};
+};
+
+/// co_await on a Task: runs a lazy task inline, or waits for a scheduled one.
+template <class T>
+template <bool Move>
+struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
+    handle_type h;
+    detail::TaskCore* waiter = nullptr;
+    bool registered = false;
+
+    explicit Awaiter(handle_type handle) noexcept : h(handle) {}
+    Awaiter(const Awaiter&) = delete;
+    ~Awaiter() {
+        if (registered) h.promise().remove_waiter(this);
+    }
+
+    bool await_ready() const {
+        if (!h) throw InvalidStateError("co_await on an empty Task handle");
+        auto& p = h.promise();
+        if (p.has(detail::TaskCore::kRoot)) return p.done();
+        if (p.has(detail::TaskCore::kStarted))
+            throw InvalidStateError(
+                "this task was already awaited: a lazy task runs once; use aio::create_task() to await a "
+                "result several times");
+        return false;
+    }
+
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+        auto& p = h.promise();
+        detail::TaskCore* task = parent.promise().owner;
+        if (!p.has(detail::TaskCore::kRoot)) {
+            // Lazy: run the child inside the awaiting task.
+            p.owner = task;
+            p.loop = task->loop;
+            p.continuation = parent;
+            p.flags |= detail::TaskCore::kStarted;
+            return detail::transfer_to(task, h);
+        }
+        // Scheduled: wait for it to finish.
+        waiter = task;
+        notify = &Awaiter::on_done;
+        p.add_waiter(this);
+        registered = true;
+        task->suspend_on(this, parent);
+        task->deliver_pending_cancel();
+        return std::noop_coroutine();
+    }
+
+    static void on_done(detail::CompletionWaiter* w, detail::TaskCore&) noexcept {
+        auto* self = static_cast<Awaiter*>(w);
+        self->registered = false;
+        self->waiter->waiting_on = nullptr;
+        self->waiter->wake();
+    }
+
+    // Cancelling the awaiting task cancels the awaited one (asyncio semantics);
+    // the awaiter goes on waiting for it to finish.
+    bool request_cancel() noexcept override { return h.promise().cancel(); }
+
+    detail::value_or_monostate_t<T> await_resume() {
+        auto& p = h.promise();
+        p.flags |= detail::TaskCore::kRetrieved;
+        if constexpr (std::is_void_v<T>) {
+            detail::take_result<T, Move>(p);
+        } else {
+            return detail::take_result<T, Move>(p);
+        }
+    }
+};
+
+namespace detail {
+template <class T>
+Task<T> Promise<T>::get_return_object() noexcept {
+    owner = this;
+    return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
+}
+inline Task<void> Promise<void>::get_return_object() noexcept {
+    owner = this;
+    return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
+}
+void warn_lazy_task_dropped(TaskCore& core) noexcept;
+}  // namespace detail
+
+template <class T>
+void Task<T>::drop() noexcept {
+    if (!h_) return;
+    auto& p = h_.promise();
+    if (p.has(detail::TaskCore::kRoot)) {
+        p.release();
+    } else {
+        if (!p.has(detail::TaskCore::kStarted)) detail::warn_lazy_task_dropped(p);
+        h_.destroy();
+    }
+    h_ = nullptr;
+}
+
+/// Schedules a lazy task to run concurrently on the running loop and returns
+/// its (scheduled) handle (asyncio.create_task). The task keeps running until
+/// done even if the handle is dropped. Throws RuntimeError without a running
+/// loop, InvalidStateError if `task` is empty or already started.
+template <class T>
+Task<T> create_task(Task<T> task, std::string name = {}) {
+    return get_running_loop().create_task(std::move(task), std::move(name));
+}
+
+template <class T>
+Task<T> EventLoop::create_task(Task<T> task, std::string name) {
+    if (!task.valid()) throw InvalidStateError("create_task() of an empty Task handle");
+    auto& p = task.handle().promise();
+    if (p.has(detail::TaskCore::kRoot)) throw InvalidStateError("create_task() of a task that is already scheduled");
+    if (p.has(detail::TaskCore::kStarted))
+        throw InvalidStateError("create_task() of a task that was already awaited");
+    p.start_as_task(*this, task.handle(), std::move(name));
+    return task;
+}
+
+/// Information about a task, for current_task() and all_tasks(): a counted,
+/// type-erased handle.
+class TaskInfo {
+public:
+    TaskInfo() = default;
+    explicit TaskInfo(detail::TaskCore* core) : core_(core) {
+        if (core_) core_->add_ref();
+    }
+    TaskInfo(const TaskInfo& o) : TaskInfo(o.core_) {}
+    TaskInfo& operator=(const TaskInfo& o) {
+        TaskInfo tmp(o);
+        std::swap(core_, tmp.core_);
+        return *this;
+    }
+    ~TaskInfo() {
+        if (core_) core_->release();
+    }
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+    std::string get_name() const { return core_ ? core_->name() : std::string(); }
+    bool done() const noexcept { return core_ && core_->done(); }
+    bool cancel() { return core_ && core_->cancel(); }
+    int cancelling() const noexcept { return core_ ? core_->cancel_requests : 0; }
+    int uncancel() { return core_ ? core_->uncancel() : 0; }
+    bool operator==(const TaskInfo& o) const noexcept { return core_ == o.core_; }
+    template <class T>
+    bool is(const Task<T>& t) const noexcept {
+        return core_ == t.core();
+    }
+    detail::TaskCore* core() const noexcept { return core_; }
+
+private:
+    detail::TaskCore* core_ = nullptr;
+};
+
+/// The task running now on this thread's loop (asyncio.current_task); empty in a callback.
+TaskInfo current_task();
+/// The loop's unfinished tasks (asyncio.all_tasks).
+std::vector<TaskInfo> all_tasks();
+
+}  // namespace aio
+
+namespace aio {
+
+namespace detail {
+/// Runs `loop` until `core` is done (or stop() is called).
+void run_loop_until_done(EventLoop& loop, TaskCore* core);
+}  // namespace detail
+
+template <class T>
+T EventLoop::run_until_complete(Task<T> task) {
+    if (!task.valid()) throw InvalidStateError("run_until_complete() of an empty Task handle");
+    if (!task.scheduled()) task = create_task(std::move(task));
+    detail::run_loop_until_done(*this, task.core());
+    if (!task.done()) throw RuntimeError("the event loop stopped before the task completed");
+    auto& p = task.handle().promise();
+    p.flags |= detail::TaskCore::kRetrieved;
+    if constexpr (std::is_void_v<T>) {
+        detail::take_result<T, true>(p);
+    } else {
+        return detail::take_result<T, true>(p);
+    }
+}
+
+}  // namespace aio

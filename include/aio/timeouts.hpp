@@ -1,0 +1,135 @@
+// aio/timeouts.hpp — deadlines (asyncio: timeouts.py, wait_for).
+//
+// Python's `async with asyncio.timeout(2): await work()` becomes
+//
+//     co_await aio::timeout(2s, work());            // the common form
+//
+//     aio::Timeout cm = aio::timeout(2s);           // when the deadline must move
+//     co_await cm.run(work());                      // work() may call cm.reschedule(...)
+//
+// The deadline cancels the *current task* (the one awaiting run()); when the
+// resulting CancelledError leaves the guarded work, it becomes TimeoutError
+// — unless the task was also cancelled from elsewhere, in which case the
+// CancelledError goes on (asyncio's cancelling()/uncancel() accounting).
+// Both forms keep the guarded work inside the current task: no new task is
+// made. Delays are scaled by AIO_TIME_SCALE.
+#pragma once
+
+#include <chrono>
+#include <optional>
+
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// A deadline for a block of awaits (asyncio.Timeout). Belongs to one task.
+/// The object must outlive the run() it guards (keep it as a named local).
+class Timeout {
+public:
+    /// A deadline at `when` on the loop's clock; nullopt: none (yet).
+    explicit Timeout(std::optional<Clock::time_point> when) noexcept : when_(when) {}
+    Timeout(const Timeout&) = delete;
+    Timeout& operator=(const Timeout&) = delete;
+    Timeout(Timeout&& o) noexcept : when_(o.when_) {}
+    ~Timeout() { disarm(); }
+
+    /// The deadline (nullopt: none).
+    std::optional<Clock::time_point> when() const noexcept { return when_; }
+    /// Moves the deadline (nullopt removes it). Throws RuntimeError once expired.
+    void reschedule(std::optional<Clock::time_point> when);
+    /// True when the deadline fired and turned the work's cancellation into TimeoutError.
+    bool expired() const noexcept { return state_ == State::expired || state_ == State::expiring; }
+
+    /// Runs `body` inside the current task under this deadline.
+    /// Throws TimeoutError when the deadline passes first; RuntimeError if
+    /// used twice or outside a task.
+    template <class T>
+    Task<T> run(Task<T> body);
+
+private:
+    enum class State { created, entered, expiring, expired, exited };
+    struct Timer : detail::TimerNode {
+        Timeout* owner = nullptr;
+    };
+    void enter();
+    /// Leaves the block: converts a CancelledError caused by the deadline into TimeoutError.
+    void exit(std::exception_ptr error);
+    void arm();
+    void disarm() noexcept;
+    static void on_fire(detail::TimerNode* n) noexcept;
+
+    std::optional<Clock::time_point> when_;
+    State state_ = State::created;
+    detail::TaskCore* task_ = nullptr;
+    int cancelling_ = 0;
+    Timer timer_;
+};
+
+template <class T>
+Task<T> Timeout::run(Task<T> body) {
+    enter();
+    std::exception_ptr error;
+    if constexpr (std::is_void_v<T>) {
+        try {
+            co_await std::move(body);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        exit(error);
+    } else {
+        std::optional<T> value;
+        try {
+            value.emplace(co_await std::move(body));
+        } catch (...) {
+            error = std::current_exception();
+        }
+        exit(error);
+        co_return std::move(*value);
+    }
+}
+
+/// A deadline `delay` from now (asyncio.timeout(delay)); use with run().
+template <class Rep, class Period>
+Timeout timeout(std::chrono::duration<Rep, Period> delay) {
+    return Timeout(Clock::now() + get_running_loop().scaled(std::chrono::duration_cast<Clock::duration>(delay)));
+}
+/// No deadline yet (asyncio.timeout(None)); reschedule() may set one.
+inline Timeout timeout(std::nullopt_t) { return Timeout(std::nullopt); }
+/// A deadline at `when` (asyncio.timeout_at).
+inline Timeout timeout_at(std::optional<Clock::time_point> when) { return Timeout(when); }
+
+namespace detail {
+template <class T>
+Task<T> guarded(std::optional<Clock::time_point> when, Task<T> body) {
+    Timeout deadline(when);
+    co_return co_await deadline.run(std::move(body));
+}
+}  // namespace detail
+
+/// Runs `body` (lazy: inside the current task; scheduled: awaited) with a
+/// deadline `delay` from now; TimeoutError when it passes.
+template <class T, class Rep, class Period>
+Task<T> timeout(std::chrono::duration<Rep, Period> delay, Task<T> body) {
+    return detail::guarded(
+        Clock::now() + get_running_loop().scaled(std::chrono::duration_cast<Clock::duration>(delay)), std::move(body));
+}
+/// Runs `body` with a deadline at `when`.
+template <class T>
+Task<T> timeout_at(Clock::time_point when, Task<T> body) {
+    return detail::guarded(std::optional<Clock::time_point>(when), std::move(body));
+}
+
+/// Waits for `task` with a deadline (asyncio.wait_for): on expiry the work is
+/// cancelled, awaited until it has finished, and TimeoutError is raised.
+/// A lazy task runs inside the current task; a scheduled one is cancelled.
+template <class T, class Rep, class Period>
+Task<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
+    return timeout(delay, std::move(task));
+}
+/// wait_for without a deadline (asyncio: timeout=None).
+template <class T>
+Task<T> wait_for(Task<T> task, std::nullopt_t) {
+    return detail::guarded(std::nullopt, std::move(task));
+}
+
+}  // namespace aio

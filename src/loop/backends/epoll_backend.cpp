@@ -1,0 +1,273 @@
+#include "loop/backends/epoll_backend.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "aio/exceptions.hpp"
+
+namespace aio::detail {
+
+namespace {
+constexpr int kMaxEvents = 256;  // events taken per epoll_wait: amortises the syscall
+bool is_read_side(IoOp::Kind k) {
+    switch (k) {
+        case IoOp::Kind::PollIn:
+        case IoOp::Kind::Read:
+        case IoOp::Kind::Recv:
+        case IoOp::Kind::RecvFrom:
+        case IoOp::Kind::Accept: return true;
+        default: return false;
+    }
+}
+}  // namespace
+
+bool try_io(IoOp& op) noexcept {
+    ssize_t r = 0;
+    switch (op.kind) {
+        case IoOp::Kind::PollIn:
+        case IoOp::Kind::PollOut: op.result = 0; return true;
+        case IoOp::Kind::Read:
+            r = op.offset >= 0 ? ::pread(op.fd, op.buf, op.len, op.offset) : ::read(op.fd, op.buf, op.len);
+            break;
+        case IoOp::Kind::Write:
+            r = op.offset >= 0 ? ::pwrite(op.fd, op.buf, op.len, op.offset) : ::write(op.fd, op.buf, op.len);
+            break;
+        case IoOp::Kind::Recv: r = ::recv(op.fd, op.buf, op.len, op.flags); break;
+        case IoOp::Kind::Send: r = ::send(op.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL); break;
+        case IoOp::Kind::RecvFrom: r = ::recvfrom(op.fd, op.buf, op.len, op.flags, op.addr, op.addrlen); break;
+        case IoOp::Kind::SendTo:
+            r = ::sendto(op.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL, op.addr, op.addrlen ? *op.addrlen : 0);
+            break;
+        case IoOp::Kind::Accept: r = ::accept4(op.fd, op.addr, op.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC); break;
+        case IoOp::Kind::Connect: {
+            // Called once the socket is writable after a non-blocking connect().
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+            op.result = -err;
+            return true;
+        }
+    }
+    if (r >= 0) {
+        op.result = static_cast<int>(r);
+        return true;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+    if (errno == EINTR) return try_io(op);
+    op.result = -errno;
+    return true;
+}
+
+void EpollBackend::Queue::push(IoOp* op) noexcept {
+    op->next = nullptr;
+    op->queued = true;
+    if (tail)
+        tail->next = op;
+    else
+        head = op;
+    tail = op;
+}
+
+IoOp* EpollBackend::Queue::pop() noexcept {
+    IoOp* op = head;
+    if (!op) return nullptr;
+    head = op->next;
+    if (!head) tail = nullptr;
+    op->next = nullptr;
+    op->queued = false;
+    return op;
+}
+
+bool EpollBackend::Queue::remove(IoOp* op) noexcept {
+    IoOp* prev = nullptr;
+    for (IoOp* cur = head; cur; prev = cur, cur = cur->next) {
+        if (cur != op) continue;
+        (prev ? prev->next : head) = cur->next;
+        if (tail == cur) tail = prev;
+        cur->next = nullptr;
+        cur->queued = false;
+        return true;
+    }
+    return false;
+}
+
+EpollBackend::EpollBackend() {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) throw_os_error(errno, "epoll_create1", "");
+    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakefd_ < 0) {
+        int e = errno;
+        ::close(epfd_);
+        throw_os_error(e, "eventfd", "");
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wakefd_;
+    ::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev);
+}
+
+EpollBackend::~EpollBackend() {
+    ::close(wakefd_);
+    ::close(epfd_);
+}
+
+EpollBackend::FdState& EpollBackend::state(int fd) {
+    if (static_cast<std::size_t>(fd) >= fds_.size()) fds_.resize(static_cast<std::size_t>(fd) * 2 + 16);
+    return fds_[static_cast<std::size_t>(fd)];
+}
+
+void EpollBackend::ensure_registered(int fd, FdState& st) {
+    if (st.registered) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        if (errno == EEXIST) {
+            ::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev);
+        } else if (errno == EPERM) {
+            // Regular files cannot be polled: they are always ready.
+            st.registered = true;
+            st.readable = st.writable = true;
+            return;
+        } else {
+            throw_os_error(errno, "epoll_ctl", "");
+        }
+    }
+    st.registered = true;
+    // Readiness is unknown until the first event: assume ready, the first
+    // EAGAIN corrects it (edge-triggered registration reports current state).
+    st.readable = st.writable = true;
+}
+
+bool EpollBackend::submit(IoOp& op) {
+    FdState& st = state(op.fd);
+    ensure_registered(op.fd, st);
+    bool read_side = is_read_side(op.kind);
+    Queue& q = read_side ? st.readers : st.writers;
+    bool& ready = read_side ? st.readable : st.writable;
+    // Keep FIFO order: only try at once when nobody is queued before us.
+    if (!q.head && ready) {
+        if (op.kind == IoOp::Kind::Connect) {
+            // The connect() was just issued by the caller and returned EINPROGRESS:
+            // writability means it finished; we must wait for the edge.
+        } else if (try_io(op)) {
+            return true;
+        } else {
+            ready = false;
+        }
+    }
+    q.push(&op);
+    return false;
+}
+
+void EpollBackend::finish(IoOp* op) noexcept {
+    op->next = nullptr;
+    if (done_tail_)
+        done_tail_->next = op;
+    else
+        done_head_ = op;
+    done_tail_ = op;
+}
+
+void EpollBackend::cancel(IoOp& op) noexcept {
+    if (!op.queued) return;  // already finished: its completion is on its way
+    if (static_cast<std::size_t>(op.fd) < fds_.size()) {
+        FdState& st = fds_[static_cast<std::size_t>(op.fd)];
+        if (st.readers.remove(&op) || st.writers.remove(&op)) {
+            op.result = -ECANCELED;
+            finish(&op);
+        }
+    }
+}
+
+void EpollBackend::clear_ready(int fd, bool read_side) noexcept {
+    if (static_cast<std::size_t>(fd) >= fds_.size()) return;
+    FdState& st = fds_[static_cast<std::size_t>(fd)];
+    (read_side ? st.readable : st.writable) = false;
+}
+
+void EpollBackend::forget_fd(int fd) noexcept {
+    if (static_cast<std::size_t>(fd) >= fds_.size()) return;
+    FdState& st = fds_[static_cast<std::size_t>(fd)];
+    if (st.registered) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    for (Queue* q : {&st.readers, &st.writers}) {
+        while (IoOp* op = q->pop()) {
+            op->result = -ECANCELED;
+            finish(op);
+        }
+    }
+    st = FdState{};
+}
+
+void EpollBackend::run_queue(Queue& q, bool& ready_flag) {
+    while (IoOp* op = q.head) {
+        if (!try_io(*op)) {
+            ready_flag = false;
+            return;
+        }
+        q.pop();
+        finish(op);  // delivered after the event scan: completions may submit more ops
+    }
+}
+
+void EpollBackend::deliver_done() noexcept {
+    while (IoOp* op = done_head_) {
+        done_head_ = op->next;
+        if (!done_head_) done_tail_ = nullptr;
+        op->next = nullptr;
+        op->complete(op);
+    }
+}
+
+void EpollBackend::wait(std::int64_t timeout_ns) {
+    if (done_head_) timeout_ns = 0;
+    epoll_event events[kMaxEvents];
+    int n;
+    if (timeout_ns < 0) {
+        n = ::epoll_wait(epfd_, events, kMaxEvents, -1);
+    } else {
+        timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+        n = static_cast<int>(::syscall(SYS_epoll_pwait2, epfd_, events, kMaxEvents, &ts, nullptr, 0));
+        if (n < 0 && errno == ENOSYS) {
+            // Kernels before 5.11: millisecond resolution, rounded up so timers never fire early.
+            n = ::epoll_wait(epfd_, events, kMaxEvents, static_cast<int>((timeout_ns + 999'999) / 1'000'000));
+        }
+    }
+    if (n < 0) {
+        if (errno == EINTR) n = 0;
+        else throw_os_error(errno, "epoll_wait", "");
+    }
+    for (int i = 0; i < n; ++i) {
+        int fd = events[i].data.fd;
+        if (fd == wakefd_) {
+            std::uint64_t v;
+            while (::read(wakefd_, &v, sizeof v) > 0) {
+            }
+            continue;
+        }
+        if (static_cast<std::size_t>(fd) >= fds_.size()) continue;
+        FdState& st = fds_[static_cast<std::size_t>(fd)];
+        std::uint32_t e = events[i].events;
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            st.readable = true;
+            run_queue(st.readers, st.readable);
+        }
+        if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+            st.writable = true;
+            run_queue(st.writers, st.writable);
+        }
+    }
+    deliver_done();
+}
+
+void EpollBackend::wake() noexcept {
+    std::uint64_t one = 1;
+    [[maybe_unused]] auto r = ::write(wakefd_, &one, sizeof one);
+}
+
+}  // namespace aio::detail

@@ -1,0 +1,60 @@
+// The epoll backend: readiness turned into completions.
+//
+// Each fd is registered once, edge-triggered, for both directions; the backend
+// remembers whether each side is ready and performs queued operations itself
+// when it becomes so. A wake-up eventfd is registered alongside.
+#pragma once
+
+#include <vector>
+
+#include "loop/io_backend.hpp"
+
+namespace aio::detail {
+
+class EpollBackend final : public IoBackend {
+public:
+    EpollBackend();
+    ~EpollBackend() override;
+    const char* name() const noexcept override { return "epoll"; }
+    bool submit(IoOp& op) override;
+    void cancel(IoOp& op) noexcept override;
+    void clear_ready(int fd, bool read_side) noexcept override;
+    void forget_fd(int fd) noexcept override;
+    void wait(std::int64_t timeout_ns) override;
+    void wake() noexcept override;
+    bool has_pending_completions() const noexcept override { return done_head_ != nullptr; }
+
+private:
+    struct Queue {
+        IoOp* head = nullptr;
+        IoOp* tail = nullptr;
+        void push(IoOp* op) noexcept;
+        bool remove(IoOp* op) noexcept;
+        IoOp* pop() noexcept;
+    };
+    struct FdState {
+        bool registered = false;
+        bool readable = false;
+        bool writable = false;
+        Queue readers;
+        Queue writers;
+    };
+
+    FdState& state(int fd);
+    void ensure_registered(int fd, FdState& st);
+    void run_queue(Queue& q, bool& ready_flag);
+    void finish(IoOp* op) noexcept;  // deliver later, in wait()
+    void deliver_done() noexcept;
+
+    int epfd_ = -1;
+    int wakefd_ = -1;
+    std::vector<FdState> fds_;
+    IoOp* done_head_ = nullptr;
+    IoOp* done_tail_ = nullptr;
+};
+
+/// Performs op's system call once, non-blocking: returns true when it finished
+/// (op.result set) and false on EAGAIN. Shared by the backends' fallbacks.
+bool try_io(IoOp& op) noexcept;
+
+}  // namespace aio::detail

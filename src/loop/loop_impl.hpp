@@ -1,0 +1,125 @@
+// The loop's machinery, behind aio::EventLoop.
+#pragma once
+
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "aio/events.hpp"
+#include "loop/io_backend.hpp"
+#include "loop/timer_heap.hpp"
+
+namespace aio::detail {
+
+struct CallbackNode;
+struct CallbackTimer : TimerNode {
+    CallbackNode* owner = nullptr;
+};
+
+/// A callback scheduled with call_soon / call_later / call_at.
+struct CallbackNode : Runnable {
+    std::function<void()> fn;
+    CallbackTimer timer;
+    LoopImpl* loop = nullptr;
+    bool cancelled = false;
+    bool timed = false;
+    std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled
+};
+
+class LoopImpl {
+public:
+    LoopImpl(EventLoop& owner, LoopOptions options);
+    ~LoopImpl();
+
+    // Ready queue: FIFO, intrusive.
+    void enqueue(Runnable* r) noexcept {
+        r->next_ready = nullptr;
+        *ready_tail_ = r;
+        ready_tail_ = &r->next_ready;
+    }
+    bool has_ready() const noexcept { return ready_head_ != nullptr; }
+
+    // Timers.
+    void add_timer(TimerNode* n) { timers_.push(n); }
+    void remove_timer(TimerNode* n) noexcept { timers_.remove(n); }
+    std::size_t timer_count() const noexcept { return timers_.size(); }
+
+    // Thread-safe posting (worker threads, signal of completion).
+    void post_threadsafe(Runnable* r);
+    void post_threadsafe(std::function<void()> f);
+
+    // Tasks.
+    void link_task(TaskCore* t) noexcept;
+    void unlink_task(TaskCore* t) noexcept;
+    TaskCore* tasks_head() const noexcept { return tasks_head_; }
+    std::uint64_t next_task_number() noexcept { return ++task_counter_; }
+
+    // Running.
+    void run_forever();
+    void run_once();
+    /// Runs iterations while keep_going() (checked before each) and not stopped.
+    void run_while(const std::function<bool()>& keep_going);
+    void check_open(const char* what) const;
+
+    EventLoop& owner;
+    LoopOptions options;
+    bool debug = false;
+    double time_scale = 1.0;
+    bool running = false;
+    bool stopping = false;
+    bool closed = false;
+    std::unique_ptr<IoBackend> backend;
+    EventLoop::ExceptionHandler exception_handler;
+    std::unique_ptr<ThreadPoolExecutor> default_executor;
+    std::size_t in_flight = 0;   // executor calls not yet delivered
+    std::size_t io_waiting = 0;  // I/O operations submitted and not yet completed
+
+    /// Whether anything could still wake a task (used to stop waiting for
+    /// tasks that can never finish when a loop shuts down).
+    bool can_progress() const noexcept;
+    /// Runs the loop until `core` is done or stop() is called.
+    void run_until_done(TaskCore* core);
+
+    // Signals.
+    void add_signal_handler(int sig, std::function<void()> f);
+    bool remove_signal_handler(int sig);
+
+private:
+    void run_ready_batch();
+    void drain_threadsafe();
+    void run_expired_timers();
+    std::int64_t compute_timeout_ns() const;
+    void arm_signal_read();
+    static void on_signal_read(IoOp* op) noexcept;
+
+    Runnable* ready_head_ = nullptr;
+    Runnable** ready_tail_ = &ready_head_;
+    TimerHeap timers_;
+
+    std::mutex ts_mutex_;
+    Runnable* ts_head_ = nullptr;
+    Runnable** ts_tail_ = &ts_head_;
+    std::atomic<bool> ts_pending_{false};
+    std::atomic<bool> sleeping_{false};
+
+    TaskCore* tasks_head_ = nullptr;
+    std::uint64_t task_counter_ = 0;
+    unsigned ticks_since_poll_ = 0;
+
+    int signal_fd_ = -1;
+    sigset_t signal_mask_{};
+    sigset_t saved_thread_mask_{};
+    std::map<int, std::function<void()>> signal_handlers_;
+    IoOp signal_op_{};
+    struct SignalInfoBuffer;
+    std::unique_ptr<unsigned char[]> signal_buf_;
+    bool signal_read_armed_ = false;
+};
+
+/// The loop of this thread's running EventLoop (nullptr if none).
+LoopImpl* running_impl() noexcept;
+
+}  // namespace aio::detail

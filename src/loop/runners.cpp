@@ -1,0 +1,44 @@
+#include "aio/runners.hpp"
+
+#include "loop/loop_impl.hpp"
+
+namespace aio::detail {
+
+void check_no_running_loop() {
+    if (running_loop_or_null()) throw RuntimeError("aio::run() cannot be called from a running event loop");
+}
+
+void shutdown_loop(EventLoop& loop) noexcept {
+    LoopImpl& impl = loop.impl();
+    try {
+        if (!impl.closed && !impl.running) {
+            std::vector<TaskCore*> pending;
+            for (TaskCore* t = impl.tasks_head(); t; t = t->next_task) {
+                t->add_ref();
+                pending.push_back(t);
+            }
+            for (TaskCore* t : pending) t->cancel();
+            auto unfinished = [&] {
+                for (TaskCore* t : pending)
+                    if (!t->done()) return true;
+                return false;
+            };
+            if (unfinished()) impl.run_while([&] { return unfinished() && impl.can_progress(); });
+            for (TaskCore* t : pending) {
+                if (!t->done()) {
+                    if (impl.debug)
+                        loop.call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
+                    t->abandon();
+                }
+                t->release();
+            }
+        }
+    } catch (...) {
+    }
+    try {
+        loop.close();
+    } catch (...) {
+    }
+}
+
+}  // namespace aio::detail

@@ -1,0 +1,102 @@
+#include "aio/taskgroups.hpp"
+
+namespace aio {
+
+/// The suspension of wait(): woken when the last task finishes; a cancel
+/// aborts the group and keeps waiting.
+class TaskGroup::WaitAll final : public detail::Suspension {
+public:
+    explicit WaitAll(TaskGroup& g) : g_(g) {}
+    bool await_ready() const noexcept { return g_.pending_ == 0; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        g_.waiter_ = h.promise().owner;
+        g_.waiting_ = this;
+        g_.waiter_->suspend_on(this, h);
+        g_.waiter_->deliver_pending_cancel();
+    }
+    void await_resume() noexcept {
+        g_.waiter_ = nullptr;
+        g_.waiting_ = nullptr;
+    }
+    bool request_cancel() noexcept override {
+        cancelled = true;
+        g_.abort();
+        if (g_.pending_ == 0) {
+            g_.waiter_->waiting_on = nullptr;
+            g_.waiter_->wake();
+        }
+        return true;
+    }
+    bool cancelled = false;
+
+private:
+    TaskGroup& g_;
+};
+
+TaskGroup::~TaskGroup() {
+    abort();
+    for (auto& m : members_) {
+        if (m->task) {
+            m->task->remove_waiter(m.get());
+            m->task->flags |= detail::TaskCore::kQuiet;
+            m->task->release();
+            m->task = nullptr;
+        }
+    }
+}
+
+void TaskGroup::check_accepting() const {
+    if (finished_) throw RuntimeError("this TaskGroup is finished");
+    if (aborting_) throw RuntimeError("this TaskGroup is shutting down");
+}
+
+void TaskGroup::adopt(detail::TaskCore* core) {
+    auto m = std::make_unique<Member>();
+    m->group = this;
+    m->notify = &TaskGroup::on_done;
+    m->task = core;
+    core->add_ref();
+    core->add_waiter(m.get());
+    ++pending_;
+    members_.push_back(std::move(m));
+}
+
+void TaskGroup::abort() noexcept {
+    if (aborting_) return;
+    aborting_ = true;
+    for (auto& m : members_)
+        if (m->task) m->task->cancel();
+}
+
+void TaskGroup::on_done(detail::CompletionWaiter* w, detail::TaskCore& t) noexcept {
+    auto* m = static_cast<Member*>(w);
+    TaskGroup* g = m->group;
+    t.flags |= detail::TaskCore::kRetrieved;  // the group answers for its tasks' errors
+    if (t.exception && !t.has(detail::TaskCore::kCancelled)) {
+        g->errors_.push_back(t.exception);
+        g->abort();
+    }
+    m->task = nullptr;
+    --g->pending_;
+    if (g->pending_ == 0 && g->waiter_ && g->waiter_->waiting_on == g->waiting_) {
+        g->waiter_->waiting_on = nullptr;
+        g->waiter_->wake();
+    }
+    t.release();  // may destroy the task's frame: last thing here
+}
+
+Task<> TaskGroup::wait() {
+    if (finished_) throw RuntimeError("TaskGroup::wait() was already called");
+    bool cancelled = false;
+    {
+        WaitAll all(*this);
+        co_await all;
+        cancelled = all.cancelled;
+    }
+    finished_ = true;
+    if (!errors_.empty()) throw ExceptionGroup("unhandled errors in a TaskGroup", errors_);
+    if (cancelled) throw CancelledError();
+}
+
+}  // namespace aio

@@ -1,0 +1,124 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+
+#include "aio/threads.hpp"
+#include "loop/loop_impl.hpp"
+
+namespace aio {
+
+namespace {
+
+/// A plain function queued with post() (submit(), and work that has no awaiter).
+class FunctionItem final : public detail::WorkItem {
+public:
+    explicit FunctionItem(std::function<void()> f) : fn_(std::move(f)) {}
+    void execute() noexcept override {
+        try {
+            fn_();
+        } catch (...) {
+            // submit() wraps calls in packaged_task: errors travel in the future.
+        }
+        fn_ = nullptr;
+    }
+
+private:
+    std::function<void()> fn_;
+};
+
+std::size_t default_workers() {
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    return std::min<std::size_t>(32, cores + 4);
+}
+
+}  // namespace
+
+ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers)
+    : max_workers_(max_workers == 0 ? default_workers() : max_workers) {}
+
+ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(true); }
+
+void ThreadPoolExecutor::spawn_if_needed() {
+    // Called with mu_ held. Python's rule: start a thread unless one is idle.
+    if (idle_ > 0 || threads_.size() >= max_workers_) return;
+    // Workers block every signal: signals belong to the loop's thread (signalfd).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    try {
+        threads_.emplace_back([this] { worker_main(); });
+    } catch (...) {
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        throw;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
+    {
+        std::lock_guard lock(mu_);
+        if (shutdown_) throw RuntimeError("cannot schedule new calls after the executor was shut down");
+        queue_.push_back(item);
+        spawn_if_needed();
+    }
+    if (item->loop) ++item->loop->in_flight;
+    cv_.notify_one();
+}
+
+void ThreadPoolExecutor::post(std::function<void()> f) { enqueue(new FunctionItem(std::move(f))); }
+
+bool ThreadPoolExecutor::try_remove(detail::WorkItem* item) noexcept {
+    {
+        std::lock_guard lock(mu_);
+        auto it = std::find(queue_.begin(), queue_.end(), item);
+        if (it == queue_.end()) return false;
+        queue_.erase(it);
+    }
+    if (item->loop) --item->loop->in_flight;
+    item->release();
+    return true;
+}
+
+void ThreadPoolExecutor::worker_main() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        if (queue_.empty()) {
+            if (shutdown_) return;
+            ++idle_;
+            cv_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
+            --idle_;
+            continue;
+        }
+        detail::WorkItem* item = queue_.front();
+        queue_.pop_front();
+        lock.unlock();
+        item->execute();
+        if (item->loop)
+            item->loop->post_threadsafe(static_cast<detail::Runnable*>(item));  // delivers and releases
+        else
+            item->release();
+        lock.lock();
+    }
+}
+
+void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
+    std::vector<std::thread> threads;
+    std::deque<detail::WorkItem*> dropped;
+    {
+        std::lock_guard lock(mu_);
+        shutdown_ = true;
+        if (cancel_futures) dropped.swap(queue_);
+        if (wait) threads.swap(threads_);
+    }
+    cv_.notify_all();
+    for (detail::WorkItem* item : dropped) {
+        // An awaiter whose call was dropped is woken; it sees no result and
+        // reports CancelledError (the call never ran).
+        if (item->loop) item->loop->post_threadsafe(static_cast<detail::Runnable*>(item));
+        else item->release();
+    }
+    for (auto& t : threads) t.join();
+}
+
+}  // namespace aio
