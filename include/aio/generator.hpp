@@ -35,6 +35,12 @@
 
 namespace aio {
 
+/// Python's None, for generators that yield nothing: `co_yield aio::None;`.
+struct NoneType {
+    friend constexpr bool operator==(NoneType, NoneType) noexcept { return true; }
+};
+inline constexpr NoneType None{};
+
 namespace detail {
 
 template <class Send>

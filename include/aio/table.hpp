@@ -25,6 +25,10 @@
 
 namespace aio {
 
+namespace detail {
+struct TableAccess;
+}
+
 /// pandas' display options that `Table::to_string` follows; the defaults are
 /// pandas' defaults for a script whose output is not a terminal (80 columns),
 /// so that `std::cout << t << '\n'` prints what `print(df)` prints there.
@@ -133,9 +137,10 @@ private:
     std::vector<std::string> names_;
     std::vector<Column> columns_;
     std::size_t rows_ = 0;
-    std::optional<Column> index_;  // absent: 0..rows_-1
+    std::optional<Column> index_;  // absent: range_start_, range_start_ + 1, ...
+    std::size_t range_start_ = 0;
+    friend struct detail::TableAccess;
     friend Table concat(std::span<const Table> tables);
-    friend Table describe_impl(const Table& t);
 };
 
 /// The tables' rows one after the other (pandas' `pd.concat(tables)`):

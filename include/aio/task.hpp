@@ -316,11 +316,12 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
     // the awaiter goes on waiting for it to finish.
     bool request_cancel() noexcept override { return h.promise().cancel(); }
 
-    detail::value_or_monostate_t<T> await_resume() {
+    decltype(auto) await_resume() {
         auto& p = h.promise();
         p.flags |= detail::TaskCore::kRetrieved;
         if constexpr (std::is_void_v<T>) {
             detail::take_result<T, Move>(p);
+            return;
         } else {
             return detail::take_result<T, Move>(p);
         }

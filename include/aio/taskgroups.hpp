@@ -63,6 +63,8 @@ private:
     std::size_t pending_ = 0;
     detail::TaskCore* waiter_ = nullptr;  // task inside wait(), if any
     detail::Suspension* waiting_ = nullptr;
+    Handle deferred_abort_;
+    bool abort_scheduled_ = false;
     bool aborting_ = false;
     bool finished_ = false;
 };

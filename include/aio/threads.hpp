@@ -53,8 +53,10 @@ public:
     TaskCore* waiter = nullptr;  // null once abandoned
     bool delivered = false;
 
-private:
+    /// Runs on the loop: wakes the awaiter (if any) and drops the pool's reference.
     static void deliver(Runnable* r) noexcept;
+
+private:
     std::atomic<int> refs_{1};
 };
 

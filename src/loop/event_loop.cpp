@@ -264,7 +264,28 @@ LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
     sigemptyset(&signal_mask_);
 }
 
+void LoopImpl::discard_pending() noexcept {
+    // Completions that arrived after the loop stopped still own memory:
+    // executor results are delivered (their awaiters are gone), callbacks are
+    // dropped without running.
+    drain_threadsafe();
+    Runnable* r = ready_head_;
+    ready_head_ = nullptr;
+    ready_tail_ = &ready_head_;
+    while (r) {
+        Runnable* next = r->next_ready;
+        if (r->run == &run_callback) {
+            static_cast<CallbackNode*>(r)->cancelled = true;
+            r->run(r);
+        } else if (r->run == &WorkItem::deliver) {
+            r->run(r);
+        }
+        r = next;
+    }
+}
+
 LoopImpl::~LoopImpl() {
+    discard_pending();
     // Timers still in the heap belong to frames that may be destroyed later:
     // unarm them so their destructors do not reach for this loop.
     while (!timers_.empty()) timers_.pop();
@@ -597,6 +618,7 @@ void EventLoop::close() {
     impl_->closed = true;
     if (impl_->default_executor) impl_->default_executor->shutdown(true);
     impl_->default_executor.reset();
+    impl_->discard_pending();
 }
 
 void EventLoop::add_signal_handler(int sig, Callback f) { impl_->add_signal_handler(sig, std::move(f)); }

@@ -63,6 +63,8 @@ public:
     /// Runs iterations while keep_going() (checked before each) and not stopped.
     void run_while(const std::function<bool()>& keep_going);
     void check_open(const char* what) const;
+    /// Frees what is still queued once the loop will run no more.
+    void discard_pending() noexcept;
 
     EventLoop& owner;
     LoopOptions options;

@@ -35,6 +35,7 @@ private:
 };
 
 TaskGroup::~TaskGroup() {
+    deferred_abort_.cancel();
     abort();
     for (auto& m : members_) {
         if (m->task) {
@@ -75,7 +76,16 @@ void TaskGroup::on_done(detail::CompletionWaiter* w, detail::TaskCore& t) noexce
     t.flags |= detail::TaskCore::kRetrieved;  // the group answers for its tasks' errors
     if (t.exception && !t.has(detail::TaskCore::kCancelled)) {
         g->errors_.push_back(t.exception);
-        g->abort();
+        // As asyncio (whose done callbacks go through call_soon), the siblings
+        // are cancelled after the tasks already ready this iteration have run.
+        if (!g->aborting_ && !g->abort_scheduled_) {
+            g->abort_scheduled_ = true;
+            try {
+                g->deferred_abort_ = t.loop->call_soon([g] { g->abort(); });
+            } catch (...) {
+                g->abort();
+            }
+        }
     }
     m->task = nullptr;
     --g->pending_;

@@ -1,0 +1,64 @@
+// Every example of examples/seed/ runs and prints what its Python original prints.
+// Delays are scaled down (AIO_TIME_SCALE) so the suite stays fast; the order of
+// lines is part of what is checked.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "support/support.hpp"
+
+namespace {
+
+struct Expected {
+    const char* name;
+    const char* stdout_text;
+    int status;
+};
+
+aio::test::CommandResult run_example(const std::string& name, const std::string& env = "AIO_TIME_SCALE=0.01") {
+    std::string exe = aio::test::binary_path("examples/" + name);
+    return aio::test::run_command(env + " " + exe + " 2>/dev/null");
+}
+
+class SeedExample : public ::testing::TestWithParam<Expected> {};
+
+}  // namespace
+
+TEST_P(SeedExample, PrintsWhatPythonPrints) {
+    const Expected& e = GetParam();
+    auto r = run_example(e.name);
+    EXPECT_EQ(r.output, e.stdout_text) << e.name;
+    EXPECT_EQ(r.status, e.status) << e.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Runtime, SeedExample,
+    ::testing::Values(
+        Expected{"seed_1_1a_generator_send", "Coroutine Started\nReceived: 42\n", 1},
+        Expected{"seed_1_1b_generator_stop_iteration", "Coroutine Started\nReceived: 42\nFinished...\n", 0},
+        Expected{"seed_1_1c_generator_send_twice", "Coroutine Started\nReceived: 42\nFinished...\n", 0},
+        Expected{"seed_1_1d_generator_loop", "Coroutine Started\nReceived: 42\nReceived: 25\n", 0},
+        Expected{"seed_1_1e_generator_close", "Coroutine Started\nReceived: 42\nFinished...\n", 0},
+        Expected{"seed_1_2a_await_hello", "Hello\nWorld\n", 0},
+        Expected{"seed_1_2b_call_without_await", "", 0},
+        Expected{"seed_1_2c_run_until_complete", "Hello\nWorld\n", 0},
+        Expected{"seed_1_3_gather", "Task 1 started\nTask 2 started\nTask 2 finished\nTask 1 finished\n", 0},
+        Expected{"seed_2_1_fetch_data",
+                 "Fetching data from http://example.com/0\n"
+                 "Fetching data from http://example.com/1\n"
+                 "Fetching data from http://example.com/2\n"
+                 "Data fetched from http://example.com/0\n"
+                 "Data fetched from http://example.com/1\n"
+                 "Data fetched from http://example.com/2\n"
+                 "Data from http://example.com/0\n"
+                 "Data from http://example.com/1\n"
+                 "Data from http://example.com/2\n",
+                 0},
+        Expected{"seed_2_4_to_thread", "Done\n", 0}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SeedExample, UncaughtStopIterationIsReportedLikePython) {
+    auto r = aio::test::run_command(aio::test::binary_path("examples/seed_1_1a_generator_send") + " 2>&1 >/dev/null");
+    EXPECT_NE(r.output.find("StopIteration"), std::string::npos);
+}

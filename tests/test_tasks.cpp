@@ -1,0 +1,369 @@
+// Task, create_task, cancellation, names, results: asyncio's task semantics.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+
+aio::Task<int> value_after(int v, std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    co_return v;
+}
+
+aio::Task<> fail_after(std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    throw std::runtime_error("boom");
+}
+
+}  // namespace
+
+TEST(Task, LazyTaskRunsOnlyWhenAwaited) {
+    std::vector<std::string> log;
+    auto body = [&]() -> aio::Task<> {
+        log.push_back("body");
+        co_return;
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto t = body();
+        log.push_back("created");
+        co_await std::move(t);
+        log.push_back("awaited");
+    }());
+    EXPECT_EQ(log, (std::vector<std::string>{"created", "body", "awaited"}));
+}
+
+TEST(Task, AwaitingALazyTaskTwiceIsAnInvalidStateError) {
+    aio::run([]() -> aio::Task<> {
+        auto t = value_after(1, 0ms);
+        EXPECT_EQ(co_await t, 1);
+        bool threw = false;
+        try {
+            co_await t;
+        } catch (const aio::InvalidStateError& e) {
+            threw = true;
+            EXPECT_NE(std::string(e.what()).find("already awaited"), std::string::npos);
+        }
+        EXPECT_TRUE(threw);
+    }());
+}
+
+TEST(Task, CreateTaskRunsConcurrently) {
+    std::vector<std::string> log;
+    auto worker = [&](std::string name, std::chrono::milliseconds d) -> aio::Task<> {
+        log.push_back(name + " start");
+        co_await aio::sleep(d);
+        log.push_back(name + " end");
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto a = aio::create_task(worker("a", 20ms));
+        auto b = aio::create_task(worker("b", 5ms));
+        co_await a;
+        co_await b;
+    }());
+    EXPECT_EQ(log, (std::vector<std::string>{"a start", "b start", "b end", "a end"}));
+}
+
+TEST(Task, DroppedHandleKeepsTheTaskRunning) {
+    bool finished = false;
+    auto worker = [&]() -> aio::Task<> {
+        co_await aio::sleep(5ms);
+        finished = true;
+    };
+    aio::run([&]() -> aio::Task<> {
+        { auto t = aio::create_task(worker()); }
+        co_await aio::sleep(20ms);
+    }());
+    EXPECT_TRUE(finished);
+}
+
+TEST(Task, ScheduledTaskCanBeAwaitedByManyTasks) {
+    aio::run([]() -> aio::Task<> {
+        auto shared = aio::create_task(value_after(7, 5ms));
+        auto reader = [](aio::Task<int>& t) -> aio::Task<int> { co_return co_await t; };
+        auto [a, b] = co_await aio::gather(reader(shared), reader(shared));
+        EXPECT_EQ(a, 7);
+        EXPECT_EQ(b, 7);
+        EXPECT_EQ(co_await shared, 7);
+        EXPECT_EQ(shared.result(), 7);
+    }());
+}
+
+TEST(Task, ResultOfUnfinishedTaskIsInvalidState) {
+    aio::run([]() -> aio::Task<> {
+        auto t = aio::create_task(value_after(1, 5ms));
+        EXPECT_FALSE(t.done());
+        EXPECT_THROW((void)t.result(), aio::InvalidStateError);
+        EXPECT_THROW((void)t.exception(), aio::InvalidStateError);
+        co_await t;
+        EXPECT_EQ(t.result(), 1);
+        EXPECT_EQ(t.exception(), nullptr);
+    }());
+}
+
+TEST(Task, FutureApiOnALazyTaskIsInvalidState) {
+    auto t = value_after(1, 0ms);
+    EXPECT_THROW(t.cancel(), aio::InvalidStateError);
+    EXPECT_THROW((void)t.result(), aio::InvalidStateError);
+}
+
+TEST(Task, MoveOnlyResults) {
+    auto make = []() -> aio::Task<std::unique_ptr<int>> { co_return std::make_unique<int>(5); };
+    auto p = aio::run([&]() -> aio::Task<std::unique_ptr<int>> { co_return co_await make(); }());
+    ASSERT_TRUE(p);
+    EXPECT_EQ(*p, 5);
+}
+
+TEST(Task, ExceptionsPropagateToTheAwaiterAndOutOfRun) {
+    EXPECT_THROW(aio::run(fail_after(1ms)), std::runtime_error);
+    aio::run([]() -> aio::Task<> {
+        auto t = aio::create_task(fail_after(1ms));
+        EXPECT_THROW(co_await t, std::runtime_error);
+        EXPECT_NE(t.exception(), nullptr);
+    }());
+}
+
+TEST(Task, RunInsideARunningLoopIsARuntimeError) {
+    aio::run([]() -> aio::Task<> {
+        EXPECT_THROW(aio::run(value_after(1, 0ms)), aio::RuntimeError);
+        co_return;
+    }());
+}
+
+TEST(Task, CreateTaskWithoutALoopIsARuntimeError) {
+    EXPECT_THROW((void)aio::create_task(value_after(1, 0ms)), aio::RuntimeError);
+}
+
+TEST(Cancellation, DeliveredAtTheCurrentAwaitAndCatchable) {
+    std::vector<std::string> log;
+    auto worker = [&]() -> aio::Task<> {
+        try {
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            log.push_back("cleanup");
+            throw;
+        }
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(worker());
+        co_await aio::sleep(1ms);
+        EXPECT_TRUE(t.cancel());
+        EXPECT_THROW(co_await t, aio::CancelledError);
+        EXPECT_TRUE(t.cancelled());
+        EXPECT_THROW((void)t.result(), aio::CancelledError);
+        EXPECT_FALSE(t.cancel());  // already done
+    }());
+    EXPECT_EQ(log, std::vector<std::string>{"cleanup"});
+}
+
+TEST(Cancellation, CancelledSleepLeavesTheLoopAtOnce) {
+    // A one-hour sleep that is cancelled must not keep the loop waiting:
+    // this test would time out otherwise.
+    aio::run([]() -> aio::Task<> {
+        auto t = aio::create_task(value_after(0, 1h));
+        co_await aio::sleep(0s);
+        t.cancel();
+        try {
+            co_await t;
+        } catch (const aio::CancelledError&) {
+        }
+    }());
+}
+
+TEST(Cancellation, CancellingATaskCancelsTheTaskItAwaits) {
+    aio::Task<int> inner;
+    aio::run([&]() -> aio::Task<> {
+        inner = aio::create_task(value_after(1, 1h));
+        auto outer_body = [&]() -> aio::Task<int> { co_return co_await inner; };
+        auto outer = aio::create_task(outer_body());
+        co_await aio::sleep(1ms);
+        outer.cancel();
+        EXPECT_THROW(co_await outer, aio::CancelledError);
+        EXPECT_TRUE(inner.cancelled());
+    }());
+}
+
+TEST(Cancellation, ReachesTheInnermostLazyAwait) {
+    bool inner_saw_it = false;
+    auto inner = [&]() -> aio::Task<> {
+        try {
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            inner_saw_it = true;
+            throw;
+        }
+    };
+    auto outer = [&]() -> aio::Task<> { co_await inner(); };
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(outer());
+        co_await aio::sleep(1ms);
+        t.cancel();
+        EXPECT_THROW(co_await t, aio::CancelledError);
+    }());
+    EXPECT_TRUE(inner_saw_it);
+}
+
+TEST(Cancellation, BeforeTheFirstStepTheBodyNeverRuns) {
+    bool ran = false;
+    auto body = [&]() -> aio::Task<> {
+        ran = true;
+        co_return;
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(body());
+        t.cancel();
+        EXPECT_THROW(co_await t, aio::CancelledError);
+    }());
+    EXPECT_FALSE(ran);
+}
+
+TEST(Cancellation, ATaskMaySwallowItAndReturnAValue) {
+    auto stubborn = []() -> aio::Task<int> {
+        try {
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+        }
+        co_return 5;
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(stubborn());
+        co_await aio::sleep(1ms);
+        t.cancel();
+        EXPECT_EQ(co_await t, 5);
+        EXPECT_FALSE(t.cancelled());
+        EXPECT_EQ(t.cancelling(), 1);
+    }());
+}
+
+TEST(Cancellation, PendingWhileRunningIsDeliveredAtTheNextAwait) {
+    std::vector<std::string> log;
+    auto self_cancel = [&]() -> aio::Task<> {
+        aio::current_task().cancel();
+        log.push_back("still running");
+        try {
+            co_await aio::sleep(0s);
+        } catch (const aio::CancelledError&) {
+            log.push_back("cancelled at next await");
+            throw;
+        }
+    };
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(self_cancel());
+        EXPECT_THROW(co_await t, aio::CancelledError);
+    }());
+    EXPECT_EQ(log, (std::vector<std::string>{"still running", "cancelled at next await"}));
+}
+
+TEST(Cancellation, RequestAfterTheLastAwaitEndsTheTaskCancelled) {
+    aio::run([]() -> aio::Task<> {
+        auto body = []() -> aio::Task<int> {
+            aio::current_task().cancel();
+            co_return 1;  // asyncio: the task still ends cancelled
+        };
+        auto t = aio::create_task(body());
+        EXPECT_THROW(co_await t, aio::CancelledError);
+        EXPECT_TRUE(t.cancelled());
+    }());
+}
+
+TEST(Cancellation, UncancelWithdrawsAPendingRequest) {
+    aio::run([]() -> aio::Task<> {
+        auto body = []() -> aio::Task<int> {
+            auto me = aio::current_task();
+            me.cancel();
+            EXPECT_EQ(me.cancelling(), 1);
+            EXPECT_EQ(me.uncancel(), 0);
+            co_await aio::sleep(0s);  // nothing pending any more
+            co_return 2;
+        };
+        EXPECT_EQ(co_await aio::create_task(body()), 2);
+    }());
+}
+
+TEST(Cancellation, RunCancelsTasksLeftPendingAtTheEnd) {
+    bool cleaned = false;
+    auto forever = [&]() -> aio::Task<> {
+        try {
+            co_await aio::sleep(1h);
+        } catch (const aio::CancelledError&) {
+            cleaned = true;
+            throw;
+        }
+    };
+    aio::run([&]() -> aio::Task<> {
+        (void)aio::create_task(forever());
+        co_await aio::sleep(1ms);
+    }());
+    EXPECT_TRUE(cleaned);
+}
+
+TEST(TaskInfo, NamesCurrentTaskAndAllTasks) {
+    aio::run([]() -> aio::Task<> {
+        auto me = aio::current_task();
+        EXPECT_TRUE(me);
+        EXPECT_EQ(me.get_name().rfind("Task-", 0), 0u);
+        auto t = aio::create_task(value_after(1, 5ms), "worker");
+        EXPECT_EQ(t.get_name(), "worker");
+        t.set_name("renamed");
+        EXPECT_EQ(t.get_name(), "renamed");
+        auto tasks = aio::all_tasks();
+        EXPECT_EQ(tasks.size(), 2u);
+        bool found = false;
+        for (auto& i : tasks) found = found || i.is(t);
+        EXPECT_TRUE(found);
+        co_await t;
+        EXPECT_EQ(aio::all_tasks().size(), 1u);
+    }());
+}
+
+TEST(TaskInfo, DoneCallbacksRunOnTheLoop) {
+    int called = 0;
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(value_after(1, 1ms));
+        t.add_done_callback([&] { ++called; });
+        co_await t;
+        EXPECT_EQ(called, 0);  // scheduled with call_soon, not run inline
+        co_await aio::sleep(0s);
+        EXPECT_EQ(called, 1);
+        t.add_done_callback([&] { ++called; });
+        co_await aio::sleep(0s);
+        EXPECT_EQ(called, 2);
+    }());
+}
+
+TEST(TaskInfo, UnretrievedExceptionIsReported) {
+    std::vector<std::string> messages;
+    aio::run([&]() -> aio::Task<> {
+        aio::get_running_loop().set_exception_handler(
+            [&](aio::EventLoop&, const aio::ExceptionContext& ctx) { messages.push_back(ctx.message); });
+        { auto t = aio::create_task(fail_after(0ms)); }
+        co_await aio::sleep(5ms);
+    }());
+    ASSERT_EQ(messages.size(), 1u);
+    EXPECT_EQ(messages[0], "Task exception was never retrieved");
+}
+
+TEST(Stack, TenMillionSynchronousAwaitsRunInConstantStack) {
+    // At -O0 (and under sanitizers) symmetric transfer is not a tail call
+    // (GCC PR 94794); the loop's transfer budget must keep the stack flat.
+    auto ready = [](int i) -> aio::Task<int> { co_return i; };
+    long long sum = aio::run([&]() -> aio::Task<long long> {
+        long long s = 0;
+        for (int i = 0; i < 10'000'000; ++i) s += co_await ready(i & 1);
+        co_return s;
+    }());
+    EXPECT_EQ(sum, 5'000'000);
+}
+
+TEST(Stack, DeepRecursionOfLazyTasks) {
+    std::function<aio::Task<int>(int)> depth = [&](int n) -> aio::Task<int> {
+        if (n == 0) co_return 0;
+        co_return 1 + co_await depth(n - 1);
+    };
+    EXPECT_EQ(aio::run(depth(100'000)), 100'000);
+}

@@ -1,0 +1,111 @@
+// to_thread, run_in_executor and ThreadPoolExecutor.
+// aio-test-labels: threads
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace std::chrono_literals;
+
+TEST(ToThread, RunsOffTheLoopThreadAndReturnsTheResult) {
+    auto loop_thread = std::this_thread::get_id();
+    auto r = aio::run([&]() -> aio::Task<bool> {
+        auto worker_thread = co_await aio::to_thread([] { return std::this_thread::get_id(); });
+        co_return worker_thread != loop_thread;
+    }());
+    EXPECT_TRUE(r);
+}
+
+TEST(ToThread, ArgumentsAreCopiedAndExceptionsReachTheAwaiter) {
+    aio::run([]() -> aio::Task<> {
+        int v = co_await aio::to_thread([](int a, std::string b) { return a + static_cast<int>(b.size()); }, 2,
+                                        std::string("abc"));
+        EXPECT_EQ(v, 5);
+        EXPECT_THROW(co_await aio::to_thread([]() -> int { throw std::invalid_argument("no"); }), std::invalid_argument);
+        co_await aio::to_thread([] {});
+    }());
+}
+
+TEST(ToThread, BlockingCallsRunConcurrently) {
+    auto start = std::chrono::steady_clock::now();
+    aio::run([]() -> aio::Task<> {
+        auto nap = [] { std::this_thread::sleep_for(100ms); };
+        co_await aio::gather(aio::to_thread(nap), aio::to_thread(nap), aio::to_thread(nap));
+    }());
+    // Three 100 ms naps on a pool of at least 5 threads overlap; run serially
+    // they would need 300 ms. (A structural check, with a wide margin.)
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 290ms);
+}
+
+TEST(ToThread, CancellingAQueuedCallRemovesIt) {
+    std::atomic<int> ran{0};
+    aio::run([&]() -> aio::Task<> {
+        aio::ThreadPoolExecutor pool(1);
+        std::atomic<bool> release{false};
+        auto blocker = aio::get_running_loop().run_in_executor(&pool, [&] {
+            while (!release) std::this_thread::sleep_for(1ms);
+        });
+        auto queued = aio::get_running_loop().run_in_executor(&pool, [&] { ++ran; });
+        co_await aio::sleep(5ms);
+        queued.cancel();
+        EXPECT_THROW(co_await queued, aio::CancelledError);
+        release = true;
+        co_await blocker;
+        pool.shutdown(true);
+    }());
+    EXPECT_EQ(ran.load(), 0);
+}
+
+TEST(ToThread, CancellingARunningCallAbandonsIt) {
+    std::atomic<bool> finished{false};
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(aio::to_thread([&] {
+            std::this_thread::sleep_for(30ms);
+            finished = true;
+        }));
+        co_await aio::sleep(5ms);
+        t.cancel();
+        EXPECT_THROW(co_await t, aio::CancelledError);
+        EXPECT_FALSE(finished.load());
+    }());
+    EXPECT_TRUE(finished.load());  // run() waited for the pool at shutdown
+}
+
+TEST(ThreadPoolExecutor, SubmitAndShutdown) {
+    aio::ThreadPoolExecutor pool(2);
+    auto f = pool.submit([](int x) { return x * 2; }, 21);
+    EXPECT_EQ(f.get(), 42);
+    pool.shutdown();
+    EXPECT_THROW(pool.submit([] { return 0; }), aio::RuntimeError);
+}
+
+TEST(ThreadPoolExecutor, RunInExecutorOnAShutDownPoolIsARuntimeError) {
+    aio::run([]() -> aio::Task<> {
+        aio::ThreadPoolExecutor pool(1);
+        pool.shutdown();
+        auto t = aio::get_running_loop().run_in_executor(&pool, [] { return 1; });
+        EXPECT_THROW(co_await t, aio::RuntimeError);
+    }());
+}
+
+TEST(ThreadPoolExecutor, DefaultExecutorThroughRunInExecutor) {
+    auto r = aio::run([]() -> aio::Task<int> {
+        auto t = aio::get_running_loop().run_in_executor(nullptr, [](int a, int b) { return a * b; }, 6, 7);
+        co_return co_await t;
+    }());
+    EXPECT_EQ(r, 42);
+}
+
+TEST(ThreadPoolExecutor, ManyCallsInFlight) {
+    auto r = aio::run([]() -> aio::Task<long> {
+        std::vector<aio::Task<int>> calls;
+        for (int i = 0; i < 2000; ++i) calls.push_back(aio::to_thread([i] { return i; }));
+        auto v = co_await aio::gather(std::move(calls));
+        long s = 0;
+        for (int x : v) s += x;
+        co_return s;
+    }());
+    EXPECT_EQ(r, 2000L * 1999 / 2);
+}

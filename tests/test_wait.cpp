@@ -1,0 +1,116 @@
+// aio::wait, aio::as_completed, aio::shield.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <vector>
+
+using namespace std::chrono_literals;
+
+namespace {
+aio::Task<int> value_after(int v, std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    co_return v;
+}
+aio::Task<int> fail_after(std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    throw std::runtime_error("x");
+}
+std::vector<aio::Task<int>> three() {
+    std::vector<aio::Task<int>> v;
+    v.push_back(value_after(1, 30ms));
+    v.push_back(value_after(2, 1ms));
+    v.push_back(value_after(3, 60ms));
+    return v;
+}
+}  // namespace
+
+TEST(Wait, AllCompleted) {
+    aio::run([]() -> aio::Task<> {
+        auto [done, pending] = co_await aio::wait(three());
+        EXPECT_EQ(done.size(), 3u);
+        EXPECT_TRUE(pending.empty());
+    }());
+}
+
+TEST(Wait, FirstCompletedCancelsNothing) {
+    aio::run([]() -> aio::Task<> {
+        auto [done, pending] = co_await aio::wait(three(), aio::FIRST_COMPLETED);
+        EXPECT_EQ(done.size(), 1u);
+        EXPECT_EQ(done[0].result(), 2);
+        EXPECT_EQ(pending.size(), 2u);
+        for (auto& p : pending) EXPECT_FALSE(p.cancelled());
+        auto [d2, p2] = co_await aio::wait(std::move(pending));
+        EXPECT_EQ(d2.size(), 2u);
+    }());
+}
+
+TEST(Wait, FirstException) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<aio::Task<int>> v;
+        v.push_back(value_after(1, 1ms));
+        v.push_back(fail_after(5ms));
+        v.push_back(value_after(3, 1h));
+        auto [done, pending] = co_await aio::wait(std::move(v), aio::FIRST_EXCEPTION);
+        EXPECT_EQ(done.size(), 2u);
+        EXPECT_EQ(pending.size(), 1u);
+        for (auto& p : pending) p.cancel();
+        for (auto& d : done) (void)d.exception();
+    }());
+}
+
+TEST(Wait, Timeout) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<aio::Task<int>> v;
+        v.push_back(value_after(1, 1ms));
+        v.push_back(value_after(2, 1h));
+        auto [done, pending] = co_await aio::wait(std::move(v), aio::ALL_COMPLETED, 10ms);
+        EXPECT_EQ(done.size(), 1u);
+        EXPECT_EQ(pending.size(), 1u);
+        pending[0].cancel();
+    }());
+}
+
+TEST(Wait, EmptySetIsAValueError) {
+    aio::run([]() -> aio::Task<> {
+        EXPECT_THROW((void)aio::wait(std::vector<aio::Task<int>>{}), aio::ValueError);
+        co_return;
+    }());
+}
+
+TEST(AsCompleted, YieldsInCompletionOrder) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<int> order;
+        auto gen = aio::as_completed(three());
+        while (auto v = co_await gen.next()) order.push_back(*v);
+        EXPECT_EQ(order, (std::vector<int>{2, 1, 3}));
+    }());
+}
+
+TEST(AsCompleted, AnExceptionIsThrownAtItsTurnAndIterationGoesOn) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<aio::Task<int>> v;
+        v.push_back(value_after(1, 10ms));
+        v.push_back(fail_after(1ms));
+        auto gen = aio::as_completed(std::move(v));
+        EXPECT_THROW(co_await gen.next(), std::runtime_error);
+    }());
+}
+
+TEST(Shield, CancellingTheAwaiterLeavesTheInnerTaskRunning) {
+    aio::run([]() -> aio::Task<> {
+        auto inner = aio::create_task(value_after(7, 10ms));
+        auto outer_body = [&]() -> aio::Task<int> { co_return co_await aio::shield(inner); };
+        auto outer = aio::create_task(outer_body());
+        co_await aio::sleep(1ms);
+        outer.cancel();
+        EXPECT_THROW(co_await outer, aio::CancelledError);
+        EXPECT_FALSE(inner.done());
+        EXPECT_EQ(co_await inner, 7);
+        EXPECT_FALSE(inner.cancelled());
+    }());
+}
+
+TEST(Shield, PassesTheResultThrough) {
+    EXPECT_EQ(aio::run([]() -> aio::Task<int> { co_return co_await aio::shield(value_after(4, 1ms)); }()), 4);
+}
