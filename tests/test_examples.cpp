@@ -44,6 +44,11 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"seed_1_2b_call_without_await", "", 0},
         Expected{"seed_1_2c_run_until_complete", "Hello\nWorld\n", 0},
         Expected{"seed_1_3_gather", "Task 1 started\nTask 2 started\nTask 2 finished\nTask 1 finished\n", 0},
+        Expected{"seed_1_4_async_context_manager", "Resource opened\nResource is opened: True\nResource closed\n", 0},
+        Expected{"seed_1_5_lock",
+                 "A acquired lock\nA released lock\nB acquired lock\nB released lock\nC acquired lock\nC released "
+                 "lock\n",
+                 0},
         Expected{"seed_2_1_fetch_data",
                  "Fetching data from http://example.com/0\n"
                  "Fetching data from http://example.com/1\n"

@@ -7,6 +7,8 @@
 #include "aio/exceptions.hpp"
 #include "aio/gather.hpp"
 #include "aio/generator.hpp"
+#include "aio/locks.hpp"
+#include "aio/queues.hpp"
 #include "aio/runners.hpp"
 #include "aio/sleep.hpp"
 #include "aio/task.hpp"

@@ -44,7 +44,7 @@ OSError::OSError(int errno_code, std::string message, std::string filename)
 
 std::string OSError::strerror() const { return errno_text(errno_); }
 
-TimeoutError::TimeoutError(std::string message) : OSError(ETIMEDOUT, std::move(message), {}) {}
+TimeoutError::TimeoutError(std::string message) : OSError(0, std::move(message), {}) {}
 
 std::string ExceptionGroup::describe(const std::string& message, const std::vector<std::exception_ptr>& excs) {
     std::string out = message + " (" + std::to_string(excs.size()) + " sub-exception" + (excs.size() == 1 ? "" : "s") + ")";

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "aio/detail/wait_list.hpp"
 #include "aio/task.hpp"
 #include "aio/threads.hpp"
 #include "loop/backends/epoll_backend.hpp"
@@ -64,6 +65,7 @@ void resume_task(Runnable* r) noexcept {
     }
     t_current_task = task;
     t_transfer_budget = kTransferBudget;
+    t_coop_budget = kCoopBudget;
     task->resume_point.resume();  // `task` may be gone after this
     t_current_task = nullptr;
 }
