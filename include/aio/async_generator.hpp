@@ -35,7 +35,7 @@ public:
             bool await_ready() const noexcept { return false; }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
                 auto& p = h.promise();
-                return detail::transfer_to(p.owner, p.continuation);
+                return detail::transfer_to(p.owner, p.resume_point);  // back to the consumer
             }
             void await_resume() const noexcept {}
         };
@@ -71,7 +71,7 @@ public:
             auto& p = h.promise();
             p.owner = consumer.promise().owner;
             p.loop = p.owner->loop;
-            p.continuation = consumer;
+            p.resume_point = consumer;  // where co_yield returns to
             p.current.reset();
             return detail::transfer_to(p.owner, h);
         }

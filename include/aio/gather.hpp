@@ -17,6 +17,7 @@
 // - with return_exceptions every outcome becomes an aio::Result<T>.
 #pragma once
 
+#include <memory>
 #include <tuple>
 #include <vector>
 
@@ -53,19 +54,25 @@ public:
 private:
     struct Node : CompletionWaiter {
         GatherAwaiter* owner = nullptr;
-        TaskCore* child = nullptr;  // null once the child reported
     };
     bool suspend(TaskCore* task, std::coroutine_handle<> h);
+    void attach(TaskCore* child);
     static void on_child_done(CompletionWaiter* w, TaskCore& child) noexcept;
     void detach_all() noexcept;
 
-    std::vector<Node> nodes_;
+    // One node serves every child that has no other waiter (the usual case):
+    // it is always the last of each list it is in, so its `next` stays null.
+    // A child already awaited elsewhere gets a node of its own.
+    Node shared_;
+    std::vector<std::unique_ptr<Node>> own_nodes_;
+    std::vector<TaskCore*> children_;
     std::size_t remaining_ = 0;
     TaskCore* task_ = nullptr;
     std::exception_ptr first_error_;
     bool return_exceptions_;
     bool woken_ = false;
     bool cancelling_ = false;
+    bool attached_ = false;
 };
 
 /// A scheduled handle for `t`: lazy ones are scheduled, lvalue scheduled ones shared.
@@ -169,15 +176,16 @@ Task<std::vector<Result<T>>> gather(return_exceptions_t, std::vector<Task<T>> ta
 /// lvalue scheduled handles are shared (the caller keeps its handle).
 template <detail::TaskHandle... Ts>
 auto gather(Ts&&... tasks) {
+    // Braces: the tasks are scheduled left to right (a call's arguments have no order).
     return detail::gather_tuple<typename std::remove_cvref_t<Ts>::value_type...>(
-        std::tuple<std::remove_cvref_t<Ts>...>(detail::schedule_for_gather(std::forward<Ts>(tasks))...));
+        std::tuple<std::remove_cvref_t<Ts>...>{detail::schedule_for_gather(std::forward<Ts>(tasks))...});
 }
 
 /// Variadic return_exceptions form: a tuple of aio::Result<T>.
 template <detail::TaskHandle... Ts>
 auto gather(return_exceptions_t, Ts&&... tasks) {
     return detail::gather_tuple_results<typename std::remove_cvref_t<Ts>::value_type...>(
-        std::tuple<std::remove_cvref_t<Ts>...>(detail::schedule_for_gather(std::forward<Ts>(tasks))...));
+        std::tuple<std::remove_cvref_t<Ts>...>{detail::schedule_for_gather(std::forward<Ts>(tasks))...});
 }
 
 }  // namespace aio

@@ -65,7 +65,7 @@ public:
         bool await_ready() noexcept { return false; }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
-            return h.promise().on_final_suspend();
+            return h.promise().on_final_suspend(h);
         }
         void await_resume() noexcept {}
     };
@@ -291,7 +291,7 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
             // Lazy: run the child inside the awaiting task.
             p.owner = task;
             p.loop = task->loop;
-            p.continuation = parent;
+            p.resume_point = parent;  // the continuation
             p.flags |= detail::TaskCore::kStarted;
             return detail::transfer_to(task, h);
         }

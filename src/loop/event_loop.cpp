@@ -26,8 +26,8 @@ thread_local EventLoop* t_running_loop = nullptr;
 thread_local TaskCore* t_current_task = nullptr;
 thread_local int t_transfer_budget = kTransferBudget;
 
-/// With a busy ready queue, I/O is still polled (without blocking) every this
-/// many loop iterations, so a flood of ready tasks cannot starve sockets.
+/// With a busy ready queue, I/O is still polled (without blocking) after this
+/// many task steps, so a flood of ready tasks cannot starve sockets.
 constexpr unsigned kIoPollInterval = 61;
 
 bool env_flag(const char* name) {
@@ -59,7 +59,7 @@ void resume_task(Runnable* r) noexcept {
         if (task->has(TaskCore::kCancelPending)) {
             // Cancelled before its first step: the body never runs (asyncio semantics).
             task->exception = std::make_exception_ptr(CancelledError());
-            task->on_final_suspend();
+            task->on_final_suspend(task->resume_point);  // still the root frame: it never ran
             return;
         }
     }
@@ -97,8 +97,6 @@ std::coroutine_handle<> transfer_to(TaskCore* task, std::coroutine_handle<> h) n
 // ---------------------------------------------------------------- TaskCore
 
 TaskCore::~TaskCore() { delete extras; }
-
-void TaskCore::wake() noexcept { loop->impl().enqueue(this); }
 
 void TaskCore::deliver_pending_cancel() noexcept {
     if (!has(kCancelPending)) return;
@@ -161,8 +159,9 @@ void TaskCore::start_as_task(EventLoop& l, std::coroutine_handle<> self, std::st
     impl.check_open("create_task");
     owner = this;
     loop = &l;
-    frame = self;
+    ready = &impl.ready_queue();
     resume_point = self;
+    frame = self;
     run = &resume_task;
     flags |= kRoot;
     refs = 2;  // the handle, and the task itself while it runs
@@ -172,8 +171,9 @@ void TaskCore::start_as_task(EventLoop& l, std::coroutine_handle<> self, std::st
     impl.enqueue(this);
 }
 
-std::coroutine_handle<> TaskCore::on_final_suspend() noexcept {
-    if (!has(kRoot)) return transfer_to(owner, continuation);
+std::coroutine_handle<> TaskCore::on_final_suspend(std::coroutine_handle<> self) noexcept {
+    if (!has(kRoot)) return transfer_to(owner, resume_point);
+    (void)self;
     finish_task();
     return std::noop_coroutine();
 }
@@ -271,9 +271,7 @@ void LoopImpl::discard_pending() noexcept {
     // executor results are delivered (their awaiters are gone), callbacks are
     // dropped without running.
     drain_threadsafe();
-    Runnable* r = ready_head_;
-    ready_head_ = nullptr;
-    ready_tail_ = &ready_head_;
+    Runnable* r = ready_.take_all();
     while (r) {
         Runnable* next = r->next_ready;
         if (r->run == &run_callback) {
@@ -355,7 +353,7 @@ void LoopImpl::drain_threadsafe() {
 }
 
 std::int64_t LoopImpl::compute_timeout_ns() const {
-    if (stopping || ready_head_) return 0;
+    if (stopping || !ready_.empty()) return 0;
     if (timers_.empty()) return -1;
     auto d = timers_.top()->deadline - Clock::now();
     if (d.count() <= 0) return 0;
@@ -371,19 +369,20 @@ void LoopImpl::run_expired_timers() {
     }
 }
 
-void LoopImpl::run_ready_batch() {
-    Runnable* r = ready_head_;
-    ready_head_ = nullptr;
-    ready_tail_ = &ready_head_;
+unsigned LoopImpl::run_ready_batch() {
+    Runnable* r = ready_.take_all();
+    unsigned n = 0;
     if (!debug) {
         while (r) {
             Runnable* next = r->next_ready;
             r->run(r);
             r = next;
+            ++n;
         }
-        return;
+        return n;
     }
     while (r) {
+        ++n;
         Runnable* next = r->next_ready;
         bool is_task = r->run == &resume_task;
         std::string what = is_task ? "Task " + static_cast<TaskCore*>(r)->name() : std::string("a callback");
@@ -398,11 +397,16 @@ void LoopImpl::run_ready_batch() {
         }
         r = next;
     }
+    return n;
 }
 
 void LoopImpl::run_once() {
-    if (ready_head_ || stopping) {
-        if (++ticks_since_poll_ >= kIoPollInterval || backend->has_pending_completions()) {
+    if (!ready_.empty() || stopping) {
+        // Busy: ask the kernel for I/O events only now and then, and never
+        // when no operation is waiting for one (a system call per iteration
+        // would cost more than the tasks themselves).
+        if (backend->has_pending_completions() ||
+            (backend->pending_ops() != 0 && ticks_since_poll_ >= kIoPollInterval)) {
             ticks_since_poll_ = 0;
             backend->wait(0);
         }
@@ -415,12 +419,13 @@ void LoopImpl::run_once() {
     }
     if (ts_pending_.load(std::memory_order_acquire)) drain_threadsafe();
     run_expired_timers();
-    run_ready_batch();
+    ticks_since_poll_ += run_ready_batch();
 }
 
 bool LoopImpl::can_progress() const noexcept {
-    return ready_head_ || !timers_.empty() || in_flight > 0 || ts_pending_.load() ||
-           backend->has_pending_completions() || io_waiting > 0;
+    std::size_t own_ops = signal_read_armed_ ? 1 : 0;  // the signalfd read is always pending
+    return !ready_.empty() || !timers_.empty() || in_flight > 0 || ts_pending_.load() ||
+           backend->has_pending_completions() || backend->pending_ops() > own_ops;
 }
 
 // ---------------------------------------------------------------- signals
@@ -507,7 +512,8 @@ bool LoopImpl::remove_signal_handler(int sig) {
     return true;
 }
 
-void LoopImpl::run_while(const std::function<bool()>& keep_going) {
+template <class Cond>
+void LoopImpl::run_loop(Cond keep_going) {
     check_open("run");
     if (running) throw RuntimeError("this event loop is already running");
     if (t_running_loop) throw RuntimeError("cannot run an event loop while another loop is running on this thread");
@@ -529,12 +535,14 @@ void LoopImpl::run_while(const std::function<bool()>& keep_going) {
     while (!stopping && keep_going()) run_once();
 }
 
+void LoopImpl::run_while(const std::function<bool()>& keep_going) { run_loop(keep_going); }
+
 void LoopImpl::run_forever() {
-    run_while([] { return true; });
+    run_loop([] { return true; });
 }
 
 void LoopImpl::run_until_done(TaskCore* core) {
-    run_while([core] { return !core->done(); });
+    run_loop([core] { return !core->done(); });
 }
 
 }  // namespace detail

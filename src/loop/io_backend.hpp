@@ -69,7 +69,15 @@ public:
     /// Interrupts wait() from any thread.
     virtual void wake() noexcept = 0;
     /// Completions waiting to be delivered without blocking.
-    virtual bool has_pending_completions() const noexcept = 0;
+    bool has_pending_completions() const noexcept { return done_head_ != nullptr; }
+    /// Operations submitted and not completed yet. While it is zero a busy loop
+    /// need not ask the kernel for I/O events at all (no system call).
+    std::size_t pending_ops() const noexcept { return pending_ops_; }
+
+protected:
+    std::size_t pending_ops_ = 0;
+    IoOp* done_head_ = nullptr;
+    IoOp* done_tail_ = nullptr;
 };
 
 }  // namespace aio::detail

@@ -34,13 +34,10 @@ public:
     LoopImpl(EventLoop& owner, LoopOptions options);
     ~LoopImpl();
 
-    // Ready queue: FIFO, intrusive.
-    void enqueue(Runnable* r) noexcept {
-        r->next_ready = nullptr;
-        *ready_tail_ = r;
-        ready_tail_ = &r->next_ready;
-    }
-    bool has_ready() const noexcept { return ready_head_ != nullptr; }
+    // Ready queue.
+    void enqueue(Runnable* r) noexcept { ready_.push(r); }
+    bool has_ready() const noexcept { return !ready_.empty(); }
+    ReadyQueue& ready_queue() noexcept { return ready_; }
 
     // Timers.
     void add_timer(TimerNode* n) { timers_.push(n); }
@@ -62,6 +59,8 @@ public:
     void run_once();
     /// Runs iterations while keep_going() (checked before each) and not stopped.
     void run_while(const std::function<bool()>& keep_going);
+    template <class Cond>
+    void run_loop(Cond keep_going);
     void check_open(const char* what) const;
     /// Frees what is still queued once the loop will run no more.
     void discard_pending() noexcept;
@@ -77,7 +76,6 @@ public:
     EventLoop::ExceptionHandler exception_handler;
     std::unique_ptr<ThreadPoolExecutor> default_executor;
     std::size_t in_flight = 0;   // executor calls not yet delivered
-    std::size_t io_waiting = 0;  // I/O operations submitted and not yet completed
 
     /// Whether anything could still wake a task (used to stop waiting for
     /// tasks that can never finish when a loop shuts down).
@@ -90,15 +88,14 @@ public:
     bool remove_signal_handler(int sig);
 
 private:
-    void run_ready_batch();
+    unsigned run_ready_batch();  // returns how many entries ran
     void drain_threadsafe();
     void run_expired_timers();
     std::int64_t compute_timeout_ns() const;
     void arm_signal_read();
     static void on_signal_read(IoOp* op) noexcept;
 
-    Runnable* ready_head_ = nullptr;
-    Runnable** ready_tail_ = &ready_head_;
+    ReadyQueue ready_;
     TimerHeap timers_;
 
     std::mutex ts_mutex_;

@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "aio/threads.hpp"
 #include "loop/loop_impl.hpp"
@@ -66,7 +67,11 @@ void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
     cv_.notify_one();
 }
 
-void ThreadPoolExecutor::post(std::function<void()> f) { enqueue(new FunctionItem(std::move(f))); }
+void ThreadPoolExecutor::post(std::function<void()> f) {
+    auto item = std::make_unique<FunctionItem>(std::move(f));
+    enqueue(item.get());  // throws after shutdown: the item is freed here
+    (void)item.release();  // the queue holds it now
+}
 
 bool ThreadPoolExecutor::try_remove(detail::WorkItem* item) noexcept {
     {

@@ -100,27 +100,27 @@ struct ReadOptions {
     /// "\\s+" is a regular expression in pandas and a literal string here.
     std::string sep = ",";
     /// Row of the column names; see Header.
-    Header header;
+    Header header{};
     /// Column names to use instead of the header's (pandas' `names=`). With
     /// names and no explicit header, the first row is data.
-    std::vector<std::string> names;
+    std::vector<std::string> names{};
     /// Only these columns (names or positions); the result keeps file order,
     /// as pandas does. Unknown names are an aio::ValueError, positions past
     /// the end an aio::csv::ParserError.
-    ColumnList usecols;
+    ColumnList usecols{};
     /// Column name → dtype to convert to instead of inferring (pandas'
     /// `dtype={"a": "int64"}`); names not in the file are ignored.
-    std::map<std::string, DType, std::less<>> dtype;
+    std::map<std::string, DType, std::less<>> dtype{};
     /// Skip spaces after the separator.
     bool skipinitialspace = false;
     /// Lines to skip at the start; see SkipRows.
-    SkipRows skiprows;
+    SkipRows skiprows{};
     /// Read at most this many data rows.
-    std::optional<std::size_t> nrows;
+    std::optional<std::size_t> nrows{};
     /// Extra strings that mean "missing", added to pandas' defaults ("", "NA",
     /// "N/A", "NaN", "nan", "null", "NULL", "#N/A", ... ) unless
     /// `keep_default_na` is false.
-    std::vector<std::string> na_values;
+    std::vector<std::string> na_values{};
     bool keep_default_na = true;
     /// Detect missing values at all; false keeps every field as text or number.
     bool na_filter = true;
@@ -129,19 +129,19 @@ struct ReadOptions {
     bool skip_blank_lines = true;
     /// Columns to parse as datetime64[ns]. A column where some value is not a
     /// date stays object, as in pandas.
-    ColumnList parse_dates;
+    ColumnList parse_dates{};
     /// strftime-style format of those dates ("%d/%m/%Y %H:%M"); empty: ISO
     /// 8601 ("2024-01-31", "2024-01-31 12:00:00.5", "2024-01-31T12:00"),
     /// "20240131", and "01/31/2024" (month first, as pandas' default).
-    std::string date_format;
+    std::string date_format{};
     /// Rows per table of the chunked reader (pandas' `chunksize=`); see
     /// read_csv_chunks and StreamingParser. Ignored by read_csv.
-    std::optional<std::size_t> chunksize;
+    std::optional<std::size_t> chunksize{};
     /// "infer" (gzip when the path ends in ".gz" or the data starts with the
     /// gzip magic bytes), "gzip", or "none" / "" for none.
     std::string compression = "infer";
     /// Thousands separator inside numbers ("," for "1,234"); empty for none.
-    std::string thousands;
+    std::string thousands{};
     /// Decimal point of floats.
     std::string decimal = ".";
     /// Quote character; empty to treat quotes as ordinary characters.
@@ -149,10 +149,10 @@ struct ReadOptions {
     /// A doubled quote inside a quoted field is one quote.
     bool doublequote = true;
     /// Character that makes the next one literal; empty for none.
-    std::string escapechar;
+    std::string escapechar{};
     /// Character that starts a comment running to the end of the line; a line
     /// that starts with it is skipped. Empty for none.
-    std::string comment;
+    std::string comment{};
     /// "utf-8" (a leading byte-order mark is dropped, as Python's decoder of
     /// read_csv does), "utf-8-sig", or "latin-1" / "iso-8859-1" / "latin1".
     /// Invalid UTF-8 is an aio::UnicodeDecodeError.

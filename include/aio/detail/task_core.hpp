@@ -32,6 +32,25 @@ struct Runnable {
     void (*run)(Runnable*) noexcept = nullptr;
 };
 
+/// The loop's ready queue: FIFO, intrusive (scheduling allocates nothing).
+struct ReadyQueue {
+    Runnable* head = nullptr;
+    Runnable** tail = &head;
+    void push(Runnable* r) noexcept {
+        r->next_ready = nullptr;
+        *tail = r;
+        tail = &r->next_ready;
+    }
+    /// Detaches everything queued so far (entries queued later form a new batch).
+    Runnable* take_all() noexcept {
+        Runnable* r = head;
+        head = nullptr;
+        tail = &head;
+        return r;
+    }
+    bool empty() const noexcept { return head == nullptr; }
+};
+
 /// An entry of the loop's timer heap (intrusive, O(log n) insert and removal).
 struct TimerNode {
     static constexpr std::uint32_t kNotInHeap = UINT32_MAX;
@@ -84,20 +103,22 @@ public:
         kQuiet = 1 << 6,          // do not report an unretrieved exception
     };
 
-    // --- chain (every frame) ---
-    std::coroutine_handle<> continuation;  // the frame awaiting this one (lazy await)
-    TaskCore* owner = nullptr;             // the task this frame runs in (itself for a root)
+    // --- every frame ---
+    // A lazily awaited frame: the frame awaiting it (its continuation).
+    // A root frame: the innermost suspended frame of the task, where it resumes.
+    std::coroutine_handle<> resume_point;
+    TaskCore* owner = nullptr;  // the task this frame runs in (itself for a root)
     std::exception_ptr exception;
 
     // --- task (root frames) ---
-    std::coroutine_handle<> resume_point;  // innermost suspended frame of the task
-    std::coroutine_handle<> frame;         // this root frame
+    std::coroutine_handle<> frame;  // this root frame, destroyed with the last reference
     Suspension* waiting_on = nullptr;
     CompletionWaiter* waiters = nullptr;
     TaskExtras* extras = nullptr;
     TaskCore* prev_task = nullptr;  // the loop's list of pending tasks (all_tasks)
     TaskCore* next_task = nullptr;
     EventLoop* loop = nullptr;
+    ReadyQueue* ready = nullptr;  // the loop's ready queue (wake() is on every hot path)
     std::uint32_t refs = 0;    // handles + 1 while running
     std::uint32_t number = 0;  // for the default name, "Task-<number>"
     std::uint16_t flags = 0;
@@ -119,7 +140,7 @@ public:
         resume_point = h;
     }
     /// The wait completed: put the task on the ready queue.
-    void wake() noexcept;
+    void wake() noexcept { ready->push(this); }
     /// Delivers a cancel() that arrived while the task was not suspended:
     /// call right after suspend_on(); asks the Suspension to withdraw.
     void deliver_pending_cancel() noexcept;
@@ -147,8 +168,8 @@ public:
     // --- lifecycle ---
     /// Makes this (lazy, unstarted) frame a task of `loop` and schedules its first step.
     void start_as_task(EventLoop& loop, std::coroutine_handle<> self, std::string name);
-    /// Called at final suspension; returns the frame to resume next.
-    std::coroutine_handle<> on_final_suspend() noexcept;
+    /// Called at final suspension of frame `self`; returns the frame to resume next.
+    std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
     /// Gives up on a task that can never finish (its loop is shutting down):
     /// marks it done and cancelled and drops the running reference.
     void abandon() noexcept;

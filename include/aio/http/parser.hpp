@@ -36,7 +36,7 @@
 //     repeated or not the final coding, empty list elements, chunk sizes that
 //     are not 1*HEXDIG or overflow, malformed chunk extensions, chunk data not
 //     followed by CRLF; a request with another coding than chunked gets 501;
-//   - line endings: CRLF. A request line ending in a bare LF is rejected.
+//   - line endings: CRLF. A request with a line ending in a bare LF is rejected.
 //     Responses may use bare LF line endings (RFC 9112 §2.2 lets a recipient
 //     accept them; some old servers send them, and a client gains nothing by
 //     refusing): status line, fields, chunk-size lines, trailers and the line
@@ -188,7 +188,9 @@ public:
 
     /// The method of the request the next responses answer ("GET" by default):
     /// a response to HEAD has no body whatever its headers say, and a 2xx
-    /// response to CONNECT is an upgrade to a tunnel. Stays set until changed.
+    /// response to CONNECT is an upgrade to a tunnel. Stays set until changed;
+    /// with pipelined requests, change it from on_message_complete, which runs
+    /// before the next response's first byte is read.
     void set_request_method(std::string_view method);
 
     /// As RequestParser::feed. A body without Content-Length or chunked coding

@@ -29,6 +29,8 @@
 // aio does not do: pass the "xn--" form), a bad IPv6 literal, and an http,
 // https, ws or wss URL without a host. Relative references ("/path", "../x",
 // "?q=1") are valid URLs with no scheme and no host, ready for join().
+// Every function returning a URL throws InvalidURL when the result would be
+// one of the above (say, join() giving an http URL without a host).
 #pragma once
 
 #include <aio/http/errors.hpp>

@@ -64,6 +64,7 @@ bool try_io(IoOp& op) noexcept {
 }
 
 void EpollBackend::Queue::push(IoOp* op) noexcept {
+    ++count;
     op->next = nullptr;
     op->queued = true;
     if (tail)
@@ -76,6 +77,7 @@ void EpollBackend::Queue::push(IoOp* op) noexcept {
 IoOp* EpollBackend::Queue::pop() noexcept {
     IoOp* op = head;
     if (!op) return nullptr;
+    --count;
     head = op->next;
     if (!head) tail = nullptr;
     op->next = nullptr;
@@ -87,6 +89,7 @@ bool EpollBackend::Queue::remove(IoOp* op) noexcept {
     IoOp* prev = nullptr;
     for (IoOp* cur = head; cur; prev = cur, cur = cur->next) {
         if (cur != op) continue;
+        --count;
         (prev ? prev->next : head) = cur->next;
         if (tail == cur) tail = prev;
         cur->next = nullptr;
@@ -162,10 +165,12 @@ bool EpollBackend::submit(IoOp& op) {
         }
     }
     q.push(&op);
+    ++pending_ops_;
     return false;
 }
 
 void EpollBackend::finish(IoOp* op) noexcept {
+    --pending_ops_;  // every finished op was queued
     op->next = nullptr;
     if (done_tail_)
         done_tail_->next = op;

@@ -22,10 +22,10 @@ public:
     void forget_fd(int fd) noexcept override;
     void wait(std::int64_t timeout_ns) override;
     void wake() noexcept override;
-    bool has_pending_completions() const noexcept override { return done_head_ != nullptr; }
 
 private:
     struct Queue {
+        std::size_t count = 0;
         IoOp* head = nullptr;
         IoOp* tail = nullptr;
         void push(IoOp* op) noexcept;
@@ -49,8 +49,6 @@ private:
     int epfd_ = -1;
     int wakefd_ = -1;
     std::vector<FdState> fds_;
-    IoOp* done_head_ = nullptr;
-    IoOp* done_tail_ = nullptr;
 };
 
 /// Performs op's system call once, non-blocking: returns true when it finished
