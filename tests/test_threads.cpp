@@ -5,6 +5,8 @@
 #include <aio/aio.hpp>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 using namespace std::chrono_literals;
@@ -29,14 +31,21 @@ TEST(ToThread, ArgumentsAreCopiedAndExceptionsReachTheAwaiter) {
 }
 
 TEST(ToThread, BlockingCallsRunConcurrently) {
-    auto start = std::chrono::steady_clock::now();
-    aio::run([]() -> aio::Task<> {
-        auto nap = [] { std::this_thread::sleep_for(100ms); };
-        co_await aio::gather(aio::to_thread(nap), aio::to_thread(nap), aio::to_thread(nap));
+    // Each call waits until all three are inside: that can only happen if the
+    // pool runs them at the same time (a serial pool would give up after 10 s).
+    std::mutex mu;
+    std::condition_variable cv;
+    int inside = 0;
+    auto meet = [&] {
+        std::unique_lock lock(mu);
+        ++inside;
+        cv.notify_all();
+        return cv.wait_for(lock, 10s, [&] { return inside == 3; });
+    };
+    auto [a, b, c] = aio::run([&]() -> aio::Task<std::tuple<bool, bool, bool>> {
+        co_return co_await aio::gather(aio::to_thread(meet), aio::to_thread(meet), aio::to_thread(meet));
     }());
-    // Three 100 ms naps on a pool of at least 5 threads overlap; run serially
-    // they would need 300 ms. (A structural check, with a wide margin.)
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 290ms);
+    EXPECT_TRUE(a && b && c);
 }
 
 TEST(ToThread, CancellingAQueuedCallRemovesIt) {
@@ -59,16 +68,18 @@ TEST(ToThread, CancellingAQueuedCallRemovesIt) {
 }
 
 TEST(ToThread, CancellingARunningCallAbandonsIt) {
-    std::atomic<bool> finished{false};
+    std::atomic<bool> started{false}, release{false}, finished{false};
     aio::run([&]() -> aio::Task<> {
         auto t = aio::create_task(aio::to_thread([&] {
-            std::this_thread::sleep_for(30ms);
+            started = true;
+            while (!release) std::this_thread::sleep_for(1ms);
             finished = true;
         }));
-        co_await aio::sleep(5ms);
+        while (!started) co_await aio::sleep(1ms);
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        EXPECT_THROW(co_await t, aio::CancelledError);  // at once: the call is abandoned
         EXPECT_FALSE(finished.load());
+        release = true;
     }());
     EXPECT_TRUE(finished.load());  // run() waited for the pool at shutdown
 }

@@ -7,6 +7,7 @@
 #include "aio/exceptions.hpp"
 #include "aio/gather.hpp"
 #include "aio/generator.hpp"
+#include "aio/http.hpp"
 #include "aio/locks.hpp"
 #include "aio/queues.hpp"
 #include "aio/runners.hpp"
