@@ -262,7 +262,7 @@ LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
         double v = std::strtod(s, &end);
         if (end != s && std::isfinite(v) && v >= 0) time_scale = v;
     }
-    backend = std::make_unique<EpollBackend>();
+    backend = make_backend();
     sigemptyset(&signal_mask_);
 }
 

@@ -11,13 +11,22 @@
 // alive (stays suspended) until complete has been called, and on cancellation
 // calls cancel() and still waits for the completion (-ECANCELED, or the real
 // result if the operation won the race: nothing is lost).
+//
+// Which operations a backend performs without blocking the loop's thread is
+// asked with supports(kind): the io_uring backend does every kind on every
+// kind of descriptor; the epoll backend does the socket kinds, and Read/Write
+// only on descriptors that can be polled (a regular file is never "not
+// ready", so epoll would read it synchronously on the loop's thread). Callers
+// send what a backend does not support to the thread pool (src/files does).
 #pragma once
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 namespace aio::detail {
 
@@ -32,8 +41,22 @@ struct IoOp {
         RecvFrom, // recvfrom into addr/addrlen
         SendTo,   // sendto addr/addrlen
         Accept,   // accept4(fd, addr, addrlen, SOCK_NONBLOCK|SOCK_CLOEXEC) → new fd
-        Connect,  // connect(fd, addr, addrlen) → 0
+        Connect,  // connect(fd, addr, *addrlen) → 0: the backend issues the connect itself
+                  // (the caller must not call connect() first); -errno when it fails
+        // File and directory operations (the *at kinds take fd = a directory fd, AT_FDCWD by default).
+        Openat,     // openat(fd, path, flags, mode) → new fd
+        Close,      // close(fd) → 0
+        Fsync,      // fsync(fd), or fdatasync(fd) when flags has kFsyncDatasync → 0
+        Statx,      // statx(fd, path, flags, mask = mode, buf = struct statx*) → 0
+        Renameat,   // renameat2(fd, path, fd2, path2, flags) → 0
+        Unlinkat,   // unlinkat(fd, path, flags: 0 or AT_REMOVEDIR) → 0
+        Mkdirat,    // mkdirat(fd, path, mode) → 0
+        Symlinkat,  // symlinkat(target = path, fd2, linkpath = path2) → 0
+        Linkat,     // linkat(fd, path, fd2, path2, flags) → 0
     };
+    /// Fsync: flush data only (fdatasync).
+    static constexpr int kFsyncDatasync = 1;
+    static constexpr int kKindCount = static_cast<int>(Kind::Linkat) + 1;
 
     Kind kind = Kind::PollIn;
     int fd = -1;
@@ -43,23 +66,40 @@ struct IoOp {
     int flags = 0;
     sockaddr* addr = nullptr;
     socklen_t* addrlen = nullptr;  // in/out for Accept/RecvFrom; for Connect/SendTo *addrlen is the length
+    const char* path = nullptr;    // file kinds: the (first) path, NUL-terminated
+    const char* path2 = nullptr;   // Renameat/Linkat/Symlinkat: the second path
+    int fd2 = AT_FDCWD;            // Renameat/Linkat/Symlinkat: the second directory fd
+    unsigned mode = 0;             // Openat/Mkdirat: permission bits; Statx: the field mask
     int result = 0;
     void (*complete)(IoOp*) noexcept = nullptr;
 
     // Backend bookkeeping.
     IoOp* next = nullptr;
+    IoOp* prev = nullptr;
+    void* backend_data = nullptr;  // per-op state a backend may attach (e.g. a msghdr)
     bool queued = false;
+    std::uint8_t stage = 0;        // a backend's progress through a multi-step op
 };
+
+/// Whether `kind` is a file or directory operation (not a socket/stream one).
+constexpr bool is_file_kind(IoOp::Kind kind) noexcept { return kind >= IoOp::Kind::Openat; }
 
 class IoBackend {
 public:
     virtual ~IoBackend() = default;
     virtual const char* name() const noexcept = 0;
+    /// Whether submit() performs `kind` without blocking the loop's thread on
+    /// every kind of descriptor (regular files included). Kinds it does not
+    /// support may still be submitted; they then run synchronously.
+    virtual bool supports(IoOp::Kind kind) const noexcept = 0;
     /// Starts op. Returns true if it finished at once (op.result set; complete
     /// will not be called), false if op.complete will be called later.
     virtual bool submit(IoOp& op) = 0;
     /// Asks a pending op to stop; its completion still arrives (-ECANCELED).
     virtual void cancel(IoOp& op) noexcept = 0;
+    /// The op's memory is about to go away (its frame is being destroyed while
+    /// it waits): stop it and never touch it again, nor call its completion.
+    virtual void abandon(IoOp& op) noexcept = 0;
     /// After a PollIn/PollOut user drained the fd to EAGAIN: forget readiness.
     virtual void clear_ready(int fd, bool read_side) noexcept = 0;
     /// The fd is about to be closed: pending ops complete with -ECANCELED.
@@ -79,5 +119,14 @@ protected:
     IoOp* done_head_ = nullptr;
     IoOp* done_tail_ = nullptr;
 };
+
+/// Makes the backend of a new loop (src/loop/backends/select_backend.cpp).
+/// AIO_IO_BACKEND chooses: `uring` (io_uring; throws OSError when the kernel
+/// refuses it), `epoll`, or `threads` (epoll for sockets, the thread pool
+/// for every file operation: the same backend as `epoll`, named for what it
+/// means to files). Unset or empty: io_uring when a ring can be set up and
+/// the kernel has the operations aio uses, else epoll. Another value is
+/// reported on stderr and treated as unset.
+std::unique_ptr<IoBackend> make_backend();
 
 }  // namespace aio::detail

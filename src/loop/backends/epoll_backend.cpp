@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "aio/exceptions.hpp"
+#include "loop/backends/sync_io.hpp"
 
 namespace aio::detail {
 
@@ -52,6 +53,10 @@ bool try_io(IoOp& op) noexcept {
             op.result = -err;
             return true;
         }
+        default:
+            // File kinds cannot be polled: performed synchronously (see supports()).
+            perform_sync(op);
+            return true;
     }
     if (r >= 0) {
         op.result = static_cast<int>(r);
@@ -147,7 +152,28 @@ void EpollBackend::ensure_registered(int fd, FdState& st) {
     st.readable = st.writable = true;
 }
 
+bool EpollBackend::supports(IoOp::Kind kind) const noexcept {
+    return !is_file_kind(kind) && kind != IoOp::Kind::Read && kind != IoOp::Kind::Write;
+}
+
 bool EpollBackend::submit(IoOp& op) {
+    if (is_file_kind(op.kind)) {
+        perform_sync(op);
+        return true;
+    }
+    if (op.kind == IoOp::Kind::Connect) {
+        // The backend issues the connect (one contract with io_uring). Before
+        // the fd is registered: a fresh socket reports EPOLLOUT|EPOLLHUP, an
+        // edge that must not be taken for the end of this connect.
+        int r;
+        do {
+            r = ::connect(op.fd, op.addr, op.addrlen ? *op.addrlen : 0);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0 || errno != EINPROGRESS) {
+            op.result = r == 0 ? 0 : -errno;
+            return true;
+        }
+    }
     FdState& st = state(op.fd);
     ensure_registered(op.fd, st);
     bool read_side = is_read_side(op.kind);
@@ -187,6 +213,18 @@ void EpollBackend::cancel(IoOp& op) noexcept {
             op.result = -ECANCELED;
             finish(&op);
         }
+    }
+}
+
+void EpollBackend::abandon(IoOp& op) noexcept {
+    cancel(op);  // out of its fd's queue, into the done list...
+    IoOp* prev = nullptr;
+    for (IoOp* cur = done_head_; cur; prev = cur, cur = cur->next) {
+        if (cur != &op) continue;  // ...and out of the done list: never completed
+        (prev ? prev->next : done_head_) = cur->next;
+        if (done_tail_ == cur) done_tail_ = prev;
+        cur->next = nullptr;
+        return;
     }
 }
 

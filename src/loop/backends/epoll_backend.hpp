@@ -16,8 +16,13 @@ public:
     EpollBackend();
     ~EpollBackend() override;
     const char* name() const noexcept override { return "epoll"; }
+    /// The socket kinds (and PollIn/PollOut); not Read/Write (a regular file
+    /// would be read on the loop's thread) and not the file kinds, which
+    /// submit() performs synchronously.
+    bool supports(IoOp::Kind kind) const noexcept override;
     bool submit(IoOp& op) override;
     void cancel(IoOp& op) noexcept override;
+    void abandon(IoOp& op) noexcept override;
     void clear_ready(int fd, bool read_side) noexcept override;
     void forget_fd(int fd) noexcept override;
     void wait(std::int64_t timeout_ns) override;
@@ -53,6 +58,7 @@ private:
 
 /// Performs op's system call once, non-blocking: returns true when it finished
 /// (op.result set) and false on EAGAIN. Shared by the backends' fallbacks.
+/// Connect here means "the connect issued earlier has finished": it reads SO_ERROR.
 bool try_io(IoOp& op) noexcept;
 
 }  // namespace aio::detail

@@ -1,0 +1,67 @@
+// aio/dns.hpp — name resolution that never blocks the loop (loop.getaddrinfo).
+//
+// getaddrinfo(3) runs on the loop's default thread pool; numeric addresses
+// are answered at once without a thread hop. aio::Resolver adds a small TTL
+// cache (the HTTP connector uses one per session).
+#pragma once
+
+#include <netdb.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "aio/sockets.hpp"
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// A failed lookup (Python's socket.gaierror): code() is the EAI_* value.
+class gaierror : public OSError {
+public:
+    gaierror(int eai_code, const std::string& host);
+    int code() const noexcept { return code_; }
+
+private:
+    int code_;
+};
+
+/// One result of getaddrinfo (Python's 5-tuple, with the address as a SocketAddress).
+struct AddrInfo {
+    int family = 0;
+    int type = 0;
+    int protocol = 0;
+    std::string canonname;
+    SocketAddress address;
+};
+
+/// loop.getaddrinfo(host, port, family=..., type=..., proto=..., flags=...).
+/// Throws gaierror (unknown host, ...). An empty host means the wildcard/loopback
+/// as getaddrinfo(3) defines with AI_PASSIVE.
+Task<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family = AF_UNSPEC,
+                                        int type = SOCK_STREAM, int proto = 0, int flags = 0);
+
+/// Resolves host names to socket addresses with a small cache whose entries
+/// live `ttl` (getaddrinfo does not report DNS TTLs, so the cache uses one of
+/// its own, like aiohttp's ttl_dns_cache, 10 s by default).
+class Resolver {
+public:
+    explicit Resolver(std::chrono::steady_clock::duration ttl = std::chrono::seconds(10)) : ttl_(ttl) {}
+    /// The addresses of host:port (IPv6 and IPv4 interleaved in the order
+    /// getaddrinfo gives, for happy eyeballs). Throws gaierror.
+    Task<std::vector<SocketAddress>> resolve(std::string host, std::uint16_t port, int family = AF_UNSPEC);
+    void clear() { cache_.clear(); }
+    std::size_t size() const noexcept { return cache_.size(); }
+
+private:
+    struct Entry {
+        std::vector<SocketAddress> addresses;
+        std::chrono::steady_clock::time_point expires;
+    };
+    std::chrono::steady_clock::duration ttl_;
+    std::map<std::string, Entry> cache_;
+};
+
+}  // namespace aio

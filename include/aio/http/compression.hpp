@@ -1,0 +1,69 @@
+// aio/http/compression.hpp — content codings (gzip, deflate, br), both ways,
+// streaming, with a bound on decoded size (no decompression bombs).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aio/http/errors.hpp"
+
+namespace aio::http {
+
+/// The codings aio speaks (Content-Encoding / Accept-Encoding tokens).
+enum class Coding { identity, gzip, deflate, br };
+
+/// Parses a Content-Encoding token ("gzip", "x-gzip", "deflate", "br",
+/// "identity"); nullopt for anything else.
+std::optional<Coding> parse_coding(std::string_view token) noexcept;
+std::string_view coding_name(Coding c) noexcept;
+
+/// Decodes a body as it arrives. Throws ContentEncodingError for corrupt or
+/// truncated data (finish() detects truncation) and when the decoded size
+/// would pass `max_output` (a decompression bomb).
+class Decoder {
+public:
+    Decoder(Coding coding, std::size_t max_output = std::size_t(1) << 30);
+    ~Decoder();
+    Decoder(Decoder&&) noexcept;
+    Decoder& operator=(Decoder&&) noexcept;
+    /// Decodes `in`, appending to `out`.
+    void feed(std::string_view in, std::string& out);
+    /// The input is complete: throws if the coded stream was cut short.
+    void finish(std::string& out);
+    std::size_t produced() const noexcept;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Encodes a body as it is produced (for responses and request bodies).
+class Encoder {
+public:
+    /// level: zlib 1-9 (6 default) / brotli quality 0-11 (5 default when -1).
+    explicit Encoder(Coding coding, int level = -1);
+    ~Encoder();
+    Encoder(Encoder&&) noexcept;
+    Encoder& operator=(Encoder&&) noexcept;
+    /// Encodes `in`, appending what is ready to `out`.
+    void feed(std::string_view in, std::string& out);
+    /// Pushes out everything fed so far (a sync flush: decodable up to here).
+    void flush(std::string& out);
+    /// Ends the stream.
+    void finish(std::string& out);
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// One-shot helpers.
+std::string compress(std::string_view data, Coding coding, int level = -1);
+std::string decompress(std::string_view data, Coding coding, std::size_t max_output = std::size_t(1) << 30);
+
+}  // namespace aio::http

@@ -1,0 +1,114 @@
+// aio/sockets.hpp — non-blocking sockets and their addresses (asyncio's
+// loop.sock_* layer, under the streams).
+//
+// Every operation either completes at once (the system call did not have to
+// wait) or suspends the task until the kernel reports the socket ready, then
+// retries. A task suspended here is cancelled at once (the readiness wait is
+// withdrawn; no byte is lost: nothing was read or written).
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// A socket address: IPv4, IPv6 or Unix (Python's address tuples).
+class SocketAddress {
+public:
+    SocketAddress() = default;
+    SocketAddress(const sockaddr* sa, socklen_t len);
+    /// A numeric IPv4/IPv6 address and a port. Throws ValueError for a bad address.
+    static SocketAddress ip(std::string_view host, std::uint16_t port);
+    /// A Unix socket path (a leading '\0' makes an abstract address).
+    /// Throws ValueError when the path does not fit.
+    static SocketAddress unix_path(std::string_view path);
+
+    int family() const noexcept { return storage_.ss_family; }
+    /// The numeric host ("127.0.0.1", "::1"), or the path of a Unix address.
+    std::string host() const;
+    std::uint16_t port() const noexcept;
+    /// "127.0.0.1:8080", "[::1]:8080", or the Unix path.
+    std::string to_string() const;
+    const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+    socklen_t size() const noexcept { return len_; }
+    socklen_t* size_ptr() noexcept { return &len_; }
+    explicit operator bool() const noexcept { return len_ != 0; }
+
+private:
+    sockaddr_storage storage_{};
+    socklen_t len_ = 0;
+};
+
+/// An owned, non-blocking, close-on-exec socket. Move-only; the destructor
+/// closes it (after withdrawing any wait the loop still has on it).
+class Socket {
+public:
+    Socket() = default;
+    /// A new socket. Throws the OSError for the errno.
+    Socket(int family, int type, int protocol = 0);
+    /// Takes ownership of `fd` (made non-blocking and close-on-exec).
+    static Socket adopt(int fd);
+    Socket(Socket&& o) noexcept;
+    Socket& operator=(Socket&& o) noexcept;
+    ~Socket() { close(); }
+
+    int fd() const noexcept { return fd_; }
+    explicit operator bool() const noexcept { return fd_ >= 0; }
+    /// Closes now (idempotent).
+    void close() noexcept;
+    /// Gives up ownership of the descriptor.
+    int release() noexcept;
+
+    void set_option(int level, int name, int value);
+    int get_option(int level, int name) const;
+    /// Binds; throws the OSError (EADDRINUSE: OSError naming the address).
+    void bind(const SocketAddress& addr);
+    void listen(int backlog = 1024);
+    SocketAddress getsockname() const;
+    SocketAddress getpeername() const;
+    /// shutdown(2) of the sending side (write EOF). ENOTCONN is ignored.
+    void shutdown_write() noexcept;
+
+    // --- asynchronous operations (loop.sock_*) ---
+    /// Connects; throws ConnectionRefusedError etc. for the errno.
+    Task<> connect(SocketAddress addr);
+    /// Accepts one connection (non-blocking, close-on-exec) and its peer address.
+    Task<std::pair<Socket, SocketAddress>> accept();
+    /// Receives up to n bytes into buf; 0 means the peer closed its side.
+    Task<std::size_t> recv(char* buf, std::size_t n);
+    /// Sends all of data (waiting while the kernel buffer is full).
+    Task<> sendall(std::string_view data);
+    /// Sends what the kernel accepts now; returns the count (0 if it would wait).
+    /// Throws BrokenPipeError / ConnectionResetError for a dead peer.
+    std::size_t send_nowait(std::string_view data);
+    /// Datagrams.
+    Task<std::pair<std::string, SocketAddress>> recvfrom(std::size_t max);
+    Task<> sendto(std::string_view data, const SocketAddress& addr);
+
+    /// Suspends until readable (true) / writable (false).
+    Task<> wait_ready(bool readable);
+
+private:
+    explicit Socket(int fd) noexcept : fd_(fd) {}
+    int fd_ = -1;
+};
+
+namespace detail {
+/// Suspends the current task until `fd` is readable/writable (an IoOp
+/// PollIn/PollOut on the loop's backend). Cancellation withdraws the wait.
+Task<> wait_fd(int fd, bool readable);
+/// Tells the backend that `fd` must be closed: pending waits end with ECANCELED.
+void forget_fd(int fd) noexcept;
+}  // namespace detail
+
+}  // namespace aio

@@ -1,0 +1,101 @@
+// aio/subprocess.hpp — child processes (asyncio: subprocess.py).
+//
+//     auto p = co_await aio::create_subprocess_exec("ls", {"-l"}, {.stdout_ = aio::PIPE});
+//     auto [out, err] = co_await p.communicate();
+//     int code = p.returncode().value();
+//
+// The child's exit is observed through a pidfd (poll on the loop), never by
+// blocking in waitpid. Pipes are non-blocking streams on the loop.
+// communicate() reads stdout and stderr while it writes stdin, so a child that
+// writes a lot cannot deadlock against a full pipe.
+// Cancelling communicate() or wait() cancels the wait only: the child keeps
+// running (as asyncio); kill() it if it must stop. A Process destroyed while
+// its child runs hands the child to the loop, which reaps it when it exits
+// (no zombie); at loop shutdown the remaining children are left running and
+// reaped by the system when this process exits.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "aio/streams.hpp"
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// Where a child's standard stream goes (asyncio.subprocess.PIPE / DEVNULL /
+/// STDOUT, or inherited when not given).
+enum class Redirect { INHERIT, PIPE, DEVNULL, STDOUT };
+inline constexpr Redirect PIPE = Redirect::PIPE;
+inline constexpr Redirect DEVNULL = Redirect::DEVNULL;
+/// For stderr_: into the same pipe/file as stdout.
+inline constexpr Redirect STDOUT = Redirect::STDOUT;
+
+/// A redirection, or a file descriptor of this process to hand to the child.
+using StdioSpec = std::variant<Redirect, int>;
+
+struct SubprocessOptions {
+    StdioSpec stdin_ = Redirect::INHERIT;
+    StdioSpec stdout_ = Redirect::INHERIT;
+    StdioSpec stderr_ = Redirect::INHERIT;
+    /// The child's working directory (empty: this process's).
+    std::string cwd{};
+    /// The child's whole environment (nullopt: this process's).
+    std::optional<std::map<std::string, std::string>> env{};
+    /// Buffer limit of the stdout/stderr readers.
+    std::size_t limit = kDefaultStreamLimit;
+};
+
+/// A running or finished child process (asyncio.subprocess.Process).
+class Process {
+public:
+    Process(Process&&) noexcept;
+    Process& operator=(Process&&) noexcept;
+    ~Process();
+
+    pid_t pid() const noexcept;
+    /// The exit status once the child has been reaped: its exit code, or the
+    /// negated signal number if a signal ended it (as Python). nullopt while running.
+    std::optional<int> returncode() const noexcept;
+
+    /// The pipes (null unless that stream was PIPE).
+    StreamWriter* stdin_() noexcept;
+    StreamReader* stdout_() noexcept;
+    StreamReader* stderr_() noexcept;
+
+    /// Waits for the child to exit; its returncode.
+    Task<int> wait();
+    /// Writes `input` to stdin (then closes it), reads stdout and stderr to
+    /// EOF, waits for the exit. Returns (stdout, stderr); a stream that is not
+    /// a PIPE gives "". Throws BrokenPipeError only if... never: a child that
+    /// stops reading its input simply does not get the rest (as asyncio).
+    Task<std::pair<std::string, std::string>> communicate(std::string input = {});
+    /// Sends a signal (ProcessLookupError once the child has been reaped).
+    void send_signal(int sig);
+    void terminate() { send_signal(SIGTERM); }
+    void kill() { send_signal(SIGKILL); }
+
+    struct State;
+    explicit Process(std::shared_ptr<State> s);
+
+private:
+    std::shared_ptr<State> s_;
+};
+
+/// Starts `program` with `args` (searched in PATH when it has no '/';
+/// asyncio.create_subprocess_exec). Throws FileNotFoundError /
+/// PermissionError naming the program when it cannot be executed.
+Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
+                                     SubprocessOptions opts = {});
+/// Runs `command` with /bin/sh -c (asyncio.create_subprocess_shell).
+Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opts = {});
+
+}  // namespace aio

@@ -1,0 +1,247 @@
+#include "aio/http/compression.hpp"
+
+#include <brotli/decode.h>
+#include <brotli/encode.h>
+#include <zlib.h>
+
+#include <cstring>
+
+namespace aio::http {
+
+std::optional<Coding> parse_coding(std::string_view t) noexcept {
+    auto eq = [&](std::string_view name) {
+        if (t.size() != name.size()) return false;
+        for (std::size_t i = 0; i < t.size(); ++i)
+            if ((t[i] | 0x20) != name[i]) return false;
+        return true;
+    };
+    if (eq("gzip") || eq("x-gzip")) return Coding::gzip;
+    if (eq("deflate")) return Coding::deflate;
+    if (eq("br")) return Coding::br;
+    if (eq("identity")) return Coding::identity;
+    return std::nullopt;
+}
+
+std::string_view coding_name(Coding c) noexcept {
+    switch (c) {
+        case Coding::gzip: return "gzip";
+        case Coding::deflate: return "deflate";
+        case Coding::br: return "br";
+        default: return "identity";
+    }
+}
+
+namespace {
+constexpr std::size_t kChunk = 64 * 1024;  // output grown per step
+}
+
+struct Decoder::Impl {
+    Coding coding;
+    std::size_t max_output;
+    std::size_t produced = 0;
+    z_stream z{};
+    bool z_init = false;
+    bool raw_deflate_retry = false;  // "deflate" sent without the zlib header (common)
+    bool ended = false;
+    BrotliDecoderState* br = nullptr;
+
+    void check_limit(std::size_t add) {
+        produced += add;
+        if (produced > max_output)
+            throw ContentEncodingError("the decoded body exceeds the limit of " + std::to_string(max_output) + " bytes");
+    }
+
+    void init_zlib(int window_bits) {
+        if (z_init) inflateEnd(&z);
+        z = z_stream{};
+        if (inflateInit2(&z, window_bits) != Z_OK) throw ContentEncodingError("cannot start the zlib decoder");
+        z_init = true;
+    }
+
+    void feed_zlib(std::string_view in, std::string& out) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        z.avail_in = static_cast<uInt>(in.size());
+        while (z.avail_in > 0 && !ended) {
+            std::size_t old = out.size();
+            out.resize(old + kChunk);
+            z.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+            z.avail_out = kChunk;
+            int rc = inflate(&z, Z_NO_FLUSH);
+            std::size_t got = kChunk - z.avail_out;
+            out.resize(old + got);
+            if (rc == Z_DATA_ERROR && coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0) {
+                // Not zlib-wrapped: retry as raw deflate.
+                raw_deflate_retry = true;
+                std::string_view rest = in;
+                init_zlib(-MAX_WBITS);
+                feed_zlib(rest, out);
+                return;
+            }
+            if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
+                throw ContentEncodingError(std::string("corrupt ") + std::string(coding_name(coding)) +
+                                           " data: " + (z.msg ? z.msg : "inflate failed"));
+            check_limit(got);
+            if (rc == Z_STREAM_END) ended = true;
+            if (rc == Z_BUF_ERROR && got == 0) break;
+        }
+    }
+
+    void feed_br(std::string_view in, std::string& out) {
+        const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
+        std::size_t avail_in = in.size();
+        while (true) {
+            std::size_t old = out.size();
+            out.resize(old + kChunk);
+            auto* next_out = reinterpret_cast<uint8_t*>(out.data() + old);
+            std::size_t avail_out = kChunk;
+            auto rc = BrotliDecoderDecompressStream(br, &avail_in, &next_in, &avail_out, &next_out, nullptr);
+            std::size_t got = kChunk - avail_out;
+            out.resize(old + got);
+            check_limit(got);
+            if (rc == BROTLI_DECODER_RESULT_ERROR)
+                throw ContentEncodingError(std::string("corrupt br data: ") +
+                                           BrotliDecoderErrorString(BrotliDecoderGetErrorCode(br)));
+            if (rc == BROTLI_DECODER_RESULT_SUCCESS) {
+                ended = true;
+                return;
+            }
+            if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) return;
+        }
+    }
+};
+
+Decoder::Decoder(Coding coding, std::size_t max_output) : impl_(std::make_unique<Impl>()) {
+    impl_->coding = coding;
+    impl_->max_output = max_output;
+    if (coding == Coding::gzip) impl_->init_zlib(MAX_WBITS + 16);
+    if (coding == Coding::deflate) impl_->init_zlib(MAX_WBITS);
+    if (coding == Coding::br) {
+        impl_->br = BrotliDecoderCreateInstance(nullptr, nullptr, nullptr);
+        if (!impl_->br) throw ContentEncodingError("cannot start the brotli decoder");
+    }
+}
+
+Decoder::~Decoder() {
+    if (!impl_) return;
+    if (impl_->z_init) inflateEnd(&impl_->z);
+    if (impl_->br) BrotliDecoderDestroyInstance(impl_->br);
+}
+Decoder::Decoder(Decoder&&) noexcept = default;
+Decoder& Decoder::operator=(Decoder&&) noexcept = default;
+
+std::size_t Decoder::produced() const noexcept { return impl_->produced; }
+
+void Decoder::feed(std::string_view in, std::string& out) {
+    if (in.empty()) return;
+    switch (impl_->coding) {
+        case Coding::identity:
+            impl_->check_limit(in.size());
+            out.append(in);
+            return;
+        case Coding::br: impl_->feed_br(in, out); return;
+        default:
+            if (impl_->ended) return;  // trailing bytes after the stream end are ignored, as aiohttp does
+            impl_->feed_zlib(in, out);
+    }
+}
+
+void Decoder::finish(std::string&) {
+    if (impl_->coding == Coding::identity) return;
+    if (!impl_->ended)
+        throw ContentEncodingError(std::string("the ") + std::string(coding_name(impl_->coding)) +
+                                   " stream was cut short");
+}
+
+struct Encoder::Impl {
+    Coding coding;
+    z_stream z{};
+    bool z_init = false;
+    BrotliEncoderState* br = nullptr;
+
+    void run_zlib(std::string_view in, std::string& out, int flush) {
+        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+        z.avail_in = static_cast<uInt>(in.size());
+        do {
+            std::size_t old = out.size();
+            out.resize(old + kChunk);
+            z.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+            z.avail_out = kChunk;
+            deflate(&z, flush);
+            out.resize(old + (kChunk - z.avail_out));
+        } while (z.avail_out == 0);
+    }
+    void run_br(std::string_view in, std::string& out, BrotliEncoderOperation op) {
+        const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
+        std::size_t avail_in = in.size();
+        while (true) {
+            std::size_t old = out.size();
+            out.resize(old + kChunk);
+            auto* next_out = reinterpret_cast<uint8_t*>(out.data() + old);
+            std::size_t avail_out = kChunk;
+            if (!BrotliEncoderCompressStream(br, op, &avail_in, &next_in, &avail_out, &next_out, nullptr))
+                throw ContentEncodingError("brotli encoding failed");
+            out.resize(old + (kChunk - avail_out));
+            if (avail_in == 0 && !BrotliEncoderHasMoreOutput(br)) break;
+        }
+    }
+};
+
+Encoder::Encoder(Coding coding, int level) : impl_(std::make_unique<Impl>()) {
+    impl_->coding = coding;
+    if (coding == Coding::gzip || coding == Coding::deflate) {
+        int bits = coding == Coding::gzip ? MAX_WBITS + 16 : MAX_WBITS;
+        if (deflateInit2(&impl_->z, level < 0 ? 6 : level, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            throw ContentEncodingError("cannot start the zlib encoder");
+        impl_->z_init = true;
+    } else if (coding == Coding::br) {
+        impl_->br = BrotliEncoderCreateInstance(nullptr, nullptr, nullptr);
+        if (!impl_->br) throw ContentEncodingError("cannot start the brotli encoder");
+        BrotliEncoderSetParameter(impl_->br, BROTLI_PARAM_QUALITY, static_cast<uint32_t>(level < 0 ? 5 : level));
+    }
+}
+
+Encoder::~Encoder() {
+    if (!impl_) return;
+    if (impl_->z_init) deflateEnd(&impl_->z);
+    if (impl_->br) BrotliEncoderDestroyInstance(impl_->br);
+}
+Encoder::Encoder(Encoder&&) noexcept = default;
+Encoder& Encoder::operator=(Encoder&&) noexcept = default;
+
+void Encoder::feed(std::string_view in, std::string& out) {
+    if (impl_->coding == Coding::identity) {
+        out.append(in);
+    } else if (impl_->coding == Coding::br) {
+        impl_->run_br(in, out, BROTLI_OPERATION_PROCESS);
+    } else if (!in.empty()) {
+        impl_->run_zlib(in, out, Z_NO_FLUSH);
+    }
+}
+
+void Encoder::flush(std::string& out) {
+    if (impl_->coding == Coding::br) impl_->run_br({}, out, BROTLI_OPERATION_FLUSH);
+    else if (impl_->coding != Coding::identity) impl_->run_zlib({}, out, Z_SYNC_FLUSH);
+}
+
+void Encoder::finish(std::string& out) {
+    if (impl_->coding == Coding::br) impl_->run_br({}, out, BROTLI_OPERATION_FINISH);
+    else if (impl_->coding != Coding::identity) impl_->run_zlib({}, out, Z_FINISH);
+}
+
+std::string compress(std::string_view data, Coding coding, int level) {
+    Encoder e(coding, level);
+    std::string out;
+    e.feed(data, out);
+    e.finish(out);
+    return out;
+}
+
+std::string decompress(std::string_view data, Coding coding, std::size_t max_output) {
+    Decoder d(coding, max_output);
+    std::string out;
+    d.feed(data, out);
+    d.finish(out);
+    return out;
+}
+
+}  // namespace aio::http

@@ -1,0 +1,85 @@
+// The state a StreamReader, its StreamWriter and the writer's flusher share.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "aio/detail/wait_list.hpp"
+#include "aio/streams.hpp"
+
+namespace aio::detail {
+
+/// A growable byte buffer with a consumed prefix (no zero-fill on growth).
+class ByteBuffer {
+public:
+    std::size_t size() const noexcept { return end_ - begin_; }
+    bool empty() const noexcept { return end_ == begin_; }
+    const char* data() const noexcept { return data_.get() + begin_; }
+    std::string_view view() const noexcept { return {data(), size()}; }
+    void consume(std::size_t n) noexcept {
+        begin_ += n;
+        if (begin_ == end_) begin_ = end_ = 0;
+    }
+    void append(std::string_view s) {
+        char* p = prepare(s.size());
+        std::memcpy(p, s.data(), s.size());
+        commit(s.size());
+    }
+    /// Room for at least n more bytes at the end; returns where they go.
+    char* prepare(std::size_t n) {
+        if (cap_ - end_ < n) {
+            if (begin_ > 0 && cap_ - size() >= n && begin_ >= size()) {
+                std::memmove(data_.get(), data(), size());  // slide down instead of growing
+            } else {
+                std::size_t want = std::max(cap_ * 2, size() + n);
+                auto fresh = std::make_unique_for_overwrite<char[]>(want);
+                if (size()) std::memcpy(fresh.get(), data(), size());
+                data_ = std::move(fresh);
+                cap_ = want;
+            }
+            end_ = size();
+            begin_ = 0;
+        }
+        return data_.get() + end_;
+    }
+    void commit(std::size_t n) noexcept { end_ += n; }
+    /// The free space prepare() made, after the data.
+    std::size_t room() const noexcept { return cap_ - end_; }
+
+private:
+    std::unique_ptr<char[]> data_;
+    std::size_t begin_ = 0, end_ = 0, cap_ = 0;
+};
+
+struct Connection {
+    explicit Connection(std::unique_ptr<Transport> t, std::size_t lim) : transport(std::move(t)), limit(lim) {}
+    ~Connection() {
+        if (transport) transport->close();
+    }
+
+    std::unique_ptr<Transport> transport;  // null for a hand-fed reader
+
+    // Reading.
+    ByteBuffer rbuf;
+    std::size_t limit;
+    bool eof = false;
+    bool reading = false;  // one read at a time (asyncio raises RuntimeError too)
+    std::exception_ptr read_error;
+    WaitList feed_waiters;  // hand-fed readers waiting for feed_data / feed_eof
+
+    // Writing.
+    ByteBuffer wbuf;
+    std::size_t high_water = 64 * 1024;
+    std::size_t low_water = 16 * 1024;
+    bool flushing = false;       // the flusher task runs
+    bool eof_requested = false;  // write_eof() called
+    bool eof_sent = false;
+    bool closing = false;
+    bool closed = false;
+    std::exception_ptr write_error;
+    WaitList drain_waiters;
+    WaitList close_waiters;
+};
+
+}  // namespace aio::detail

@@ -1,0 +1,312 @@
+#include "aio/sockets.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "loop/io_backend.hpp"
+#include "loop/loop_impl.hpp"
+
+namespace aio {
+
+namespace detail {
+
+namespace {
+
+/// Suspends until the backend reports the fd ready (PollIn / PollOut).
+class FdWait final : public Suspension {
+public:
+    FdWait(int fd, bool readable) noexcept {
+        op_.base.kind = readable ? IoOp::Kind::PollIn : IoOp::Kind::PollOut;
+        op_.base.fd = fd;
+        op_.base.complete = &FdWait::on_complete;
+        readable_ = readable;
+    }
+    FdWait(const FdWait&) = delete;
+    ~FdWait() {
+        if (pending_) backend_->abandon(op_.base);
+    }
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        task_ = h.promise().owner;
+        LoopImpl* loop = running_impl();
+        if (!loop) throw RuntimeError("socket operation outside a running loop");
+        backend_ = loop->backend.get();
+        op_.self = this;
+        backend_->clear_ready(op_.base.fd, readable_);
+        if (backend_->submit(op_.base)) return false;  // ready at once
+        pending_ = true;
+        task_->suspend_on(this, h);
+        task_->deliver_pending_cancel();
+        return true;
+    }
+    void await_resume() const {
+        if (cancelled_) throw CancelledError();
+        if (op_.base.result < 0 && op_.base.result != -ECANCELED) throw_os_error(-op_.base.result);
+        if (op_.base.result == -ECANCELED) throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
+    }
+    bool request_cancel() noexcept override {
+        cancelled_ = true;
+        backend_->cancel(op_.base);  // the completion (-ECANCELED) wakes the task
+        return true;
+    }
+
+private:
+    struct Op {
+        IoOp base;
+        FdWait* self = nullptr;
+    };
+    static void on_complete(IoOp* op) noexcept {
+        FdWait* self = reinterpret_cast<Op*>(op)->self;
+        self->pending_ = false;
+        self->task_->waiting_on = nullptr;
+        self->task_->wake();
+    }
+    Op op_;
+    IoBackend* backend_ = nullptr;
+    TaskCore* task_ = nullptr;
+    bool readable_ = true;
+    bool pending_ = false;
+    bool cancelled_ = false;
+
+public:
+    // IoOp first: on_complete gets back from the IoOp to the Op.
+    static_assert(offsetof(Op, base) == 0);
+};
+
+}  // namespace
+
+Task<> wait_fd(int fd, bool readable) {
+    FdWait w(fd, readable);
+    co_await w;
+}
+
+void forget_fd(int fd) noexcept {
+    if (LoopImpl* loop = running_impl()) loop->backend->forget_fd(fd);
+}
+
+}  // namespace detail
+
+// ---------------------------------------------------------------- SocketAddress
+
+SocketAddress::SocketAddress(const sockaddr* sa, socklen_t len) {
+    if (len > sizeof storage_) len = sizeof storage_;
+    std::memcpy(&storage_, sa, len);
+    len_ = len;
+}
+
+SocketAddress SocketAddress::ip(std::string_view host, std::uint16_t port) {
+    SocketAddress a;
+    std::string h(host);
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
+    if (::inet_pton(AF_INET, h.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        a.len_ = sizeof(sockaddr_in);
+    } else if (::inet_pton(AF_INET6, h.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        a.len_ = sizeof(sockaddr_in6);
+    } else {
+        throw ValueError("not a numeric IP address: '" + h + "'");
+    }
+    return a;
+}
+
+SocketAddress SocketAddress::unix_path(std::string_view path) {
+    SocketAddress a;
+    auto* un = reinterpret_cast<sockaddr_un*>(&a.storage_);
+    if (path.empty() || path.size() >= sizeof un->sun_path)
+        throw ValueError("a Unix socket path must have 1 to " + std::to_string(sizeof un->sun_path - 1) + " bytes");
+    un->sun_family = AF_UNIX;
+    std::memcpy(un->sun_path, path.data(), path.size());
+    a.len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (path[0] == '\0' ? 0 : 1));
+    return a;
+}
+
+std::string SocketAddress::host() const {
+    char buf[INET6_ADDRSTRLEN] = {};
+    switch (storage_.ss_family) {
+        case AF_INET:
+            ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buf, sizeof buf);
+            return buf;
+        case AF_INET6:
+            ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr, buf, sizeof buf);
+            return buf;
+        case AF_UNIX: {
+            const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
+            std::size_t n = len_ > offsetof(sockaddr_un, sun_path) ? len_ - offsetof(sockaddr_un, sun_path) : 0;
+            std::string p(un->sun_path, n);
+            if (!p.empty() && p[0] != '\0') p = p.c_str();
+            return p;
+        }
+        default: return {};
+    }
+}
+
+std::uint16_t SocketAddress::port() const noexcept {
+    if (storage_.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
+    if (storage_.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_port);
+    return 0;
+}
+
+std::string SocketAddress::to_string() const {
+    if (storage_.ss_family == AF_INET) return host() + ":" + std::to_string(port());
+    if (storage_.ss_family == AF_INET6) return "[" + host() + "]:" + std::to_string(port());
+    return host();
+}
+
+// ---------------------------------------------------------------- Socket
+
+Socket::Socket(int family, int type, int protocol) {
+    fd_ = ::socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd_ < 0) throw_os_error(errno, "socket", "");
+}
+
+Socket Socket::adopt(int fd) {
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return Socket(fd);
+}
+
+Socket::Socket(Socket&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+
+Socket& Socket::operator=(Socket&& o) noexcept {
+    if (this != &o) {
+        close();
+        fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+}
+
+void Socket::close() noexcept {
+    if (fd_ < 0) return;
+    detail::forget_fd(fd_);
+    ::close(fd_);
+    fd_ = -1;
+}
+
+int Socket::release() noexcept { return std::exchange(fd_, -1); }
+
+void Socket::set_option(int level, int name, int value) {
+    if (::setsockopt(fd_, level, name, &value, sizeof value) < 0) throw_os_error(errno, "setsockopt", "");
+}
+
+int Socket::get_option(int level, int name) const {
+    int v = 0;
+    socklen_t len = sizeof v;
+    if (::getsockopt(fd_, level, name, &v, &len) < 0) throw_os_error(errno, "getsockopt", "");
+    return v;
+}
+
+void Socket::bind(const SocketAddress& addr) {
+    if (::bind(fd_, addr.data(), addr.size()) < 0) throw_os_error(errno, "bind to " + addr.to_string(), "");
+}
+
+void Socket::listen(int backlog) {
+    if (::listen(fd_, backlog) < 0) throw_os_error(errno, "listen", "");
+}
+
+SocketAddress Socket::getsockname() const {
+    SocketAddress a;
+    *a.size_ptr() = sizeof(sockaddr_storage);
+    if (::getsockname(fd_, a.data(), a.size_ptr()) < 0) throw_os_error(errno, "getsockname", "");
+    return a;
+}
+
+SocketAddress Socket::getpeername() const {
+    SocketAddress a;
+    *a.size_ptr() = sizeof(sockaddr_storage);
+    if (::getpeername(fd_, a.data(), a.size_ptr()) < 0) throw_os_error(errno, "getpeername", "");
+    return a;
+}
+
+void Socket::shutdown_write() noexcept { ::shutdown(fd_, SHUT_WR); }
+
+Task<> Socket::wait_ready(bool readable) { co_await detail::wait_fd(fd_, readable); }
+
+Task<> Socket::connect(SocketAddress addr) {
+    int r = ::connect(fd_, addr.data(), addr.size());
+    if (r == 0) co_return;
+    if (errno != EINPROGRESS && errno != EAGAIN) throw_os_error(errno, "connect to " + addr.to_string(), "");
+    co_await detail::wait_fd(fd_, false);
+    int err = get_option(SOL_SOCKET, SO_ERROR);
+    if (err != 0) throw_os_error(err, "connect to " + addr.to_string(), "");
+}
+
+Task<std::pair<Socket, SocketAddress>> Socket::accept() {
+    while (true) {
+        SocketAddress peer;
+        *peer.size_ptr() = sizeof(sockaddr_storage);
+        int fd = ::accept4(fd_, peer.data(), peer.size_ptr(), SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) co_return std::pair<Socket, SocketAddress>(Socket(fd), peer);
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "accept", "");
+        co_await detail::wait_fd(fd_, true);
+    }
+}
+
+Task<std::size_t> Socket::recv(char* buf, std::size_t n) {
+    while (true) {
+        ssize_t r = ::recv(fd_, buf, n, 0);
+        if (r >= 0) co_return static_cast<std::size_t>(r);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recv", "");
+        co_await detail::wait_fd(fd_, true);
+    }
+}
+
+std::size_t Socket::send_nowait(std::string_view data) {
+    while (true) {
+        ssize_t r = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (r >= 0) return static_cast<std::size_t>(r);
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+        throw_os_error(errno, "send", "");
+    }
+}
+
+Task<> Socket::sendall(std::string_view data) {
+    while (!data.empty()) {
+        std::size_t n = send_nowait(data);
+        data.remove_prefix(n);
+        if (!data.empty()) co_await detail::wait_fd(fd_, false);
+    }
+}
+
+Task<std::pair<std::string, SocketAddress>> Socket::recvfrom(std::size_t max) {
+    std::string buf(max, '\0');
+    while (true) {
+        SocketAddress from;
+        *from.size_ptr() = sizeof(sockaddr_storage);
+        ssize_t r = ::recvfrom(fd_, buf.data(), buf.size(), 0, from.data(), from.size_ptr());
+        if (r >= 0) {
+            buf.resize(static_cast<std::size_t>(r));
+            co_return std::pair<std::string, SocketAddress>(std::move(buf), from);
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recvfrom", "");
+        co_await detail::wait_fd(fd_, true);
+    }
+}
+
+Task<> Socket::sendto(std::string_view data, const SocketAddress& addr) {
+    while (true) {
+        ssize_t r = ::sendto(fd_, data.data(), data.size(), MSG_NOSIGNAL, addr ? addr.data() : nullptr,
+                             addr ? addr.size() : 0);
+        if (r >= 0) co_return;
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "sendto " + addr.to_string(), "");
+        co_await detail::wait_fd(fd_, false);
+    }
+}
+
+}  // namespace aio

@@ -1,0 +1,336 @@
+#include "aio/subprocess.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "aio/gather.hpp"
+#include "aio/sleep.hpp"
+#include "streams/connection.hpp"
+
+extern char** environ;
+
+namespace aio {
+
+namespace detail {
+namespace {
+
+/// A pipe end as a byte stream (read(2)/write(2); EOF on the write side is closing it).
+class PipeTransport final : public Transport {
+public:
+    explicit PipeTransport(int fd) : fd_(Socket::adopt(fd)) {}
+    Task<std::size_t> read_some(char* buf, std::size_t n) override {
+        while (true) {
+            ssize_t r = ::read(fd_.fd(), buf, n);
+            if (r >= 0) co_return static_cast<std::size_t>(r);
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) throw_os_error(errno, "read from a pipe", "");
+            co_await wait_fd(fd_.fd(), true);
+        }
+    }
+    std::size_t write_nowait(std::string_view data) override {
+        while (true) {
+            ssize_t r = ::write(fd_.fd(), data.data(), data.size());
+            if (r >= 0) return static_cast<std::size_t>(r);
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) return 0;
+            throw_os_error(errno, "write to a pipe", "");
+        }
+    }
+    Task<> flush() override { co_await wait_fd(fd_.fd(), false); }
+    Task<> write_eof() override {
+        fd_.close();
+        co_return;
+    }
+    void close() noexcept override { fd_.close(); }
+    int fd() const noexcept override { return fd_.fd(); }
+
+private:
+    Socket fd_;  // only for its RAII close (and the loop's forget_fd)
+};
+
+std::shared_ptr<Connection> pipe_connection(int fd, std::size_t limit) {
+    return std::make_shared<Connection>(std::make_unique<PipeTransport>(fd), limit);
+}
+
+int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+}  // namespace
+}  // namespace detail
+
+struct Process::State {
+    pid_t pid = -1;
+    int pidfd = -1;
+    std::optional<int> returncode;
+    std::optional<StreamWriter> in;
+    std::optional<StreamReader> out;
+    std::optional<StreamReader> err;
+
+    /// Reaps the child if it has exited; true once it has.
+    bool poll() {
+        if (returncode) return true;
+        int status = 0;
+        pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == 0) return false;
+        if (r < 0) {
+            returncode = 255;  // reaped elsewhere: the status is lost
+        } else if (WIFEXITED(status)) {
+            returncode = WEXITSTATUS(status);
+        } else if (WIFSIGNALED(status)) {
+            returncode = -WTERMSIG(status);
+        } else {
+            return false;
+        }
+        close_pidfd();
+        return true;
+    }
+    void close_pidfd() noexcept {
+        if (pidfd >= 0) {
+            detail::forget_fd(pidfd);
+            ::close(pidfd);
+            pidfd = -1;
+        }
+    }
+    ~State() { close_pidfd(); }
+};
+
+namespace {
+
+Task<> reap_later(std::shared_ptr<Process::State> s) {
+    try {
+        while (!s->poll()) {
+            if (s->pidfd >= 0)
+                co_await detail::wait_fd(s->pidfd, true);
+            else
+                co_await sleep(std::chrono::milliseconds(10));
+        }
+    } catch (...) {
+        // The loop is shutting down: the child is left to the system.
+    }
+}
+
+}  // namespace
+
+Process::Process(std::shared_ptr<State> s) : s_(std::move(s)) {}
+Process::Process(Process&&) noexcept = default;
+Process& Process::operator=(Process&&) noexcept = default;
+
+Process::~Process() {
+    if (!s_ || s_->poll()) return;
+    // Still running: close our pipe ends and let the loop reap the child.
+    s_->in.reset();
+    s_->out.reset();
+    s_->err.reset();
+    if (running_loop_or_null()) {
+        try {
+            (void)create_task(reap_later(std::move(s_)));
+        } catch (...) {
+        }
+    }
+}
+
+pid_t Process::pid() const noexcept { return s_->pid; }
+std::optional<int> Process::returncode() const noexcept {
+    s_->poll();
+    return s_->returncode;
+}
+StreamWriter* Process::stdin_() noexcept { return s_->in ? &*s_->in : nullptr; }
+StreamReader* Process::stdout_() noexcept { return s_->out ? &*s_->out : nullptr; }
+StreamReader* Process::stderr_() noexcept { return s_->err ? &*s_->err : nullptr; }
+
+Task<int> Process::wait() {
+    auto s = s_;
+    while (!s->poll()) {
+        if (s->pidfd >= 0)
+            co_await detail::wait_fd(s->pidfd, true);
+        else
+            co_await sleep(std::chrono::milliseconds(10));  // no pidfd (kernels before 5.3)
+    }
+    co_return *s->returncode;
+}
+
+void Process::send_signal(int sig) {
+    if (s_->poll()) throw ProcessLookupError(ESRCH, "the process has already exited", "");
+    if (::kill(s_->pid, sig) < 0) throw_os_error(errno, "kill", "");
+}
+
+namespace {
+
+Task<std::string> read_all(StreamReader* r) {
+    if (!r) co_return std::string();
+    co_return co_await r->read();
+}
+
+Task<> feed_input(StreamWriter* w, std::string input) {
+    if (!w) co_return;
+    try {
+        if (!input.empty()) {
+            w->write(input);
+            co_await w->drain();
+        }
+    } catch (const BrokenPipeError&) {
+        // The child does not want its input (it exited or closed stdin).
+    } catch (const ConnectionResetError&) {
+    }
+    w->close();
+}
+
+}  // namespace
+
+Task<std::pair<std::string, std::string>> Process::communicate(std::string input) {
+    auto [unused, out, err] = co_await gather(feed_input(stdin_(), std::move(input)), read_all(stdout_()),
+                                              read_all(stderr_()));
+    (void)unused;
+    co_await wait();
+    co_return std::pair<std::string, std::string>(std::move(out), std::move(err));
+}
+
+namespace {
+
+struct ChildPipes {
+    int child[3] = {-1, -1, -1};   // what becomes the child's 0, 1, 2 (-1: inherit)
+    int parent[3] = {-1, -1, -1};  // our ends of PIPEs
+    std::vector<int> to_close;      // our copies of the child's ends
+
+    ~ChildPipes() {
+        for (int fd : to_close) ::close(fd);
+        for (int fd : parent)
+            if (fd >= 0) ::close(fd);
+    }
+};
+
+void setup(ChildPipes& p, int which, const StdioSpec& spec) {
+    if (const int* fd = std::get_if<int>(&spec)) {
+        p.child[which] = *fd;
+        return;
+    }
+    switch (std::get<Redirect>(spec)) {
+        case Redirect::INHERIT: return;
+        case Redirect::STDOUT:
+            if (which != 2) throw ValueError("STDOUT is only valid for stderr_");
+            p.child[2] = -2;  // resolved after stdout is set up
+            return;
+        case Redirect::DEVNULL: {
+            int fd = ::open("/dev/null", which == 0 ? O_RDONLY : O_WRONLY | O_CLOEXEC);
+            if (fd < 0) throw_os_error(errno, "/dev/null");
+            p.child[which] = fd;
+            p.to_close.push_back(fd);
+            return;
+        }
+        case Redirect::PIPE: {
+            int fds[2];
+            if (::pipe2(fds, O_CLOEXEC) < 0) throw_os_error(errno, "pipe", "");
+            int child_end = which == 0 ? fds[0] : fds[1];
+            int our_end = which == 0 ? fds[1] : fds[0];
+            p.child[which] = child_end;
+            p.to_close.push_back(child_end);
+            p.parent[which] = our_end;
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions opts) {
+    ChildPipes pipes;
+    setup(pipes, 0, opts.stdin_);
+    setup(pipes, 1, opts.stdout_);
+    setup(pipes, 2, opts.stderr_);
+    if (pipes.child[2] == -2) pipes.child[2] = pipes.child[1] >= 0 ? pipes.child[1] : STDOUT_FILENO;
+
+    // Everything the child needs is prepared before fork(): after it, only
+    // async-signal-safe calls are made.
+    std::vector<char*> argv;
+    argv.push_back(program.data());
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> env_storage;
+    std::vector<char*> envp;
+    if (opts.env) {
+        for (auto& [k, v] : *opts.env) env_storage.push_back(k + "=" + v);
+        for (auto& e : env_storage) envp.push_back(e.data());
+        envp.push_back(nullptr);
+    }
+    char** child_env = opts.env ? envp.data() : environ;
+    int errpipe[2];
+    if (::pipe2(errpipe, O_CLOEXEC) < 0) throw_os_error(errno, "pipe", "");
+    sigset_t none;
+    sigemptyset(&none);
+
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::close(errpipe[0]);
+        ::close(errpipe[1]);
+        throw_os_error(e, "fork", "");
+    }
+    if (pid == 0) {
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the loop's signalfd mask is not the child's
+        for (int i = 0; i < 3; ++i) {
+            if (pipes.child[i] < 0) continue;
+            if (pipes.child[i] == i) {
+                ::fcntl(i, F_SETFD, 0);  // keep it open across exec
+            } else if (::dup2(pipes.child[i], i) < 0) {
+                int e = errno;
+                [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
+                ::_exit(127);
+            }
+        }
+        if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0) {
+            int e = errno;
+            [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
+            ::_exit(127);
+        }
+        ::execvpe(program.c_str(), argv.data(), child_env);
+        int e = errno;
+        [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    ::close(errpipe[1]);
+    for (int fd : pipes.to_close) ::close(fd);
+    pipes.to_close.clear();
+
+    auto state = std::make_shared<Process::State>();
+    state->pid = pid;
+    state->pidfd = detail::pidfd_open(pid);
+    if (state->pidfd >= 0) ::fcntl(state->pidfd, F_SETFD, FD_CLOEXEC);
+
+    // The exec's outcome: EOF on errpipe (exec closed it) or the errno.
+    int child_errno = 0;
+    {
+        Socket errs = Socket::adopt(errpipe[0]);
+        std::size_t got = 0;
+        while (got < sizeof child_errno) {
+            ssize_t r = ::read(errs.fd(), reinterpret_cast<char*>(&child_errno) + got, sizeof child_errno - got);
+            if (r == 0) break;
+            if (r > 0) {
+                got += static_cast<std::size_t>(r);
+                continue;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) break;
+            co_await detail::wait_fd(errs.fd(), true);
+        }
+        if (got < sizeof child_errno) child_errno = 0;
+    }
+    if (child_errno != 0) {
+        Process failed(state);
+        co_await failed.wait();  // reap the failed child
+        throw_os_error(child_errno, program);
+    }
+    if (pipes.parent[0] >= 0) state->in.emplace(detail::pipe_connection(std::exchange(pipes.parent[0], -1), opts.limit));
+    if (pipes.parent[1] >= 0) state->out.emplace(detail::pipe_connection(std::exchange(pipes.parent[1], -1), opts.limit));
+    if (pipes.parent[2] >= 0) state->err.emplace(detail::pipe_connection(std::exchange(pipes.parent[2], -1), opts.limit));
+    co_return Process(std::move(state));
+}
+
+Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opts) {
+    co_return co_await create_subprocess_exec("/bin/sh", {"-c", std::move(command)}, std::move(opts));
+}
+
+}  // namespace aio

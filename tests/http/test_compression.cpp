@@ -1,0 +1,59 @@
+// gzip / deflate / br, both ways, streaming; bombs and truncation refused.
+#include <gtest/gtest.h>
+
+#include <aio/http/compression.hpp>
+
+#include <zlib.h>
+
+using aio::http::Coding;
+
+TEST(Compression, RoundTripEveryCodingInPieces) {
+    std::string data;
+    for (int i = 0; i < 200000; ++i) data += static_cast<char>('a' + (i * 7919) % 26);
+    for (Coding c : {Coding::gzip, Coding::deflate, Coding::br, Coding::identity}) {
+        aio::http::Encoder enc(c);
+        std::string coded;
+        for (std::size_t i = 0; i < data.size(); i += 10007) enc.feed(std::string_view(data).substr(i, 10007), coded);
+        enc.finish(coded);
+        aio::http::Decoder dec(c);
+        std::string out;
+        for (std::size_t i = 0; i < coded.size(); i += 333) dec.feed(std::string_view(coded).substr(i, 333), out);
+        dec.finish(out);
+        EXPECT_EQ(out, data) << aio::http::coding_name(c);
+    }
+}
+
+TEST(Compression, RawDeflateWithoutTheZlibHeaderIsAccepted) {
+    std::string data = "hello hello hello hello";
+    z_stream z{};
+    deflateInit2(&z, 6, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+    std::string out(256, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(data.data());
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    EXPECT_EQ(aio::http::decompress(out, Coding::deflate), data);
+}
+
+TEST(Compression, BombsAreRefused) {
+    std::string zeros(50 << 20, '\0');
+    for (Coding c : {Coding::gzip, Coding::br}) {
+        std::string bomb = aio::http::compress(zeros, c);
+        EXPECT_LT(bomb.size(), 200000u);
+        EXPECT_THROW(aio::http::decompress(bomb, c, 1 << 20), aio::http::ContentEncodingError);
+    }
+}
+
+TEST(Compression, TruncatedAndCorruptStreamsAreRefused) {
+    std::string coded = aio::http::compress(std::string(100000, 'x') + "end", Coding::gzip);
+    EXPECT_THROW(aio::http::decompress(std::string_view(coded).substr(0, coded.size() / 2), Coding::gzip),
+                 aio::http::ContentEncodingError);
+    std::string br = aio::http::compress("some text to compress", Coding::br);
+    EXPECT_THROW(aio::http::decompress(br.substr(0, br.size() - 2), Coding::br), aio::http::ContentEncodingError);
+    EXPECT_THROW(aio::http::decompress("this is not gzip at all", Coding::gzip), aio::http::ContentEncodingError);
+    EXPECT_EQ(aio::http::parse_coding("X-GZIP"), Coding::gzip);
+    EXPECT_FALSE(aio::http::parse_coding("compress"));
+}

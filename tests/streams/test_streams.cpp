@@ -1,0 +1,423 @@
+// Streams over TCP and Unix sockets: aio against itself, against Python's
+// asyncio streams and against socat; faults and limits; no descriptor leaks.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "support/support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+/// An aio echo server on 127.0.0.1 (port chosen by the kernel).
+aio::Task<aio::Server> echo_server() {
+    auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+        while (true) {
+            std::string data = co_await r.read(65536);
+            if (data.empty()) break;
+            w.write(data);
+            co_await w.drain();
+        }
+        w.close();
+        co_await w.wait_closed();
+    };
+    co_return co_await aio::start_server(handler, "127.0.0.1", 0);
+}
+
+std::uint16_t port_of(const aio::Server& s) { return s.sockets().at(0).getsockname().port(); }
+
+/// A background process (a real peer), killed when the guard goes.
+struct Peer {
+    pid_t pid = -1;
+    explicit Peer(const std::string& command) {
+        pid = ::fork();
+        if (pid == 0) {
+            ::execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+    }
+    ~Peer() {
+        if (pid > 0) {
+            ::kill(pid, SIGTERM);
+            int st = 0;
+            ::waitpid(pid, &st, 0);
+        }
+    }
+};
+
+/// Waits until something accepts connections on 127.0.0.1:port.
+bool wait_listening(std::uint16_t port) {
+    for (int i = 0; i < 500; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::close(fd);
+        if (r == 0) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST(Streams, EchoRoundTripWithEveryReadForm) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.write("hello\nworld\n");
+        w.writelines({"abc", "defXYZ", "tail"});
+        co_await w.drain();
+        EXPECT_EQ(co_await r.readline(), "hello\n");
+        EXPECT_EQ(co_await r.readuntil("\n"), "world\n");
+        EXPECT_EQ(co_await r.readexactly(3), "abc");
+        EXPECT_EQ(co_await r.readuntil("XYZ"), "defXYZ");
+        w.write_eof();
+        EXPECT_EQ(co_await r.read(), "tail");  // to EOF
+        EXPECT_TRUE(r.at_eof());
+        EXPECT_EQ(co_await r.read(10), "");
+        EXPECT_EQ(w.peername().port(), port_of(server));
+        w.close();
+        co_await w.wait_closed();
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST(Streams, LargeTransfersKeepOrder) {
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        std::string big(8 * 1024 * 1024, '\0');
+        for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + i / 4096);
+        auto reader = [&]() -> aio::Task<std::string> { co_return co_await r.readexactly(big.size()); };
+        auto got = aio::create_task(reader());
+        w.write(big);
+        co_await w.drain();
+        EXPECT_TRUE(co_await got == big);
+        server.close();
+    }());
+}
+
+TEST(Streams, IncompleteReadCarriesThePartialBytes) {
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.write("12345");
+        w.write_eof();
+        try {
+            co_await r.readexactly(10);
+            ADD_FAILURE();
+        } catch (const aio::IncompleteReadError& e) {
+            EXPECT_EQ(e.partial(), "12345");
+            EXPECT_EQ(e.expected(), std::optional<std::size_t>(10));
+        }
+        server.close();
+    }());
+}
+
+TEST(Streams, LimitOverrunAndOverlongLines) {
+    aio::StreamReader r(16);
+    r.feed_data("0123456789abcdefghij");
+    aio::run([&]() -> aio::Task<> {
+        try {
+            co_await r.readuntil("!");
+            ADD_FAILURE();
+        } catch (const aio::LimitOverrunError& e) {
+            EXPECT_GE(e.consumed(), 16u);
+        }
+        EXPECT_EQ(r.buffered().size(), 20u);  // the data stays
+        r.feed_data("\nok\n");
+        EXPECT_THROW(co_await r.readline(), aio::ValueError);  // the long line is dropped
+        EXPECT_EQ(co_await r.readline(), "ok\n");
+        r.feed_eof();
+        EXPECT_EQ(co_await r.readline(), "");
+    }());
+}
+
+TEST(Streams, HandFedReaderWakesAWaitingRead) {
+    aio::run([]() -> aio::Task<> {
+        aio::StreamReader r;
+        auto reader = [&]() -> aio::Task<std::string> { co_return co_await r.readexactly(4); };
+        auto t = aio::create_task(reader());
+        co_await aio::sleep(0s);
+        r.feed_data("ab");
+        co_await aio::sleep(0s);
+        EXPECT_FALSE(t.done());
+        r.feed_data("cd");
+        EXPECT_EQ(co_await t, "abcd");
+    }());
+}
+
+TEST(Streams, CancelledReadLosesNoBytes) {
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        auto reader = [&]() -> aio::Task<std::string> { co_return co_await r.readexactly(6); };
+        auto t = aio::create_task(reader());
+        w.write("abc");
+        co_await aio::sleep(20ms);
+        t.cancel();
+        EXPECT_THROW(co_await t, aio::CancelledError);
+        w.write("def");
+        EXPECT_EQ(co_await r.readexactly(6), "abcdef");
+        server.close();
+    }());
+}
+
+TEST(Streams, ConnectionRefused) {
+    auto port = static_cast<std::uint16_t>(aio::test::free_port());
+    aio::run([&]() -> aio::Task<> {
+        EXPECT_THROW(co_await aio::open_connection("127.0.0.1", port), aio::ConnectionRefusedError);
+    }());
+}
+
+TEST(Streams, BadServiceIsAGaiError) {
+    aio::run([]() -> aio::Task<> {
+        EXPECT_THROW(co_await aio::getaddrinfo("localhost", "no-such-service"), aio::gaierror);
+        auto infos = co_await aio::getaddrinfo("127.0.0.1", "80");
+        EXPECT_FALSE(infos.empty());
+        EXPECT_EQ(infos[0].address.to_string(), "127.0.0.1:80");
+    }());
+}
+
+TEST(Streams, HappyEyeballsFallsBackAcrossAddresses) {
+    // "localhost" resolves to ::1 and 127.0.0.1; only IPv4 listens, so an
+    // attempt on ::1 (if tried first) is refused and 127.0.0.1 must win.
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server));
+        w.write("x");
+        EXPECT_EQ(co_await r.readexactly(1), "x");
+        server.close();
+    }());
+}
+
+TEST(Streams, IPv6Loopback) {
+    {
+        int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_addr = in6addr_loopback;
+        bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        if (fd >= 0) ::close(fd);
+        if (!ok) GTEST_SKIP() << "no IPv6 loopback on this machine";
+    }
+    aio::run([]() -> aio::Task<> {
+        auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            w.write(co_await r.readexactly(2));
+            co_await w.drain();
+        };
+        auto server = co_await aio::start_server(handler, "::1", 0);
+        auto [r, w] = co_await aio::open_connection("::1", port_of(server));
+        w.write("v6");
+        EXPECT_EQ(co_await r.readexactly(2), "v6");
+        EXPECT_EQ(w.peername().family(), AF_INET6);
+        server.close();
+    }());
+}
+
+TEST(Streams, PeerResetMidReadIsAConnectionResetError) {
+    aio::run([]() -> aio::Task<> {
+        auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            co_await r.readexactly(2);  // the client is connected and reading
+            linger l{1, 0};             // close with RST
+            ::setsockopt(std::any_cast<int>(w.get_extra_info("socket")), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+            w.write("partial");
+            co_await w.drain();
+            w.close();
+        };
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.write("go");
+        co_await aio::sleep(20ms);
+        bool reset = false;
+        try {
+            std::string got = co_await r.readexactly(100);
+        } catch (const aio::ConnectionResetError&) {
+            reset = true;
+        } catch (const aio::IncompleteReadError&) {
+            reset = true;  // the data may arrive before the RST is seen
+        }
+        EXPECT_TRUE(reset);
+        server.close();
+    }());
+}
+
+TEST(Streams, DrainBlocksWhileThePeerDoesNotRead) {
+    aio::run([]() -> aio::Task<> {
+        aio::Event release;
+        std::size_t received = 0;
+        auto lazy_reader = [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            co_await release.wait();
+            while (true) {
+                auto s = co_await r.read(1 << 20);
+                if (s.empty()) break;
+                received += s.size();
+            }
+            w.close();
+        };
+        auto server = co_await aio::start_server(lazy_reader, "127.0.0.1", 0);
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        std::string chunk(1 << 20, 'x');
+        auto writer = [&]() -> aio::Task<> {
+            for (int i = 0; i < 32; ++i) {
+                w.write(chunk);
+                co_await w.drain();
+            }
+            w.write_eof();
+        };
+        auto t = aio::create_task(writer());
+        for (int i = 0; i < 20; ++i) co_await aio::sleep(1ms);
+        EXPECT_FALSE(t.done());                       // drain() is holding the writer back...
+        EXPECT_LE(w.buffer_size(), 2u * (1u << 20));  // ...and the buffer stays bounded
+        release.set();
+        co_await t;
+        for (int i = 0; i < 2000 && received < 32u << 20; ++i) co_await aio::sleep(5ms);
+        EXPECT_EQ(received, 32u << 20);
+        server.close();
+        co_await server.wait_closed();
+    }());
+}
+
+TEST(Streams, AgainstPythonAsyncioEchoServer) {
+    auto port = aio::test::free_port();
+    std::string script = aio::test::source_path("tests/streams/peers/asyncio_echo.py");
+    Peer peer("/usr/bin/python3 " + script + " " + std::to_string(port));
+    ASSERT_TRUE(wait_listening(static_cast<std::uint16_t>(port)));
+    aio::run([&]() -> aio::Task<> {
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", static_cast<std::uint16_t>(port));
+        for (int i = 0; i < 100; ++i) {
+            w.write("line " + std::to_string(i) + "\n");
+            co_await w.drain();
+            EXPECT_EQ(co_await r.readline(), "line " + std::to_string(i) + "\n");
+        }
+        w.close();
+        co_await w.wait_closed();
+    }());
+}
+
+TEST(Streams, PythonAsyncioClientAgainstAioServer) {
+    aio::run([]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        std::string script = aio::test::source_path("tests/streams/peers/asyncio_client.py");
+        std::string cmd = "/usr/bin/python3 " + script + " 127.0.0.1 " + std::to_string(port_of(server));
+        auto result = co_await aio::to_thread(aio::test::run_command, cmd);
+        EXPECT_EQ(result.status, 0);
+        EXPECT_EQ(result.output, "ok 1000\n");
+        server.close();
+        co_await server.wait_closed();
+    }());
+}
+
+TEST(Streams, UnixSocketsAgainstSocat) {
+    std::string dir = ::testing::TempDir();
+    std::string path = dir + "/aio-test-" + std::to_string(::getpid()) + ".sock";
+    int fds_before = aio::test::count_open_fds();
+    aio::run([&]() -> aio::Task<> {
+        auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            std::string line = co_await r.readline();
+            w.write("echo: " + line);
+            co_await w.drain();
+            w.close();
+        };
+        auto server = co_await aio::start_unix_server(handler, path);
+        auto cmd = "printf 'over unix\\n' | socat -t 5 - UNIX-CONNECT:" + path;
+        auto result = co_await aio::to_thread(aio::test::run_command, cmd);
+        EXPECT_EQ(result.output, "echo: over unix\n");
+        // And aio's own Unix client.
+        auto [r, w] = co_await aio::open_unix_connection(path);
+        w.write("direct\n");
+        EXPECT_EQ(co_await r.readline(), "echo: direct\n");
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket file is removed on close
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST(Streams, ServeForeverEndsWhenCancelledAndHandlersFinish) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        bool handler_cancelled = false;
+        auto handler = [&](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> {
+            try {
+                co_await r.read(1);  // waits for ever
+            } catch (const aio::CancelledError&) {
+                handler_cancelled = true;
+                throw;
+            }
+        };
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+        auto forever = aio::create_task(server.serve_forever());
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        co_await aio::sleep(10ms);
+        forever.cancel();
+        EXPECT_THROW(co_await forever, aio::CancelledError);
+        EXPECT_FALSE(server.is_serving());
+        server.close_clients();
+        co_await server.wait_closed();
+        EXPECT_TRUE(handler_cancelled);
+        EXPECT_EQ(co_await r.read(), "");  // the server side closed
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST(Streams, ConnectTimeoutCoversTheTlsHandshake) {
+    // A server that accepts but never answers: the TLS handshake cannot
+    // finish, and the connect timeout must end the attempt.
+    aio::run([]() -> aio::Task<> {
+        auto silent = [](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> { co_await r.read(); };
+        auto server = co_await aio::start_server(silent, "127.0.0.1", 0);
+        EXPECT_THROW(co_await aio::open_connection("127.0.0.1", port_of(server), {.ssl = true, .timeout = 100ms}),
+                     aio::TimeoutError);
+        server.close_clients();
+        server.close();
+        co_await server.wait_closed();
+    }());
+}
+
+TEST(Datagram, RoundTripAndConnectedMode) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        auto a = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
+        auto b = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
+        co_await a.sendto("ping", b.sockname());
+        auto [data, from] = co_await b.recvfrom();
+        EXPECT_EQ(data, "ping");
+        EXPECT_EQ(from.port(), a.sockname().port());
+        auto c = co_await aio::create_datagram_endpoint({.remote_host = "127.0.0.1", .remote_port = b.sockname().port()});
+        co_await c.send("connected");
+        auto [d2, f2] = co_await b.recvfrom();
+        EXPECT_EQ(d2, "connected");
+        co_await b.sendto("back", f2);
+        EXPECT_EQ(co_await c.recv(), "back");
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST(Datagram, AgainstSocat) {
+    aio::run([]() -> aio::Task<> {
+        auto ep = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
+        auto port = ep.sockname().port();
+        auto cmd = "printf 'from socat' | socat -u - UDP-SENDTO:127.0.0.1:" + std::to_string(port);
+        auto sender = aio::create_task(aio::to_thread(aio::test::run_command, cmd));
+        auto [data, from] = co_await ep.recvfrom();
+        EXPECT_EQ(data, "from socat");
+        co_await sender;
+    }());
+}

@@ -1,0 +1,137 @@
+// create_subprocess_exec / _shell and Process: pipes, communicate, signals,
+// errors; no descriptor or child outlives a test.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <sys/wait.h>
+
+#include "support/support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+/// True when this process has no child left (none running, none unreaped).
+bool no_children() {
+    errno = 0;
+    return ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
+}
+}  // namespace
+
+TEST(Subprocess, CommunicateWithPipes) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_exec("cat", {}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+        EXPECT_GT(p.pid(), 0);
+        auto [out, err] = co_await p.communicate("hello from aio\n");
+        EXPECT_EQ(out, "hello from aio\n");
+        EXPECT_EQ(err, "");
+        EXPECT_EQ(p.returncode(), 0);
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, LargeInputAndOutputDoNotDeadlock) {
+    aio::run([]() -> aio::Task<> {
+        std::string input(8 << 20, 'z');
+        auto p = co_await aio::create_subprocess_exec("cat", {}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+        auto [out, err] = co_await p.communicate(input);
+        EXPECT_EQ(out.size(), input.size());
+        EXPECT_TRUE(out == input);
+    }());
+}
+
+TEST(Subprocess, StreamingGigabytesKeepsTheLoopFree) {
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_exec("head", {"-c", "300000000", "/dev/zero"}, {.stdout_ = aio::PIPE});
+        std::size_t total = 0;
+        int ticks = 0;
+        auto ticker = [&]() -> aio::Task<> {
+            while (true) {
+                co_await aio::sleep(1ms);
+                ++ticks;
+            }
+        };
+        auto t = aio::create_task(ticker());
+        while (true) {
+            std::string chunk = co_await p.stdout_()->read(1 << 16);
+            if (chunk.empty()) break;
+            total += chunk.size();
+        }
+        EXPECT_EQ(total, 300000000u);
+        EXPECT_EQ(co_await p.wait(), 0);
+        EXPECT_GT(ticks, 0);  // other tasks ran meanwhile
+        t.cancel();
+    }());
+}
+
+TEST(Subprocess, ShellStderrIntoStdoutAndExitCodes) {
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_shell("echo out; echo err 1>&2; exit 3",
+                                                       {.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT});
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out, "out\nerr\n");
+        EXPECT_EQ(p.returncode(), 3);
+        auto q = co_await aio::create_subprocess_shell("echo hidden", {.stdout_ = aio::DEVNULL, .stderr_ = aio::PIPE});
+        auto [o2, e2] = co_await q.communicate();
+        EXPECT_EQ(o2, "");
+        EXPECT_EQ(e2, "");
+    }());
+}
+
+TEST(Subprocess, EnvAndCwd) {
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_shell(
+            "echo $GREETING; pwd", {.stdout_ = aio::PIPE, .cwd = "/tmp", .env = std::map<std::string, std::string>{{"GREETING", "hi"}}});
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out, "hi\n/tmp\n");
+    }());
+}
+
+TEST(Subprocess, SignalsGiveNegativeReturnCodes) {
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_exec("sleep", {"100"});
+        EXPECT_FALSE(p.returncode());
+        p.terminate();
+        EXPECT_EQ(co_await p.wait(), -SIGTERM);
+        EXPECT_THROW(p.kill(), aio::ProcessLookupError);
+    }());
+    EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, AMissingProgramIsAFileNotFoundError) {
+    aio::run([]() -> aio::Task<> {
+        try {
+            co_await aio::create_subprocess_exec("/no/such/program-aio");
+            ADD_FAILURE();
+        } catch (const aio::FileNotFoundError& e) {
+            EXPECT_NE(std::string(e.what()).find("/no/such/program-aio"), std::string::npos);
+        }
+    }());
+    EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, CancellingCommunicateKillsNothing) {
+    aio::run([]() -> aio::Task<> {
+        auto p = co_await aio::create_subprocess_exec("sleep", {"100"}, {.stdout_ = aio::PIPE});
+        auto waiting = aio::create_task(p.communicate());
+        co_await aio::sleep(10ms);
+        waiting.cancel();
+        EXPECT_THROW(co_await waiting, aio::CancelledError);
+        EXPECT_FALSE(p.returncode());  // still running
+        p.kill();
+        EXPECT_EQ(co_await p.wait(), -SIGKILL);
+    }());
+    EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, ADroppedProcessIsReapedByTheLoop) {
+    aio::run([]() -> aio::Task<> {
+        {
+            auto p = co_await aio::create_subprocess_exec("sh", {"-c", "sleep 0.05"});
+        }
+        co_await aio::sleep(300ms);
+    }());
+    EXPECT_TRUE(no_children());
+}
