@@ -8,6 +8,9 @@
 //  ├ InvalidStateError         aio::InvalidStateError
 //  ├ TypeError / ValueError    aio::TypeError / aio::ValueError
 //  │   └ UnicodeDecodeError    aio::UnicodeDecodeError
+//  ├ LookupError               aio::LookupError
+//  │   ├ KeyError              aio::KeyError
+//  │   └ IndexError            aio::IndexError
 //  ├ StopIteration             aio::StopIteration
 //  ├ StopAsyncIteration        aio::StopAsyncIteration
 //  ├ ExceptionGroup            aio::ExceptionGroup
@@ -99,6 +102,24 @@ public:
 private:
     std::string encoding_;
     std::size_t offset_;
+};
+
+/// A key or index that is not there (Python's LookupError).
+class LookupError : public Exception {
+public:
+    using Exception::Exception;
+};
+
+/// A name that is not there (Python's KeyError), e.g. a table column.
+class KeyError : public LookupError {
+public:
+    using LookupError::LookupError;
+};
+
+/// A position past the end (Python's IndexError).
+class IndexError : public LookupError {
+public:
+    using LookupError::LookupError;
 };
 
 /// A generator has nothing more to give (Python's StopIteration).

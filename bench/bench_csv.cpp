@@ -1,0 +1,101 @@
+// R8 (shared/bench/WORKLOADS.md): parse the 100 MB CSV into typed columns.
+//
+// usage: bench_csv FILE [--threads N] [--repeat K] [--memchr]
+// Prints one line per run: "aio threads=N MB/s=... seconds=... rows=..."; with
+// --memchr the plain memchr('\n') scan of the file (the ceiling) instead.
+// Peak RSS is measured by the caller (bench/r8_csv.sh runs this under
+// /usr/bin/time), so each process does one kind of run.
+#include <aio/csv.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Bytes the table's columns hold: values, string arena and offsets, validity.
+std::size_t table_bytes(const aio::Table& t) {
+    std::size_t bytes = 0;
+    for (std::size_t c = 0; c < t.num_columns(); ++c) {
+        const aio::Column& col = t.column(c);
+        bytes += col.validity().size();
+        if (col.dtype() == aio::DType::object) {
+            bytes += (col.size() + 1) * sizeof(std::uint64_t);
+            for (std::size_t i = 0; i < col.size(); ++i) bytes += col.str(i).size();
+        } else {
+            bytes += col.size() * (col.dtype() == aio::DType::bool_ ? 1 : 8);
+        }
+    }
+    return bytes;
+}
+
+std::size_t file_size(const char* path) {
+    struct stat st {};
+    return ::stat(path, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s FILE [--threads N] [--repeat K] [--memchr]\n", argv[0]);
+        return 2;
+    }
+    const char* path = argv[1];
+    unsigned threads = 1;
+    int repeat = 3;
+    bool memchr_scan = false;
+    for (int i = 2; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = static_cast<unsigned>(std::atoi(argv[++i]));
+        else if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = std::atoi(argv[++i]);
+        else if (std::strcmp(argv[i], "--memchr") == 0) memchr_scan = true;
+    }
+    const double mb = static_cast<double>(file_size(path)) / 1e6;
+    std::vector<double> times;
+    for (int r = 0; r < repeat; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::size_t rows = 0;
+        std::size_t bytes = 0;
+        if (memchr_scan) {
+            // Read the file in 1 MiB blocks and count lines with memchr: the
+            // least any parser must do.
+            std::FILE* f = std::fopen(path, "rb");
+            if (f == nullptr) return 1;
+            std::vector<char> buf(1 << 20);
+            std::size_t n;
+            while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+                const char* p = buf.data();
+                const char* e = p + n;
+                while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(e - p)))) != nullptr) {
+                    ++rows;
+                    ++p;
+                }
+            }
+            std::fclose(f);
+        } else {
+            // The table is destroyed after the clock stops (freeing is not parsing).
+            aio::Table t = aio::csv::read_csv(path, {.threads = threads});
+            times.push_back(seconds_since(t0));
+            rows = t.num_rows();
+            bytes = table_bytes(t);
+        }
+        if (memchr_scan) times.push_back(seconds_since(t0));
+        std::printf("%s threads=%u run=%d seconds=%.4f MB/s=%.1f rows=%zu table_MB=%.1f\n",
+                    memchr_scan ? "memchr" : "aio", memchr_scan ? 1 : threads, r, times.back(), mb / times.back(), rows,
+                    static_cast<double>(bytes) / 1e6);
+    }
+    std::sort(times.begin(), times.end());
+    std::printf("median MB/s=%.1f\n", mb / times[times.size() / 2]);
+    return 0;
+}

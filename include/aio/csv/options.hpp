@@ -1,0 +1,168 @@
+// aio/csv/options.hpp — aio::csv::ReadOptions, the parameters of
+// pandas.read_csv, made for designated initializers:
+//
+//     aio::csv::read_csv("data.csv", {.sep = ";", .usecols = {"a", "b"}, .decimal = ","});
+//
+// Members carry pandas' names and are declared in pandas' order (designated
+// initializers must follow it). Text-valued ones are std::string; a one-
+// character option given more than one character is an aio::ValueError when
+// the parser is built, as in pandas.
+#pragma once
+
+#include <aio/table/dtype.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace aio::csv {
+
+/// Which row holds the column names (pandas' `header=`): a row number
+/// (`.header = 0`), none (`.header = std::nullopt`, pandas' `header=None`:
+/// columns are named "0", "1", ...), or, by default, "infer": row 0 unless
+/// `names` is given.
+class Header {
+public:
+    /// "infer".
+    constexpr Header() noexcept = default;
+    /// The row number, counted after `skiprows` and blank lines. Negative
+    /// numbers are rejected with aio::ValueError by the parser.
+    constexpr Header(int row) noexcept : row_(row), kind_(Kind::row) {}
+    /// No header row (pandas' `header=None`).
+    constexpr Header(std::nullopt_t) noexcept : kind_(Kind::none) {}
+
+    constexpr bool is_infer() const noexcept { return kind_ == Kind::infer; }
+    constexpr bool is_none() const noexcept { return kind_ == Kind::none; }
+    constexpr int row() const noexcept { return row_; }
+
+private:
+    enum class Kind : unsigned char { infer, row, none };
+    int row_ = 0;
+    Kind kind_ = Kind::infer;
+};
+
+/// A list of columns by name or by position (pandas' `usecols=` and
+/// `parse_dates=` lists): `{"a", "c"}` or `{0, 2}`. Empty means "none given".
+class ColumnList {
+public:
+    ColumnList() = default;
+    ColumnList(std::initializer_list<std::string> names) : names_(names) {}
+    ColumnList(std::vector<std::string> names) : names_(std::move(names)) {}
+    ColumnList(std::initializer_list<std::size_t> positions) : positions_(positions) {}
+    ColumnList(std::vector<std::size_t> positions) : positions_(std::move(positions)) {}
+
+    bool empty() const noexcept { return names_.empty() && positions_.empty(); }
+    bool by_name() const noexcept { return !names_.empty(); }
+    const std::vector<std::string>& names() const noexcept { return names_; }
+    const std::vector<std::size_t>& positions() const noexcept { return positions_; }
+
+private:
+    std::vector<std::string> names_;
+    std::vector<std::size_t> positions_;
+};
+
+/// Rows to skip before parsing (pandas' `skiprows=`): a count of leading lines
+/// (`.skiprows = 3`) or a list of 0-based line numbers (`.skiprows = {0, 2}`).
+/// Lines are records: a quoted field's line break does not start a new one.
+class SkipRows {
+public:
+    SkipRows() = default;
+    SkipRows(std::size_t count) : count_(count) {}
+    SkipRows(int count) : count_(count < 0 ? 0 : static_cast<std::size_t>(count)) {}
+    SkipRows(std::initializer_list<std::size_t> lines) : lines_(lines), is_list_(true) {}
+    SkipRows(std::vector<std::size_t> lines) : lines_(std::move(lines)), is_list_(true) {}
+
+    bool is_list() const noexcept { return is_list_; }
+    std::size_t count() const noexcept { return count_; }
+    const std::vector<std::size_t>& lines() const noexcept { return lines_; }
+
+private:
+    std::size_t count_ = 0;
+    std::vector<std::size_t> lines_;
+    bool is_list_ = false;
+};
+
+/// What to do with a row that has more fields than there are columns (pandas'
+/// `on_bad_lines=`): raise aio::csv::ParserError, write a warning to stderr
+/// and skip it, or skip it silently. Rows with fewer fields are never bad:
+/// their missing cells are missing values, as in pandas.
+enum class BadLines { error, warn, skip };
+
+/// The options of read_csv (pandas.read_csv's parameters, in pandas' order).
+struct ReadOptions {
+    /// Field separator: one character, several (a literal string, e.g. "::"),
+    /// or "\\s+" for runs of spaces and tabs. A multi-character sep other than
+    /// "\\s+" is a regular expression in pandas and a literal string here.
+    std::string sep = ",";
+    /// Row of the column names; see Header.
+    Header header{};
+    /// Column names to use instead of the header's (pandas' `names=`). With
+    /// names and no explicit header, the first row is data.
+    std::vector<std::string> names{};
+    /// Only these columns (names or positions); the result keeps file order,
+    /// as pandas does. Unknown names are an aio::ValueError, positions past
+    /// the end an aio::csv::ParserError.
+    ColumnList usecols{};
+    /// Column name → dtype to convert to instead of inferring (pandas'
+    /// `dtype={"a": "int64"}`); names not in the file are ignored.
+    std::map<std::string, DType, std::less<>> dtype{};
+    /// Skip spaces after the separator.
+    bool skipinitialspace = false;
+    /// Lines to skip at the start; see SkipRows.
+    SkipRows skiprows{};
+    /// Read at most this many data rows.
+    std::optional<std::size_t> nrows{};
+    /// Extra strings that mean "missing", added to pandas' defaults ("", "NA",
+    /// "N/A", "NaN", "nan", "null", "NULL", "#N/A", ... ) unless
+    /// `keep_default_na` is false.
+    std::vector<std::string> na_values{};
+    bool keep_default_na = true;
+    /// Detect missing values at all; false keeps every field as text or number.
+    bool na_filter = true;
+    /// Skip empty lines (and lines of only spaces) instead of reading them as
+    /// rows of missing values.
+    bool skip_blank_lines = true;
+    /// Columns to parse as datetime64[ns]. A column where some value is not a
+    /// date stays object, as in pandas.
+    ColumnList parse_dates{};
+    /// strftime-style format of those dates ("%d/%m/%Y %H:%M"); empty: ISO
+    /// 8601 ("2024-01-31", "2024-01-31 12:00:00.5", "2024-01-31T12:00"),
+    /// "20240131", and "01/31/2024" (month first, as pandas' default).
+    std::string date_format{};
+    /// Rows per table of the chunked reader (pandas' `chunksize=`); see
+    /// read_csv_chunks and StreamingParser. Ignored by read_csv.
+    std::optional<std::size_t> chunksize{};
+    /// "infer" (gzip when the path ends in ".gz" or the data starts with the
+    /// gzip magic bytes), "gzip", or "none" / "" for none.
+    std::string compression = "infer";
+    /// Thousands separator inside numbers ("," for "1,234"); empty for none.
+    std::string thousands{};
+    /// Decimal point of floats.
+    std::string decimal = ".";
+    /// Quote character; empty to treat quotes as ordinary characters.
+    std::string quotechar = "\"";
+    /// A doubled quote inside a quoted field is one quote.
+    bool doublequote = true;
+    /// Character that makes the next one literal; empty for none.
+    std::string escapechar{};
+    /// Character that starts a comment running to the end of the line; a line
+    /// that starts with it is skipped. Empty for none.
+    std::string comment{};
+    /// "utf-8" (a leading byte-order mark is dropped, as Python's decoder of
+    /// read_csv does), "utf-8-sig", or "latin-1" / "iso-8859-1" / "latin1".
+    /// Invalid UTF-8 is an aio::UnicodeDecodeError.
+    std::string encoding = "utf-8";
+    /// See BadLines.
+    BadLines on_bad_lines = BadLines::error;
+    /// aio's own (pandas has none): threads for a whole input in memory or on
+    /// disk; 0 lets aio choose (2 when the input is 16 MiB or more and the
+    /// machine has two cores), 1 parses on the calling thread.
+    unsigned threads = 0;
+};
+
+}  // namespace aio::csv

@@ -1,0 +1,85 @@
+// Internal: turning the fields of one column, block after block, into a typed
+// aio::Column, inferring the type as pandas does.
+//
+// Per block the column is parsed as int64, else float64, else bool, else
+// object (pandas' order; uint64 when an integer exceeds int64). Blocks are
+// unified as they are appended: int64 + float64 → float64, a block of only
+// missing values takes the other's type (int64 and bool then widen to
+// float64 and object), anything else mixed → object, the values already
+// parsed turned into their Python text. The next block is first parsed
+// straight into the column's storage as the column's current type; only a
+// block that does not fit is parsed again on its own.
+#pragma once
+
+#include "csv/dialect.hpp"
+#include "csv/tokenizer.hpp"
+#include "table/column_data.hpp"
+
+#include <aio/table/column.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace aio::csv::detail {
+
+/// The type a column has so far. `none`: no rows yet; `null`: only missing
+/// values (float64 NaN storage).
+enum class Kind : std::uint8_t { none, null, int64, uint64, float64, bool_, object, datetime };
+
+class LineLocator {
+public:
+    /// 1-based line of row `row` of the current block.
+    virtual std::size_t line_of_row(std::size_t row) = 0;
+
+protected:
+    ~LineLocator() = default;
+};
+
+/// Rows [r0, r1) of a tokenized block.
+struct BlockView {
+    const char* text;
+    const RowBlock* rows;
+    std::size_t r0, r1;
+    LineLocator* lines;
+};
+
+/// One output column: where it comes from and how to convert it.
+struct ColumnSpec {
+    std::string name;
+    std::size_t source = 0;        // field position in the row
+    std::optional<DType> dtype;    // the user's dtype=
+    bool parse_dates = false;
+};
+
+struct ConvertSettings {
+    NaSet na;
+    char decimal = '.';
+    char thousands = 0;
+    std::string date_format;
+};
+
+class ColumnBuilder {
+public:
+    ColumnBuilder(const ColumnSpec& spec, const ConvertSettings& settings) : spec_(&spec), settings_(&settings) {}
+
+    /// Converts and appends the view's rows of this column. Throws
+    /// ConversionError for values that do not fit a user dtype.
+    void append(const BlockView& view);
+    /// Appends another builder's rows (the next part of the same column).
+    void append(ColumnBuilder&& other);
+    std::size_t size() const noexcept { return data_.size; }
+    /// The finished column (the builder is left empty).
+    Column finish();
+
+private:
+    void merge(aio::table_detail::ColumnData&& block, Kind kind);
+    void append_user(const BlockView& view);
+    const ColumnSpec* spec_;
+    const ConvertSettings* settings_;
+    Kind kind_ = Kind::none;
+    aio::table_detail::ColumnData data_;
+};
+
+}  // namespace aio::csv::detail

@@ -1,0 +1,116 @@
+// Internal: the CSV engine minus decoding and threads. It owns the text of
+// the rows not yet parsed, finds the header, tokenizes blocks, and converts
+// their rows into column builders (one table, or one per chunk).
+#pragma once
+
+#include "csv/column_builder.hpp"
+#include "csv/dialect.hpp"
+#include "csv/tokenizer.hpp"
+#include "table/buffer.hpp"
+
+#include <aio/csv/options.hpp>
+#include <aio/table.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <vector>
+
+namespace aio::csv::detail {
+
+/// What every engine of one read shares: the options, resolved, and once
+/// the header is read, the columns.
+struct Config {
+    explicit Config(ReadOptions o);
+    ReadOptions options;
+    Dialect dialect;
+    ConvertSettings settings;
+    std::vector<std::size_t> skip_lines;  // sorted skiprows list
+    // Set by the header:
+    bool header_done = false;
+    std::size_t ncols = 0;                  // fields per row
+    std::vector<std::string> columns;       // output names
+    std::vector<ColumnSpec> specs;          // output columns
+    bool integer_labels = false;            // header=None: pandas' labels 0, 1, ...
+};
+
+class Engine final : private TokenizerHooks, private LineLocator {
+public:
+    /// `config` must outlive the engine; `encoding` names the text's encoding
+    /// for errors; `validate` checks UTF-8.
+    Engine(Config& config, std::string encoding, bool validate);
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    /// The unparsed text; append decoded bytes here, then call process().
+    aio::table_detail::Buffer& text() noexcept { return text_; }
+    /// Parses the complete rows in text() (with `final`, all of it) and drops
+    /// them from text().
+    void process(bool final);
+    /// Starts a worker at a row boundary: the header is done, text() starts
+    /// at line `line`, byte `byte` of the input.
+    void start_at(std::size_t line, std::size_t byte) noexcept {
+        line_base_ = line;
+        byte_base_ = byte;
+    }
+    /// Bytes of input consumed so far (header included).
+    std::size_t consumed() const noexcept { return byte_base_; }
+    std::size_t line() const noexcept { return line_base_; }
+
+    bool done() const noexcept { return done_; }
+    std::size_t rows() const noexcept { return rows_total_; }
+    /// Rows in the builders, not yet in a chunk.
+    std::size_t pending_rows() const noexcept { return chunk_rows_; }
+    /// Complete chunks (chunksize mode).
+    std::deque<Table>& ready() noexcept { return ready_; }
+    /// The rows not yet in a chunk, as a table; leaves the engine empty.
+    Table take_table();
+    /// The builders of the rows not yet in a chunk (to merge parallel parts).
+    std::vector<ColumnBuilder>& builders() noexcept { return builders_; }
+    /// Warnings of on_bad_lines=warn not yet written; write them with flush_warnings().
+    void flush_warnings();
+    /// Keep warnings until flush_warnings() (parallel parts print in order).
+    void hold_warnings() noexcept { hold_warnings_ = true; }
+
+private:
+    std::size_t parse_header(bool final, std::size_t end);
+    void setup_columns(std::vector<std::string> header_names);
+    void deliver();
+    void consume(std::size_t n);
+    void consume(std::size_t n, std::size_t newlines);  // newlines: '\n' in text_[0, n)
+    void new_builders();
+    std::size_t line_at(std::size_t offset);
+    bool skipped_line(std::size_t line_index) const;
+    // TokenizerHooks
+    void bad_row(std::size_t row_start, std::size_t fields) override;
+    void open_quote(std::size_t offset, std::size_t field) override;
+    // LineLocator
+    std::size_t line_of_row(std::size_t row) override;
+
+    Config& cfg_;
+    std::string encoding_;
+    bool validate_;
+    Tokenizer tok_;
+    aio::table_detail::Buffer text_;
+    RowBlock block_;
+    std::size_t line_base_ = 1;   // line of text_[0]
+    std::size_t byte_base_ = 0;   // input offset of text_[0]
+    std::size_t validated_ = 0;   // text_[0, validated_) is valid UTF-8
+    std::size_t cached_off_ = 0, cached_line_ = 1;
+    // header phase
+    std::size_t records_seen_ = 0;  // records (blank ones too) before the header
+    std::size_t header_rows_ = 0;   // non-blank, non-skipped records before the header
+    // data
+    std::vector<ColumnBuilder> builders_;
+    std::deque<Table> ready_;
+    std::size_t chunk_rows_ = 0;
+    std::size_t rows_total_ = 0;
+    bool done_ = false;
+    bool hold_warnings_ = false;
+    std::vector<std::string> warnings_;
+};
+
+/// Number of '\n' in p[0, n).
+std::size_t count_newlines(const char* p, std::size_t n) noexcept;
+
+}  // namespace aio::csv::detail

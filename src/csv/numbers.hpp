@@ -1,0 +1,310 @@
+// Internal: the text → value conversions of the CSV reader, with the syntax
+// pandas' C parser accepts (leading/trailing ASCII whitespace, a sign,
+// thousands separators after the first digit, a configurable decimal point).
+// Doubles are correctly rounded (std::from_chars).
+#pragma once
+
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <system_error>
+
+namespace aio::csv::detail {
+
+inline bool is_space(unsigned char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
+inline bool is_digit(unsigned char c) noexcept { return static_cast<unsigned char>(c - '0') < 10; }
+
+enum class IntStatus : unsigned char { ok, invalid, overflow };
+
+/// "  -1,234 " → -1234 (tsep = ',' or 0 for none). Overflow is reported, not wrapped.
+inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
+    const char* e = p + n;
+    // Fast path: an optional '-' and at most 18 digits, nothing else.
+    {
+        const char* q = p;
+        bool neg = false;
+        if (q != e && *q == '-') {
+            neg = true;
+            ++q;
+        }
+        std::size_t len = static_cast<std::size_t>(e - q);
+        if (len != 0 && len <= 18) {
+            std::uint64_t v = 0;
+            const char* r = q;
+            for (; r != e; ++r) {
+                unsigned d = static_cast<unsigned char>(*r) - '0';
+                if (d > 9) break;
+                v = v * 10 + d;
+            }
+            if (r == e) {
+                out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+                return IntStatus::ok;
+            }
+        }
+    }
+    while (p != e && is_space(static_cast<unsigned char>(*p))) ++p;
+    bool neg = false;
+    if (p != e && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        ++p;
+    }
+    if (p == e || !is_digit(static_cast<unsigned char>(*p))) return IntStatus::invalid;
+    std::uint64_t v = 0;
+    const std::uint64_t limit = neg ? std::uint64_t{1} << 63 : (std::uint64_t{1} << 63) - 1;
+    bool overflow = false;
+    while (p != e) {
+        unsigned char c = static_cast<unsigned char>(*p);
+        if (tsep != 0 && c == static_cast<unsigned char>(tsep)) {
+            ++p;
+            continue;
+        }
+        if (!is_digit(c)) break;
+        unsigned d = c - '0';
+        if (!overflow) {
+            if (v > (limit - d) / 10)
+                overflow = true;
+            else
+                v = v * 10 + d;
+        }
+        ++p;
+    }
+    while (p != e && is_space(static_cast<unsigned char>(*p))) ++p;
+    if (p != e) return IntStatus::invalid;
+    if (overflow) return IntStatus::overflow;
+    out = neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
+    return IntStatus::ok;
+}
+
+/// What an unsigned parse saw, as pandas' uint64 inference tracks it.
+enum class UintStatus : unsigned char { ok_small, ok_big, negative, invalid, overflow };
+
+/// Parses an integer for the uint64 inference: ok_small (fits int64, ≥ 0),
+/// ok_big (> INT64_MAX, ≤ UINT64_MAX), negative (fits int64), overflow
+/// (outside both), invalid (not an integer).
+inline UintStatus parse_uint64(const char* p, std::size_t n, char tsep, std::uint64_t& out) noexcept {
+    std::int64_t s = 0;
+    IntStatus st = parse_int64(p, n, tsep, s);
+    if (st == IntStatus::invalid) return UintStatus::invalid;
+    if (st == IntStatus::ok) {
+        out = static_cast<std::uint64_t>(s);
+        return s < 0 ? UintStatus::negative : UintStatus::ok_small;
+    }
+    const char* e = p + n;
+    while (p != e && is_space(static_cast<unsigned char>(*p))) ++p;
+    if (p != e && *p == '-') return UintStatus::overflow;
+    if (p != e && *p == '+') ++p;
+    std::uint64_t v = 0;
+    for (; p != e; ++p) {
+        unsigned char c = static_cast<unsigned char>(*p);
+        if (tsep != 0 && c == static_cast<unsigned char>(tsep)) continue;
+        if (!is_digit(c)) break;
+        unsigned d = c - '0';
+        if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return UintStatus::overflow;
+        v = v * 10 + d;
+    }
+    out = v;
+    return UintStatus::ok_big;
+}
+
+inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexcept {
+    if (n != lower.size()) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c != lower[i]) return false;
+    }
+    return true;
+}
+
+/// A float in pandas' syntax ("1.5", " -2e-3 ", "1,234.5" with tsep, ".5",
+/// "5.", "inf", "-Infinity"); correctly rounded. False for anything else,
+/// including values outside the range of double (pandas keeps those as text).
+/// True when the 8 bytes at p are all ASCII digits.
+inline bool eight_digits(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    // Each byte must be 0x30..0x39: high nibble 3, and adding 6 must not carry into it.
+    return ((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+           0x3333333333333333u;
+}
+
+/// The value of the 8 ASCII digits at p (eight_digits(p) must hold): pairs,
+/// then quads, then the whole, each step one multiply-add on all lanes.
+inline std::uint32_t parse_eight_digits(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    v -= 0x3030303030303030u;
+    v = (v * 10) + (v >> 8);  // bytes 0,2,4,6: two-digit numbers
+    v = (((v & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
+        32;
+    return static_cast<std::uint32_t>(v);
+}
+
+/// Clinger's fast path: a decimal whose digits make an integer m ≤ 2^53
+/// times a power of ten up to 10^22 is one exact product or quotient of two
+/// exact doubles, so one rounding: the correctly rounded result. Most CSV
+/// numbers qualify; false means "not decided here".
+inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
+    static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
+    bool neg = false;
+    if (p != e && *p == '-') {
+        neg = true;
+        ++p;
+    }
+    std::uint64_t m = 0;
+    int exp10 = 0;
+    const char* start = p;
+    while (p != e && is_digit(static_cast<unsigned char>(*p))) {
+        m = m * 10 + static_cast<unsigned>(*p - '0');
+        ++p;
+        if (m >= kExact) return false;
+    }
+    const bool int_part = p != start;
+    bool frac_part = false;
+    if (p != e && *p == '.') {
+        ++p;
+        const char* f = p;
+        while (e - p >= 8 && eight_digits(p)) {
+            if (m >= 100'000'000'000u) return false;  // m * 10^8 would pass 2^64
+            m = m * 100'000'000u + parse_eight_digits(p);
+            p += 8;
+            exp10 -= 8;
+        }
+        while (p != e && is_digit(static_cast<unsigned char>(*p))) {
+            if (m >= 1'000'000'000'000'000'000u) return false;
+            m = m * 10 + static_cast<unsigned>(*p - '0');
+            --exp10;
+            ++p;
+        }
+        frac_part = p != f;
+    }
+    if (!int_part && !frac_part) return false;
+    if (m > kExact) return false;
+    if (p != e && (*p == 'e' || *p == 'E')) {
+        ++p;
+        bool eneg = false;
+        if (p != e && (*p == '-' || *p == '+')) {
+            eneg = *p == '-';
+            ++p;
+        }
+        if (p == e) return false;
+        int x = 0;
+        while (p != e && is_digit(static_cast<unsigned char>(*p))) {
+            if (x < 10000) x = x * 10 + (*p - '0');
+            ++p;
+        }
+        exp10 += eneg ? -x : x;
+    }
+    if (p != e) return false;
+    double v = static_cast<double>(m);
+    if (m == 0) {
+        v = 0.0;
+    } else if (exp10 < 0) {
+        if (exp10 < -22) return false;
+        v /= kPow10[-exp10];
+    } else if (exp10 > 0) {
+        if (exp10 > 22) return false;
+        v *= kPow10[exp10];
+    }
+    out = neg ? -v : v;
+    return true;
+}
+
+inline bool parse_double(const char* p, std::size_t n, char decimal, char tsep, double& out) noexcept {
+    const char* e = p + n;
+    if (n != 0 && decimal == '.') {
+        // Fast path: text already in from_chars' syntax ("-1.5e3"). It must start
+        // with a digit or a point, so that the words from_chars also takes
+        // ("nan", "inf") are left to the checks below.
+        unsigned char c0 = static_cast<unsigned char>(*p == '-' && n > 1 ? p[1] : *p);
+        if (is_digit(c0) || c0 == '.') {
+            if (parse_double_fast(p, e, out)) return true;
+            auto [ptr, ec] = std::from_chars(p, e, out, std::chars_format::general);
+            if (ptr == e) return ec == std::errc();
+            if (ec == std::errc::result_out_of_range) return false;
+        }
+    }
+    while (p != e && is_space(static_cast<unsigned char>(*p))) ++p;
+    while (e != p && is_space(static_cast<unsigned char>(e[-1]))) --e;
+    if (p == e) return false;
+    bool neg = false;
+    const char* s = p;
+    if (*s == '-' || *s == '+') {
+        neg = *s == '-';
+        ++s;
+    }
+    if (s != e && !is_digit(static_cast<unsigned char>(*s)) && *s != decimal) {
+        std::size_t len = static_cast<std::size_t>(e - s);
+        if (iequals(s, len, "inf") || iequals(s, len, "infinity")) {
+            out = neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+            return true;
+        }
+        return false;
+    }
+    // Normalise into from_chars' syntax: sign, digits, '.', digits, exponent.
+    // The text is at most n + 2 characters long.
+    char stack[256];
+    std::unique_ptr<char[]> heap;
+    char* buf = stack;
+    if (n + 4 > sizeof stack) {
+        heap.reset(new (std::nothrow) char[n + 4]);
+        if (!heap) return false;
+        buf = heap.get();
+    }
+    std::size_t w = 0;
+    std::size_t digits = 0;
+    if (neg) buf[w++] = '-';
+    while (s != e && is_digit(static_cast<unsigned char>(*s))) {
+        buf[w++] = *s++;
+        ++digits;
+        if (tsep != 0 && s != e && *s == tsep) ++s;
+    }
+    if (s != e && *s == decimal) {
+        ++s;
+        buf[w++] = '.';
+        while (s != e && is_digit(static_cast<unsigned char>(*s))) {
+            buf[w++] = *s++;
+            ++digits;
+        }
+    }
+    if (digits == 0) return false;
+    if (s != e && (*s == 'e' || *s == 'E')) {
+        const char* t = s + 1;
+        if (t != e && (*t == '-' || *t == '+')) ++t;
+        if (t != e && is_digit(static_cast<unsigned char>(*t))) {
+            buf[w++] = 'e';
+            if (s[1] == '-') buf[w++] = '-';
+            s = t;
+            while (s != e && is_digit(static_cast<unsigned char>(*s))) buf[w++] = *s++;
+        }
+    }
+    if (s != e) return false;
+    auto [ptr, ec] = std::from_chars(buf, buf + w, out, std::chars_format::general);
+    return ec == std::errc() && ptr == buf + w;
+}
+
+/// pandas' boolean words.
+inline int parse_bool(const char* p, std::size_t n) noexcept {
+    switch (n) {
+        case 4:
+            if (std::memcmp(p, "True", 4) == 0 || std::memcmp(p, "true", 4) == 0 || std::memcmp(p, "TRUE", 4) == 0)
+                return 1;
+            return -1;
+        case 5:
+            if (std::memcmp(p, "False", 5) == 0 || std::memcmp(p, "false", 5) == 0 || std::memcmp(p, "FALSE", 5) == 0)
+                return 0;
+            return -1;
+        default:
+            return -1;
+    }
+}
+
+}  // namespace aio::csv::detail

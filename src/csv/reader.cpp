@@ -1,0 +1,461 @@
+// read_csv for files and memory, the parallel mode, and TextFileReader.
+//
+// The parallel mode splits the input in two at a row boundary. Where a row
+// ends cannot be known without parsing from the start (a quoted field may
+// hold line breaks), so the split is found from the parity of the quotes
+// before the middle (a fast SIMD count) and then checked: the first half,
+// parsed by the calling thread, must end exactly where the second half,
+// parsed by a second thread, began. When it does not (a file whose quotes do
+// not follow RFC 4180), the second half is dropped and the first thread
+// carries on alone: the result is always that of one thread.
+#include "csv/parser_impl.hpp"
+
+#include <aio/csv/errors.hpp>
+#include <aio/csv/reader.hpp>
+#include <aio/exceptions.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <future>
+#include <thread>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace aio::csv {
+
+namespace {
+
+/// Bytes read from a file per call (1 MiB: one parser block).
+constexpr std::size_t kReadSize = std::size_t{1} << 20;
+/// Inputs this large are parsed by two threads when threads = 0 (16 MiB:
+/// below it the second thread's start-up and the merge cost more than they save).
+constexpr std::size_t kParallelThreshold = std::size_t{16} << 20;
+
+/// Random access to the whole input.
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual std::size_t size() const = 0;
+    /// Copies up to n bytes at `offset`; returns the count (0 at the end).
+    virtual std::size_t read(std::size_t offset, char* dst, std::size_t n) = 0;
+    /// Calls f(pointer, length) over [offset, offset + n) in pieces.
+    template <class F>
+    void scan(std::size_t offset, std::size_t n, F&& f) {
+        scan_impl(offset, n, [&](const char* p, std::size_t len) { f(p, len); });
+    }
+
+protected:
+    virtual void scan_impl(std::size_t offset, std::size_t n,
+                           const std::function<void(const char*, std::size_t)>& f) = 0;
+};
+
+class MemorySource final : public Source {
+public:
+    explicit MemorySource(std::string_view data) : data_(data) {}
+    std::size_t size() const override { return data_.size(); }
+    std::size_t read(std::size_t offset, char* dst, std::size_t n) override {
+        if (offset >= data_.size()) return 0;
+        n = std::min(n, data_.size() - offset);
+        std::memcpy(dst, data_.data() + offset, n);
+        return n;
+    }
+
+private:
+    void scan_impl(std::size_t offset, std::size_t n,
+                   const std::function<void(const char*, std::size_t)>& f) override {
+        f(data_.data() + offset, n);
+    }
+    std::string_view data_;
+};
+
+class FileSource final : public Source {
+public:
+    explicit FileSource(const std::filesystem::path& path) : name_(path.string()) {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0) throw_os_error(errno, name_);
+        struct stat st {};
+        if (::fstat(fd_, &st) != 0) {
+            const int e = errno;
+            ::close(fd_);
+            throw_os_error(e, name_);
+        }
+        if (S_ISDIR(st.st_mode)) {
+            ::close(fd_);
+            throw_os_error(EISDIR, name_);
+        }
+        regular_ = S_ISREG(st.st_mode);
+        size_ = regular_ ? static_cast<std::size_t>(st.st_size) : 0;
+        ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
+    ~FileSource() override { ::close(fd_); }
+    FileSource(const FileSource&) = delete;
+    FileSource& operator=(const FileSource&) = delete;
+    bool regular() const noexcept { return regular_; }
+    int fd() const noexcept { return fd_; }
+    std::size_t size() const override { return size_; }
+    std::size_t read(std::size_t offset, char* dst, std::size_t n) override {
+        std::size_t got = 0;
+        while (got < n) {
+            const ssize_t r = ::pread(fd_, dst + got, n - got, static_cast<off_t>(offset + got));
+            if (r < 0) {
+                if (errno == EINTR) continue;
+                throw_os_error(errno, name_);
+            }
+            if (r == 0) break;
+            got += static_cast<std::size_t>(r);
+        }
+        return got;
+    }
+    /// Sequential read for pipes and other unsized files.
+    std::size_t read_next(char* dst, std::size_t n) {
+        for (;;) {
+            const ssize_t r = ::read(fd_, dst, n);
+            if (r >= 0) return static_cast<std::size_t>(r);
+            if (errno != EINTR) throw_os_error(errno, name_);
+        }
+    }
+
+private:
+    void scan_impl(std::size_t offset, std::size_t n,
+                   const std::function<void(const char*, std::size_t)>& f) override {
+        // Map the range read-only a window at a time, scan it, and unmap it:
+        // the file's pages never count in the process's memory for more
+        // than one window (they stay in the page cache for the parse).
+        constexpr std::size_t kWindow = std::size_t{4} << 20;
+        const std::size_t page = 4096;
+        for (std::size_t at = offset; at < offset + n;) {
+            const std::size_t start = at / page * page;
+            const std::size_t len = std::min(kWindow, offset + n - start);
+            void* p = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd_, static_cast<off_t>(start));
+            if (p == MAP_FAILED) {
+                std::string buf(kReadSize, '\0');
+                const std::size_t got = read(at, buf.data(), std::min(kReadSize, offset + n - at));
+                if (got == 0) return;
+                f(buf.data(), got);
+                at += got;
+                continue;
+            }
+            f(static_cast<const char*>(p) + (at - start), start + len - at);
+            ::munmap(p, len);
+            at = start + len;
+        }
+    }
+    std::string name_;
+    int fd_ = -1;
+    std::size_t size_ = 0;
+    bool regular_ = false;
+};
+
+struct QuoteCount {
+    std::size_t quotes = 0;
+    std::size_t newlines = 0;
+};
+
+QuoteCount count_quotes(const char* p, std::size_t n, char quote) {
+    QuoteCount c;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8(quote);
+    const __m128i nl = _mm_set1_epi8('\n');
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        c.quotes += static_cast<std::size_t>(
+            __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, q)))));
+        c.newlines += static_cast<std::size_t>(
+            __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)))));
+    }
+#endif
+    for (; i < n; ++i) {
+        c.quotes += p[i] == quote;
+        c.newlines += p[i] == '\n';
+    }
+    return c;
+}
+
+/// A row boundary at or after `mid` by quote parity: the offset just past a
+/// '\n' with an even number of quotes before it, and the line it starts.
+/// 0 when there is none.
+struct Split {
+    std::size_t offset = 0;
+    std::size_t line = 0;
+};
+
+Split find_split(Source& src, std::size_t mid, int quote) {
+    QuoteCount before;
+    const char q = quote >= 0 ? static_cast<char>(quote) : '\0';
+    src.scan(0, mid, [&](const char* p, std::size_t n) {
+        QuoteCount c = count_quotes(p, n, q);
+        before.quotes += quote >= 0 ? c.quotes : 0;
+        before.newlines += c.newlines;
+    });
+    Split split;
+    bool inside = before.quotes % 2 == 1;
+    std::size_t lines = before.newlines;
+    const std::size_t size = src.size();
+    // Look for the boundary in the next pieces (a quoted field can be long).
+    for (std::size_t at = mid; at < size && split.offset == 0;) {
+        const std::size_t n = std::min(kReadSize, size - at);
+        src.scan(at, n, [&](const char* p, std::size_t len) {
+            for (std::size_t i = 0; i < len; ++i) {
+                if (quote >= 0 && p[i] == q) inside = !inside;
+                if (p[i] == '\n') {
+                    ++lines;
+                    if (!inside) {
+                        split.offset = at + i + 1;
+                        split.line = lines + 1;
+                        return;
+                    }
+                }
+            }
+        });
+        at += n;
+    }
+    if (split.offset >= size) split.offset = 0;
+    return split;
+}
+
+bool has_bom(Source& src) {
+    char b[3] = {};
+    return src.read(0, b, 3) == 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0;
+}
+
+/// Appends source bytes [from, to) to the parser, a block at a time.
+void pump(Source& src, detail::ParserImpl& p, std::size_t from, std::size_t to) {
+    std::string tmp;
+    while (from < to && !p.done()) {
+        const std::size_t n = std::min(kReadSize, to - from);
+        if (char* dst = p.raw_space(n)) {
+            const std::size_t got = src.read(from, dst, n);
+            if (got == 0) break;
+            p.raw_commit(got);
+            from += got;
+        } else {
+            tmp.resize(n);
+            const std::size_t got = src.read(from, tmp.data(), n);
+            if (got == 0) break;
+            p.feed(std::string_view(tmp.data(), got));
+            from += got;
+        }
+    }
+}
+
+/// Parses [split, end) of the source on a worker engine.
+void parse_tail(Source& src, detail::Engine& e, std::size_t from, std::size_t to) {
+    auto& text = e.text();
+    while (from < to) {
+        const std::size_t n = std::min(kReadSize, to - from);
+        text.reserve(text.size() + n + detail::kPadding);
+        const std::size_t got = src.read(from, reinterpret_cast<char*>(text.data()) + text.size(), n);
+        if (got == 0) break;
+        text.resize(text.size() + got);
+        from += got;
+        if (text.size() >= StreamingParser::kBlockSize) e.process(false);
+    }
+    e.process(true);
+}
+
+Table read_source(Source& src, ReadOptions options, std::string_view path_hint) {
+    options.chunksize.reset();  // read_csv returns one table
+    detail::ParserImpl p(options, path_hint);
+    const std::size_t size = src.size();
+    const detail::Config& cfg = p.config();
+    const bool two = options.threads >= 2 ||
+                     (options.threads == 0 && size >= kParallelThreshold && std::thread::hardware_concurrency() >= 2);
+    const bool eligible = two && !options.nrows && !options.skiprows.is_list() &&
+                          cfg.dialect.simple() && p.decoder().validate_utf8();
+    if (!eligible) {
+        pump(src, p, 0, size);
+        p.finish();
+        return p.table();
+    }
+    // The header, and the first rows, on this thread.
+    std::size_t offset = 0;
+    while (offset < size && !cfg.header_done) {
+        const std::size_t n = std::min(kReadSize, size - offset);
+        pump(src, p, offset, offset + n);
+        offset += n;
+        if (!cfg.header_done && offset < size) continue;
+    }
+    if (!cfg.header_done || !p.decoder().passthrough() || offset >= size) {
+        pump(src, p, offset, size);
+        p.finish();
+        return p.table();
+    }
+    const std::size_t bom = has_bom(src) ? 3 : 0;
+    const std::size_t mid = std::max(offset, size / 2);
+    // The second half on a second thread: find the split, then parse.
+    detail::Config& shared = p.config();
+    detail::Engine tail(shared, "utf-8", true);
+    tail.hold_warnings();
+    std::promise<Split> split_promise;
+    std::future<Split> split_future = split_promise.get_future();
+    std::exception_ptr tail_error;
+    std::thread worker([&] {
+        Split s;
+        try {
+            s = find_split(src, mid, cfg.dialect.quote);
+        } catch (...) {
+            s = Split{};
+        }
+        split_promise.set_value(s);
+        if (s.offset == 0) return;
+        try {
+            tail.start_at(s.line, s.offset - bom);
+            parse_tail(src, tail, s.offset, size);
+        } catch (...) {
+            tail_error = std::current_exception();
+        }
+    });
+    struct Joiner {
+        std::thread& t;
+        ~Joiner() {
+            if (t.joinable()) t.join();
+        }
+    } joiner{worker};
+    pump(src, p, offset, mid);
+    const Split split = split_future.get();
+    bool agreed = false;
+    if (split.offset != 0 && !p.done()) {
+        pump(src, p, mid, split.offset);
+        p.engine().process(false);
+        agreed = p.engine().text().empty() && p.engine().consumed() + bom == split.offset;
+    }
+    worker.join();
+    if (!agreed || split.offset == 0) {
+        // The quotes did not follow RFC 4180 where the input was split: the
+        // first half's parser goes on alone.
+        pump(src, p, split.offset == 0 ? mid : split.offset, size);
+        p.finish();
+        return p.table();
+    }
+    if (tail_error) std::rethrow_exception(tail_error);
+    tail.flush_warnings();
+    auto& head = p.engine().builders();
+    auto& rest = tail.builders();
+    for (std::size_t i = 0; i < head.size(); ++i) head[i].append(std::move(rest[i]));
+    p.finish();
+    return p.table();
+}
+
+}  // namespace
+
+Table read_csv(const std::filesystem::path& path, const ReadOptions& options) {
+    FileSource src(path);
+    if (!src.regular()) {
+        // A pipe or a device: read it to its end, a block at a time.
+        ReadOptions o = options;
+        o.chunksize.reset();
+        detail::ParserImpl p(o, path.string());
+        std::string buf(kReadSize, '\0');
+        while (!p.done()) {
+            const std::size_t got = src.read_next(buf.data(), buf.size());
+            if (got == 0) break;
+            p.feed(std::string_view(buf.data(), got));
+        }
+        p.finish();
+        return p.table();
+    }
+    return read_source(src, options, path.string());
+}
+
+Table read_csv(Text text, const ReadOptions& options) {
+    MemorySource src(text.data);
+    return read_source(src, options, {});
+}
+
+Table read_csv(std::span<const std::byte> data, const ReadOptions& options) {
+    MemorySource src(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
+    return read_source(src, options, {});
+}
+
+Table read_csv_string(std::string_view text, const ReadOptions& options) { return read_csv(Text{text}, options); }
+
+// TextFileReader ------------------------------------------------------------
+
+struct TextFileReader::State {
+    std::unique_ptr<Source> src;
+    std::unique_ptr<detail::ParserImpl> parser;
+    std::size_t offset = 0;
+    bool finished = false;
+    bool sequential = false;  // a pipe: read() instead of pread()
+};
+
+namespace {
+void check_chunksize(const ReadOptions& o) {
+    if (!o.chunksize || *o.chunksize == 0) throw ValueError("read_csv_chunks needs a positive chunksize");
+}
+}  // namespace
+
+TextFileReader::TextFileReader(const std::filesystem::path& path, ReadOptions options)
+    : state_(std::make_unique<State>()) {
+    check_chunksize(options);
+    auto file = std::make_unique<FileSource>(path);
+    state_->sequential = !file->regular();
+    state_->src = std::move(file);
+    state_->parser = std::make_unique<detail::ParserImpl>(std::move(options), path.string());
+}
+
+TextFileReader::TextFileReader(Text text, ReadOptions options) : state_(std::make_unique<State>()) {
+    check_chunksize(options);
+    state_->src = std::make_unique<MemorySource>(text.data);
+    state_->parser = std::make_unique<detail::ParserImpl>(std::move(options), std::string_view{});
+}
+
+TextFileReader::~TextFileReader() = default;
+TextFileReader::TextFileReader(TextFileReader&&) noexcept = default;
+TextFileReader& TextFileReader::operator=(TextFileReader&&) noexcept = default;
+
+std::optional<Table> TextFileReader::get_chunk() {
+    State& s = *state_;
+    for (;;) {
+        if (auto t = s.parser->next_chunk()) return t;
+        if (s.finished) return std::nullopt;
+        if (s.parser->done()) {
+            s.parser->finish();
+            s.finished = true;
+            continue;
+        }
+        std::string buf(kReadSize, '\0');
+        std::size_t got;
+        if (s.sequential)
+            got = static_cast<FileSource&>(*s.src).read_next(buf.data(), buf.size());
+        else
+            got = s.src->read(s.offset, buf.data(), buf.size());
+        s.offset += got;
+        if (got == 0) {
+            s.parser->finish();
+            s.finished = true;
+        } else {
+            s.parser->feed(std::string_view(buf.data(), got));
+        }
+    }
+}
+
+TextFileReader::iterator& TextFileReader::iterator::operator++() {
+    reader_->current_ = reader_->get_chunk();
+    if (!reader_->current_) reader_ = nullptr;
+    return *this;
+}
+
+TextFileReader::iterator TextFileReader::begin() {
+    iterator it(this);
+    ++it;
+    return it;
+}
+
+TextFileReader read_csv_chunks(const std::filesystem::path& path, ReadOptions options) {
+    return TextFileReader(path, std::move(options));
+}
+
+TextFileReader read_csv_chunks(Text text, ReadOptions options) { return TextFileReader(text, std::move(options)); }
+
+}  // namespace aio::csv

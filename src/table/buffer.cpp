@@ -1,0 +1,89 @@
+#include "table/buffer.hpp"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+namespace aio::table_detail {
+
+Buffer::Buffer(const Buffer& other) {
+    if (other.size_ != 0) {
+        reserve(other.size_);
+        std::memcpy(data_, other.data_, other.size_);
+        size_ = other.size_;
+    }
+}
+
+Buffer& Buffer::operator=(const Buffer& other) {
+    if (this != &other) {
+        Buffer copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+void Buffer::reserve(std::size_t bytes) {
+    if (bytes > capacity_) grow(bytes);
+}
+
+namespace {
+
+/// Huge-page size: mappings are aligned to it so that the kernel can back
+/// them with 2 MiB pages (one page fault per 2 MiB instead of per 4 KiB).
+constexpr std::size_t kHuge = std::size_t{2} << 20;
+
+/// An anonymous mapping of `bytes` (a multiple of kHuge) aligned to kHuge.
+std::byte* map_aligned(std::size_t bytes) {
+    void* p = ::mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    auto addr = reinterpret_cast<std::uintptr_t>(p);
+    const std::uintptr_t aligned = (addr + kHuge - 1) & ~(kHuge - 1);
+    if (aligned != addr) ::munmap(p, aligned - addr);
+    const std::uintptr_t end = addr + bytes + kHuge;
+    if (end != aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), end - (aligned + bytes));
+    ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
+    return reinterpret_cast<std::byte*>(aligned);
+}
+
+}  // namespace
+
+void Buffer::grow(std::size_t min_capacity) {
+    // Doubling: amortised O(1) appends. A mapping's untouched pages cost no
+    // memory, so the slack of a large buffer is address space, not RSS.
+    std::size_t cap = std::max({min_capacity, capacity_ * 2, std::size_t{64}});
+    if (cap >= kMapThreshold) {
+        cap = (cap + kHuge - 1) & ~(kHuge - 1);
+        std::byte* p = map_aligned(cap);
+        if (mapped_) {
+            // Move the pages (no copy) into the new, larger aligned mapping.
+            void* moved = ::mremap(data_, capacity_, capacity_, MREMAP_MAYMOVE | MREMAP_FIXED, p);
+            if (moved == MAP_FAILED) {
+                ::munmap(p, cap);
+                throw std::bad_alloc();
+            }
+        } else {
+            if (size_ != 0) std::memcpy(p, data_, size_);
+            std::free(data_);
+            mapped_ = true;
+        }
+        data_ = p;
+    } else {
+        void* p = std::realloc(data_, cap);
+        if (p == nullptr) throw std::bad_alloc();
+        data_ = static_cast<std::byte*>(p);
+    }
+    capacity_ = cap;
+}
+
+void Buffer::release() noexcept {
+    if (data_ == nullptr) return;
+    if (mapped_)
+        ::munmap(data_, capacity_);
+    else
+        std::free(data_);
+}
+
+}  // namespace aio::table_detail
