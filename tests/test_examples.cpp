@@ -3,6 +3,9 @@
 // lines is part of what is checked.
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -66,4 +69,27 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(SeedExample, UncaughtStopIterationIsReportedLikePython) {
     auto r = aio::test::run_command(aio::test::binary_path("examples/seed_1_1a_generator_send") + " 2>&1 >/dev/null");
     EXPECT_NE(r.output.find("StopIteration"), std::string::npos);
+}
+
+// Seed §2.2: the two file-reading twins, run in a directory holding the files
+// they read (example.txt and .gitignore), once per I/O path.
+TEST(SeedExample, ReadFileTwinsPrintWhatPythonPrints) {
+    char tmpl[] = "/tmp/aio-seed-2-2-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    std::string dir = tmpl;
+    std::ofstream(dir + "/example.txt") << "Hello from example.txt\nsecond line\n";
+    std::ofstream(dir + "/.gitignore") << "# Byte-compiled / optimized / DLL files\n__pycache__/\n";
+    for (std::string backend : {"uring", "threads"}) {
+        auto run_in_dir = [&](const std::string& name) {
+            return aio::test::run_command("cd " + dir + " && AIO_IO_BACKEND=" + backend + " " +
+                                          aio::test::binary_path("examples/" + name) + " 2>/dev/null");
+        };
+        auto a = run_in_dir("seed_2_2a_read_file_executor");
+        EXPECT_EQ(a.output, "Hello from example.txt\nsecond line\n\n") << backend;
+        EXPECT_EQ(a.status, 0);
+        auto b = run_in_dir("seed_2_2b_read_file_aiofiles");
+        EXPECT_EQ(b.output, "# Byte-compiled / op\n") << backend;
+        EXPECT_EQ(b.status, 0);
+    }
+    std::filesystem::remove_all(dir);
 }

@@ -3,6 +3,7 @@
 // stand on.
 #pragma once
 
+#include "aio/http/client.hpp"
 #include "aio/http/errors.hpp"
 #include "aio/http/headers.hpp"
 #include "aio/http/message.hpp"

@@ -467,11 +467,14 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::string hos
 
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
                                                             ConnectOptions opts) {
-    if (opts.timeout) {
-        auto limit = *opts.timeout;
-        co_return co_await timeout(limit, open_connection_impl(std::move(host), port, std::move(opts)));
+    // Named locals: g++ 12 mishandles temporaries of class type inside co_await.
+    std::optional<std::chrono::milliseconds> limit = opts.timeout;
+    auto connect = open_connection_impl(std::move(host), port, std::move(opts));
+    if (limit) {
+        auto guarded = timeout(*limit, std::move(connect));
+        co_return co_await std::move(guarded);
     }
-    co_return co_await open_connection_impl(std::move(host), port, std::move(opts));
+    co_return co_await std::move(connect);
 }
 
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectOptions opts) {

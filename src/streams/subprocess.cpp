@@ -330,7 +330,10 @@ Task<Process> create_subprocess_exec(std::string program, std::vector<std::strin
 }
 
 Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opts) {
-    co_return co_await create_subprocess_exec("/bin/sh", {"-c", std::move(command)}, std::move(opts));
+    // Named locals: g++ 12 mishandles braced temporaries inside co_await.
+    std::vector<std::string> args{"-c", std::move(command)};
+    auto start = create_subprocess_exec("/bin/sh", std::move(args), std::move(opts));
+    co_return co_await std::move(start);
 }
 
 }  // namespace aio

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -136,6 +137,7 @@ public:
         const std::string dir = Pki::dir();
         pid_ = ::fork();
         if (pid_ == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crashed test leaves no server behind
             if (::chdir(dir.c_str()) != 0) ::_exit(126);
             ::execv("/bin/sh", const_cast<char* const*>(argv));
             ::_exit(127);
@@ -473,6 +475,7 @@ TEST(TlsClient, ContextsOfTheWrongSideAreRefused) {
         EXPECT_NE(message_of(nameless).find("check_hostname requires server_hostname"), std::string::npos)
             << message_of(nameless);
         server.close();
+        co_await server.wait_closed();
     }());
 }
 
@@ -591,7 +594,7 @@ TEST(TlsServer, VerifiesClientCertificatesWhenAsked) {
         // openssl s_client with the same certificate.
         std::string command = "cd " + Pki::dir() + " && printf 'cli\\n' | timeout 20 openssl s_client -connect 127.0.0.1:" +
                               std::to_string(port_of(server)) +
-                               -CAfile ca.pem -cert client.pem -key client.key -verify_return_error -ign_eof -quiet 2>/dev/null";
+                              " -CAfile ca.pem -cert client.pem -key client.key -verify_return_error -ign_eof -quiet 2>/dev/null";
         auto result = co_await aio::to_thread(aio::test::run_command, command);
         EXPECT_EQ(result.output, "cli\n");
         server.close();

@@ -19,11 +19,51 @@
 //             │                     coding aio does not implement (requests)
 //             └ ContentEncodingError  a body that does not decode (gzip, br, ...)
 //
-// URL errors: InvalidURL (aiohttp.InvalidURL, also a ValueError as in aiohttp).
+// Client errors (aiohttp.client_exceptions), raised by aio::http::ClientSession
+// and ClientResponse. Every one names the URL of the request (url()) and what
+// went wrong (what()):
+//
+//   ClientError                       catch-all of the client (abstract)
+//    ├ ClientResponseError            status(), message(), request_info(), history_size()
+//    │  ├ ContentTypeError            json() of a body that is not JSON
+//    │  ├ ClientHttpProxyError        the proxy refused CONNECT
+//    │  └ TooManyRedirects            more than max_redirects redirects
+//    ├ ClientConnectionError          (abstract)
+//    │  ├ ClientOSError               also an aio::OSError
+//    │  │  └ ClientConnectorError     cannot connect: host(), port(), os_error()
+//    │  │     ├ ClientProxyConnectionError   ... to the proxy
+//    │  │     └ ClientSSLError        the TLS handshake failed
+//    │  │        ├ ClientConnectorSSLError
+//    │  │        └ ClientConnectorCertificateError   the peer's certificate did not verify
+//    │  └ ServerConnectionError       (abstract)
+//    │     ├ ServerDisconnectedError  the server closed before the response head
+//    │     └ ServerTimeoutError       also an aio::TimeoutError
+//    │        ├ ConnectionTimeoutError   ClientTimeout::connect / sock_connect
+//    │        │  └ PoolTimeoutError      ClientTimeout::pool (waiting for a free connection)
+//    │        └ SocketTimeoutError       ClientTimeout::sock_read
+//    ├ ClientPayloadError             the response body is broken (cut short,
+//    │                                bad framing or coding, over the size limit)
+//    └ InvalidURL                     also an aio::ValueError
+//
+// A `total` timeout raises plain aio::TimeoutError, as aiohttp raises
+// asyncio.TimeoutError.
+//
+// Where Python has multiple inheritance of exception classes, C++ would give
+// an object two std::exception bases, and `catch (const std::exception&)`
+// would no longer catch it (the base is ambiguous). So the categories that
+// have descendants with different standard bases — ClientError,
+// ClientConnectionError, ServerConnectionError — are abstract classes that do
+// not derive from std::exception themselves; every concrete error derives
+// from exactly one aio::Exception subclass (aio::Exception, aio::OSError,
+// aio::TimeoutError or aio::ValueError) and from its category. All of them
+// can be caught by category, by their standard base, or as std::exception.
 #pragma once
 
 #include <aio/exceptions.hpp>
 
+#include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -128,17 +168,214 @@ public:
 };
 
 // ---------------------------------------------------------------------------
+// Client errors
+
+/// Root of the client's errors (aiohttp.ClientError). Abstract: thrown
+/// objects are of the concrete classes below, each also an aio::Exception.
+class ClientError {
+public:
+    virtual ~ClientError() = default;
+    /// The error's description (the same text as std::exception::what()).
+    virtual const char* what() const noexcept = 0;
+    /// The URL of the request that failed, as given or as far as it was
+    /// resolved ("" when there was no request yet).
+    const std::string& url() const noexcept { return url_; }
+
+protected:
+    explicit ClientError(std::string url) : url_(std::move(url)) {}
+    ClientError(const ClientError&) = default;
+    ClientError& operator=(const ClientError&) = default;
+
+private:
+    std::string url_;
+};
+
+/// Errors of the connection to the server (aiohttp.ClientConnectionError). Abstract.
+class ClientConnectionError : public ClientError {
+protected:
+    using ClientError::ClientError;
+};
+
+/// Errors of an established connection (aiohttp.ServerConnectionError). Abstract.
+class ServerConnectionError : public ClientConnectionError {
+protected:
+    using ClientConnectionError::ClientConnectionError;
+};
+
+struct RequestInfo;
+
+/// A response that is an error, or that could not be processed
+/// (aiohttp.ClientResponseError): raise_for_status() on a 4xx/5xx status,
+/// too many redirects, a proxy's refusal, json() of a non-JSON body.
+/// what() is aiohttp's text: "404, message='Not Found', url=URL('http://h/x')".
+class ClientResponseError : public aio::Exception, public ClientError {
+public:
+    /// `request_info` may be null (then url() is "" and request_info() throws).
+    ClientResponseError(std::shared_ptr<const RequestInfo> request_info, int status, std::string message,
+                        std::size_t history_size = 0);
+    const char* what() const noexcept override { return aio::Exception::what(); }
+    /// The response's status (0 when the error is not about one status).
+    int status() const noexcept { return status_; }
+    /// The reason phrase, or what was wrong.
+    const std::string& message() const noexcept { return message_; }
+    /// The request that got this response: method, URL, headers.
+    const RequestInfo& request_info() const;
+    /// How many redirects led here (the length of the response's history).
+    std::size_t history_size() const noexcept { return history_size_; }
+
+private:
+    std::shared_ptr<const RequestInfo> request_info_;
+    int status_;
+    std::string message_;
+    std::size_t history_size_;
+};
+
+/// json() of a body whose Content-Type is not the expected one (aiohttp.ContentTypeError).
+class ContentTypeError : public ClientResponseError {
+public:
+    using ClientResponseError::ClientResponseError;
+};
+
+/// The proxy answered CONNECT with something other than 200 (aiohttp.ClientHttpProxyError).
+class ClientHttpProxyError : public ClientResponseError {
+public:
+    using ClientResponseError::ClientResponseError;
+};
+
+/// More redirects than RequestOptions::max_redirects (aiohttp.TooManyRedirects).
+class TooManyRedirects : public ClientResponseError {
+public:
+    using ClientResponseError::ClientResponseError;
+};
+
+/// An operating-system error on the way to or on a connection (aiohttp.ClientOSError).
+class ClientOSError : public aio::OSError, public ClientConnectionError {
+public:
+    /// what() is `message` as given (errno_code() keeps the number).
+    ClientOSError(int errno_code, std::string message, std::string url)
+        : aio::OSError(errno_code, message, {}), ClientConnectionError(std::move(url)), text_(std::move(message)) {}
+    const char* what() const noexcept override { return text_.c_str(); }
+
+private:
+    std::string text_;
+};
+
+/// The connection could not be made (aiohttp.ClientConnectorError): the name
+/// did not resolve, the server refused, the route failed. what() is
+/// aiohttp's text: "Cannot connect to host example.com:443 ssl:default [reason]".
+class ClientConnectorError : public ClientOSError {
+public:
+    /// `ssl` is how aiohttp prints the ssl= setting ("default", "False", ...);
+    /// `os_error` the underlying reason.
+    ClientConnectorError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
+                         std::string os_error, std::string url)
+        : ClientOSError(errno_code, format(host, port, ssl, os_error), std::move(url)), host_(std::move(host)),
+          port_(port), os_error_(std::move(os_error)) {}
+    const std::string& host() const noexcept { return host_; }
+    std::uint16_t port() const noexcept { return port_; }
+    /// The reason from the system or the TLS library.
+    const std::string& os_error() const noexcept { return os_error_; }
+
+private:
+    static std::string format(const std::string& host, std::uint16_t port, const std::string& ssl,
+                              const std::string& os_error) {
+        return "Cannot connect to host " + host + ":" + std::to_string(port) + " ssl:" + ssl + " [" + os_error + "]";
+    }
+    std::string host_;
+    std::uint16_t port_;
+    std::string os_error_;
+};
+
+/// The connection to the proxy could not be made (aiohttp.ClientProxyConnectionError).
+class ClientProxyConnectionError : public ClientConnectorError {
+public:
+    using ClientConnectorError::ClientConnectorError;
+};
+
+/// The TLS handshake failed (aiohttp.ClientSSLError).
+class ClientSSLError : public ClientConnectorError {
+public:
+    using ClientConnectorError::ClientConnectorError;
+};
+
+/// The TLS handshake failed for another reason than the certificate
+/// (aiohttp.ClientConnectorSSLError): protocol versions, ciphers, a peer that
+/// does not speak TLS.
+class ClientConnectorSSLError : public ClientSSLError {
+public:
+    using ClientSSLError::ClientSSLError;
+};
+
+/// The server's certificate did not verify (aiohttp.ClientConnectorCertificateError):
+/// unknown issuer, expired, another host name. os_error() gives OpenSSL's reason.
+class ClientConnectorCertificateError : public ClientSSLError {
+public:
+    using ClientSSLError::ClientSSLError;
+};
+
+/// The server closed the connection before the response head was complete
+/// (aiohttp.ServerDisconnectedError). what(): "Server disconnected, url=...".
+class ServerDisconnectedError : public aio::Exception, public ServerConnectionError {
+public:
+    ServerDisconnectedError(std::string message, std::string url)
+        : aio::Exception(std::move(message)), ServerConnectionError(std::move(url)) {}
+    const char* what() const noexcept override { return aio::Exception::what(); }
+};
+
+/// A ClientTimeout phase ran out (aiohttp.ServerTimeoutError); also an
+/// aio::TimeoutError, as aiohttp's is an asyncio.TimeoutError.
+class ServerTimeoutError : public aio::TimeoutError, public ServerConnectionError {
+public:
+    ServerTimeoutError(std::string message, std::string url)
+        : aio::TimeoutError(std::move(message)), ServerConnectionError(std::move(url)) {}
+    const char* what() const noexcept override { return aio::TimeoutError::what(); }
+};
+
+/// ClientTimeout::connect or ::sock_connect ran out before the connection was
+/// made (aiohttp.ConnectionTimeoutError).
+class ConnectionTimeoutError : public ServerTimeoutError {
+public:
+    using ServerTimeoutError::ServerTimeoutError;
+};
+
+/// ClientTimeout::pool ran out while waiting for a free connection of the
+/// session's pool (`limit` / `limit_per_host` reached). A ConnectionTimeoutError
+/// because aiohttp's `connect` timeout covers that wait too.
+class PoolTimeoutError : public ConnectionTimeoutError {
+public:
+    using ConnectionTimeoutError::ConnectionTimeoutError;
+};
+
+/// ClientTimeout::sock_read ran out: no new byte of the response for that long
+/// (aiohttp.SocketTimeoutError).
+class SocketTimeoutError : public ServerTimeoutError {
+public:
+    using ServerTimeoutError::ServerTimeoutError;
+};
+
+/// The response body is broken (aiohttp.ClientPayloadError): the connection
+/// closed before its end, a lying Content-Length, bad chunked framing, a body
+/// that does not decode or decodes past the size limit.
+class ClientPayloadError : public aio::Exception, public ClientError {
+public:
+    ClientPayloadError(std::string message, std::string url)
+        : aio::Exception(std::move(message)), ClientError(std::move(url)) {}
+    const char* what() const noexcept override { return aio::Exception::what(); }
+};
+
+// ---------------------------------------------------------------------------
 // URL errors
 
 /// A string that is not a valid URL, or a URL that cannot be used for HTTP
-/// (aiohttp.InvalidURL, a ValueError in aiohttp as here). `url()` is the
-/// offending input, whole; the message quotes at most its first 200 bytes.
-class InvalidURL : public aio::ValueError {
+/// (aiohttp.InvalidURL: a ClientError and a ValueError, as in aiohttp).
+/// `url()` is the offending input, whole; the message quotes at most its
+/// first 200 bytes.
+class InvalidURL : public aio::ValueError, public ClientError {
 public:
     InvalidURL(std::string url, std::string description)
-        : aio::ValueError(format(url, description)), url_(std::move(url)), description_(std::move(description)) {}
-    /// The URL that was rejected.
-    const std::string& url() const noexcept { return url_; }
+        : aio::ValueError(format(url, description)), ClientError(std::move(url)),
+          description_(std::move(description)) {}
+    const char* what() const noexcept override { return aio::ValueError::what(); }
     /// Why it was rejected.
     const std::string& description() const noexcept { return description_; }
 
@@ -150,7 +387,6 @@ private:
         std::string quoted = url.size() > kQuotedPrefix ? url.substr(0, kQuotedPrefix) + "..." : url;
         return quoted + " - " + description;
     }
-    std::string url_;
     std::string description_;
 };
 

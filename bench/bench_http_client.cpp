@@ -1,0 +1,106 @@
+// R6 and R12 (shared/bench/WORKLOADS.md) for aio::http::ClientSession; run by
+// bench/http_client.sh beside wrk and Python aiohttp.
+//   bench_http_client r6 URL CONNECTIONS REQUESTS
+//     keep-alive GETs by CONNECTIONS workers on one session (limit = CONNECTIONS);
+//     prints requests/s, client CPU µs per request (user+sys) and peak RSS.
+//   bench_http_client r12 BASE_URL N K TIMEOUT_MS
+//     the seed's run(): N URLs, Semaphore(K), a total timeout per request,
+//     errors printed not raised; prints the wall time.
+#include <aio/aio.hpp>
+#include <fmt/core.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace http = aio::http;
+
+namespace {
+
+double cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+long peak_rss_kib() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+aio::Task<> r6_worker(http::ClientSession& session, const std::string& url, long& left, long& bytes, long& errors) {
+    while (left > 0) {
+        --left;
+        try {
+            auto resp = co_await session.get(url);
+            bytes += static_cast<long>((co_await resp.read()).size());
+        } catch (const http::ClientError&) {
+            ++errors;
+        }
+    }
+}
+
+aio::Task<> r6(std::string url, int connections, long requests) {
+    http::ClientSession session({.limit = static_cast<std::size_t>(connections)});
+    long left = requests, bytes = 0, errors = 0;
+    double cpu0 = cpu_seconds();
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<aio::Task<>> workers;
+    for (int i = 0; i < connections; ++i) workers.push_back(r6_worker(session, url, left, bytes, errors));
+    co_await aio::gather(std::move(workers));
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double cpu = cpu_seconds() - cpu0;
+    fmt::print("R6 rps={:.0f} cpu_us_per_req={:.2f} peak_rss_kib={} errors={} bytes={} opened={}\n",
+               double(requests) / wall, cpu / double(requests) * 1e6, peak_rss_kib(), errors, bytes,
+               session.pool_stats().opened);
+    co_await session.close();
+}
+
+aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::string url, aio::Semaphore& sem,
+                                            std::chrono::milliseconds timeout) {
+    auto held = co_await sem.acquire();
+    try {
+        auto resp = co_await session.get(url, {.timeout = http::ClientTimeout{.total = timeout}});
+        resp.raise_for_status();
+        co_return co_await resp.text();
+    } catch (const http::ClientError& e) {
+        fmt::print("Client error: {}\n", e.what());
+    } catch (const std::exception& e) {
+        fmt::print("Error fetching {}: {}\n", url, e.what());
+    }
+    co_return std::nullopt;
+}
+
+aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
+    auto t0 = std::chrono::steady_clock::now();
+    aio::Semaphore sem(k);
+    http::ClientSession session;
+    std::vector<aio::Task<std::optional<std::string>>> tasks;
+    for (int i = 0; i < n; ++i)
+        tasks.push_back(fetch(session, base + "/item/" + std::to_string(i), sem, std::chrono::milliseconds(timeout_ms)));
+    auto results = co_await aio::gather(std::move(tasks));
+    int ok = 0;
+    for (auto& r : results) ok += r.has_value();
+    co_await session.close();
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print("R12 wall_s={:.3f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string mode = argc > 1 ? argv[1] : "";
+    if (mode == "r6" && argc == 5) {
+        aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4])));
+        return 0;
+    }
+    if (mode == "r12" && argc == 6) {
+        aio::run(r12(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5])));
+        return 0;
+    }
+    fmt::print(stderr, "usage: {0} r6 URL CONNECTIONS REQUESTS | {0} r12 BASE_URL N K TIMEOUT_MS\n", argv[0]);
+    return 2;
+}

@@ -1,0 +1,114 @@
+// aio/http/client/request.hpp — what a request carries: its options
+// (aiohttp's keyword arguments of session.request) and its body.
+//
+//     co_await session.post(url, {.params = {{"page", "2"}},
+//                                 .json = aio::json::Object{{"name", "x"}},
+//                                 .headers = {{"X-Trace", "1"}},
+//                                 .timeout = aio::http::ClientTimeout{.total = 3s}});
+#pragma once
+
+#include <aio/async_generator.hpp>
+#include <aio/http/client/auth.hpp>
+#include <aio/http/client/formdata.hpp>
+#include <aio/http/client/retry.hpp>
+#include <aio/http/client/timeout.hpp>
+#include <aio/http/headers.hpp>
+#include <aio/http/multidict.hpp>
+#include <aio/http/url.hpp>
+#include <aio/json.hpp>
+#include <aio/ssl.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace aio::http {
+
+/// A request body (aiohttp's `data=`): bytes, text, a form, or a stream.
+///   - std::string / const char* / std::string_view: sent as they are
+///     (Content-Type application/octet-stream unless the headers say otherwise);
+///   - MultiDict: form fields, urlencoded (application/x-www-form-urlencoded);
+///   - FormData: urlencoded or multipart (files streamed from disk);
+///   - aio::AsyncGenerator<std::string>: produced while sending, with chunked
+///     transfer coding (aiohttp's async-generator payloads). A stream can be
+///     sent once: a request with one is neither retried nor redirected with
+///     its body (307/308); the redirect response is returned instead.
+/// Copyable; copies of a stream share it.
+class Payload {
+public:
+    Payload() = default;
+    Payload(std::string bytes) : v_(std::move(bytes)) {}
+    Payload(const char* text) : v_(std::string(text)) {}
+    Payload(std::string_view bytes) : v_(std::string(bytes)) {}
+    Payload(MultiDict form) : v_(std::move(form)) {}
+    Payload(FormData form) : v_(std::move(form)) {}
+    Payload(AsyncGenerator<std::string> stream)
+        : v_(std::make_shared<AsyncGenerator<std::string>>(std::move(stream))) {}
+
+    bool empty() const noexcept { return std::holds_alternative<std::monostate>(v_); }
+    /// False for a stream: it can be sent only once.
+    bool replayable() const noexcept { return !std::holds_alternative<Stream>(v_); }
+
+    using Stream = std::shared_ptr<AsyncGenerator<std::string>>;
+    using Variant = std::variant<std::monostate, std::string, MultiDict, FormData, Stream>;
+    const Variant& value() const noexcept { return v_; }
+
+private:
+    Variant v_;
+};
+
+/// The request a response answers (aiohttp.RequestInfo).
+struct RequestInfo {
+    /// The URL requested (after params were added; the final one after redirects).
+    URL url;
+    std::string method;
+    /// The headers sent (session defaults, the request's, and those aio adds).
+    Headers headers;
+    /// The URL with its fragment (aiohttp's real_url); aio sends no fragment.
+    URL real_url;
+};
+
+/// The options of one request (the keyword arguments of aiohttp's
+/// session.request), for designated initializers. The first nine are in
+/// aiohttp's order (params, data, json, headers, timeout, allow_redirects,
+/// max_redirects, ssl, proxy); the others follow.
+struct RequestOptions {
+    /// Query parameters, appended to the URL's own (encoded as yarl does).
+    MultiDict params{};
+    /// The body (see Payload). Not together with `json`.
+    Payload data{};
+    /// A JSON body (serialised as Python's json.dumps; Content-Type application/json).
+    std::optional<aio::json::Value> json{};
+    /// Headers for this request; they replace the session's of the same name.
+    Headers headers{};
+    /// Replaces the session's timeouts when given.
+    std::optional<ClientTimeout> timeout{};
+    /// Follow 301, 302, 303, 307 and 308 (for HEAD too, as aiohttp).
+    bool allow_redirects = true;
+    /// More redirects than this raise TooManyRedirects.
+    int max_redirects = 10;
+    /// TLS for https: empty for the session's setting (verify against the
+    /// system's CAs), `false` to skip verification, or an SSLContext.
+    aio::SSLOption ssl{};
+    /// A proxy URL ("http://proxy:3128"), replacing the session's and the
+    /// environment's; empty: none of this request's own.
+    std::string proxy{};
+    /// Credentials for the proxy (Proxy-Authorization); also taken from the proxy URL.
+    std::optional<BasicAuth> proxy_auth{};
+    /// Credentials for the server (replaces the session's; also taken from the URL).
+    std::optional<BasicAuth> auth{};
+    /// Cookies to send with this request besides the jar's.
+    MultiDict cookies{};
+    /// Send the body with chunked transfer coding even when its size is known.
+    bool chunked = false;
+    /// Send `Expect: 100-continue` and the body only once the server agrees.
+    bool expect100 = false;
+    /// Raise ClientResponseError for a 4xx/5xx status (nullopt: the session's setting).
+    std::optional<bool> raise_for_status{};
+    /// Retries for this request (nullopt: the session's policy).
+    std::optional<RetryPolicy> retry{};
+};
+
+}  // namespace aio::http

@@ -1,0 +1,166 @@
+// aio/http/client/session.hpp — aio::http::ClientSession (aiohttp.ClientSession
+// with its TCPConnector).
+//
+//     aio::http::ClientSession session;
+//     auto resp = co_await session.get("https://example.org/", {.timeout = ClientTimeout{.total = 3s}});
+//     resp.raise_for_status();
+//     std::string body = co_await resp.text();
+//     co_await session.close();
+//
+// A session owns a pool of keep-alive connections, a DNS cache and a cookie
+// jar, and gives every request its defaults (base_url, headers, auth,
+// timeouts, proxy, retry policy, trace hooks). Make one per application (or
+// per group of requests sharing those settings) and reuse it: a new session
+// per request throws the pool away.
+//
+// The pool (aiohttp's TCPConnector): connections are kept per (scheme, host,
+// port, TLS settings, proxy). At most `limit` connections are in use at once
+// (0: no limit), and at most `limit_per_host` per key (0: no limit); a
+// request beyond that waits, first come first served (ClientTimeout::pool
+// and ::connect bound the wait). An idle connection is closed after
+// `keepalive_timeout`, when the server asked for `Connection: close`, when
+// the response body was not read to its end, or when it held unexpected bytes.
+//
+// Lifetime and threads: a session belongs to the loop's thread; the session
+// must outlive the requests it runs (each request's Task refers to it), but
+// not the responses. close() closes the idle connections and waits until
+// they are closed; a session destroyed without close() closes its sockets at
+// once and reports "Unclosed client session" to the loop's exception handler,
+// as aiohttp warns.
+#pragma once
+
+#include <aio/http/client/cookie_jar.hpp>
+#include <aio/http/client/request.hpp>
+#include <aio/http/client/response.hpp>
+#include <aio/http/client/retry.hpp>
+#include <aio/http/client/timeout.hpp>
+#include <aio/http/client/tracing.hpp>
+#include <aio/http/headers.hpp>
+#include <aio/ssl.hpp>
+#include <aio/task.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aio::http {
+
+namespace detail {
+class Connector;
+struct SessionCore;
+}  // namespace detail
+
+/// The settings of a session (aiohttp's ClientSession and TCPConnector
+/// keyword arguments), for designated initializers. base_url, headers and
+/// timeout come first, as users write them most.
+struct SessionOptions {
+    /// Relative request URLs are joined to it ("http://api.local/v1/" +
+    /// "users" is "http://api.local/v1/users").
+    std::string base_url{};
+    /// Headers sent with every request (a request's own replace these by name).
+    Headers headers{};
+    /// Timeouts of every request that gives none.
+    ClientTimeout timeout = default_client_timeout();
+    /// Credentials sent with every request (Authorization: Basic).
+    std::optional<BasicAuth> auth{};
+    /// Cookies to start with (sent to every host).
+    MultiDict cookies{};
+    /// The cookie store; one of its own (unsafe = false) when empty. Shared
+    /// pointers let several sessions share one jar.
+    std::shared_ptr<CookieJar> cookie_jar{};
+    /// Raise ClientResponseError for every 4xx/5xx response.
+    bool raise_for_status = false;
+    /// Decode gzip / deflate / br bodies (and send Accept-Encoding).
+    bool auto_decompress = true;
+    /// Use HTTP_PROXY / HTTPS_PROXY / NO_PROXY (any case) from the environment.
+    bool trust_env = false;
+    /// A proxy for every request ("http://host:3128"), unless a request names its own.
+    std::string proxy{};
+    std::optional<BasicAuth> proxy_auth{};
+    /// TLS for https (see RequestOptions::ssl); empty: the system's CAs.
+    aio::SSLOption ssl{};
+    /// Connections in use at once, in all (0: unlimited). aiohttp's default.
+    std::size_t limit = 100;
+    /// Connections in use at once to one (scheme, host, port) (0: unlimited).
+    std::size_t limit_per_host = 0;
+    /// How long an idle connection is kept (aiohttp's 15 s).
+    std::chrono::duration<double> keepalive_timeout = std::chrono::seconds(15);
+    /// How long resolved addresses are cached (aiohttp's ttl_dns_cache).
+    std::chrono::duration<double> ttl_dns_cache = std::chrono::seconds(10);
+    /// The largest body accepted, counted before and after decoding (a guard
+    /// against decompression bombs and endless bodies): ClientPayloadError beyond it.
+    std::uint64_t max_body_size = std::uint64_t(1) << 30;
+    /// Limits on the response head (line and field sizes, field count).
+    std::size_t max_line_size = 8190;
+    std::size_t max_field_size = 8190;
+    /// Bytes read from a socket at most at once (aiohttp's read_bufsize).
+    std::size_t read_bufsize = 64 * 1024;
+    /// Retries (see RetryPolicy); none by default.
+    RetryPolicy retry{};
+    /// Hooks watching every request.
+    std::vector<TraceConfig> trace_configs{};
+    /// The User-Agent header unless the request sets one.
+    std::string user_agent = "aio-http/0.1";
+};
+
+/// A client session (aiohttp.ClientSession). Not copyable or movable: requests
+/// refer to it.
+class ClientSession {
+public:
+    explicit ClientSession(SessionOptions options = {});
+    ClientSession(const ClientSession&) = delete;
+    ClientSession& operator=(const ClientSession&) = delete;
+    /// Closes what is left and, if close() was not called, warns.
+    ~ClientSession();
+
+    /// Sends a request and returns the response once its head has arrived
+    /// (aiohttp's session.request). `method` is sent as given ("GET", "PATCH",
+    /// any token). Follows redirects, retries and times out as `opts` and the
+    /// session say. Throws InvalidURL, the ClientError family (see
+    /// <aio/http/errors.hpp>), aio::TimeoutError (total), aio::RuntimeError
+    /// when the session is closed, aio::ValueError for contradicting options
+    /// (data and json together).
+    Task<ClientResponse> request(std::string method, std::string url, RequestOptions opts = {});
+    Task<ClientResponse> get(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> post(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> put(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> patch(std::string url, RequestOptions opts = {});
+    /// DELETE (aiohttp's delete; `delete` is a C++ keyword).
+    Task<ClientResponse> delete_(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> head(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> options(std::string url, RequestOptions opts = {});
+
+    /// Closes the idle connections and waits until they are closed; the
+    /// connections held by responses close when those are released. Requests
+    /// after close() throw aio::RuntimeError. Idempotent.
+    Task<> close();
+    bool closed() const noexcept;
+
+    /// The session's cookie store.
+    CookieJar& cookie_jar() noexcept;
+    /// The session's default headers.
+    const Headers& headers() const noexcept;
+    const SessionOptions& options() const noexcept;
+
+    /// Pool statistics (for tests and monitoring).
+    struct PoolStats {
+        /// Connections lent to requests now.
+        std::size_t in_use = 0;
+        /// Idle keep-alive connections.
+        std::size_t idle = 0;
+        /// Connections opened since the session began.
+        std::size_t opened = 0;
+        /// Requests that waited for a free connection.
+        std::size_t waited = 0;
+    };
+    PoolStats pool_stats() const noexcept;
+
+private:
+    std::shared_ptr<detail::SessionCore> core_;
+};
+
+}  // namespace aio::http

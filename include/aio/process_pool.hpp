@@ -1,0 +1,130 @@
+// aio/process_pool.hpp — CPU-bound work in worker processes
+// (concurrent.futures.ProcessPoolExecutor with loop.run_in_executor).
+//
+//     long fib(int n);                                     // a plain function
+//     aio::ProcessPoolExecutor pool(2);
+//     long r = co_await pool.submit_async(fib, 30);        // or:
+//     auto t = aio::get_running_loop().run_in_executor(&pool, fib, 30);
+//
+// Workers are forked from this process when first needed, so a plain
+// function (not a capturing lambda) of this program can be named by its
+// address; arguments and results are std::string or trivially copyable values
+// (Python pickles; aio copies bytes). Each call runs isolated: a worker that
+// crashes (a signal, exit(), abort()) fails only its call, with
+// BrokenProcessPool, and is replaced; the program lives on. An exception
+// thrown by the function reaches the awaiter as aio::RuntimeError carrying
+// its message (its C++ type cannot cross the process boundary).
+// Cancelling a call that waits for a free worker removes it; cancelling a call
+// that runs kills its worker (which is then replaced).
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "aio/task.hpp"
+
+namespace aio {
+
+/// A worker process died while running a call (concurrent.futures.process.BrokenProcessPool).
+class BrokenProcessPool : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
+};
+
+namespace detail {
+
+template <class T>
+concept ProcessValue = std::is_same_v<T, std::string> || std::is_trivially_copyable_v<T>;
+
+template <class T>
+void put_value(std::string& out, const T& v) {
+    if constexpr (std::is_same_v<T, std::string>) {
+        std::uint64_t n = v.size();
+        out.append(reinterpret_cast<const char*>(&n), sizeof n);
+        out.append(v);
+    } else {
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+}
+
+template <class T>
+T get_value(std::string_view& in) {
+    auto need = [&](std::size_t n) {
+        if (in.size() < n) throw ValueError("a process pool message is truncated");
+    };
+    if constexpr (std::is_same_v<T, std::string>) {
+        std::uint64_t n;
+        need(sizeof n);
+        std::memcpy(&n, in.data(), sizeof n);
+        in.remove_prefix(sizeof n);
+        need(n);
+        std::string s(in.substr(0, n));
+        in.remove_prefix(n);
+        return s;
+    } else {
+        T v;
+        need(sizeof v);
+        std::memcpy(&v, in.data(), sizeof v);
+        in.remove_prefix(sizeof v);
+        return v;
+    }
+}
+
+/// Runs in the worker: decodes the arguments, calls fn, encodes the result.
+using Trampoline = std::string (*)(void* fn, std::string_view args);
+
+template <class R, class... A>
+std::string invoke_in_worker(void* fn, std::string_view args) {
+    auto f = reinterpret_cast<R (*)(A...)>(fn);
+    std::tuple<A...> values{get_value<A>(args)...};
+    std::string out;
+    if constexpr (std::is_void_v<R>) {
+        std::apply(f, std::move(values));
+    } else {
+        put_value(out, std::apply(f, std::move(values)));
+    }
+    return out;
+}
+
+}  // namespace detail
+
+class ProcessPoolExecutor {
+public:
+    /// max_workers = 0: one per core.
+    explicit ProcessPoolExecutor(std::size_t max_workers = 0);
+    ~ProcessPoolExecutor();
+    ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
+    ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+
+    /// Runs fn(args...) in a worker process and awaits the result.
+    /// Throws RuntimeError after shutdown, BrokenProcessPool if the worker dies.
+    template <class R, class... A, class... Args>
+        requires((detail::ProcessValue<std::decay_t<A>> && ...) && (std::is_void_v<R> || detail::ProcessValue<R>))
+    Task<R> submit_async(R (*fn)(A...), Args... args) {
+        std::string payload;
+        (detail::put_value<std::decay_t<A>>(payload, std::decay_t<A>(std::move(args))), ...);
+        std::string reply = co_await call(reinterpret_cast<void*>(fn),
+                                          &detail::invoke_in_worker<R, std::decay_t<A>...>, std::move(payload));
+        if constexpr (!std::is_void_v<R>) {
+            std::string_view in(reply);
+            co_return detail::get_value<R>(in);
+        }
+    }
+
+    /// Stops the workers: wait = true lets running calls finish first.
+    void shutdown(bool wait = true);
+    std::size_t max_workers() const noexcept;
+
+    struct State;
+
+private:
+    Task<std::string> call(void* fn, detail::Trampoline t, std::string payload);
+    std::shared_ptr<State> s_;
+};
+
+}  // namespace aio

@@ -1,0 +1,151 @@
+// aio/web/runner.hpp — starting and stopping a server (aiohttp.web.run_app,
+// AppRunner, TCPSite).
+//
+//     int main() { aio::web::run_app(app, {.host = "0.0.0.0", .port = 8080}); }
+//
+//     aio::web::AppRunner runner(app);                       // programmatic
+//     co_await runner.setup();                               // on_startup hooks
+//     aio::web::TCPSite site(runner, "127.0.0.1", 0);
+//     co_await site.start();
+//     std::uint16_t port = site.port();
+//     ...
+//     co_await runner.cleanup();                             // graceful stop, then hooks
+//
+// The server speaks HTTP/1.1 (and 1.0): keep-alive, pipelining (answers in
+// order, coalesced into one write when several are ready), Expect:
+// 100-continue (the 100 is sent when the handler first reads the body),
+// HEAD, Date and Server headers. Bad requests are answered with the status
+// the parser names (400, 413, 414, 431, 501, 505) and the connection closed.
+//
+// Shutdown (cleanup(), or SIGINT/SIGTERM under run_app): the listeners
+// close, on_shutdown hooks run, idle keep-alive connections close at once,
+// requests in flight have `shutdown_timeout` to finish (their responses say
+// Connection: close), then the rest are cancelled; on_cleanup hooks run last.
+#pragma once
+
+#include <aio/http/parser.hpp>
+#include <aio/ssl.hpp>
+#include <aio/task.hpp>
+#include <aio/web/app.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace aio::web {
+
+/// How the server treats its clients. The defaults are aiohttp's where it
+/// has one.
+struct ServerOptions {
+    /// An idle keep-alive connection is closed after this long (aiohttp's
+    /// keepalive_timeout, 75 s).
+    std::chrono::milliseconds keepalive_timeout{75000};
+    /// A request head must arrive within this time of its first byte (or of
+    /// the connection): slow-header (slowloris) clients are cut off. 408.
+    std::chrono::milliseconds header_timeout{30000};
+    /// Line, field, header and body limits of the parser (8 KiB lines, 32 KiB
+    /// of header fields; the body is bounded by client_max_size where the
+    /// handler reads it whole and by `max_body_size` for any request).
+    http::ParserLimits limits{};
+    /// The per-connection read buffer, which bounds how much of a body or of
+    /// pipelined requests is held at once.
+    std::size_t read_limit = 64 * 1024;
+    /// Compress text-like bodies the client accepts (see response.hpp).
+    bool compress = true;
+    /// The Server header ("" sends none).
+    std::string server_header = "aio";
+    /// Access log: called with one line per request when set (aiohttp logs
+    /// to the aiohttp.access logger; off by default here).
+    std::function<void(std::string_view line)> access_log{};
+    /// The line's format, aiohttp's (Apache-like): %a remote address, %t
+    /// time, %r first line, %s status, %b body bytes, %{Name}i request
+    /// header, %D µs, %T seconds, %P pid, %%.
+    std::string access_log_format = "%a %t \"%r\" %s %b \"%{Referer}i\" \"%{User-Agent}i\"";
+    /// How long shutdown waits for requests in flight (aiohttp's shutdown_timeout, 60 s).
+    std::chrono::milliseconds shutdown_timeout{60000};
+};
+
+namespace detail {
+struct ServerState;
+}
+class TCPSite;
+
+/// Runs an Application's lifecycle and its connections (aiohttp.web.AppRunner).
+class AppRunner {
+public:
+    explicit AppRunner(Application& app, ServerOptions opts = {});
+    ~AppRunner();
+    AppRunner(const AppRunner&) = delete;
+    AppRunner& operator=(const AppRunner&) = delete;
+
+    /// Freezes the router and runs on_startup. Throws what a hook throws.
+    Task<> setup();
+    /// Graceful stop (see above), then on_cleanup. Idempotent.
+    Task<> cleanup();
+    /// Requests being handled now, and open connections.
+    std::size_t requests_in_flight() const noexcept;
+    std::size_t connections() const noexcept;
+    Application& app() noexcept { return app_; }
+
+private:
+    friend class TCPSite;
+    Application& app_;
+    std::vector<TCPSite*> sites_;
+    std::shared_ptr<detail::ServerState> state_;
+    bool set_up_ = false;
+    bool cleaned_ = false;
+};
+
+/// Options of a TCPSite / run_app's listener.
+struct SiteOptions {
+    /// A server-side SSLContext for HTTPS (empty: plain HTTP).
+    SSLOption ssl{};
+    bool reuse_port = false;
+    int backlog = 1024;
+};
+
+/// A listening TCP socket serving a runner (aiohttp.web.TCPSite).
+class TCPSite {
+public:
+    /// host "" listens on every interface; port 0 picks a free port.
+    TCPSite(AppRunner& runner, std::string host = "0.0.0.0", std::uint16_t port = 8080, SiteOptions opts = {});
+    ~TCPSite();
+    /// Starts listening. Throws OSError (address in use, ...).
+    Task<> start();
+    /// Stops listening (connections go on).
+    void stop();
+    /// The bound port (useful with port 0).
+    std::uint16_t port() const;
+    /// "http://127.0.0.1:8080".
+    std::string name() const;
+
+private:
+    friend class AppRunner;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Options of run_app, as aiohttp's keywords.
+struct RunAppOptions {
+    std::string host = "0.0.0.0";
+    std::uint16_t port = 8080;
+    SSLOption ssl{};
+    bool reuse_port = false;
+    ServerOptions server{};
+    /// Called once listening, with the bound port (aiohttp prints
+    /// "======== Running on ... ========"; nothing is printed when set).
+    std::function<void(std::uint16_t port)> on_listening{};
+};
+
+/// Serves `app` until SIGINT or SIGTERM, then shuts down gracefully
+/// (aiohttp.web.run_app). Runs its own loop: call it from main, not from a
+/// coroutine (the awaitable form is serve_app). Throws what startup throws.
+void run_app(Application& app, RunAppOptions opts = {});
+/// The same inside a running loop: returns once SIGINT or SIGTERM triggered
+/// the shutdown and it completed.
+Task<> serve_app(Application& app, RunAppOptions opts = {});
+
+}  // namespace aio::web

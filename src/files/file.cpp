@@ -1,0 +1,804 @@
+#include "aio/files/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "files/codec.hpp"
+#include "files/file_state.hpp"
+#include "files/op.hpp"
+
+namespace aio::files {
+
+namespace impl {
+
+namespace {
+
+/// Smallest read buffer of a text file: a character cut by the buffer's end
+/// (up to 4 bytes), a BOM or a "\r\n" must fit once the buffer is compacted.
+constexpr std::size_t kMinTextBuffer = 8;
+/// First read of read() to the end when the size is not known.
+constexpr std::size_t kReadAllChunk = 64 * 1024;
+
+[[noreturn]] void closed_error() { throw ValueError("I/O operation on closed file."); }
+
+FileState& check_open(FileState* s) {
+    if (!s || s->closed) closed_error();
+    return *s;
+}
+
+/// One operation at a time per file.
+struct Busy {
+    FileState& s;
+    explicit Busy(FileState& st) : s(st) {
+        if (s.busy) throw RuntimeError("another operation on this file is in progress (one at a time per file)");
+        s.busy = true;
+    }
+    Busy(const Busy&) = delete;
+    ~Busy() { s.busy = false; }
+};
+
+FileState& for_reading(FileState* p) {
+    FileState& s = check_open(p);
+    if (!s.readable) throw UnsupportedOperation("not readable");
+    return s;
+}
+
+FileState& for_writing(FileState* p) {
+    FileState& s = check_open(p);
+    if (!s.writable) throw UnsupportedOperation("not writable");
+    return s;
+}
+
+/// Closes a descriptor on scope exit unless released (open() failing half-way).
+struct FdGuard {
+    int fd;
+    ~FdGuard() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+IoOp rw_op(IoOp::Kind kind, int fd, void* buf, std::size_t len, std::int64_t offset) {
+    IoOp op;
+    op.kind = kind;
+    op.fd = fd;
+    op.buf = buf;
+    op.len = std::min(len, kMaxIoChunk);
+    op.offset = offset;
+    return op;
+}
+
+/// One read at the file's position; returns the byte count (0 at the end).
+Task<std::size_t> raw_read(FileState& s, char* dst, std::size_t n) {
+    IoOp op = rw_op(IoOp::Kind::Read, s.fd, dst, n, s.seekable ? s.pos : -1);
+    OpAwaiter aw(op);
+    int r = co_await aw;
+    if (r < 0) throw_os_error(-r, s.name);
+    if (s.seekable) s.pos += r;
+    co_return static_cast<std::size_t>(r);
+}
+
+/// Writes all of [p, p + n) at the file's position (the end, in append mode).
+/// `written` counts what reached the kernel, also when it throws.
+Task<> raw_write_all(FileState& s, const char* p, std::size_t n, std::size_t& written) {
+    while (written < n) {
+        std::int64_t offset = s.seekable && !s.append ? s.pos : -1;
+        IoOp op = rw_op(IoOp::Kind::Write, s.fd, const_cast<char*>(p + written), n - written, offset);
+        OpAwaiter aw(op);
+        int r = co_await aw;
+        if (r <= 0) {
+            int err = r == 0 ? EIO : -r;  // a write that takes nothing and says no error: the device gave up
+            if (written == 0) throw_os_error(err, s.name);
+            throw_os_error(err, fmt::format("write ({} of {} bytes written)", written, n), s.name);
+        }
+        written += static_cast<std::size_t>(r);
+        if (s.seekable && !s.append) s.pos += r;
+    }
+    if (s.append && s.seekable) {
+        // O_APPEND wrote at the end, wherever that was: the kernel's offset is there now.
+        off_t end = ::lseek(s.fd, 0, SEEK_CUR);
+        if (end >= 0) s.pos = end;
+    }
+}
+
+/// Hands the write buffer to the kernel; on failure keeps what was not written.
+Task<> flush_writes(FileState& s) {
+    if (s.wbuf.empty()) co_return;
+    std::size_t written = 0;
+    std::exception_ptr error;
+    try {
+        co_await raw_write_all(s, s.wbuf.data(), s.wbuf.size(), written);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    s.wbuf.erase(0, written);
+    if (error) std::rethrow_exception(error);
+}
+
+/// Forgets read-ahead (before writing or seeking): the position goes back to the reader's.
+void drop_read_buffer(FileState& s) noexcept {
+    if (s.seekable) s.pos -= static_cast<std::int64_t>(s.rend - s.rpos);
+    s.rpos = s.rend = 0;
+}
+
+void ensure_rbuf(FileState& s) {
+    if (s.rbuf) return;
+    s.rcap = s.unbuffered ? 1 : std::max(s.buffer_size, s.text ? kMinTextBuffer : std::size_t(1));
+    s.rbuf.reset(new char[s.rcap]);
+}
+
+/// Reads more into the read buffer (keeping the unread part); 0 at the end.
+Task<std::size_t> fill(FileState& s) {
+    ensure_rbuf(s);
+    if (s.rpos > 0) {
+        std::memmove(s.rbuf.get(), s.rbuf.get() + s.rpos, s.rend - s.rpos);
+        s.rend -= s.rpos;
+        s.rpos = 0;
+    }
+    if (s.rend == s.rcap) co_return 0;
+    std::size_t n = co_await raw_read(s, s.rbuf.get() + s.rend, s.rcap - s.rend);
+    s.rend += n;
+    co_return n;
+}
+
+/// Before reading: writes go out first.
+Task<> start_read(FileState& s) {
+    if (!s.wbuf.empty()) co_await flush_writes(s);
+}
+
+/// Appends everything up to the end of the file to `out` (the buffer is empty).
+Task<> read_to_end(FileState& s, std::string& out) {
+    std::size_t want = kReadAllChunk;
+    if (s.regular && s.seekable && s.size_at_open > s.pos)
+        want = static_cast<std::size_t>(s.size_at_open - s.pos) + 1;  // + 1: sees the end at once
+    for (;;) {
+        std::size_t old = out.size();
+        out.resize(old + want);
+        std::size_t r = co_await raw_read(s, out.data() + old, want);
+        out.resize(old + r);
+        if (r == 0) break;
+        if (s.regular && r < std::min(want, kMaxIoChunk)) break;  // a short read of a regular file: its end
+        want = std::max(out.size(), kReadAllChunk);                // grow geometrically
+    }
+}
+
+std::string_view buffered(const FileState& s) noexcept {
+    return {s.rbuf.get() + s.rpos, s.rend - s.rpos};
+}
+
+/// Text: skips a UTF-8 BOM at the start of the file (utf-8-sig).
+Task<> skip_bom(FileState& s) {
+    if (s.encoding != Encoding::utf8_sig || !s.seekable || s.logical() != 0) co_return;
+    while (s.rend - s.rpos < kBom.size()) {
+        std::size_t n = co_await fill(s);
+        if (n == 0) break;
+    }
+    if (buffered(s).substr(0, kBom.size()) == kBom) s.rpos += kBom.size();
+}
+
+// ------------------------------------------------------------------ reading
+
+Task<std::string> read_binary(FileState& s, std::int64_t n) {
+    std::string out;
+    if (n < 0) {
+        out.assign(buffered(s));
+        s.rpos = s.rend = 0;
+        co_await read_to_end(s, out);
+        co_return out;
+    }
+    auto want = static_cast<std::size_t>(n);
+    if (s.unbuffered) {
+        out.resize(want);
+        std::size_t r = co_await raw_read(s, out.data(), want);
+        out.resize(r);
+        co_return out;
+    }
+    std::size_t avail = s.rend - s.rpos;
+    if (avail >= want) {
+        out.assign(s.rbuf.get() + s.rpos, want);
+        s.rpos += want;
+        co_return out;
+    }
+    out.assign(buffered(s));
+    s.rpos = s.rend = 0;
+    while (out.size() < want) {
+        std::size_t remaining = want - out.size();
+        if (remaining >= s.buffer_size) {
+            // Large reads go straight into the result.
+            std::size_t old = out.size();
+            out.resize(old + remaining);
+            std::size_t r = co_await raw_read(s, out.data() + old, remaining);
+            out.resize(old + r);
+            if (r == 0) break;
+        } else {
+            std::size_t r = co_await fill(s);
+            if (r == 0) break;
+            std::size_t take = std::min(remaining, s.rend - s.rpos);
+            out.append(s.rbuf.get() + s.rpos, take);
+            s.rpos += take;
+        }
+    }
+    co_return out;
+}
+
+Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
+    std::size_t got = std::min(want, s.rend - s.rpos);
+    if (got) std::memcpy(dst, s.rbuf.get() + s.rpos, got);
+    s.rpos += got;
+    if (s.unbuffered && got == 0 && want > 0) {
+        std::size_t r = co_await raw_read(s, dst, want);
+        co_return r;
+    }
+    while (got < want) {
+        std::size_t remaining = want - got;
+        if (remaining >= s.buffer_size) {
+            std::size_t r = co_await raw_read(s, dst + got, remaining);
+            if (r == 0) break;
+            got += r;
+        } else {
+            std::size_t r = co_await fill(s);
+            if (r == 0) break;
+            std::size_t take = std::min(remaining, s.rend - s.rpos);
+            std::memcpy(dst + got, s.rbuf.get() + s.rpos, take);
+            s.rpos += take;
+            got += take;
+        }
+    }
+    co_return got;
+}
+
+Task<std::string> read_text(FileState& s, std::int64_t n) {
+    co_await skip_bom(s);
+    std::string out;
+    if (n < 0) {
+        std::int64_t start = s.logical();
+        std::string bytes(buffered(s));
+        s.rpos = s.rend = 0;
+        co_await read_to_end(s, bytes);
+        decode(out, bytes, s.encoding, s.replace_errors, start);
+        co_return out;
+    }
+    std::int64_t left = n;
+    bool eof = false;
+    while (left > 0) {
+        Scan sc = scan(buffered(s), s.encoding, left, false, eof);
+        decode(out, buffered(s).substr(0, sc.bytes), s.encoding, s.replace_errors, s.logical());
+        s.rpos += sc.bytes;
+        left -= static_cast<std::int64_t>(sc.chars);
+        if (left == 0 || (eof && !sc.need_more && s.rpos == s.rend)) break;
+        std::size_t r = co_await fill(s);
+        if (r == 0) {
+            if (eof) break;
+            eof = true;
+        }
+    }
+    co_return out;
+}
+
+Task<std::string> readline_binary(FileState& s, std::int64_t size) {
+    std::string out;
+    for (;;) {
+        std::string_view b = buffered(s);
+        if (size >= 0) b = b.substr(0, static_cast<std::size_t>(size) - out.size());
+        const void* nl = b.empty() ? nullptr : std::memchr(b.data(), '\n', b.size());
+        std::size_t take = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - b.data()) + 1 : b.size();
+        out.append(b.data(), take);
+        s.rpos += take;
+        if (nl || (size >= 0 && out.size() >= static_cast<std::size_t>(size))) break;
+        std::size_t r = co_await fill(s);
+        if (r == 0) break;
+    }
+    co_return out;
+}
+
+/// A text line with any line end, read as "\n"; `size` >= 0 limits characters.
+Task<std::string> readline_text(FileState& s, std::int64_t size) {
+    co_await skip_bom(s);
+    std::string out;
+    if (size >= 0) {
+        std::int64_t left = size;
+        bool eof = false;
+        while (left > 0) {
+            Scan sc = scan(buffered(s), s.encoding, left, true, eof);
+            decode(out, buffered(s).substr(0, sc.bytes), s.encoding, s.replace_errors, s.logical());
+            s.rpos += sc.bytes;
+            left -= static_cast<std::int64_t>(sc.chars);
+            if (sc.newline || left == 0 || (eof && s.rpos == s.rend)) break;
+            std::size_t r = co_await fill(s);
+            if (r == 0) eof = true;
+        }
+        co_return out;
+    }
+    // The line's bytes collect in `raw` only when it spans buffers.
+    std::string raw;
+    std::int64_t start = s.logical();
+    bool eof = false;
+    for (;;) {
+        std::string_view b = buffered(s);
+        const char* nl = b.empty() ? nullptr : static_cast<const char*>(std::memchr(b.data(), '\n', b.size()));
+        std::size_t limit = nl ? static_cast<std::size_t>(nl - b.data()) : b.size();
+        const char* cr = limit ? static_cast<const char*>(std::memchr(b.data(), '\r', limit)) : nullptr;
+        std::size_t take = 0;
+        bool done = false;
+        if (cr) {
+            std::size_t i = static_cast<std::size_t>(cr - b.data());
+            if (i + 1 < b.size()) {
+                take = i + 1 + (b[i + 1] == '\n' ? 1 : 0);
+                done = true;
+            } else if (eof) {
+                take = i + 1;
+                done = true;
+            } else {
+                take = i;  // keep the '\r' until the next byte tells "\r\n" from "\r"
+            }
+        } else if (nl) {
+            take = limit + 1;
+            done = true;
+        } else {
+            take = b.size();
+            done = eof;
+        }
+        if (done && raw.empty()) {
+            decode(out, b.substr(0, take), s.encoding, s.replace_errors, start);
+            s.rpos += take;
+            co_return out;
+        }
+        raw.append(b.data(), take);
+        s.rpos += take;
+        if (done) break;
+        std::size_t r = co_await fill(s);
+        if (r == 0) eof = true;
+    }
+    decode(out, raw, s.encoding, s.replace_errors, start);
+    co_return out;
+}
+
+Task<std::string> readline_any(FileState& s, std::int64_t size) {
+    if (s.text) co_return co_await readline_text(s, size);
+    co_return co_await readline_binary(s, size);
+}
+
+// ------------------------------------------------------------------ writing
+
+Task<> write_bytes(FileState& s, std::string_view data) {
+    drop_read_buffer(s);
+    if (s.unbuffered) {
+        std::size_t written = 0;
+        co_await raw_write_all(s, data.data(), data.size(), written);
+        co_return;
+    }
+    if (s.wbuf.size() + data.size() <= s.buffer_size) {
+        if (s.wbuf.capacity() < s.buffer_size) s.wbuf.reserve(s.buffer_size);
+        s.wbuf.append(data);
+        co_return;
+    }
+    co_await flush_writes(s);
+    if (data.size() >= s.buffer_size) {
+        std::size_t written = 0;
+        co_await raw_write_all(s, data.data(), data.size(), written);
+    } else {
+        s.wbuf.append(data);
+    }
+}
+
+// ------------------------------------------------------------------ the operations
+
+Task<std::string> do_read(FileState* p, std::int64_t n) {
+    FileState& s = for_reading(p);
+    Busy busy(s);
+    co_await start_read(s);
+    if (s.text) co_return co_await read_text(s, n);
+    co_return co_await read_binary(s, n);
+}
+
+Task<std::size_t> do_readinto(FileState* p, char* dst, std::size_t n) {
+    FileState& s = for_reading(p);
+    if (s.text) throw UnsupportedOperation("readinto() needs a binary file");
+    Busy busy(s);
+    co_await start_read(s);
+    co_return co_await readinto_binary(s, dst, n);
+}
+
+Task<std::string> do_readline(FileState* p, std::int64_t size) {
+    FileState& s = for_reading(p);
+    Busy busy(s);
+    co_await start_read(s);
+    co_return co_await readline_any(s, size);
+}
+
+Task<std::vector<std::string>> do_readlines(FileState* p, std::int64_t hint) {
+    FileState& s = for_reading(p);
+    Busy busy(s);
+    co_await start_read(s);
+    std::vector<std::string> lines;
+    std::size_t total = 0;
+    for (;;) {
+        std::string line = co_await readline_any(s, -1);
+        if (line.empty()) break;
+        total += line.size();
+        lines.push_back(std::move(line));
+        if (hint > 0 && total >= static_cast<std::size_t>(hint)) break;
+    }
+    co_return lines;
+}
+
+AsyncGenerator<std::string> do_lines(FileState* p) {
+    for (;;) {
+        std::string line = co_await do_readline(p, -1);
+        if (line.empty()) break;
+        co_yield std::move(line);
+    }
+}
+
+Task<std::size_t> do_write(FileState* p, std::string_view data) {
+    FileState& s = for_writing(p);
+    Busy busy(s);
+    if (!s.text) {
+        co_await write_bytes(s, data);
+        co_return data.size();
+    }
+    std::string encoded;
+    if (s.encoding == Encoding::utf8_sig && s.logical() == 0 && (s.seekable || !s.bom_written)) {
+        encoded.append(kBom);  // at the start of the file, as Python's utf-8-sig encoder
+        s.bom_written = true;
+    }
+    std::size_t chars = encode(encoded, data, s.encoding, s.replace_errors);
+    co_await write_bytes(s, encoded);
+    if (s.line_buffering && data.find_first_of("\n\r") != std::string_view::npos) co_await flush_writes(s);
+    co_return chars;
+}
+
+Task<> do_writelines(FileState* p, std::vector<std::string> lines) {
+    for (const auto& line : lines) co_await do_write(p, line);
+}
+
+Task<> do_flush(FileState* p) {
+    FileState& s = check_open(p);
+    Busy busy(s);
+    co_await flush_writes(s);
+}
+
+Task<std::int64_t> do_seek(FileState* p, std::int64_t offset, int whence) {
+    FileState& s = check_open(p);
+    Busy busy(s);
+    if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
+        throw ValueError(fmt::format("invalid whence ({}, should be 0, 1 or 2)", whence));
+    if (!s.seekable) throw_os_error(ESPIPE, s.name);
+    if (s.text && whence == SEEK_CUR && offset != 0) throw UnsupportedOperation("can't do nonzero cur-relative seeks");
+    if (s.text && whence == SEEK_END && offset != 0) throw UnsupportedOperation("can't do nonzero end-relative seeks");
+    if (whence == SEEK_SET && offset < 0) throw ValueError(fmt::format("negative seek position {}", offset));
+    co_await flush_writes(s);
+    std::int64_t target;
+    if (whence == SEEK_SET) {
+        target = offset;
+    } else if (whence == SEEK_CUR) {
+        target = s.logical() + offset;
+        if (target < 0) throw_os_error(EINVAL, s.name);
+    } else {
+        off_t r = ::lseek(s.fd, offset, SEEK_END);  // only asks the inode's size: never waits for the disk
+        if (r < 0) throw_os_error(errno, s.name);
+        target = r;
+    }
+    std::int64_t buf_start = s.pos - static_cast<std::int64_t>(s.rend);
+    if (s.rend > 0 && target >= buf_start && target <= s.pos) {
+        s.rpos = static_cast<std::size_t>(target - buf_start);  // inside the read-ahead: keep it
+    } else {
+        s.rpos = s.rend = 0;
+        s.pos = target;
+    }
+    co_return target;
+}
+
+Task<std::int64_t> do_tell(FileState* p) {
+    FileState& s = check_open(p);
+    Busy busy(s);
+    if (!s.seekable) throw_os_error(ESPIPE, s.name);
+    if (s.append && !s.wbuf.empty()) co_await flush_writes(s);  // appended data lands at the end, wherever it is
+    co_return s.logical();
+}
+
+Task<std::int64_t> do_truncate(FileState* p, std::optional<std::int64_t> size) {
+    FileState& s = check_open(p);
+    if (!s.writable) throw UnsupportedOperation("File not open for writing");
+    Busy busy(s);
+    co_await flush_writes(s);
+    drop_read_buffer(s);
+    std::int64_t target = size ? *size : s.pos;
+    int fd = s.fd;
+    int err = 0;
+    std::function<void()> call = [fd, target, &err] {
+        if (::ftruncate(fd, target) < 0) err = errno;
+    };
+    OpAwaiter aw(std::move(call));
+    co_await aw;
+    if (err) throw_os_error(err, s.name);
+    co_return target;
+}
+
+Task<> do_fsync(FileState* p, bool data_only) {
+    FileState& s = check_open(p);
+    Busy busy(s);
+    co_await flush_writes(s);
+    IoOp op;
+    op.kind = IoOp::Kind::Fsync;
+    op.fd = s.fd;
+    op.flags = data_only ? IoOp::kFsyncDatasync : 0;
+    OpAwaiter aw(op);
+    int r = co_await aw;
+    if (r < 0) throw_os_error(-r, s.name);
+}
+
+/// Closes `fd` (and removes `unlink_path` if given) even if the task is
+/// being cancelled: a descriptor must not leak. Returns -errno of the close.
+Task<int> close_fd(int fd, std::string unlink_path) {
+    IoOp op;
+    op.kind = IoOp::Kind::Close;
+    op.fd = fd;
+    OpAwaiter aw(op);
+    aw.uncancellable();
+    int r = co_await aw;
+    if (!unlink_path.empty()) {
+        IoOp uop;
+        uop.kind = IoOp::Kind::Unlinkat;
+        uop.fd = AT_FDCWD;
+        uop.path = unlink_path.c_str();
+        OpAwaiter uaw(uop);
+        uaw.uncancellable();
+        co_await uaw;
+    }
+    co_return r;
+}
+
+Task<> do_close(FileState* p) {
+    if (!p || p->closed) co_return;
+    FileState& s = *p;
+    Busy busy(s);
+    std::exception_ptr error;
+    try {
+        co_await flush_writes(s);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    int fd = std::exchange(s.fd, -1);
+    s.closed = true;
+    s.rbuf.reset();
+    s.rpos = s.rend = s.rcap = 0;
+    s.wbuf = std::string();
+    std::string unlink_path;
+    if (s.delete_on_close) unlink_path = s.name;
+    int r = co_await close_fd(fd, std::move(unlink_path));
+    if (error) std::rethrow_exception(error);
+    if (r < 0) throw_os_error(-r, s.name);
+}
+
+}  // namespace
+
+FileState::~FileState() {
+    if (closed || fd < 0) return;
+    // Not closed with close(): flush and close here, synchronously.
+    std::size_t done = 0;
+    while (done < wbuf.size()) {
+        ssize_t r = seekable && !append ? ::pwrite(fd, wbuf.data() + done, wbuf.size() - done, pos)
+                                        : ::write(fd, wbuf.data() + done, wbuf.size() - done);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        done += static_cast<std::size_t>(r);
+        pos += r;
+    }
+    ::close(fd);
+    if (delete_on_close) ::unlink(name.c_str());
+}
+
+Task<> open_state(FileState* st, int flags, int buffering, unsigned perm) {
+    int fd = -1;
+    struct statx sx {};
+    int err = 0;
+    if (native(IoOp::Kind::Openat) && native(IoOp::Kind::Statx)) {
+        IoOp op;
+        op.kind = IoOp::Kind::Openat;
+        op.fd = AT_FDCWD;
+        op.path = st->name.c_str();
+        op.flags = flags | O_CLOEXEC;
+        op.mode = perm;
+        OpAwaiter open_aw(op);
+        fd = co_await open_aw;
+        if (fd < 0) throw_os_error(-fd, st->name);
+        FdGuard guard{fd};
+        IoOp sop;
+        sop.kind = IoOp::Kind::Statx;
+        sop.fd = fd;
+        sop.path = "";
+        sop.flags = AT_EMPTY_PATH;
+        sop.mode = STATX_TYPE | STATX_SIZE;
+        sop.buf = &sx;
+        OpAwaiter stat_aw(sop);
+        int r = co_await stat_aw;
+        if (r < 0) throw_os_error(-r, st->name);
+        guard.fd = -1;
+    } else {
+        // One hop to the pool for both calls.
+        const char* path = st->name.c_str();
+        std::function<void()> call = [path, flags, perm, &fd, &sx, &err] {
+            fd = ::openat(AT_FDCWD, path, flags | O_CLOEXEC, static_cast<mode_t>(perm));
+            if (fd < 0) {
+                err = errno;
+                return;
+            }
+            if (::statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &sx) < 0) {
+                err = errno;
+                ::close(fd);
+                fd = -1;
+            }
+        };
+        OpAwaiter aw(std::move(call));
+        co_await aw;
+        if (fd < 0) throw_os_error(err, st->name);
+    }
+    FdGuard guard{fd};
+    if (S_ISDIR(sx.stx_mode)) throw_os_error(EISDIR, st->name);
+    st->regular = S_ISREG(sx.stx_mode);
+    st->size_at_open = static_cast<std::int64_t>(sx.stx_size);
+    off_t where = ::lseek(fd, 0, (flags & O_APPEND) ? SEEK_END : SEEK_CUR);
+    st->seekable = where >= 0;
+    st->pos = where >= 0 ? where : 0;
+    if (buffering == 0) {
+        st->unbuffered = true;
+    } else if (buffering > 1) {
+        st->buffer_size = static_cast<std::size_t>(buffering);
+    } else {
+        st->buffer_size = std::max<std::size_t>(kDefaultBufferSize, sx.stx_blksize);
+    }
+    st->fd = fd;
+    guard.fd = -1;
+}
+
+}  // namespace impl
+
+// ---------------------------------------------------------------- File
+
+File::File() noexcept = default;
+File::File(std::unique_ptr<impl::FileState> state) noexcept : s_(std::move(state)) {}
+File::File(File&&) noexcept = default;
+File& File::operator=(File&& o) noexcept {
+    s_ = std::move(o.s_);
+    return *this;
+}
+File::~File() = default;
+
+Task<std::string> File::read(std::int64_t n) { return impl::do_read(s_.get(), n); }
+Task<std::size_t> File::readinto(std::span<char> buffer) {
+    return impl::do_readinto(s_.get(), buffer.data(), buffer.size());
+}
+Task<std::string> File::readline(std::int64_t size) { return impl::do_readline(s_.get(), size); }
+Task<std::vector<std::string>> File::readlines(std::int64_t hint) { return impl::do_readlines(s_.get(), hint); }
+AsyncGenerator<std::string> File::lines() { return impl::do_lines(s_.get()); }
+Task<std::size_t> File::write(std::string_view data) { return impl::do_write(s_.get(), data); }
+Task<> File::writelines(std::vector<std::string> lines) { return impl::do_writelines(s_.get(), std::move(lines)); }
+Task<> File::flush() { return impl::do_flush(s_.get()); }
+Task<std::int64_t> File::seek(std::int64_t offset, int whence) { return impl::do_seek(s_.get(), offset, whence); }
+Task<std::int64_t> File::tell() { return impl::do_tell(s_.get()); }
+Task<std::int64_t> File::truncate(std::optional<std::int64_t> size) { return impl::do_truncate(s_.get(), size); }
+Task<> File::fsync() { return impl::do_fsync(s_.get(), false); }
+Task<> File::fdatasync() { return impl::do_fsync(s_.get(), true); }
+Task<> File::close() { return impl::do_close(s_.get()); }
+
+bool File::closed() const noexcept { return !s_ || s_->closed; }
+int File::fileno() const { return impl::check_open(s_.get()).fd; }
+const std::string& File::name() const {
+    if (!s_) impl::closed_error();
+    return s_->name;
+}
+const std::string& File::mode() const {
+    if (!s_) impl::closed_error();
+    return s_->mode;
+}
+bool File::readable() const { return impl::check_open(s_.get()).readable; }
+bool File::writable() const { return impl::check_open(s_.get()).writable; }
+bool File::seekable() const { return impl::check_open(s_.get()).seekable; }
+std::string File::encoding() const {
+    if (!s_) impl::closed_error();
+    return s_->text ? impl::encoding_name(s_->encoding) : "";
+}
+
+// ---------------------------------------------------------------- open
+
+namespace {
+
+struct ParsedMode {
+    int flags = 0;
+    bool readable = false, writable = false, append = false, text = true;
+};
+
+ParsedMode parse_mode(const std::string& mode) {
+    std::string seen;
+    for (char c : mode) {
+        if (std::strchr("axrwb+t", c) == nullptr || c == '\0' || seen.find(c) != std::string::npos)
+            throw ValueError(fmt::format("invalid mode: '{}'", mode));
+        seen += c;
+    }
+    auto has = [&](char c) { return seen.find(c) != std::string::npos; };
+    if (has('t') && has('b')) throw ValueError(fmt::format("can't have text and binary mode at once: '{}'", mode));
+    int kinds = has('x') + has('r') + has('w') + has('a');
+    if (kinds != 1)
+        throw ValueError(fmt::format("must have exactly one of create/read/write/append mode: '{}'", mode));
+    ParsedMode m;
+    m.text = !has('b');
+    bool plus = has('+');
+    if (has('r')) {
+        m.readable = true;
+        m.writable = plus;
+    } else {
+        m.writable = true;
+        m.readable = plus;
+        m.flags = O_CREAT | (has('w') ? O_TRUNC : has('a') ? O_APPEND : O_EXCL);
+        m.append = has('a');
+    }
+    m.flags |= plus ? O_RDWR : m.readable ? O_RDONLY : O_WRONLY;
+    return m;
+}
+
+}  // namespace
+
+namespace impl {
+
+Task<File> open_file(const OpenRequest* req) {
+    // The request lives in the awaiting frame (see file_state.hpp).
+    const std::string& mode = req->mode;
+    const OpenOptions& options = req->options;
+    const std::filesystem::path& path = req->path;
+    ParsedMode m = parse_mode(mode);
+    if (!m.text && !options.encoding.empty()) throw ValueError("binary mode doesn't take an encoding argument");
+    if (!m.text && !options.errors.empty()) throw ValueError("binary mode doesn't take an errors argument");
+    if (m.text && options.buffering == 0) throw ValueError("can't have unbuffered text I/O");
+    if (options.buffering < -1) throw ValueError(fmt::format("invalid buffering size: {}", options.buffering));
+    auto st = std::make_unique<FileState>();
+    if (m.text) {
+        st->encoding = parse_encoding(options.encoding);
+        if (options.errors == "replace")
+            st->replace_errors = true;
+        else if (!options.errors.empty() && options.errors != "strict")
+            throw ValueError(fmt::format("unknown error handler name '{}' (aio knows 'strict' and 'replace')",
+                                         options.errors));
+        st->line_buffering = options.buffering == 1;
+    }
+    st->name = path.string();
+    st->mode = mode;
+    st->readable = m.readable;
+    st->writable = m.writable;
+    st->append = m.append;
+    st->text = m.text;
+    st->closed = true;  // until open_state succeeds: the destructor leaves fd alone
+    const int flags = req->forced_flags ? req->forced_flags : m.flags;
+    co_await open_state(st.get(), flags, options.buffering, req->perm);
+    st->closed = false;
+    co_return File(std::move(st));
+}
+
+}  // namespace impl
+
+Task<File> open(std::filesystem::path path, std::string mode) {
+    impl::OpenRequest req;  // the default options are made here, in the frame (see open_file)
+    req.path = std::move(path);
+    req.mode = std::move(mode);
+    File f = co_await impl::open_file(&req);
+    co_return f;
+}
+
+Task<File> open(std::filesystem::path path, std::string mode, OpenOptions options) {
+    impl::OpenRequest req;
+    req.path = std::move(path);
+    req.mode = std::move(mode);
+    req.options = std::move(options);
+    File f = co_await impl::open_file(&req);
+    co_return f;
+}
+
+const char* backend_name() { return impl::native(impl::IoOp::Kind::Read) ? "io_uring" : "thread pool"; }
+
+}  // namespace aio::files

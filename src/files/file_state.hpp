@@ -1,0 +1,77 @@
+// The state behind an aio::files::File (and what tempfile needs of it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "aio/files/file.hpp"
+#include "files/codec.hpp"
+
+namespace aio::files::impl {
+
+struct FileState {
+    FileState() = default;
+    FileState(const FileState&) = delete;
+    FileState& operator=(const FileState&) = delete;
+    /// An unclosed file: flushes and closes synchronously (see File).
+    ~FileState();
+
+    int fd = -1;
+    std::string name;
+    std::string mode;
+    bool closed = false;
+    bool readable = false;
+    bool writable = false;
+    bool append = false;
+    bool text = false;
+    bool seekable = false;
+    bool regular = false;         // a regular file: a short read means the end of the file
+    bool unbuffered = false;      // buffering=0 (binary)
+    bool line_buffering = false;  // buffering=1 (text)
+    bool delete_on_close = false; // NamedTemporaryFile(delete=true)
+    bool busy = false;            // an operation is in progress
+    bool bom_written = false;     // utf-8-sig on a file that cannot seek: the BOM went out
+    Encoding encoding = Encoding::utf8;
+    bool replace_errors = false;
+    std::size_t buffer_size = kDefaultBufferSize;
+    std::int64_t size_at_open = 0;
+
+    // Read-ahead: rbuf[0, rend) are the file's bytes [pos - rend, pos); the
+    // reader is at rpos. Write-behind: wbuf goes to the file at pos. Never both.
+    std::unique_ptr<char[]> rbuf;
+    std::size_t rcap = 0;
+    std::size_t rpos = 0;
+    std::size_t rend = 0;
+    std::int64_t pos = 0;  // where the next read or write reaches the kernel (seekable files)
+    std::string wbuf;
+
+    /// The position the user sees.
+    std::int64_t logical() const noexcept {
+        return pos - static_cast<std::int64_t>(rend - rpos) + static_cast<std::int64_t>(wbuf.size());
+    }
+};
+
+/// Opens `st->name` with open(2) `flags` and permission bits `perm` and fills
+/// in fd, regular, seekable, pos, size_at_open and the buffer size (from
+/// `buffering`). Throws OSError.
+Task<> open_state(FileState* st, int flags, int buffering, unsigned perm);
+
+/// What open_file opens: open()'s arguments, the open(2) flags forced (0:
+/// from the mode) and the permission bits of a new file (tempfile:
+/// O_RDWR|O_CREAT|O_EXCL, 0600).
+struct OpenRequest {
+    std::filesystem::path path;
+    std::string mode;
+    OpenOptions options;
+    int forced_flags = 0;
+    unsigned perm = 0666;
+};
+
+/// open() of a request that lives in the awaiting frame. (A pointer, not
+/// by-value parameters: g++ 12 copied an aggregate coroutine parameter
+/// bitwise here, leaving its strings pointing into another frame.)
+Task<File> open_file(const OpenRequest* req);
+
+}  // namespace aio::files::impl

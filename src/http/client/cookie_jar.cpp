@@ -1,0 +1,269 @@
+// RFC 6265 cookie storage and matching.
+#include <aio/http/client/cookie_jar.hpp>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "http/client/util.hpp"
+
+namespace aio::http {
+
+namespace {
+
+using SysClock = std::chrono::system_clock;
+
+bool is_ip_address(std::string_view host) {
+    std::string h(host);
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET, h.c_str(), buf) == 1 || ::inet_pton(AF_INET6, h.c_str(), buf) == 1;
+}
+
+/// RFC 6265 §5.1.3.
+bool domain_match(std::string_view host, std::string_view domain) {
+    if (host == domain) return true;
+    if (host.size() <= domain.size() || is_ip_address(host)) return false;
+    return host.ends_with(domain) && host[host.size() - domain.size() - 1] == '.';
+}
+
+/// RFC 6265 §5.1.4.
+std::string default_path(std::string_view path) {
+    if (path.empty() || path.front() != '/') return "/";
+    std::size_t last = path.rfind('/');
+    if (last == 0) return "/";
+    return std::string(path.substr(0, last));
+}
+
+bool path_match(std::string_view request_path, std::string_view cookie_path) {
+    if (request_path == cookie_path) return true;
+    if (!request_path.starts_with(cookie_path)) return false;
+    return cookie_path.back() == '/' || request_path[cookie_path.size()] == '/';
+}
+
+bool is_secure_scheme(std::string_view scheme) { return scheme == "https" || scheme == "wss"; }
+
+}  // namespace
+
+std::optional<SysClock::time_point> CookieJar::parse_date(std::string_view text) {
+    // RFC 6265 §5.1.1: split into tokens at delimiters, then find the time,
+    // the day of month, the month and the year, each the first token that fits.
+    auto is_delim = [](unsigned char c) {
+        return c == 0x09 || (c >= 0x20 && c <= 0x2F) || (c >= 0x3B && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
+               (c >= 0x7B && c <= 0x7E);
+    };
+    std::optional<int> hour, minute, second, day, month, year;
+    static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                   "jul", "aug", "sep", "oct", "nov", "dec"};
+    std::size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && is_delim(static_cast<unsigned char>(text[i]))) ++i;
+        std::size_t start = i;
+        while (i < text.size() && !is_delim(static_cast<unsigned char>(text[i]))) ++i;
+        std::string_view tok = text.substr(start, i - start);
+        if (tok.empty()) continue;
+        auto digits = [](std::string_view s, std::size_t min, std::size_t max, std::size_t& used) {
+            used = 0;
+            while (used < s.size() && s[used] >= '0' && s[used] <= '9') ++used;
+            return used >= min && used <= max;
+        };
+        std::size_t used = 0;
+        if (!hour) {
+            // time = hms-time ( non-digit *OCTET ): h[h]:m[m]:s[s]
+            int parts[3];
+            std::string_view t = tok;
+            bool ok = true;
+            for (int k = 0; k < 3 && ok; ++k) {
+                if (!digits(t, 1, 2, used)) {
+                    ok = false;
+                    break;
+                }
+                parts[k] = std::stoi(std::string(t.substr(0, used)));
+                t.remove_prefix(used);
+                if (k < 2) {
+                    if (t.empty() || t.front() != ':') ok = false;
+                    else t.remove_prefix(1);
+                } else if (!t.empty() && t.front() >= '0' && t.front() <= '9') {
+                    ok = false;
+                }
+            }
+            if (ok) {
+                hour = parts[0];
+                minute = parts[1];
+                second = parts[2];
+                continue;
+            }
+        }
+        if (!day && digits(tok, 1, 2, used) && (used == tok.size() || !(tok[used] >= '0' && tok[used] <= '9'))) {
+            day = std::stoi(std::string(tok.substr(0, used)));
+            continue;
+        }
+        if (!month && tok.size() >= 3) {
+            std::string m = detail::ascii_lower(tok.substr(0, 3));
+            bool found = false;
+            for (int k = 0; k < 12; ++k)
+                if (m == kMonths[k]) {
+                    month = k + 1;
+                    found = true;
+                }
+            if (found) continue;
+        }
+        if (!year && digits(tok, 2, 4, used)) {
+            year = std::stoi(std::string(tok.substr(0, used)));
+            continue;
+        }
+    }
+    if (!hour || !day || !month || !year) return std::nullopt;
+    int y = *year;
+    if (y >= 70 && y <= 99) y += 1900;
+    if (y >= 0 && y <= 69) y += 2000;
+    if (*day < 1 || *day > 31 || y < 1601 || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = *month - 1;
+    tm.tm_mday = *day;
+    tm.tm_hour = *hour;
+    tm.tm_min = *minute;
+    tm.tm_sec = *second;
+    std::time_t t = ::timegm(&tm);
+    return SysClock::from_time_t(t);
+}
+
+void CookieJar::expire() {
+    auto now = SysClock::now();
+    std::erase_if(cookies_, [&](const Cookie& c) { return c.expires && *c.expires <= now; });
+}
+
+void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_headers, const URL& response_url) {
+    std::string host = response_url.host();
+    if (!unsafe_ && is_ip_address(host)) return;
+    for (std::string_view header : set_cookie_headers) {
+        // RFC 6265 §5.2: name=value, then attributes separated by ';'.
+        std::size_t semi = header.find(';');
+        std::string_view pair = header.substr(0, semi);
+        std::size_t eq = pair.find('=');
+        if (eq == std::string_view::npos) continue;
+        Cookie c;
+        c.name = std::string(detail::trim(pair.substr(0, eq)));
+        c.value = std::string(detail::trim(pair.substr(eq + 1)));
+        if (c.name.empty()) continue;
+        if (c.value.size() >= 2 && c.value.front() == '"' && c.value.back() == '"')
+            c.value = c.value.substr(1, c.value.size() - 2);
+        std::optional<SysClock::time_point> expires, max_age_expiry;
+        std::string domain_attr, path_attr;
+        while (semi != std::string_view::npos) {
+            std::string_view rest = header.substr(semi + 1);
+            std::size_t next = rest.find(';');
+            std::string_view attr = rest.substr(0, next);
+            semi = next == std::string_view::npos ? next : semi + 1 + next;
+            std::size_t aeq = attr.find('=');
+            std::string key = detail::ascii_lower(detail::trim(attr.substr(0, aeq)));
+            std::string_view val = aeq == std::string_view::npos ? std::string_view() : detail::trim(attr.substr(aeq + 1));
+            if (key == "expires") {
+                if (auto t = parse_date(val)) expires = t;
+            } else if (key == "max-age") {
+                bool neg = !val.empty() && val.front() == '-';
+                std::string_view digits = neg ? val.substr(1) : val;
+                if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+                long long secs = digits.size() > 12 ? 999999999999LL : std::stoll(std::string(digits));
+                max_age_expiry = neg || secs == 0 ? SysClock::time_point::min() + std::chrono::hours(1)
+                                                  : SysClock::now() + std::chrono::seconds(secs);
+            } else if (key == "domain") {
+                std::string_view d = val;
+                if (!d.empty() && d.front() == '.') d.remove_prefix(1);
+                domain_attr = detail::ascii_lower(d);
+            } else if (key == "path") {
+                if (!val.empty() && val.front() == '/') path_attr = std::string(val);
+            } else if (key == "secure") {
+                c.secure = true;
+            } else if (key == "httponly") {
+                c.http_only = true;
+            }
+        }
+        c.expires = max_age_expiry ? max_age_expiry : expires;
+        if (!domain_attr.empty()) {
+            if (!domain_match(host, domain_attr)) continue;  // §5.3 step 6: refused
+            c.domain = domain_attr;
+            c.host_only = false;
+        } else {
+            c.domain = host;
+            c.host_only = true;
+        }
+        c.path = path_attr.empty() ? default_path(response_url.path()) : path_attr;
+        c.created = ++counter_;
+        // Replace a cookie with the same name, domain and path (keeping its creation time).
+        auto same = std::find_if(cookies_.begin(), cookies_.end(), [&](const Cookie& o) {
+            return o.name == c.name && o.domain == c.domain && o.path == c.path && o.host_only == c.host_only;
+        });
+        if (same != cookies_.end()) {
+            c.created = same->created;
+            *same = std::move(c);
+        } else {
+            cookies_.push_back(std::move(c));
+        }
+    }
+    expire();
+}
+
+void CookieJar::update_cookies(const MultiDict& cookies, const URL& response_url) {
+    std::string host = response_url.is_absolute() ? response_url.host() : std::string();
+    for (auto [name, value] : cookies) {
+        Cookie c;
+        c.name = std::string(name);
+        c.value = std::string(value);
+        c.domain = host;  // "" matches every host (shared cookie)
+        c.host_only = true;
+        c.created = ++counter_;
+        std::erase_if(cookies_, [&](const Cookie& o) { return o.name == c.name && o.domain == c.domain && o.path == "/"; });
+        cookies_.push_back(std::move(c));
+    }
+}
+
+std::string CookieJar::filter_cookies(const URL& request_url) {
+    if (cookies_.empty()) return {};
+    expire();
+    std::string host = request_url.host();
+    std::string path = request_url.path();
+    bool secure = is_secure_scheme(request_url.scheme());
+    std::vector<const Cookie*> match;
+    for (const Cookie& c : cookies_) {
+        if (!c.domain.empty()) {
+            if (c.host_only ? host != c.domain : !domain_match(host, c.domain)) continue;
+        }
+        if (!path_match(path, c.path)) continue;
+        if (c.secure && !secure) continue;
+        match.push_back(&c);
+    }
+    std::sort(match.begin(), match.end(), [](const Cookie* a, const Cookie* b) {
+        if (a->path.size() != b->path.size()) return a->path.size() > b->path.size();
+        return a->created < b->created;
+    });
+    std::string out;
+    for (const Cookie* c : match) {
+        if (!out.empty()) out += "; ";
+        out += c->name;
+        out += '=';
+        out += c->value;
+    }
+    return out;
+}
+
+std::vector<Cookie> CookieJar::cookies() {
+    expire();
+    return cookies_;
+}
+
+void CookieJar::clear(std::string_view domain) {
+    if (domain.empty()) {
+        cookies_.clear();
+        return;
+    }
+    std::erase_if(cookies_, [&](const Cookie& c) { return domain_match(c.domain, domain); });
+}
+
+std::size_t CookieJar::size() {
+    expire();
+    return cookies_.size();
+}
+
+}  // namespace aio::http

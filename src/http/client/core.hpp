@@ -1,0 +1,281 @@
+// The client's internals: connections, the pool, deadlines and the state
+// behind a ClientResponse.
+#pragma once
+
+#include <aio/dns.hpp>
+#include <aio/http/client/request.hpp>
+#include <aio/http/client/response.hpp>
+#include <aio/http/client/session.hpp>
+#include <aio/http/client/tracing.hpp>
+#include <aio/http/compression.hpp>
+#include <aio/http/errors.hpp>
+#include <aio/http/parser.hpp>
+#include <aio/locks.hpp>
+#include <aio/streams.hpp>
+#include <aio/timeouts.hpp>
+
+#include <deque>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace aio::http::detail {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// Deadlines
+
+/// Which ClientTimeout member a deadline comes from: it decides the error.
+enum class Phase { total, connect, sock_connect, sock_read, pool };
+
+struct Deadline {
+    std::optional<Clock::time_point> when;
+    Phase phase = Phase::total;
+};
+
+/// The earlier of two deadlines (an empty one never wins).
+inline Deadline earliest(Deadline a, Deadline b) {
+    if (!a.when) return b;
+    if (!b.when) return a;
+    return *b.when < *a.when ? b : a;
+}
+
+/// A deadline `d` (scaled by AIO_TIME_SCALE) from now, or none.
+Deadline deadline_in(std::optional<ClientTimeout::Duration> d, Phase phase);
+
+/// Throws the error of a deadline that passed.
+[[noreturn]] void throw_timeout(Phase phase, const std::string& url);
+
+/// Runs `work` until `d`; a passed deadline becomes its phase's error.
+template <class T>
+Task<T> with_deadline(Task<T> work, Deadline d, std::string url) {
+    if (!d.when) {
+        if constexpr (std::is_void_v<T>) {
+            co_await std::move(work);
+            co_return;
+        } else {
+            co_return co_await std::move(work);
+        }
+    }
+    aio::Timeout t(d.when);
+    std::exception_ptr err;
+    if constexpr (std::is_void_v<T>) {
+        try {
+            co_await t.run(std::move(work));
+        } catch (...) {
+            err = std::current_exception();
+        }
+        if (err) {
+            if (t.expired()) throw_timeout(d.phase, url);
+            std::rethrow_exception(err);
+        }
+    } else {
+        std::optional<T> value;
+        try {
+            value.emplace(co_await t.run(std::move(work)));
+        } catch (...) {
+            err = std::current_exception();
+        }
+        if (err) {
+            if (t.expired()) throw_timeout(d.phase, url);
+            std::rethrow_exception(err);
+        }
+        co_return std::move(*value);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Connections
+
+/// One connection to a server (or through a proxy) and its response parser.
+/// The parser's events go to whichever response is reading it now.
+struct Conn final : ResponseParser::Handler {
+    Conn(StreamReader r, StreamWriter w, std::string key, ParserLimits limits);
+    ~Conn() override;
+
+    ParserAction on_head(ResponseHead& h) override;
+    ParserAction on_body(std::string_view data) override;
+    ParserAction on_message_complete() override;
+
+    /// Starts a new exchange: clears the per-message state.
+    void begin(std::string_view method);
+    /// Parses what is buffered. Returns the bytes consumed.
+    void feed_buffered();
+
+    StreamReader reader;
+    StreamWriter writer;
+    ResponseParser parser;
+    std::string key;
+    int fd = -1;
+    /// Requests this connection carried (0 while the first is on the way).
+    std::size_t served = 0;
+    Clock::time_point idle_since{};
+
+    // The exchange in progress.
+    ResponseHead head;
+    bool head_ready = false;
+    bool message_done = false;
+    /// Where body bytes go, decoded by `decoder` when set.
+    std::string* sink = nullptr;
+    Decoder* decoder = nullptr;
+    /// The next request may not use this connection.
+    bool broken = false;
+};
+
+/// The key of a pool and how to connect for it.
+struct ConnKey {
+    std::string id;
+    std::string host;
+    std::uint16_t port = 0;
+    bool tls = false;
+    std::optional<SSLContext> ssl_context;
+    /// How aiohttp prints the ssl= setting in errors ("default", "False", ...).
+    std::string ssl_repr = "default";
+    /// Through a proxy: its host and port; `tunnel` for CONNECT (https targets).
+    bool via_proxy = false;
+    std::string proxy_host;
+    std::uint16_t proxy_port = 0;
+    bool tunnel = false;
+    std::string proxy_authorization;
+};
+
+struct Tracer;
+
+/// The pool of a session (aiohttp's TCPConnector).
+class Connector : public std::enable_shared_from_this<Connector> {
+public:
+    struct Limits {
+        std::size_t limit = 100;
+        std::size_t limit_per_host = 0;
+        Clock::duration keepalive{};
+        ParserLimits parser;
+        std::size_t read_bufsize = 64 * 1024;
+    };
+    Connector(Limits limits, std::chrono::duration<double> dns_ttl);
+    ~Connector();
+
+    /// A connection for `key`: an idle one (unless `fresh`) or a new one.
+    /// Waits for a slot within the limits first. Throws the connect errors.
+    Task<std::unique_ptr<Conn>> acquire(const ConnKey& key, Deadline pool, Deadline connect,
+                                        std::optional<ClientTimeout::Duration> sock_connect, bool fresh,
+                                        RequestTimings& timings, const Tracer& tracer, const URL& url);
+    /// Gives a connection back: kept idle when `reusable` and the pool is
+    /// open, else closed. Frees its slot either way.
+    void release(std::unique_ptr<Conn> conn, bool reusable) noexcept;
+
+    /// Closes the idle connections and waits until they are closed.
+    Task<> close();
+    /// Closes everything idle at once (no waiting); returns how many.
+    std::size_t close_now() noexcept;
+    bool closed() const noexcept { return closed_; }
+
+    ClientSession::PoolStats stats() const noexcept;
+
+private:
+    struct Host {
+        std::deque<std::unique_ptr<Conn>> idle;
+        std::size_t in_use = 0;
+    };
+    struct Waiter {
+        std::string key;
+        aio::Event ready;
+        bool granted = false;
+    };
+    bool has_room(const std::string& key) const noexcept;
+    void take_slot(const std::string& key);
+    void free_slot(const std::string& key) noexcept;
+    void wake_waiters() noexcept;
+    void schedule_cleanup();
+    void cleanup() noexcept;
+    Task<std::unique_ptr<Conn>> open(const ConnKey& key, std::optional<ClientTimeout::Duration> sock_connect,
+                                     RequestTimings& timings, const Tracer& tracer, const URL& url);
+    static Task<> wait_granted(Waiter& w);
+
+    Limits limits_;
+    Resolver resolver_;
+    std::unordered_map<std::string, Host> hosts_;
+    std::list<Waiter*> waiters_;
+    std::size_t in_use_ = 0;
+    std::size_t idle_ = 0;
+    std::size_t opened_ = 0;
+    std::size_t waited_ = 0;
+    bool closed_ = false;
+    std::optional<TimerHandle> cleanup_timer_;
+};
+
+// ---------------------------------------------------------------------------
+// Tracing
+
+/// Calls a session's hooks; an exception from a hook goes to the loop's handler.
+struct Tracer {
+    std::shared_ptr<const std::vector<TraceConfig>> configs;
+
+    bool empty() const noexcept { return !configs || configs->empty(); }
+    template <class Member, class Event>
+    void emit(Member member, const Event& ev) const noexcept {
+        if (empty()) return;
+        for (const TraceConfig& c : *configs) {
+            const auto& hook = c.*member;
+            if (!hook) continue;
+            try {
+                hook(ev);
+            } catch (...) {
+                report(std::current_exception());
+            }
+        }
+    }
+    static void report(std::exception_ptr e) noexcept;
+};
+
+// ---------------------------------------------------------------------------
+// Responses
+
+struct ResponseState {
+    ResponseState() : content(this) {}
+
+    std::shared_ptr<Connector> connector;
+    std::unique_ptr<Conn> conn;
+    std::shared_ptr<const RequestInfo> info;
+    Tracer tracer;
+
+    int status = 0;
+    std::string reason;
+    Headers headers;
+    HttpVersion version;
+    std::optional<std::uint64_t> content_length;
+    std::vector<ClientResponse> history;
+    RequestTimings timings;
+    Clock::time_point head_time{};
+
+    Deadline total;
+    std::optional<ClientTimeout::Duration> sock_read;
+
+    /// Decoded body bytes not yet handed out start at `pos`.
+    std::string buf;
+    std::size_t pos = 0;
+    std::optional<Decoder> decoder;
+    /// The whole body has been received (and decoded).
+    bool eof = false;
+    bool released = false;
+    std::optional<std::string> body;
+    ResponseContent content;
+
+    /// Receives more of the body into `buf`; false at its end. Throws
+    /// ClientPayloadError and the timeout errors.
+    Task<bool> more();
+    /// Reads more bytes from the connection under sock_read / total.
+    Task<bool> fill();
+    /// Parses what is buffered; finishes the message when complete.
+    void feed();
+    /// The message is complete: release the connection to the pool.
+    void finish();
+    void release(bool force_close) noexcept;
+    [[noreturn]] void payload_error(const std::string& reason);
+    const std::string& url() const noexcept { return info->url.str(); }
+};
+
+}  // namespace aio::http::detail

@@ -1,0 +1,572 @@
+// One HTTP/1.1 server connection: parse straight from the StreamReader's
+// buffer, run the application, serialise each response head into one
+// buffer, and hand the writer one write per batch of pipelined responses.
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "aio/http/status.hpp"
+#include "aio/http/writer.hpp"
+#include "aio/sleep.hpp"
+#include "aio/web/exceptions.hpp"
+#include "web/protocol.hpp"
+#include "web/util.hpp"
+
+namespace aio::web::detail {
+
+namespace {
+
+/// Responses waiting in the output buffer are written once it holds this
+/// much, even if more pipelined requests are ready: bounded memory per
+/// connection, and the client starts reading early.
+constexpr std::size_t kOutputBatch = 64 * 1024;
+/// After a response, the unread rest of a request body is discarded (so the
+/// connection can be reused) only if it is already buffered; otherwise the
+/// connection closes rather than reading a body nobody wants.
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool token_char(unsigned char c) noexcept {
+    return c > 0x20 && c < 0x7F && !std::strchr("\"(),/:;<=>?@[\\]{}", c);
+}
+
+void check_field(std::string_view name, std::string_view value) {
+    if (name.empty()) throw aio::ValueError("empty header name");
+    for (unsigned char c : name)
+        if (!token_char(c)) throw aio::ValueError("header name is not a token: " + std::string(name));
+    for (unsigned char c : value)
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            throw aio::ValueError("control character in the value of header " + std::string(name));
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(ServerState& server, StreamReader reader, StreamWriter writer, bool tls)
+    : server_(server),
+      reader_(std::move(reader)),
+      writer_(std::move(writer)),
+      tls_(tls),
+      parser_(*this, server.opts.limits) {
+    server_.connections.push_front(this);
+    self_ = server_.connections.begin();
+    request_.reset(new Request(this));
+}
+
+HttpConnection::~HttpConnection() { server_.connections.erase(self_); }
+
+http::ParserAction HttpConnection::on_head(http::RequestHead& head) {
+    head_ = &head;
+    have_head_ = true;
+    return http::ParserAction::pause;
+}
+
+http::ParserAction HttpConnection::on_body(std::string_view data) {
+    body_buf_.append(data);
+    return http::ParserAction::proceed;
+}
+
+http::ParserAction HttpConnection::on_message_complete() {
+    message_done_ = true;
+    return http::ParserAction::pause;
+}
+
+void HttpConnection::body_consume(std::size_t n) noexcept {
+    body_pos_ += n;
+    if (body_pos_ == body_buf_.size()) {
+        body_buf_.clear();
+        body_pos_ = 0;
+    }
+}
+
+Task<bool> HttpConnection::pull() {
+    while (true) {
+        if (message_done_) co_return false;
+        std::size_t before = body_buf_.size();
+        std::string_view buf = reader_.buffered();
+        std::size_t used = parser_.feed(buf);
+        reader_.consume(used);
+        if (body_buf_.size() > before) co_return true;
+        if (message_done_) co_return false;
+        if (head_->expect_continue && !continue_sent_ && !responded_) {
+            continue_sent_ = true;
+            writer_.write(kContinue);
+        }
+        bool more = co_await reader_.fill();
+        if (!more) {
+            parser_.feed_eof();  // throws for a body cut short
+            co_return false;
+        }
+    }
+}
+
+Task<> HttpConnection::flush() {
+    if (!out_.empty()) {
+        writer_.write(out_);
+        out_.clear();
+    }
+    if (writer_.buffer_size() > 0) co_await writer_.drain();
+}
+
+Task<> HttpConnection::run() {
+    task = current_task();
+    int error_status = 0;
+    std::string error_message;
+    bool cancelled = false;
+    try {
+        while (true) {
+            have_head_ = false;
+            message_done_ = false;
+            bool closed = false;
+            while (!have_head_) {
+                std::string_view buf = reader_.buffered();
+                if (!buf.empty()) {
+                    std::size_t used = parser_.feed(buf);
+                    reader_.consume(used);
+                    if (have_head_) break;
+                }
+                if (parser_.stopped()) {
+                    closed = true;
+                    break;
+                }
+                if (!out_.empty()) co_await flush();
+                if (parser_.message_in_progress()) {
+                    if (phase != Phase::reading_head) {
+                        phase = Phase::reading_head;
+                        deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+                    }
+                } else {
+                    if (server_.shutting_down) {
+                        closed = true;
+                        break;
+                    }
+                    phase = Phase::idle;
+                    deadline = std::chrono::steady_clock::now() + server_.opts.keepalive_timeout;
+                }
+                bool more = co_await reader_.fill();
+                if (!more) {
+                    parser_.feed_eof();
+                    closed = true;
+                    break;
+                }
+            }
+            if (closed) break;
+            co_await handle_request();
+            if (close_after_) break;
+        }
+    } catch (const http::HttpProcessingError& e) {
+        error_status = e.status();
+        error_message = e.message();
+    } catch (const CancelledError&) {
+        cancelled = true;
+    } catch (const aio::OSError&) {
+        // The client reset the connection: nothing to answer.
+    } catch (...) {
+        if (auto* loop = running_loop_or_null())
+            loop->call_exception_handler({"Error in an HTTP connection", std::current_exception(), {}});
+    }
+    phase = Phase::handling;  // no longer subject to the sweeper
+    try {
+        if (error_status) {
+            answer_error(error_status, error_message);
+        } else if (cancelled && timed_out && parser_.message_in_progress()) {
+            answer_error(408, "the request head did not arrive in time");
+        }
+        if (!out_.empty()) writer_.write(out_);
+    } catch (...) {
+    }
+    out_.clear();
+    writer_.close();
+}
+
+void HttpConnection::answer_error(int status, std::string_view message) {
+    close_after_ = true;
+    std::string body = std::to_string(status) + ": " + std::string(http::reason_phrase(status)) + "\n\n" +
+                       std::string(message) + "\n";
+    http::Headers h;
+    h.add("Content-Type", "text/plain; charset=utf-8");
+    append_head(status, {}, h, body.size(), false, false);
+    out_ += body;
+    log_access(status, body.size());
+}
+
+Task<> HttpConnection::watch_disconnect(int fd, Task<StreamResponse> handler, std::shared_ptr<bool> fired) {
+    while (true) {
+        co_await aio::detail::wait_fd(fd, true);
+        char c;
+        ssize_t r = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (r > 0) co_return;  // more bytes (a body, or the next request): the client is there
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+        *fired = true;
+        handler.cancel();
+        co_return;
+    }
+}
+
+Task<> HttpConnection::handle_request() {
+    phase = Phase::handling;
+    ++server_.in_flight;
+    struct InFlight {
+        ServerState& s;
+        ~InFlight() { --s.in_flight; }
+    } in_flight{server_};
+    started_ = std::chrono::steady_clock::now();
+    responded_ = false;
+    continue_sent_ = false;
+    close_after_ = head_->should_close || server_.shutting_down;
+    body_buf_.clear();
+    body_pos_ = 0;
+    request_->reset();
+
+    // The target: origin form "/p?q", or absolute form "http://host/p?q".
+    std::string_view target = head_->path;
+    if (!target.empty() && target[0] != '/' && target != "*") {
+        std::size_t scheme = target.find("://");
+        if (scheme != std::string_view::npos) {
+            std::size_t slash = target.find('/', scheme + 3);
+            target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        }
+    }
+    std::size_t q = target.find('?');
+    query_string_.assign(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+    std::string_view raw_path = target.substr(0, q);
+    if (std::size_t hash = query_string_.find('#'); hash != std::string::npos) query_string_.resize(hash);
+    if (!percent_decode_path(raw_path, path_)) {
+        answer_error(400, "the path is not valid UTF-8 once decoded");
+        co_return;
+    }
+
+    StreamResponse resp;
+    std::exception_ptr failure;
+    bool client_gone = false;
+    auto fired = std::make_shared<bool>(false);
+    Task<StreamResponse> handler = aio::create_task(server_.app->handle(*request_));
+    co_await aio::sleep(std::chrono::seconds(0));
+    Task<> watcher;
+    if (!handler.done()) {
+        // The handler waits for something: send what earlier pipelined
+        // requests produced, and cancel the handler if the client goes away.
+        co_await flush();
+        int fd = std::any_cast<int>(writer_.get_extra_info("socket"));
+        watcher = aio::create_task(watch_disconnect(fd, handler.share(), fired));
+    }
+    try {
+        resp = co_await std::move(handler);
+    } catch (const HTTPException& e) {
+        resp = e.response();
+    } catch (const http::HttpProcessingError& e) {
+        // The body the handler was reading broke the protocol.
+        close_after_ = true;
+        resp = Response({.status = e.status(), .text = std::to_string(e.status()) + ": " + e.message()});
+    } catch (const CancelledError&) {
+        if (!*fired) throw;
+        client_gone = true;
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (watcher.valid() && !watcher.done()) watcher.cancel();
+    if (client_gone) {
+        close_after_ = true;
+        co_return;
+    }
+    if (failure) {
+        if (auto* loop = running_loop_or_null())
+            loop->call_exception_handler({"Error handling request", failure, {}});
+        resp = Response({.status = 500,
+                         .text = "500 Internal Server Error\n\nServer got itself in trouble"});
+    }
+
+    // The unread rest of the body: discard it if it is here already, else close.
+    if (!message_done_ && !resp.prepared() && !close_after_) {
+        if (head_->expect_continue && !continue_sent_) {
+            close_after_ = true;
+        } else {
+            std::size_t used = parser_.feed(reader_.buffered());
+            reader_.consume(used);
+            body_buf_.clear();
+            body_pos_ = 0;
+            if (!message_done_) close_after_ = true;
+        }
+    }
+    responded_ = true;
+    co_await send_response(resp);
+}
+
+Task<> HttpConnection::send_response(StreamResponse& resp) {
+    if (resp.prepared()) {
+        StreamState& st = *resp.stream_;
+        if (!st.eof) co_await write_stream(st, {}, true);
+        if (!message_done_) close_after_ = true;
+        log_access(resp.status(), st.body_bytes);
+        co_return;
+    }
+    if (resp.kind() == StreamResponse::Kind::file) {
+        co_await send_file(resp);
+        co_return;
+    }
+    int status = resp.status();
+    bool head_only = head_->method == "HEAD" || status < 200 || status == 204 || status == 304;
+    std::string* body = &resp.body_;
+    std::string compressed;
+    if (!head_only && !body->empty()) {
+        std::optional<http::Coding> coding = negotiate(resp, body->size());
+        if (coding) {
+            compressed = http::compress(*body, *coding);
+            resp.headers_.set("Content-Encoding", http::coding_name(*coding));
+            resp.headers_.add("Vary", "Accept-Encoding");
+            body = &compressed;
+        }
+    } else if (head_only && head_->method == "HEAD" && !body->empty()) {
+        std::optional<http::Coding> coding = negotiate(resp, body->size());
+        if (coding) {
+            compressed = http::compress(*body, *coding);
+            resp.headers_.set("Content-Encoding", http::coding_name(*coding));
+            resp.headers_.add("Vary", "Accept-Encoding");
+            body = &compressed;
+        }
+    }
+    std::optional<std::uint64_t> length;
+    if (status >= 200 && status != 204 && status != 304) length = body->size();
+    std::size_t mark = out_.size();
+    try {
+        append_head(status, resp.reason_, resp.headers_, length, false, head_only);
+    } catch (const aio::ValueError& e) {
+        out_.resize(mark);
+        if (auto* loop = running_loop_or_null())
+            loop->call_exception_handler({"Bad response header", std::current_exception(), {}});
+        answer_error(500, "the handler returned a malformed response");
+        co_return;
+    }
+    if (!head_only) out_ += *body;
+    log_access(status, head_only ? 0 : body->size());
+    if (out_.size() >= kOutputBatch || reader_.buffered().empty() || close_after_) co_await flush();
+}
+
+void HttpConnection::append_head(int status, std::string_view reason, const http::Headers& headers,
+                                 std::optional<std::uint64_t> length, bool chunked, bool head_only) {
+    (void)head_only;
+    if (server_.shutting_down) close_after_ = true;
+    if (status < 100 || status > 999) throw aio::ValueError("status out of range");
+    if (reason.empty()) reason = http::reason_phrase(status);
+    for (char c : reason)
+        if (c == '\r' || c == '\n') throw aio::ValueError("control character in the reason");
+    std::size_t mark = out_.size();
+    out_.append("HTTP/1.1 ");
+    char num[4];
+    std::to_chars(num, num + 3, status);
+    out_.append(num, 3);
+    out_.push_back(' ');
+    out_.append(reason);
+    out_.append("\r\n");
+    bool has_date = false, has_server = false, has_type = false;
+    try {
+        for (auto [name, value] : headers) {
+            if (http::iequals(name, "Content-Length") || http::iequals(name, "Transfer-Encoding") ||
+                http::iequals(name, "Connection"))
+                continue;
+            check_field(name, value);
+            has_date |= http::iequals(name, "Date");
+            has_server |= http::iequals(name, "Server");
+            has_type |= http::iequals(name, "Content-Type");
+            out_.append(name);
+            out_.append(": ");
+            out_.append(value);
+            out_.append("\r\n");
+        }
+    } catch (...) {
+        out_.resize(mark);
+        throw;
+    }
+    if (!has_type && ((length && *length > 0) || chunked)) out_.append("Content-Type: application/octet-stream\r\n");
+    if (length) {
+        char buf[24];
+        auto r = std::to_chars(buf, buf + sizeof buf, *length);
+        out_.append("Content-Length: ");
+        out_.append(buf, static_cast<std::size_t>(r.ptr - buf));
+        out_.append("\r\n");
+    } else if (chunked) {
+        out_.append("Transfer-Encoding: chunked\r\n");
+    }
+    if (!has_date) out_.append(date_header_line());
+    if (!has_server && !server_.opts.server_header.empty()) {
+        out_.append("Server: ");
+        out_.append(server_.opts.server_header);
+        out_.append("\r\n");
+    }
+    if (close_after_) {
+        out_.append("Connection: close\r\n");
+    } else if (have_head_ && head_->version == http::HttpVersion10) {
+        out_.append("Connection: keep-alive\r\n");
+    }
+    out_.append("\r\n");
+}
+
+std::optional<http::Coding> HttpConnection::negotiate(const StreamResponse& resp, std::size_t size) const {
+    if (resp.compression_ && *resp.compression_ == http::Coding::identity) return std::nullopt;
+    if (!server_.opts.compress && !resp.compression_requested_) return std::nullopt;
+    std::optional<std::string_view> accept = head_->headers.get("Accept-Encoding");
+    if (!accept) return std::nullopt;
+    if (size < kMinCompressSize && !resp.compression_requested_) return std::nullopt;
+    if (resp.headers_.contains("Content-Encoding")) return std::nullopt;
+    if (!resp.compression_requested_ && !compressible_type(resp.headers_.get("Content-Type").value_or("")))
+        return std::nullopt;
+    return choose_coding(*accept, resp.compression_);
+}
+
+Task<> HttpConnection::prepare_stream(StreamResponse& resp, StreamState& st) {
+    st.conn = this;
+    int status = resp.status();
+    st.head_only = head_->method == "HEAD" || status < 200 || status == 204 || status == 304;
+    std::optional<std::uint64_t> length = resp.content_length();
+    std::optional<http::Coding> coding = negotiate(resp, length ? *length : SIZE_MAX);
+    if (coding) {
+        st.encoder = std::make_unique<http::Encoder>(*coding);
+        resp.headers_.set("Content-Encoding", http::coding_name(*coding));
+        resp.headers_.add("Vary", "Accept-Encoding");
+        length.reset();
+    }
+    st.chunked = !st.head_only && (resp.chunked_ || !length) && head_->version == http::HttpVersion11;
+    if (st.chunked) length.reset();
+    if (!st.head_only && !length && !st.chunked) close_after_ = true;  // HTTP/1.0: the body ends at close
+    if (resp.force_close_) close_after_ = true;
+    if (!message_done_ && head_->expect_continue && !continue_sent_) close_after_ = true;
+    append_head(status, resp.reason_, resp.headers_, length, st.chunked, st.head_only);
+    responded_ = true;
+    co_await flush();
+}
+
+Task<> HttpConnection::write_stream(StreamState& st, std::string_view data, bool last) {
+    if (st.eof) throw aio::RuntimeError("write() after write_eof()");
+    if (!st.head_only) {
+        std::string encoded;
+        std::string_view payload = data;
+        if (st.encoder) {
+            st.encoder->feed(data, encoded);
+            if (last)
+                st.encoder->finish(encoded);
+            else
+                st.encoder->flush(encoded);
+            payload = encoded;
+        }
+        if (st.chunked) {
+            http::append_chunk(out_, payload);
+            if (last) http::append_last_chunk(out_);
+        } else {
+            out_.append(payload);
+        }
+        st.body_bytes += payload.size();
+    }
+    if (last) st.eof = true;
+    if (!out_.empty()) {
+        writer_.write(out_);
+        out_.clear();
+    }
+    co_await writer_.drain();
+}
+
+Task<> HttpConnection::sendfile_all(int fd, std::uint64_t offset, std::uint64_t count) {
+    // sendfile needs the writer's own buffer empty first, so that bytes stay in order.
+    writer_.set_write_buffer_limits(0, 0);
+    co_await writer_.drain();
+    writer_.set_write_buffer_limits(64 * 1024, 16 * 1024);
+    int sock = std::any_cast<int>(writer_.get_extra_info("socket"));
+    off_t off = static_cast<off_t>(offset);
+    while (count > 0) {
+        std::size_t n = count > (std::size_t(1) << 30) ? (std::size_t(1) << 30) : static_cast<std::size_t>(count);
+        ssize_t r = ::sendfile(sock, fd, &off, n);
+        if (r > 0) {
+            count -= static_cast<std::uint64_t>(r);
+            continue;
+        }
+        if (r == 0) throw aio::RuntimeError("the file shrank while it was being sent");
+        int err = errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            co_await aio::detail::wait_fd(sock, false);
+            continue;
+        }
+        throw_os_error(err, "sendfile", "");
+    }
+}
+
+Task<> HttpConnection::send_file(StreamResponse& resp) {
+    FileDescriptor file(::open(resp.path_.c_str(), O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    int status = resp.status();
+    if (file.fd < 0 || ::fstat(file.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool denied = errno == EACCES;
+        Response r = denied ? HTTPForbidden().response() : HTTPNotFound().response();
+        co_await send_response(r);
+        co_return;
+    }
+    FileValidators v = file_validators(st);
+    const http::Headers& rq = head_->headers;
+    ConditionResult cond = evaluate_conditions(rq, v, head_->method);
+    if (cond != ConditionResult::proceed) {
+        int code = cond == ConditionResult::not_modified ? 304 : 412;
+        Response r({.status = code});
+        r.headers().set("ETag", v.etag);
+        r.headers().set("Last-Modified", v.last_modified);
+        co_await send_response(r);
+        co_return;
+    }
+    std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
+    std::uint64_t offset = 0, count = size;
+    http::Headers& h = resp.headers_;
+    if (status == 200) {
+        RangeResult range = parse_range(rq, v, size);
+        if (range.kind == RangeResult::unsatisfiable) {
+            Response r({.status = 416});
+            r.headers().set("Content-Range", "bytes */" + std::to_string(size));
+            co_await send_response(r);
+            co_return;
+        }
+        if (range.kind == RangeResult::partial) {
+            status = 206;
+            offset = range.first;
+            count = range.last - range.first + 1;
+            h.set("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
+                                       std::to_string(size));
+        }
+    }
+    if (!h.contains("Content-Type")) h.set("Content-Type", guess_content_type(resp.path_.filename().string()));
+    h.set("Last-Modified", v.last_modified);
+    h.set("ETag", v.etag);
+    h.set("Accept-Ranges", "bytes");
+    bool head_only = head_->method == "HEAD";
+    append_head(status, status == resp.status() ? std::string_view(resp.reason_) : std::string_view(), h, count,
+                false, head_only);
+    log_access(status, head_only ? 0 : count);
+    co_await flush();
+    if (head_only || count == 0) co_return;
+    if (!tls_) {
+        co_await sendfile_all(file.fd, offset, count);
+        co_return;
+    }
+    std::string chunk;
+    while (count > 0) {
+        std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(count, resp.chunk_size_));
+        chunk.resize(n);
+        ssize_t r = ::pread(file.fd, chunk.data(), n, static_cast<off_t>(offset));
+        if (r <= 0) throw aio::RuntimeError("the file shrank while it was being sent");
+        chunk.resize(static_cast<std::size_t>(r));
+        offset += static_cast<std::uint64_t>(r);
+        count -= static_cast<std::uint64_t>(r);
+        writer_.write(chunk);
+        co_await writer_.drain();
+    }
+}
+
+void HttpConnection::log_access(int status, std::uint64_t bytes) {
+    if (!server_.opts.access_log) return;
+    static const http::RequestHead kNoHead{};
+    std::string line = format_access_log(server_.opts.access_log_format, have_head_ ? *head_ : kNoHead, writer_.peername().host(), status,
+                                         bytes, std::chrono::steady_clock::now() - started_);
+    server_.opts.access_log(line);
+}
+
+}  // namespace aio::web::detail

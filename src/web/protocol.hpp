@@ -1,0 +1,131 @@
+// The server side of one HTTP/1.1 connection, and the state a runner shares
+// with its connections.
+#pragma once
+
+#include <ctime>
+#include <list>
+#include <memory>
+#include <string>
+
+#include "aio/http/compression.hpp"
+#include "aio/http/parser.hpp"
+#include "aio/streams.hpp"
+#include "aio/web/app.hpp"
+#include "aio/web/request.hpp"
+#include "aio/web/response.hpp"
+#include "aio/web/runner.hpp"
+
+namespace aio::web::detail {
+
+class HttpConnection;
+
+/// What a runner shares with its connections.
+struct ServerState {
+    Application* app = nullptr;
+    ServerOptions opts;
+    bool shutting_down = false;
+    std::size_t in_flight = 0;
+    std::list<HttpConnection*> connections;
+    Task<> sweeper;  // enforces the header and keep-alive timeouts
+};
+
+/// The state of a streamed response once prepared.
+struct StreamState {
+    HttpConnection* conn = nullptr;
+    bool chunked = false;
+    bool head_only = false;   // HEAD, 204, 304: no body bytes go out
+    bool eof = false;
+    std::unique_ptr<http::Encoder> encoder;
+    std::uint64_t body_bytes = 0;
+};
+
+/// The "Date: ...\r\n" line, formatted once per second.
+std::string_view date_header_line();
+/// An HTTP date (IMF-fixdate) of `t`.
+std::string http_date(std::time_t t);
+/// Parses an HTTP date; nullopt when malformed.
+std::optional<std::time_t> parse_http_date(std::string_view s);
+
+/// Serves one connection: reads requests, runs the application, writes responses.
+class HttpConnection final : public http::RequestParser::Handler {
+public:
+    HttpConnection(ServerState& server, StreamReader reader, StreamWriter writer, bool tls);
+    ~HttpConnection() override;
+    Task<> run();
+
+    // RequestParser::Handler
+    http::ParserAction on_head(http::RequestHead& head) override;
+    http::ParserAction on_body(std::string_view data) override;
+    http::ParserAction on_message_complete() override;
+
+    // For Request / BodyReader.
+    const http::RequestHead& head() const noexcept { return *head_; }
+    const std::string& path() const noexcept { return path_; }
+    std::string_view query_string() const noexcept { return query_string_; }
+    MatchInfo& match() noexcept { return match_; }
+    Application& app() noexcept { return *server_.app; }
+    StreamWriter& writer() noexcept { return writer_; }
+    bool tls() const noexcept { return tls_; }
+    bool keep_alive() const noexcept { return !close_after_; }
+    /// Reads more of the body into the body buffer; false at its end.
+    Task<bool> pull();
+    /// The body bytes received and not yet taken.
+    std::string_view body_buffered() const noexcept {
+        return std::string_view(body_buf_).substr(body_pos_);
+    }
+    void body_consume(std::size_t n) noexcept;
+    bool body_done() const noexcept { return message_done_ && body_pos_ == body_buf_.size(); }
+
+    // For StreamResponse.
+    Task<> prepare_stream(StreamResponse& resp, StreamState& st);
+    Task<> write_stream(StreamState& st, std::string_view data, bool last);
+
+private:
+    Task<> handle_request();
+    Task<StreamResponse> call_handler();
+    Task<> send_response(StreamResponse& resp);
+    Task<> send_file(StreamResponse& resp);
+    Task<> flush();
+    Task<> sendfile_all(int fd, std::uint64_t offset, std::uint64_t count);
+    void append_head(int status, std::string_view reason, const http::Headers& headers,
+                     std::optional<std::uint64_t> length, bool chunked, bool head_only);
+    void answer_error(int status, std::string_view message);
+    void log_access(int status, std::uint64_t bytes);
+    std::optional<http::Coding> negotiate(const StreamResponse& resp, std::size_t size) const;
+    static Task<> watch_disconnect(int fd, Task<StreamResponse> handler, std::shared_ptr<bool> fired);
+
+    ServerState& server_;
+    StreamReader reader_;
+    StreamWriter writer_;
+    bool tls_;
+    http::RequestParser parser_;
+    std::list<HttpConnection*>::iterator self_;
+
+    // The request being handled.
+    const http::RequestHead* head_ = nullptr;
+    bool have_head_ = false;
+    bool message_done_ = false;
+    bool continue_sent_ = false;
+    bool close_after_ = false;
+    bool responded_ = false;
+    std::string path_;
+    std::string query_string_;
+    MatchInfo match_;
+    std::string body_buf_;
+    std::size_t body_pos_ = 0;
+    std::unique_ptr<Request> request_;
+    std::chrono::steady_clock::time_point started_;
+
+    // Output not yet handed to the writer (pipelined responses coalesce here).
+    std::string out_;
+
+public:
+    // For the runner's timeout sweeper.
+    enum class Phase : std::uint8_t { idle, reading_head, handling };
+    Phase phase = Phase::idle;
+    std::chrono::steady_clock::time_point deadline{};
+    bool timed_out = false;
+    TaskInfo task;
+};
+
+}  // namespace aio::web::detail

@@ -1,0 +1,481 @@
+// ClientSession against Python's aiohttp server: methods, params, bodies,
+// JSON, forms and multipart, streaming both ways, redirects, cookies, auth,
+// content codings, charsets, timeouts, the pool, retries and tracing.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <memory>
+
+#include "client_peers.hpp"
+
+using namespace std::chrono_literals;
+namespace http = aio::http;
+
+namespace {
+
+class ClientSession : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        server_ = new aio::test::PeerServer(aio::test::aiohttp_server_command(), aio::test::free_port());
+    }
+    static void TearDownTestSuite() {
+        delete server_;
+        server_ = nullptr;
+    }
+    void SetUp() override { ASSERT_TRUE(server_->up); }
+    static std::string url(const std::string& path) { return server_->base() + path; }
+    static inline aio::test::PeerServer* server_ = nullptr;
+};
+
+}  // namespace
+
+TEST_F(ClientSession, GetReadsStatusHeadersAndBody) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        auto resp = co_await session.get(url("/www.example.com"));
+        EXPECT_EQ(resp.status(), 200);
+        EXPECT_EQ(resp.reason(), "OK");
+        EXPECT_EQ(resp.content_type(), "text/html");
+        EXPECT_EQ(resp.charset(), "utf-8");
+        EXPECT_EQ(resp.url().str(), url("/www.example.com"));
+        EXPECT_TRUE(resp.headers().contains("content-length"));
+        std::string text = co_await resp.text();
+        EXPECT_NE(text.find("ünïcødé"), std::string::npos);
+        EXPECT_EQ(co_await resp.read(), text);  // kept
+        co_await session.close();
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
+TEST_F(ClientSession, ParamsHeadersAndEveryMethod) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session({.headers = {{"X-Session", "s"}}});
+        for (std::string m : {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+            auto resp = co_await session.request(m, url("/echo?a=1"),
+                                                 {.params = {{"b", "x y"}, {"b", "&"}}, .headers = {{"X-Req", "r"}}});
+            auto j = co_await resp.json();
+            EXPECT_EQ(j["method"].as_string(), m);
+            EXPECT_EQ(j["query"].as_array().size(), 3u);
+            EXPECT_EQ(j["query"][1][1].as_string(), "x y");
+            EXPECT_EQ(j["query"][2][1].as_string(), "&");
+            EXPECT_EQ(j["headers"]["X-Session"].as_string(), "s");
+            EXPECT_EQ(j["headers"]["X-Req"].as_string(), "r");
+        }
+        auto head = co_await session.head(url("/www.example.com"));
+        EXPECT_EQ(head.status(), 200);
+        EXPECT_EQ(co_await head.read(), "");
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, BodiesBytesFormJsonAndStream) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        auto r1 = co_await session.post(url("/echo"), {.data = "raw bytes"});
+        auto j1 = co_await r1.json();
+        EXPECT_EQ(j1["body"].as_string(), "raw bytes");
+        EXPECT_EQ(j1["headers"]["Content-Type"].as_string(), "application/octet-stream");
+
+        auto r2 = co_await session.post(url("/form"), {.data = http::MultiDict{{"name", "Zoë"}, {"q", "a b&c"}}});
+        auto j2 = co_await r2.json();
+        EXPECT_EQ(j2["name"].as_string(), "Zoë");
+        EXPECT_EQ(j2["q"].as_string(), "a b&c");
+
+        auto r3 = co_await session.post(url("/echo"), {.json = aio::json::Object{{"k", 1}, {"s", "é"}}});
+        auto j3 = co_await r3.json();
+        EXPECT_EQ(j3["body"].as_string(), "{\"k\": 1, \"s\": \"\\u00e9\"}");
+        EXPECT_EQ(j3["headers"]["Content-Type"].as_string(), "application/json");
+
+        auto gen = []() -> aio::AsyncGenerator<std::string> {
+            for (int i = 0; i < 3; ++i) {
+                co_await aio::sleep(1ms);
+                co_yield "part" + std::to_string(i) + ";";
+            }
+        };
+        auto r4 = co_await session.post(url("/echo"), {.data = gen()});
+        auto j4 = co_await r4.json();
+        EXPECT_EQ(j4["body"].as_string(), "part0;part1;part2;");
+        EXPECT_TRUE(j4["chunked"].as_bool());
+
+        auto r5 = co_await session.post(url("/expect"), {.data = std::string(100000, 'e'), .expect100 = true});
+        auto j5 = co_await r5.json();
+        EXPECT_EQ(j5["size"].as_int(), 100000);
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, MultipartStreamsFilesFromDisk) {
+    std::string path = "/tmp/aio_client_upload_" + std::to_string(::getpid());
+    std::string content(3 * 1024 * 1024 + 17, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 31 + i / 1000);
+    aio::test::write_file(path, content);
+    aio::run([&]() -> aio::Task<> {
+        http::ClientSession session;
+        http::FormData form;
+        form.add_field("title", "report");
+        form.add_file("upload", path, {.content_type = "application/x-test"});
+        auto resp = co_await session.post(url("/multipart"), {.data = std::move(form)});
+        auto parts = co_await resp.json();
+        EXPECT_EQ(parts.as_array().size(), 2u);
+        EXPECT_EQ(parts[0]["name"].as_string(), "title");
+        EXPECT_EQ(parts[0]["size"].as_int(), 6);
+        EXPECT_EQ(parts[1]["filename"].as_string(), path.substr(path.rfind('/') + 1));
+        EXPECT_EQ(parts[1]["size"].as_int(), static_cast<std::int64_t>(content.size()));
+        EXPECT_EQ(parts[1]["content_type"].as_string(), "application/x-test");
+        co_await session.close();
+    }());
+    ::unlink(path.c_str());
+}
+
+TEST_F(ClientSession, StreamingResponseByLinesAndChunks) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        auto resp = co_await session.get(url("/stream/5"));
+        EXPECT_EQ(co_await resp.content().readline(), "line 0\n");
+        EXPECT_EQ(co_await resp.content().readexactly(3), "lin");
+        std::string rest;
+        auto chunks = resp.content().iter_chunked(4);
+        while (auto c = co_await chunks.next()) {
+            EXPECT_LE(c->size(), 4u);
+            rest += *c;
+        }
+        EXPECT_EQ(rest, "e 1\nline 2\nline 3\nline 4\n");
+        EXPECT_TRUE(resp.content().at_eof());
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        auto resp = co_await session.get(url("/redirect/3"));
+        EXPECT_EQ(resp.status(), 200);
+        EXPECT_EQ(resp.history().size(), 3u);
+        EXPECT_EQ(resp.history()[0].status(), 302);
+        EXPECT_EQ(resp.url().str(), url("/redirect/0"));
+
+        auto r303 = co_await session.post(url("/redirect-status/303"), {.data = "body"});
+        EXPECT_EQ((co_await r303.json())["method"].as_string(), "GET");
+        auto r302 = co_await session.post(url("/redirect-status/302"), {.data = "body"});
+        EXPECT_EQ((co_await r302.json())["method"].as_string(), "GET");
+        auto r307 = co_await session.post(url("/redirect-status/307"), {.data = "body"});
+        auto j307 = co_await r307.json();
+        EXPECT_EQ(j307["method"].as_string(), "POST");
+        EXPECT_EQ(j307["body"].as_string(), "body");
+        auto r308 = co_await session.put(url("/redirect-status/308"), {.data = "b8"});
+        EXPECT_EQ((co_await r308.json())["body"].as_string(), "b8");
+
+        // Same origin keeps Authorization; 127.0.0.1 -> localhost drops it.
+        auto same = co_await session.get(url("/redirect/1"), {.auth = http::BasicAuth{"u", "p"}});
+        EXPECT_NE((co_await same.json())["auth"].as_string(), "");
+        std::string other = "http://localhost:" + std::to_string(server_->port) + "/redirect/0";
+        auto cross = co_await session.get(url("/redirect-to"), {.params = {{"url", other}},
+                                                                .auth = http::BasicAuth{"u", "p"}});
+        EXPECT_EQ((co_await cross.json())["auth"].as_string(), "");
+
+        auto noredir = co_await session.get(url("/redirect/2"), {.allow_redirects = false});
+        EXPECT_EQ(noredir.status(), 302);
+        EXPECT_EQ(noredir.headers().get("Location"), "/redirect/1");
+
+        bool threw = false;
+        try {
+            co_await session.get(url("/redirect-loop"), {.max_redirects = 4});
+        } catch (const http::TooManyRedirects& e) {
+            threw = true;
+            EXPECT_EQ(e.url(), url("/redirect-loop"));
+            EXPECT_EQ(e.history_size(), 5u);
+        }
+        EXPECT_TRUE(threw);
+        auto after = co_await session.get(url("/1k"));  // the pool is fine
+        EXPECT_EQ((co_await after.read()).size(), 1024u);
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
+    aio::run([]() -> aio::Task<> {
+        // Served as "localhost" (aiohttp's default jar ignores IP-address hosts).
+        std::string base = "http://localhost:" + std::to_string(server_->port);
+        http::ClientSession session;
+        auto set = co_await session.get(base + "/set-cookie");
+        EXPECT_EQ(set.cookies().get("plain"), "1");
+        co_await set.read();
+        auto root = co_await session.get(base + "/cookies");
+        EXPECT_EQ(co_await root.text(), "plain=1; dom=5");
+        auto sub = co_await session.get(base + "/cookies/sub/x");
+        EXPECT_EQ(co_await sub.text(), "scoped=2; plain=1; dom=5");
+
+        http::ClientSession ip_session;
+        co_await (co_await ip_session.get(url("/set-cookie"))).read();
+        EXPECT_EQ(ip_session.cookie_jar().size(), 0u);
+        auto extra = co_await ip_session.get(url("/cookies"), {.cookies = {{"mine", "7"}}});
+        EXPECT_EQ(co_await extra.text(), "mine=7");
+        co_await ip_session.close();
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, ContentCodingsAndCharsets) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        std::string expected;
+        for (int i = 0; i < 1000; ++i) expected += "encoded body ";
+        for (std::string coding : {"gzip", "deflate", "br"}) {
+            auto resp = co_await session.get(url("/encoded/" + coding));
+            EXPECT_EQ(co_await resp.text(), expected) << coding;
+        }
+        auto latin = co_await session.get(url("/latin1"));
+        EXPECT_EQ(latin.charset(), "iso-8859-1");
+        EXPECT_EQ(co_await latin.text(), "café naïve");
+        auto j = co_await session.get(url("/json"));
+        auto v = co_await j.json();
+        EXPECT_EQ(v["name"].as_string(), "Zoë");
+
+        bool threw = false;
+        try {
+            auto html = co_await session.get(url("/www.example.com"));
+            co_await html.json();
+        } catch (const http::ContentTypeError& e) {
+            threw = true;
+            EXPECT_NE(std::string(e.what()).find("unexpected mimetype: text/html"), std::string::npos);
+        }
+        EXPECT_TRUE(threw);
+
+        http::ClientSession small({.max_body_size = 1 << 20});
+        threw = false;
+        try {
+            auto bomb = co_await small.get(url("/bomb"));
+            co_await bomb.read();
+        } catch (const http::ClientPayloadError& e) {
+            threw = true;
+            EXPECT_EQ(e.url(), url("/bomb"));
+        }
+        EXPECT_TRUE(threw);
+        co_await small.close();
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        int kind = 0;
+        try {
+            co_await session.get(url("/slow/2000"), {.timeout = http::ClientTimeout{.sock_read = 100ms}});
+        } catch (const http::SocketTimeoutError& e) {
+            kind = 1;
+            EXPECT_EQ(e.url(), url("/slow/2000"));
+        }
+        EXPECT_EQ(kind, 1);
+        kind = 0;
+        try {
+            auto r = co_await session.get(url("/slow-body/2000"), {.timeout = http::ClientTimeout{.total = 300ms}});
+            co_await r.read();  // the total deadline covers the body too
+        } catch (const http::ServerTimeoutError&) {
+            kind = 2;
+        } catch (const aio::TimeoutError&) {
+            kind = 1;
+        }
+        EXPECT_EQ(kind, 1);
+        kind = 0;
+        {
+            // A listener whose backlog is full: the kernel drops further SYNs,
+            // so connecting hangs until sock_connect runs out.
+            int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            ::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+            ::listen(lfd, 0);
+            socklen_t len = sizeof a;
+            ::getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &len);
+            std::vector<int> fillers;
+            for (int i = 0; i < 4; ++i) {
+                int f = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                ::connect(f, reinterpret_cast<sockaddr*>(&a), sizeof a);
+                fillers.push_back(f);
+            }
+            try {
+                co_await session.get("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/",
+                                     {.timeout = http::ClientTimeout{.sock_connect = 200ms}});
+            } catch (const http::ConnectionTimeoutError& e) {
+                kind = 1;
+                const aio::TimeoutError& as_timeout = e;  // also an aio::TimeoutError
+                EXPECT_NE(std::string(as_timeout.what()).find("Connection timeout"), std::string::npos);
+            }
+            for (int f : fillers) ::close(f);
+            ::close(lfd);
+        }
+        EXPECT_EQ(kind, 1);
+
+        // pool: one connection allowed, held by an unread response.
+        http::ClientSession one({.limit = 1});
+        auto held = co_await one.get(url("/stream/50"));
+        kind = 0;
+        try {
+            co_await one.get(url("/1k"), {.timeout = http::ClientTimeout{.pool = 100ms}});
+        } catch (const http::PoolTimeoutError&) {
+            kind = 1;
+        }
+        EXPECT_EQ(kind, 1);
+        held.release();
+        auto now_free = co_await one.get(url("/1k"), {.timeout = http::ClientTimeout{.pool = 1s}});
+        EXPECT_EQ(now_free.status(), 200);
+        co_await one.close();
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, PoolReusesConnectionsAndRespectsLimits) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session({.limit = 4});
+        for (int i = 0; i < 20; ++i) {
+            auto r = co_await session.get(url("/1k"));
+            co_await r.read();
+        }
+        EXPECT_EQ(session.pool_stats().opened, 1u);
+        std::vector<aio::Task<std::size_t>> tasks;
+        for (int i = 0; i < 32; ++i)
+            tasks.push_back([](http::ClientSession& s) -> aio::Task<std::size_t> {
+                auto r = co_await s.get(url("/slow/20"));
+                co_return (co_await r.read()).size();
+            }(session));
+        auto sizes = co_await aio::gather(std::move(tasks));
+        EXPECT_EQ(sizes.size(), 32u);
+        auto stats = session.pool_stats();
+        EXPECT_LE(stats.opened, 4u);
+        EXPECT_GT(stats.waited, 0u);
+        EXPECT_EQ(stats.in_use, 0u);
+
+        // An unread body: the connection is closed, not reused.
+        std::size_t opened = session.pool_stats().opened;
+        {
+            auto r = co_await session.get(url("/big/1000000"));
+        }
+        auto again = co_await session.get(url("/1k"));
+        co_await again.read();
+        EXPECT_GE(session.pool_stats().opened, opened);
+        co_await session.close();
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
+TEST_F(ClientSession, RetryPolicyRetriesWithBackoffWithinBudget) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<int> retries;
+        http::TraceConfig trace;
+        trace.on_request_retry = [&](const http::TraceRequestRetry& e) { retries.push_back(e.status); };
+        http::ClientSession session({.retry = {.attempts = 4, .backoff = 5ms}, .trace_configs = {trace}});
+        auto ok = co_await session.get(url("/flaky/a/2"));
+        EXPECT_EQ(ok.status(), 200);
+        EXPECT_EQ(co_await ok.text(), "ok after 2");
+        EXPECT_EQ(retries, (std::vector<int>{503, 503}));
+        // Out of attempts: the last response is returned.
+        auto still = co_await session.get(url("/flaky/b/10"));
+        EXPECT_EQ(still.status(), 503);
+        co_await still.read();
+        // POST is not retried.
+        retries.clear();
+        auto post = co_await session.post(url("/echo"), {.data = "x"});
+        EXPECT_TRUE(retries.empty());
+        co_await post.read();
+        // The budget: 10 tokens, 0.2 per request; a failing host soon gets no more retries.
+        retries.clear();
+        for (int i = 0; i < 10; ++i) {
+            auto r = co_await session.get(url("/flaky/c/1000"));
+            co_await r.read();
+        }
+        EXPECT_LT(retries.size(), 15u);
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, TracingReportsEveryPhase) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<std::string> events;
+        std::optional<http::RequestTimings> timings;
+        http::TraceConfig trace;
+        trace.on_request_start = [&](const http::TraceRequestStart&) { events.push_back("start"); };
+        trace.on_dns_resolvehost_start = [&](const http::TraceDns&) { events.push_back("dns"); };
+        trace.on_connection_create_end = [&](const http::TraceConnection&) { events.push_back("connected"); };
+        trace.on_connection_reuseconn = [&](const http::TraceConnection&) { events.push_back("reuse"); };
+        trace.on_request_end = [&](const http::TraceRequestEnd& e) { events.push_back(std::to_string(e.status)); };
+        trace.on_response_complete = [&](const http::TraceResponseComplete& e) { timings = e.timings; };
+        http::ClientSession session({.trace_configs = {trace}});
+        auto r = co_await session.get(url("/slow/30"));
+        co_await r.read();
+        auto r2 = co_await session.get(url("/1k"));
+        co_await r2.read();
+        EXPECT_EQ(events, (std::vector<std::string>{"start", "dns", "connected", "200", "start", "reuse", "200"}));
+        EXPECT_TRUE(timings.has_value());
+        EXPECT_TRUE(timings->reused_connection);
+        EXPECT_GE(r.timings().first_byte, 25ms);
+        EXPECT_GT(r.timings().connect.count(), 0);
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, BaseUrlAuthAndRaiseForStatus) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session({.base_url = server_->base() + "/", .auth = http::BasicAuth{"user", "pw"}});
+        auto r = co_await session.get("auth");
+        EXPECT_EQ(co_await r.text(), "Basic dXNlcjpwdw==");
+        auto missing = co_await session.get("status/418");
+        EXPECT_EQ(missing.status(), 418);
+        int status = 0;
+        try {
+            missing.raise_for_status();
+        } catch (const http::ClientResponseError& e) {
+            status = e.status();
+            EXPECT_EQ(e.request_info().method, "GET");
+            EXPECT_EQ(std::string(e.what()), "418, message=\"I'm a Teapot\", url=URL('" + url("/status/418") + "')");
+        }
+        EXPECT_EQ(status, 418);
+        status = 0;
+        try {
+            co_await session.get("status/500", {.raise_for_status = true});
+        } catch (const http::ClientError& e) {
+            status = 500;
+            EXPECT_EQ(e.url(), url("/status/500"));
+        }
+        EXPECT_EQ(status, 500);
+        bool invalid = false;
+        try {
+            co_await session.get("ftp://x/");
+        } catch (const http::InvalidURL& e) {
+            const http::ClientError& as_client = e;
+            const aio::ValueError& as_value = e;
+            invalid = as_client.url() == "ftp://x/" && as_value.what() != nullptr;
+        }
+        EXPECT_TRUE(invalid);
+        co_await session.close();
+        bool closed = false;
+        try {
+            co_await session.get("auth");
+        } catch (const aio::RuntimeError&) {
+            closed = true;
+        }
+        EXPECT_TRUE(closed);
+    }());
+}
+
+TEST_F(ClientSession, AnUnclosedSessionClosesItsSocketsAndWarns) {
+    int fds = aio::test::count_open_fds();
+    std::vector<std::string> warnings;
+    aio::run([&]() -> aio::Task<> {
+        aio::get_running_loop().set_exception_handler(
+            [&](aio::EventLoop&, const aio::ExceptionContext& c) { warnings.push_back(c.message); });
+        {
+            http::ClientSession session;
+            auto r = co_await session.get(url("/1k"));
+            co_await r.read();
+        }
+        co_await aio::sleep(10ms);
+    }());
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("Unclosed client session"), std::string::npos);
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
