@@ -21,7 +21,8 @@ bool no_children() {
 TEST(Subprocess, CommunicateWithPipes) {
     int fds = aio::test::count_open_fds();
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_exec("cat", {}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+        aio::SubprocessOptions pipes{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE};
+        auto p = co_await aio::create_subprocess_exec("cat", std::vector<std::string>(), pipes);
         EXPECT_GT(p.pid(), 0);
         auto [out, err] = co_await p.communicate("hello from aio\n");
         EXPECT_EQ(out, "hello from aio\n");
@@ -35,7 +36,8 @@ TEST(Subprocess, CommunicateWithPipes) {
 TEST(Subprocess, LargeInputAndOutputDoNotDeadlock) {
     aio::run([]() -> aio::Task<> {
         std::string input(8 << 20, 'z');
-        auto p = co_await aio::create_subprocess_exec("cat", {}, {.stdin_ = aio::PIPE, .stdout_ = aio::PIPE});
+        aio::SubprocessOptions pipes{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE};
+        auto p = co_await aio::create_subprocess_exec("cat", std::vector<std::string>(), pipes);
         auto [out, err] = co_await p.communicate(input);
         EXPECT_EQ(out.size(), input.size());
         EXPECT_TRUE(out == input);
@@ -44,7 +46,9 @@ TEST(Subprocess, LargeInputAndOutputDoNotDeadlock) {
 
 TEST(Subprocess, StreamingGigabytesKeepsTheLoopFree) {
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_exec("head", {"-c", "300000000", "/dev/zero"}, {.stdout_ = aio::PIPE});
+        std::vector<std::string> args{"-c", "300000000", "/dev/zero"};
+        aio::SubprocessOptions out{.stdout_ = aio::PIPE};
+        auto p = co_await aio::create_subprocess_exec("head", args, out);
         std::size_t total = 0;
         int ticks = 0;
         auto ticker = [&]() -> aio::Task<> {
@@ -68,12 +72,13 @@ TEST(Subprocess, StreamingGigabytesKeepsTheLoopFree) {
 
 TEST(Subprocess, ShellStderrIntoStdoutAndExitCodes) {
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_shell("echo out; echo err 1>&2; exit 3",
-                                                       {.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT});
+        aio::SubprocessOptions merged{.stdout_ = aio::PIPE, .stderr_ = aio::STDOUT};
+        auto p = co_await aio::create_subprocess_shell("echo out; echo err 1>&2; exit 3", merged);
         auto [out, err] = co_await p.communicate();
         EXPECT_EQ(out, "out\nerr\n");
         EXPECT_EQ(p.returncode(), 3);
-        auto q = co_await aio::create_subprocess_shell("echo hidden", {.stdout_ = aio::DEVNULL, .stderr_ = aio::PIPE});
+        aio::SubprocessOptions hidden{.stdout_ = aio::DEVNULL, .stderr_ = aio::PIPE};
+        auto q = co_await aio::create_subprocess_shell("echo hidden", hidden);
         auto [o2, e2] = co_await q.communicate();
         EXPECT_EQ(o2, "");
         EXPECT_EQ(e2, "");
@@ -82,8 +87,9 @@ TEST(Subprocess, ShellStderrIntoStdoutAndExitCodes) {
 
 TEST(Subprocess, EnvAndCwd) {
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_shell(
-            "echo $GREETING; pwd", {.stdout_ = aio::PIPE, .cwd = "/tmp", .env = std::map<std::string, std::string>{{"GREETING", "hi"}}});
+        aio::SubprocessOptions opts{.stdout_ = aio::PIPE, .cwd = "/tmp",
+                                    .env = std::map<std::string, std::string>{{"GREETING", "hi"}}};
+        auto p = co_await aio::create_subprocess_shell("echo $GREETING; pwd", opts);
         auto [out, err] = co_await p.communicate();
         EXPECT_EQ(out, "hi\n/tmp\n");
     }());
@@ -91,7 +97,8 @@ TEST(Subprocess, EnvAndCwd) {
 
 TEST(Subprocess, SignalsGiveNegativeReturnCodes) {
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_exec("sleep", {"100"});
+        std::vector<std::string> args{"100"};
+        auto p = co_await aio::create_subprocess_exec("sleep", args);
         EXPECT_FALSE(p.returncode());
         p.terminate();
         EXPECT_EQ(co_await p.wait(), -SIGTERM);
@@ -114,7 +121,9 @@ TEST(Subprocess, AMissingProgramIsAFileNotFoundError) {
 
 TEST(Subprocess, CancellingCommunicateKillsNothing) {
     aio::run([]() -> aio::Task<> {
-        auto p = co_await aio::create_subprocess_exec("sleep", {"100"}, {.stdout_ = aio::PIPE});
+        std::vector<std::string> args{"100"};
+        aio::SubprocessOptions out{.stdout_ = aio::PIPE};
+        auto p = co_await aio::create_subprocess_exec("sleep", args, out);
         auto waiting = aio::create_task(p.communicate());
         co_await aio::sleep(10ms);
         waiting.cancel();
@@ -129,7 +138,8 @@ TEST(Subprocess, CancellingCommunicateKillsNothing) {
 TEST(Subprocess, ADroppedProcessIsReapedByTheLoop) {
     aio::run([]() -> aio::Task<> {
         {
-            auto p = co_await aio::create_subprocess_exec("sh", {"-c", "sleep 0.05"});
+            std::vector<std::string> args{"-c", "sleep 0.05"};
+            auto p = co_await aio::create_subprocess_exec("sh", args);
         }
         co_await aio::sleep(300ms);
     }());

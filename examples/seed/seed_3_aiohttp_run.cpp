@@ -24,7 +24,8 @@ aio::Task<std::optional<std::string>> fetch(aio::http::ClientSession& session, s
                                             aio::Semaphore& semaphore) {
     auto held = co_await semaphore.acquire();
     try {
-        auto response = co_await session.get(url, {.timeout = aio::http::ClientTimeout{.total = 3s}});
+        aio::http::RequestOptions opts1{.timeout = aio::http::ClientTimeout{.total = 3s}};  // named: g++ 12 and braced temporaries in co_await
+        auto response = co_await session.get(url, opts1);
         response.raise_for_status();  // throws ClientResponseError for 4xx / 5xx
         co_return co_await response.text();
     } catch (const aio::http::ClientError& e) {

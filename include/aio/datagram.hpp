@@ -56,6 +56,6 @@ private:
 
 /// Makes a UDP endpoint (asyncio.loop.create_datagram_endpoint). Host names
 /// are resolved without blocking. Throws gaierror / OSError.
-Task<DatagramEndpoint> create_datagram_endpoint(DatagramOptions opts = {});
+Task<DatagramEndpoint> create_datagram_endpoint(DatagramOptions opts);
 
 }  // namespace aio

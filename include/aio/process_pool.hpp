@@ -105,7 +105,7 @@ public:
     /// Throws RuntimeError after shutdown, BrokenProcessPool if the worker dies.
     template <class R, class... A, class... Args>
         requires((detail::ProcessValue<std::decay_t<A>> && ...) && (std::is_void_v<R> || detail::ProcessValue<R>))
-    Task<R> submit_async(R (*fn)(A...), Args... args) {
+    Task<R> submit_async(R (*fn)(A...), [[maybe_unused]] Args... args) {
         std::string payload;
         (detail::put_value<std::decay_t<A>>(payload, std::decay_t<A>(std::move(args))), ...);
         std::string reply = co_await call(reinterpret_cast<void*>(fn),

@@ -214,9 +214,13 @@ struct ConnectOptions {
 /// (asyncio.open_connection). Throws gaierror, ConnectionRefusedError,
 /// TimeoutError, OSError, SSLError.
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
-                                                            ConnectOptions opts = {});
+                                                            ConnectOptions opts);
+/// open_connection with default options. (An overload rather than a default
+/// argument: g++ 12 mishandles aggregate default arguments inside co_await.)
+Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port);
 /// asyncio.open_unix_connection.
-Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectOptions opts = {});
+Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectOptions opts);
+Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path);
 
 /// What start_server calls for every connection; both halves are moved in.
 using ConnectionHandler = std::function<Task<>(StreamReader, StreamWriter)>;
@@ -266,8 +270,10 @@ private:
 /// Listens on host:port and calls handler for each connection
 /// (asyncio.start_server). host "" listens on every interface; port 0 picks a
 /// free port (see sockets().at(0).getsockname().port()).
-Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port, ServerOptions opts = {});
+Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port, ServerOptions opts);
+Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port);
 /// asyncio.start_unix_server.
-Task<Server> start_unix_server(ConnectionHandler handler, std::string path, ServerOptions opts = {});
+Task<Server> start_unix_server(ConnectionHandler handler, std::string path, ServerOptions opts);
+Task<Server> start_unix_server(ConnectionHandler handler, std::string path);
 
 }  // namespace aio

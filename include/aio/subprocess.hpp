@@ -93,9 +93,14 @@ private:
 /// Starts `program` with `args` (searched in PATH when it has no '/';
 /// asyncio.create_subprocess_exec). Throws FileNotFoundError /
 /// PermissionError naming the program when it cannot be executed.
-Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args = {},
-                                     SubprocessOptions opts = {});
+Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions opts);
+/// Without options: the child inherits this process's stdio, cwd and environment.
+/// (Overloads rather than default arguments: g++ 12 mishandles aggregate
+/// default arguments inside co_await.)
+Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args);
+Task<Process> create_subprocess_exec(std::string program);
 /// Runs `command` with /bin/sh -c (asyncio.create_subprocess_shell).
-Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opts = {});
+Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opts);
+Task<Process> create_subprocess_shell(std::string command);
 
 }  // namespace aio

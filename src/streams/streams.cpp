@@ -674,3 +674,20 @@ Task<Server> start_unix_server(ConnectionHandler handler, std::string path, Serv
 }
 
 }  // namespace aio
+
+namespace aio {
+
+Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port) {
+    return open_connection(std::move(host), port, ConnectOptions{});
+}
+Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path) {
+    return open_unix_connection(std::move(path), ConnectOptions{});
+}
+Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port) {
+    return start_server(std::move(handler), std::move(host), port, ServerOptions{});
+}
+Task<Server> start_unix_server(ConnectionHandler handler, std::string path) {
+    return start_unix_server(std::move(handler), std::move(path), ServerOptions{});
+}
+
+}  // namespace aio

@@ -336,4 +336,14 @@ Task<Process> create_subprocess_shell(std::string command, SubprocessOptions opt
     co_return co_await std::move(start);
 }
 
+Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args) {
+    return create_subprocess_exec(std::move(program), std::move(args), SubprocessOptions{});
+}
+Task<Process> create_subprocess_exec(std::string program) {
+    return create_subprocess_exec(std::move(program), std::vector<std::string>{}, SubprocessOptions{});
+}
+Task<Process> create_subprocess_shell(std::string command) {
+    return create_subprocess_shell(std::move(command), SubprocessOptions{});
+}
+
 }  // namespace aio

@@ -383,8 +383,8 @@ TEST(Streams, ConnectTimeoutCoversTheTlsHandshake) {
     aio::run([]() -> aio::Task<> {
         auto silent = [](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> { co_await r.read(); };
         auto server = co_await aio::start_server(silent, "127.0.0.1", 0);
-        EXPECT_THROW(co_await aio::open_connection("127.0.0.1", port_of(server), {.ssl = true, .timeout = 100ms}),
-                     aio::TimeoutError);
+        aio::ConnectOptions tls{.ssl = true, .timeout = 100ms};
+        EXPECT_THROW(co_await aio::open_connection("127.0.0.1", port_of(server), tls), aio::TimeoutError);
         server.close_clients();
         server.close();
         co_await server.wait_closed();
@@ -394,13 +394,15 @@ TEST(Streams, ConnectTimeoutCoversTheTlsHandshake) {
 TEST(Datagram, RoundTripAndConnectedMode) {
     int fds_before = aio::test::count_open_fds();
     aio::run([]() -> aio::Task<> {
-        auto a = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
-        auto b = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
+        aio::DatagramOptions local{.local_host = "127.0.0.1"};
+        auto a = co_await aio::create_datagram_endpoint(local);
+        auto b = co_await aio::create_datagram_endpoint(local);
         co_await a.sendto("ping", b.sockname());
         auto [data, from] = co_await b.recvfrom();
         EXPECT_EQ(data, "ping");
         EXPECT_EQ(from.port(), a.sockname().port());
-        auto c = co_await aio::create_datagram_endpoint({.remote_host = "127.0.0.1", .remote_port = b.sockname().port()});
+        aio::DatagramOptions to_b{.remote_host = "127.0.0.1", .remote_port = b.sockname().port()};
+        auto c = co_await aio::create_datagram_endpoint(to_b);
         co_await c.send("connected");
         auto [d2, f2] = co_await b.recvfrom();
         EXPECT_EQ(d2, "connected");
@@ -412,7 +414,8 @@ TEST(Datagram, RoundTripAndConnectedMode) {
 
 TEST(Datagram, AgainstSocat) {
     aio::run([]() -> aio::Task<> {
-        auto ep = co_await aio::create_datagram_endpoint({.local_host = "127.0.0.1"});
+        aio::DatagramOptions local{.local_host = "127.0.0.1"};
+        auto ep = co_await aio::create_datagram_endpoint(local);
         auto port = ep.sockname().port();
         auto cmd = "printf 'from socat' | socat -u - UDP-SENDTO:127.0.0.1:" + std::to_string(port);
         auto sender = aio::create_task(aio::to_thread(aio::test::run_command, cmd));

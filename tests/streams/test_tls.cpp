@@ -173,8 +173,8 @@ private:
 aio::Task<std::exception_ptr> try_connect(std::uint16_t port, aio::SSLContext ctx, std::string server_hostname) {
     std::exception_ptr error;
     try {
-        auto conn = co_await aio::open_connection(
-            "127.0.0.1", port, {.ssl = std::move(ctx), .server_hostname = std::move(server_hostname)});
+        aio::ConnectOptions opts{.ssl = std::move(ctx), .server_hostname = std::move(server_hostname)};
+        auto conn = co_await aio::open_connection("127.0.0.1", port, opts);
         conn.second.close();
         co_await conn.second.wait_closed();
     } catch (...) {
@@ -278,7 +278,8 @@ TEST(TlsClient, TalksToOpensslServer) {
     {
         OpensslServer server("-cert server.pem -key server.key -rev");
         run_tls([&]() -> aio::Task<> {
-            auto [r, w] = co_await aio::open_connection("localhost", server.port(), {.ssl = client_context()});
+            aio::ConnectOptions opts1{.ssl = client_context()};  // named: g++ 12 and braced temporaries in co_await
+            auto [r, w] = co_await aio::open_connection("localhost", server.port(), opts1);
             w.write("hello over tls\n");
             co_await w.drain();
             std::string line = co_await r.readline();
@@ -316,7 +317,8 @@ TEST(TlsClient, NegotiatesAlpnWithOpensslServer) {
         // s_server serves one client at a time; the first is gone.
         auto ctx = client_context();
         ctx.set_alpn_protocols({"http/1.1", "h2"});
-        auto [r, w] = co_await aio::open_connection("localhost", server.port(), {.ssl = ctx});
+        aio::ConnectOptions opts2{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", server.port(), opts2);
         EXPECT_EQ(any_string(w.get_extra_info("alpn_protocol")), "h2");  // the server's preference
     }());
 }
@@ -332,7 +334,8 @@ TEST(TlsClient, SendsSniThatTheServerActsOn) {
             w.write("CLOSE\n");
             co_await r.read();
         }
-        auto [r, w] = co_await aio::open_connection("localhost", server.port(), {.ssl = client_context()});
+        aio::ConnectOptions opts3{.ssl = client_context()};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", server.port(), opts3);
         EXPECT_EQ(any_string(w.get_extra_info("peercert_subject")), "CN=localhost");
     }());
 }
@@ -341,7 +344,8 @@ TEST(TlsClient, Tls12WhenTheServerStopsThere) {
     OpensslServer server("-cert server.pem -key server.key -rev -tls1_2");
     run_tls([&]() -> aio::Task<> {
         {
-            auto [r, w] = co_await aio::open_connection("localhost", server.port(), {.ssl = client_context()});
+            aio::ConnectOptions opts4{.ssl = client_context()};  // named: g++ 12 and braced temporaries in co_await
+            auto [r, w] = co_await aio::open_connection("localhost", server.port(), opts4);
             EXPECT_EQ(any_string(w.get_extra_info("version")), "TLSv1.2");
             EXPECT_EQ(any_string(w.get_extra_info("cipher")), "ECDHE-ECDSA-AES256-GCM-SHA384");
             w.write("abc\n");
@@ -410,7 +414,8 @@ TEST(TlsClient, CertNoneWithoutHostnameCheckAcceptsASelfSignedServer) {
         auto ctx = aio::create_default_context();
         ctx.set_check_hostname(false);
         ctx.set_verify_mode(aio::CERT_NONE);
-        auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), {.ssl = ctx});
+        aio::ConnectOptions opts5{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), opts5);
         w.write("unverified\n");
         std::string line = co_await r.readline();
         EXPECT_EQ(line, "deifirevnu\n");
@@ -496,7 +501,8 @@ TEST(TlsServer, ServesOpensslClientWithAlpnAndSni) {
             w.close();  // close_notify
             co_await w.wait_closed();
         };
-        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = ctx});
+        aio::ServerOptions opts6{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, opts6);
         // -verify_return_error: a certificate that does not verify ends s_client with an error.
         std::string command = "cd " + Pki::dir() + " && printf 'hello\\n' | timeout 20 openssl s_client -connect 127.0.0.1:" +
                               std::to_string(port_of(server)) +
@@ -520,7 +526,8 @@ TEST(TlsServer, OpensslClientRefusesAnUntrustedAioServer) {
         auto handler = [&](aio::StreamReader r, aio::StreamWriter) -> aio::Task<> {
             co_await r.read(10);
         };
-        aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = server_context("untrusted")});
+        aio::ServerOptions opts7{.ssl = server_context("untrusted")};  // named: g++ 12 and braced temporaries in co_await
+        aio::Server server = co_await aio::start_server(handler, "127.0.0.1", 0, opts7);
         auto* loop = &aio::get_running_loop();
         loop->set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) {
             error_seen = message_of(c.exception);
@@ -553,7 +560,8 @@ TEST(TlsServer, ServesCurl) {
             w.close();
             co_await w.wait_closed();
         };
-        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = ctx});
+        aio::ServerOptions opts8{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, opts8);
         std::string port = std::to_string(port_of(server));
         std::string command = "curl -sS --max-time 20 --cacert " + cert("ca.pem") + " --resolve localhost:" + port +
                               ":127.0.0.1 -w ' [%{http_code} %{http_version}]' https://localhost:" + port +
@@ -584,10 +592,12 @@ TEST(TlsServer, VerifiesClientCertificatesWhenAsked) {
             w.write(line);
             co_await w.drain();
         };
-        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = ctx});
+        aio::ServerOptions opts9{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, opts9);
         auto cctx = client_context();
         cctx.load_cert_chain(cert("client.pem"), cert("client.key"));
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = cctx});
+        aio::ConnectOptions opts10{.ssl = cctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts10);
         w.write("mutual\n");
         std::string line = co_await r.readline();
         EXPECT_EQ(line, "mutual\n");
@@ -624,7 +634,8 @@ struct EchoServer {
             w.close();
             co_await w.wait_closed();
         };
-        co_return co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = std::move(ctx)});
+        aio::ServerOptions opts11{.ssl = std::move(ctx)};  // named: g++ 12 and braced temporaries in co_await
+        co_return co_await aio::start_server(handler, "127.0.0.1", 0, opts11);
     }
 };
 
@@ -639,7 +650,8 @@ TEST(TlsStreams, AioToAioWithAlpnSniAndLargeTransfers) {
         auto server = co_await echo.start(sctx);
         auto cctx = client_context();
         cctx.set_alpn_protocols({"http/1.1", "h2"});  // the server's preference wins
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = cctx});
+        aio::ConnectOptions opts12{.ssl = cctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts12);
         EXPECT_EQ(any_string(w.get_extra_info("alpn_protocol")), "h2");
 
         // 4 MiB each way: backpressure on both sides of both TLS transports.
@@ -674,7 +686,8 @@ TEST(TlsStreams, NoSniForAnIpAddressAndNoAlpnWithoutACommonProtocol) {
         auto server = co_await echo.start(sctx);
         auto cctx = client_context();
         cctx.set_alpn_protocols({"h2"});
-        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server), {.ssl = cctx});
+        aio::ConnectOptions opts13{.ssl = cctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server), opts13);
         EXPECT_FALSE(w.get_extra_info("alpn_protocol").has_value());
         w.write("x");
         std::string x = co_await r.readexactly(1);
@@ -701,10 +714,12 @@ TEST(TlsStreams, CloseNotifyBothWaysWithStrictEofs) {
             w.close();  // sends close_notify
             co_await w.wait_closed();
         };
-        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = sctx});
+        aio::ServerOptions opts14{.ssl = sctx};  // named: g++ 12 and braced temporaries in co_await
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, opts14);
         auto cctx = client_context();
         cctx.set_suppress_ragged_eofs(false);
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = cctx});
+        aio::ConnectOptions opts15{.ssl = cctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts15);
         w.write("ping");
         w.write_eof();  // close_notify, then FIN
         std::string reply = co_await r.read();
@@ -731,7 +746,8 @@ aio::Task<aio::Server> ragged_server() {
         w.close();
         co_await w.wait_closed();
     };
-    co_return co_await aio::start_server(handler, "127.0.0.1", 0, {.ssl = server_context()});
+    aio::ServerOptions opts16{.ssl = server_context()};  // named: g++ 12 and braced temporaries in co_await
+    co_return co_await aio::start_server(handler, "127.0.0.1", 0, opts16);
 }
 
 }  // namespace
@@ -739,7 +755,8 @@ aio::Task<aio::Server> ragged_server() {
 TEST(TlsStreams, RaggedEofIsAnEofByDefault) {
     run_tls([]() -> aio::Task<> {
         auto server = co_await ragged_server();
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = client_context()});
+        aio::ConnectOptions opts17{.ssl = client_context()};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts17);
         std::string all = co_await r.read();
         EXPECT_EQ(all, "partial");
         server.close();
@@ -751,7 +768,8 @@ TEST(TlsStreams, RaggedEofIsAnSSLEOFErrorWhenStrict) {
         auto server = co_await ragged_server();
         auto ctx = client_context();
         ctx.set_suppress_ragged_eofs(false);
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = ctx});
+        aio::ConnectOptions opts18{.ssl = ctx};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts18);
         std::string first = co_await r.readexactly(7);
         EXPECT_EQ(first, "partial");
         std::exception_ptr error;
@@ -775,7 +793,8 @@ TEST(TlsStreams, ACancelledReadLosesNoPlaintext) {
     EchoServer echo;
     run_tls([&]() -> aio::Task<> {
         auto server = co_await echo.start(server_context());
-        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), {.ssl = client_context()});
+        aio::ConnectOptions opts19{.ssl = client_context()};  // named: g++ 12 and braced temporaries in co_await
+        auto [r, w] = co_await aio::open_connection("localhost", port_of(server), opts19);
         std::exception_ptr timed_out;
         try {
             co_await aio::timeout(50ms, r.readexactly(6));

@@ -117,7 +117,8 @@ TEST_F(ClientNginx, HttpsVerifiesAgainstTheGivenCaAndRejectsOthers) {
         }
         EXPECT_TRUE(rejected);
         // ssl = false skips verification, as aiohttp's ssl=False.
-        auto unverified = co_await strict.get(url, {.ssl = false});
+        aio::http::RequestOptions opts1{.ssl = false};  // named: g++ 12 and braced temporaries in co_await
+        auto unverified = co_await strict.get(url, opts1);
         EXPECT_EQ(unverified.status(), 200);
         co_await unverified.read();
         co_await strict.close();

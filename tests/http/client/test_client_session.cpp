@@ -73,17 +73,20 @@ TEST_F(ClientSession, ParamsHeadersAndEveryMethod) {
 TEST_F(ClientSession, BodiesBytesFormJsonAndStream) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session;
-        auto r1 = co_await session.post(url("/echo"), {.data = "raw bytes"});
+        aio::http::RequestOptions opts1{.data = "raw bytes"};  // named: g++ 12 and braced temporaries in co_await
+        auto r1 = co_await session.post(url("/echo"), opts1);
         auto j1 = co_await r1.json();
         EXPECT_EQ(j1["body"].as_string(), "raw bytes");
         EXPECT_EQ(j1["headers"]["Content-Type"].as_string(), "application/octet-stream");
 
-        auto r2 = co_await session.post(url("/form"), {.data = http::MultiDict{{"name", "Zoë"}, {"q", "a b&c"}}});
+        aio::http::RequestOptions opts2{.data = http::MultiDict{{"name", "Zoë"}, {"q", "a b&c"}}};  // named: g++ 12 and braced temporaries in co_await
+        auto r2 = co_await session.post(url("/form"), opts2);
         auto j2 = co_await r2.json();
         EXPECT_EQ(j2["name"].as_string(), "Zoë");
         EXPECT_EQ(j2["q"].as_string(), "a b&c");
 
-        auto r3 = co_await session.post(url("/echo"), {.json = aio::json::Object{{"k", 1}, {"s", "é"}}});
+        aio::http::RequestOptions opts3{.json = aio::json::Object{{"k", 1}, {"s", "é"}}};  // named: g++ 12 and braced temporaries in co_await
+        auto r3 = co_await session.post(url("/echo"), opts3);
         auto j3 = co_await r3.json();
         EXPECT_EQ(j3["body"].as_string(), "{\"k\": 1, \"s\": \"\\u00e9\"}");
         EXPECT_EQ(j3["headers"]["Content-Type"].as_string(), "application/json");
@@ -94,12 +97,14 @@ TEST_F(ClientSession, BodiesBytesFormJsonAndStream) {
                 co_yield "part" + std::to_string(i) + ";";
             }
         };
-        auto r4 = co_await session.post(url("/echo"), {.data = gen()});
+        aio::http::RequestOptions opts4{.data = gen()};  // named: g++ 12 and braced temporaries in co_await
+        auto r4 = co_await session.post(url("/echo"), opts4);
         auto j4 = co_await r4.json();
         EXPECT_EQ(j4["body"].as_string(), "part0;part1;part2;");
         EXPECT_TRUE(j4["chunked"].as_bool());
 
-        auto r5 = co_await session.post(url("/expect"), {.data = std::string(100000, 'e'), .expect100 = true});
+        aio::http::RequestOptions opts5{.data = std::string(100000, 'e'), .expect100 = true};  // named: g++ 12 and braced temporaries in co_await
+        auto r5 = co_await session.post(url("/expect"), opts5);
         auto j5 = co_await r5.json();
         EXPECT_EQ(j5["size"].as_int(), 100000);
         co_await session.close();
@@ -116,7 +121,8 @@ TEST_F(ClientSession, MultipartStreamsFilesFromDisk) {
         http::FormData form;
         form.add_field("title", "report");
         form.add_file("upload", path, {.content_type = "application/x-test"});
-        auto resp = co_await session.post(url("/multipart"), {.data = std::move(form)});
+        aio::http::RequestOptions opts6{.data = std::move(form)};  // named: g++ 12 and braced temporaries in co_await
+        auto resp = co_await session.post(url("/multipart"), opts6);
         auto parts = co_await resp.json();
         EXPECT_EQ(parts.as_array().size(), 2u);
         EXPECT_EQ(parts[0]["name"].as_string(), "title");
@@ -156,32 +162,39 @@ TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins
         EXPECT_EQ(resp.history()[0].status(), 302);
         EXPECT_EQ(resp.url().str(), url("/redirect/0"));
 
-        auto r303 = co_await session.post(url("/redirect-status/303"), {.data = "body"});
+        aio::http::RequestOptions opts7{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
+        auto r303 = co_await session.post(url("/redirect-status/303"), opts7);
         EXPECT_EQ((co_await r303.json())["method"].as_string(), "GET");
-        auto r302 = co_await session.post(url("/redirect-status/302"), {.data = "body"});
+        aio::http::RequestOptions opts8{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
+        auto r302 = co_await session.post(url("/redirect-status/302"), opts8);
         EXPECT_EQ((co_await r302.json())["method"].as_string(), "GET");
-        auto r307 = co_await session.post(url("/redirect-status/307"), {.data = "body"});
+        aio::http::RequestOptions opts9{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
+        auto r307 = co_await session.post(url("/redirect-status/307"), opts9);
         auto j307 = co_await r307.json();
         EXPECT_EQ(j307["method"].as_string(), "POST");
         EXPECT_EQ(j307["body"].as_string(), "body");
-        auto r308 = co_await session.put(url("/redirect-status/308"), {.data = "b8"});
+        aio::http::RequestOptions opts10{.data = "b8"};  // named: g++ 12 and braced temporaries in co_await
+        auto r308 = co_await session.put(url("/redirect-status/308"), opts10);
         EXPECT_EQ((co_await r308.json())["body"].as_string(), "b8");
 
         // Same origin keeps Authorization; 127.0.0.1 -> localhost drops it.
-        auto same = co_await session.get(url("/redirect/1"), {.auth = http::BasicAuth{"u", "p"}});
+        aio::http::RequestOptions opts11{.auth = http::BasicAuth{"u", "p"}};  // named: g++ 12 and braced temporaries in co_await
+        auto same = co_await session.get(url("/redirect/1"), opts11);
         EXPECT_NE((co_await same.json())["auth"].as_string(), "");
         std::string other = "http://localhost:" + std::to_string(server_->port) + "/redirect/0";
-        auto cross = co_await session.get(url("/redirect-to"), {.params = {{"url", other}},
-                                                                .auth = http::BasicAuth{"u", "p"}});
+        aio::http::RequestOptions cross_opts{.params = {{"url", other}}, .auth = http::BasicAuth{"u", "p"}};
+        auto cross = co_await session.get(url("/redirect-to"), cross_opts);
         EXPECT_EQ((co_await cross.json())["auth"].as_string(), "");
 
-        auto noredir = co_await session.get(url("/redirect/2"), {.allow_redirects = false});
+        aio::http::RequestOptions opts12{.allow_redirects = false};  // named: g++ 12 and braced temporaries in co_await
+        auto noredir = co_await session.get(url("/redirect/2"), opts12);
         EXPECT_EQ(noredir.status(), 302);
         EXPECT_EQ(noredir.headers().get("Location"), "/redirect/1");
 
         bool threw = false;
         try {
-            co_await session.get(url("/redirect-loop"), {.max_redirects = 4});
+            aio::http::RequestOptions opts13{.max_redirects = 4};  // named: g++ 12 and braced temporaries in co_await
+            co_await session.get(url("/redirect-loop"), opts13);
         } catch (const http::TooManyRedirects& e) {
             threw = true;
             EXPECT_EQ(e.url(), url("/redirect-loop"));
@@ -210,7 +223,8 @@ TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
         http::ClientSession ip_session;
         co_await (co_await ip_session.get(url("/set-cookie"))).read();
         EXPECT_EQ(ip_session.cookie_jar().size(), 0u);
-        auto extra = co_await ip_session.get(url("/cookies"), {.cookies = {{"mine", "7"}}});
+        aio::http::RequestOptions opts14{.cookies = {{"mine", "7"}}};  // named: g++ 12 and braced temporaries in co_await
+        auto extra = co_await ip_session.get(url("/cookies"), opts14);
         EXPECT_EQ(co_await extra.text(), "mine=7");
         co_await ip_session.close();
         co_await session.close();
@@ -263,7 +277,8 @@ TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
         http::ClientSession session;
         int kind = 0;
         try {
-            co_await session.get(url("/slow/2000"), {.timeout = http::ClientTimeout{.sock_read = 100ms}});
+            aio::http::RequestOptions opts15{.timeout = http::ClientTimeout{.sock_read = 100ms}};  // named: g++ 12 and braced temporaries in co_await
+            co_await session.get(url("/slow/2000"), opts15);
         } catch (const http::SocketTimeoutError& e) {
             kind = 1;
             EXPECT_EQ(e.url(), url("/slow/2000"));
@@ -271,7 +286,8 @@ TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
         EXPECT_EQ(kind, 1);
         kind = 0;
         try {
-            auto r = co_await session.get(url("/slow-body/2000"), {.timeout = http::ClientTimeout{.total = 300ms}});
+            aio::http::RequestOptions opts16{.timeout = http::ClientTimeout{.total = 300ms}};  // named: g++ 12 and braced temporaries in co_await
+            auto r = co_await session.get(url("/slow-body/2000"), opts16);
             co_await r.read();  // the total deadline covers the body too
         } catch (const http::ServerTimeoutError&) {
             kind = 2;
@@ -315,13 +331,15 @@ TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
         auto held = co_await one.get(url("/stream/50"));
         kind = 0;
         try {
-            co_await one.get(url("/1k"), {.timeout = http::ClientTimeout{.pool = 100ms}});
+            aio::http::RequestOptions opts17{.timeout = http::ClientTimeout{.pool = 100ms}};  // named: g++ 12 and braced temporaries in co_await
+            co_await one.get(url("/1k"), opts17);
         } catch (const http::PoolTimeoutError&) {
             kind = 1;
         }
         EXPECT_EQ(kind, 1);
         held.release();
-        auto now_free = co_await one.get(url("/1k"), {.timeout = http::ClientTimeout{.pool = 1s}});
+        aio::http::RequestOptions opts18{.timeout = http::ClientTimeout{.pool = 1s}};  // named: g++ 12 and braced temporaries in co_await
+        auto now_free = co_await one.get(url("/1k"), opts18);
         EXPECT_EQ(now_free.status(), 200);
         co_await one.close();
         co_await session.close();
@@ -379,7 +397,8 @@ TEST_F(ClientSession, RetryPolicyRetriesWithBackoffWithinBudget) {
         co_await still.read();
         // POST is not retried.
         retries.clear();
-        auto post = co_await session.post(url("/echo"), {.data = "x"});
+        aio::http::RequestOptions opts19{.data = "x"};  // named: g++ 12 and braced temporaries in co_await
+        auto post = co_await session.post(url("/echo"), opts19);
         EXPECT_TRUE(retries.empty());
         co_await post.read();
         // The budget: 10 tokens, 0.2 per request; a failing host soon gets no more retries.
@@ -436,7 +455,8 @@ TEST_F(ClientSession, BaseUrlAuthAndRaiseForStatus) {
         EXPECT_EQ(status, 418);
         status = 0;
         try {
-            co_await session.get("status/500", {.raise_for_status = true});
+            aio::http::RequestOptions opts20{.raise_for_status = true};  // named: g++ 12 and braced temporaries in co_await
+            co_await session.get("status/500", opts20);
         } catch (const http::ClientError& e) {
             status = 500;
             EXPECT_EQ(e.url(), url("/status/500"));
