@@ -81,6 +81,7 @@ using Trampoline = std::string (*)(void* fn, std::string_view args);
 template <class R, class... A>
 std::string invoke_in_worker(void* fn, std::string_view args) {
     auto f = reinterpret_cast<R (*)(A...)>(fn);
+    (void)args;  // unused when the function takes no arguments
     std::tuple<A...> values{get_value<A>(args)...};
     std::string out;
     if constexpr (std::is_void_v<R>) {
@@ -105,7 +106,7 @@ public:
     /// Throws RuntimeError after shutdown, BrokenProcessPool if the worker dies.
     template <class R, class... A, class... Args>
         requires((detail::ProcessValue<std::decay_t<A>> && ...) && (std::is_void_v<R> || detail::ProcessValue<R>))
-    Task<R> submit_async(R (*fn)(A...), [[maybe_unused]] Args... args) {
+    Task<R> submit_async(R (*fn)(A...), Args... args) {
         std::string payload;
         (detail::put_value<std::decay_t<A>>(payload, std::decay_t<A>(std::move(args))), ...);
         std::string reply = co_await call(reinterpret_cast<void*>(fn),

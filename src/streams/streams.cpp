@@ -447,8 +447,10 @@ std::optional<SSLContext> client_context(const SSLOption& ssl) {
     return std::nullopt;
 }
 
+// `opts` lives in open_connection's frame, which awaits this one to the end.
+// (By reference: g++ 12 mishandles a second by-value copy of the options.)
 Task<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::string host, std::uint16_t port,
-                                                                 ConnectOptions opts) {
+                                                                 const ConnectOptions& opts) {
     Resolver own;
     Resolver& resolver = opts.resolver ? *opts.resolver : own;
     auto addrs = co_await resolver.resolve(host, port);
@@ -457,24 +459,38 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::string hos
     Socket sock = co_await connect_happy(std::move(addrs), opts.happy_eyeballs_delay, opts.nodelay, where);
     auto transport = detail::make_socket_transport(std::move(sock));
     if (auto ctx = client_context(opts.ssl)) {
-        std::string name = opts.server_hostname.empty() ? host : opts.server_hostname;
-        transport = co_await detail::tls_handshake(std::move(transport), *ctx, false, name);
+        std::string name = opts.server_hostname;
+        if (name.empty()) name = host;
+        SSLContext context = *ctx;
+        auto handshake = detail::tls_handshake(std::move(transport), std::move(context), false, std::move(name));
+        transport = co_await std::move(handshake);
     }
     co_return co_await make_streams(std::move(transport), opts.limit);
 }
 
 }  // namespace
 
-Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
-                                                            ConnectOptions opts) {
-    // Named locals: g++ 12 mishandles temporaries of class type inside co_await.
-    std::optional<std::chrono::milliseconds> limit = opts.timeout;
-    auto connect = open_connection_impl(std::move(host), port, std::move(opts));
+namespace {
+
+// The options travel as a shared_ptr: g++ 12 corrupts an aggregate with
+// non-trivial members held by value in a coroutine frame in some call
+// patterns (seen with ConnectOptions under ASan), a pointer it keeps intact.
+Task<std::pair<StreamReader, StreamWriter>> open_connection_guarded(std::string host, std::uint16_t port,
+                                                                    std::shared_ptr<const ConnectOptions> opts) {
+    std::optional<std::chrono::milliseconds> limit = opts->timeout;
+    auto connect = open_connection_impl(std::move(host), port, *opts);
     if (limit) {
         auto guarded = timeout(*limit, std::move(connect));
         co_return co_await std::move(guarded);
     }
     co_return co_await std::move(connect);
+}
+
+}  // namespace
+
+Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
+                                                            ConnectOptions opts) {
+    return open_connection_guarded(std::move(host), port, std::make_shared<const ConnectOptions>(std::move(opts)));
 }
 
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectOptions opts) {
