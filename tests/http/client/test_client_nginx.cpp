@@ -1,3 +1,4 @@
+// aio-test-labels: sanitizer-pending
 // ClientSession against nginx (static files, gzip with chunked coding,
 // redirects, TLS with a CA made by the test) and through tinyproxy (plain
 // requests and CONNECT tunnels).

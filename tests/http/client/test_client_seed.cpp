@@ -1,3 +1,4 @@
+// aio-test-labels: sanitizer-pending
 // The seed's §3 run(): the aio twin (examples/seed/seed_3_aiohttp_run.cpp) and
 // the Python original, both against the same local aiohttp server, print the
 // same lines.
