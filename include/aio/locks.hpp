@@ -121,14 +121,10 @@ public:
     void clear() noexcept { set_ = false; }
     bool is_set() const noexcept { return set_; }
 
-    struct WaitAwaiter : detail::WaitNode {
+    struct WaitAwaiter : detail::ListWait {
         Event& e;
-        explicit WaitAwaiter(Event& ev) noexcept : e(ev) {}
+        explicit WaitAwaiter(Event& ev) noexcept : ListWait(ev.waiters_), e(ev) {}
         bool await_ready() const noexcept { return e.set_; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) noexcept {
-            wait_on(e.waiters_, h.promise().owner, h);
-        }
         bool await_resume() const {
             check();
             return true;
@@ -166,7 +162,6 @@ public:
     void notify_all() { notify(waiters_.size()); }
 
 private:
-    struct NotifyAwaiter;
     void wake(std::size_t n) noexcept;
     Lock own_lock_;
     Lock* lock_;

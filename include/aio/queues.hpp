@@ -204,15 +204,10 @@ public:
         if (unfinished_ == 0) throw ValueError("task_done() called too many times");
         if (--unfinished_ == 0) joiners_.grant_all();
     }
-    struct JoinAwaiter : detail::WaitNode {
+    struct JoinAwaiter : detail::ListWait {
         BasicQueue& q;
-        explicit JoinAwaiter(BasicQueue& queue) noexcept : q(queue) {}
+        explicit JoinAwaiter(BasicQueue& queue) noexcept : ListWait(queue.joiners_), q(queue) {}
         bool await_ready() const noexcept { return q.unfinished_ == 0; }
-        template <class P>
-        void await_suspend(std::coroutine_handle<P> h) noexcept {
-            wait_on(q.joiners_, h.promise().owner, h);
-        }
-        void await_resume() const { check(); }
     };
     /// Waits until every item put has been marked with task_done().
     JoinAwaiter join() noexcept { return JoinAwaiter(*this); }

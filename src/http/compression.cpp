@@ -32,10 +32,16 @@ std::string_view coding_name(Coding c) noexcept {
 }
 
 namespace {
-constexpr std::size_t kChunk = 64 * 1024;  // output grown per step
+constexpr std::size_t kChunk = 64 * 1024;  // output produced per step
+
+// Each coder steps into one scratch buffer of its own and appends what a step
+// produced: growing the caller's string by kChunk per step would zero-fill
+// 64 KiB on every feed, however small the input.
+std::unique_ptr<char[]> make_scratch() { return std::make_unique_for_overwrite<char[]>(kChunk); }
 }
 
 struct Decoder::Impl {
+    std::unique_ptr<char[]> scratch = make_scratch();
     Coding coding;
     std::size_t max_output;
     std::size_t produced = 0;
@@ -62,13 +68,11 @@ struct Decoder::Impl {
         z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
         z.avail_in = static_cast<uInt>(in.size());
         while (z.avail_in > 0 && !ended) {
-            std::size_t old = out.size();
-            out.resize(old + kChunk);
-            z.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+            z.next_out = reinterpret_cast<Bytef*>(scratch.get());
             z.avail_out = kChunk;
             int rc = inflate(&z, Z_NO_FLUSH);
             std::size_t got = kChunk - z.avail_out;
-            out.resize(old + got);
+            out.append(scratch.get(), got);
             if (rc == Z_DATA_ERROR && coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0) {
                 // Not zlib-wrapped: retry as raw deflate.
                 raw_deflate_retry = true;
@@ -90,13 +94,11 @@ struct Decoder::Impl {
         const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
         std::size_t avail_in = in.size();
         while (true) {
-            std::size_t old = out.size();
-            out.resize(old + kChunk);
-            auto* next_out = reinterpret_cast<uint8_t*>(out.data() + old);
+            auto* next_out = reinterpret_cast<uint8_t*>(scratch.get());
             std::size_t avail_out = kChunk;
             auto rc = BrotliDecoderDecompressStream(br, &avail_in, &next_in, &avail_out, &next_out, nullptr);
             std::size_t got = kChunk - avail_out;
-            out.resize(old + got);
+            out.append(scratch.get(), got);
             check_limit(got);
             if (rc == BROTLI_DECODER_RESULT_ERROR)
                 throw ContentEncodingError(std::string("corrupt br data: ") +
@@ -153,6 +155,7 @@ void Decoder::finish(std::string&) {
 }
 
 struct Encoder::Impl {
+    std::unique_ptr<char[]> scratch = make_scratch();
     Coding coding;
     z_stream z{};
     bool z_init = false;
@@ -162,25 +165,21 @@ struct Encoder::Impl {
         z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
         z.avail_in = static_cast<uInt>(in.size());
         do {
-            std::size_t old = out.size();
-            out.resize(old + kChunk);
-            z.next_out = reinterpret_cast<Bytef*>(out.data() + old);
+            z.next_out = reinterpret_cast<Bytef*>(scratch.get());
             z.avail_out = kChunk;
             deflate(&z, flush);
-            out.resize(old + (kChunk - z.avail_out));
+            out.append(scratch.get(), kChunk - z.avail_out);
         } while (z.avail_out == 0);
     }
     void run_br(std::string_view in, std::string& out, BrotliEncoderOperation op) {
         const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
         std::size_t avail_in = in.size();
         while (true) {
-            std::size_t old = out.size();
-            out.resize(old + kChunk);
-            auto* next_out = reinterpret_cast<uint8_t*>(out.data() + old);
+            auto* next_out = reinterpret_cast<uint8_t*>(scratch.get());
             std::size_t avail_out = kChunk;
             if (!BrotliEncoderCompressStream(br, op, &avail_in, &next_in, &avail_out, &next_out, nullptr))
                 throw ContentEncodingError("brotli encoding failed");
-            out.resize(old + (kChunk - avail_out));
+            out.append(scratch.get(), kChunk - avail_out);
             if (avail_in == 0 && !BrotliEncoderHasMoreOutput(br)) break;
         }
     }

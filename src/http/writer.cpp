@@ -2,6 +2,7 @@
 
 #include "aio/exceptions.hpp"
 #include "aio/http/status.hpp"
+#include "http/chars.hpp"
 
 #include <algorithm>
 
@@ -9,38 +10,11 @@ namespace aio::http {
 
 namespace {
 
-bool is_tchar(char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos && c != 0;
-}
-
-bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
-
-// HTAB, SP, VCHAR, obs-text: a branch-free reduction, so that it vectorizes.
-bool is_field_text(std::string_view s) {
-    unsigned char bad = 0;
-    const auto* u = reinterpret_cast<const unsigned char*>(s.data());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        unsigned char c = u[i];
-        bad |= static_cast<unsigned char>(((c < 0x20) & (c != '\t')) | (c == 0x7f));
-    }
-    return bad == 0;
-}
-
-bool is_target_text(std::string_view s) {
-    if (s.empty()) return false;
-    return std::all_of(s.begin(), s.end(), [](char ch) {
-        auto c = static_cast<unsigned char>(ch);
-        return c > 0x20 && c != 0x7f;
-    });
-}
-
 std::size_t fields_size(const Headers& headers) {
     std::size_t n = 2;
     for (auto [name, value] : headers) {
-        if (!is_token(name)) throw aio::ValueError("invalid header name \"" + std::string(name) + "\"");
-        if (!is_field_text(value))
+        if (!detail::is_token(name)) throw aio::ValueError("invalid header name \"" + std::string(name) + "\"");
+        if (!detail::all_field_chars(value))
             throw aio::ValueError("header " + std::string(name) +
                                   " contains a newline, carriage return or other control character");
         n += name.size() + value.size() + 4;
@@ -84,8 +58,8 @@ void append_hex(std::string& out, std::size_t n) {
 
 void append_request_head(std::string& out, std::string_view method, std::string_view target,
                          const Headers& headers, HttpVersion version) {
-    if (!is_token(method)) throw aio::ValueError("invalid HTTP method \"" + std::string(method) + "\"");
-    if (!is_target_text(target))
+    if (!detail::is_token(method)) throw aio::ValueError("invalid HTTP method \"" + std::string(method) + "\"");
+    if (target.empty() || !detail::all_target_chars(target))
         throw aio::ValueError("invalid request-target (empty, or with spaces or control characters)");
     std::size_t n = method.size() + target.size() + 12 + fields_size(headers);
     check_version(version);
@@ -103,7 +77,7 @@ void append_response_head(std::string& out, int status, std::string_view reason,
                           HttpVersion version) {
     if (status < 100 || status > 999) throw aio::ValueError("invalid HTTP status " + std::to_string(status));
     if (reason.empty()) reason = reason_phrase(status);
-    if (!is_field_text(reason))
+    if (!detail::all_field_chars(reason))
         throw aio::ValueError("reason phrase contains a newline, carriage return or other control character");
     std::size_t n = reason.size() + 15 + fields_size(headers);
     check_version(version);

@@ -6,21 +6,6 @@
 
 namespace aio {
 
-namespace {
-
-/// Waits for the writer's flusher to report progress.
-struct DrainWait : detail::WaitNode {
-    detail::WaitList& list;
-    explicit DrainWait(detail::WaitList& l) noexcept : list(l) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(list, h.promise().owner, h);
-    }
-    void await_resume() const { check(); }
-};
-
-}  // namespace
 
 Task<> StreamWriter::start_tls(SSLContext ctx, std::string server_hostname) {
     auto c = c_;  // the connection outlives the handshake even if this writer is moved
@@ -31,7 +16,7 @@ Task<> StreamWriter::start_tls(SSLContext ctx, std::string server_hostname) {
 
     // What was written before goes out in plain text first (asyncio drains too).
     while (c->flushing && !c->write_error && !c->closed) {
-        DrainWait flushed(c->drain_waiters);
+        detail::ListWait flushed(c->drain_waiters);
         co_await flushed;
     }
     if (c->write_error) std::rethrow_exception(c->write_error);

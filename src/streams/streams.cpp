@@ -109,18 +109,6 @@ void start_flusher(const std::shared_ptr<Connection>& c) {
     (void)create_task(flush_loop(c));
 }
 
-/// Waits on a WaitList of the connection (drain, close, feed).
-struct ListWait : WaitNode {
-    WaitList& list;
-    explicit ListWait(WaitList& l) noexcept : list(l) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(list, h.promise().owner, h);
-    }
-    void await_resume() const { check(); }
-};
-
 }  // namespace
 }  // namespace detail
 
@@ -433,9 +421,9 @@ Task<Socket> connect_happy(std::vector<SocketAddress> addrs, std::chrono::millis
     raise_connect_errors(errors, where);
 }
 
-Task<std::pair<StreamReader, StreamWriter>> make_streams(std::unique_ptr<detail::Transport> t, std::size_t limit) {
+std::pair<StreamReader, StreamWriter> make_streams(std::unique_ptr<detail::Transport> t, std::size_t limit) {
     auto c = std::make_shared<detail::Connection>(std::move(t), limit);
-    co_return std::pair<StreamReader, StreamWriter>(StreamReader(c), StreamWriter(c));
+    return {StreamReader(c), StreamWriter(c)};
 }
 
 std::optional<SSLContext> client_context(const SSLOption& ssl) {
@@ -465,32 +453,20 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::string hos
         auto handshake = detail::tls_handshake(std::move(transport), std::move(context), false, std::move(name));
         transport = co_await std::move(handshake);
     }
-    co_return co_await make_streams(std::move(transport), opts.limit);
-}
-
-}  // namespace
-
-namespace {
-
-// The options travel as a shared_ptr: g++ 12 corrupts an aggregate with
-// non-trivial members held by value in a coroutine frame in some call
-// patterns (seen with ConnectOptions under ASan), a pointer it keeps intact.
-Task<std::pair<StreamReader, StreamWriter>> open_connection_guarded(std::string host, std::uint16_t port,
-                                                                    std::shared_ptr<const ConnectOptions> opts) {
-    std::optional<std::chrono::milliseconds> limit = opts->timeout;
-    auto connect = open_connection_impl(std::move(host), port, *opts);
-    if (limit) {
-        auto guarded = timeout(*limit, std::move(connect));
-        co_return co_await std::move(guarded);
-    }
-    co_return co_await std::move(connect);
+    co_return make_streams(std::move(transport), opts.limit);
 }
 
 }  // namespace
 
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
                                                             ConnectOptions opts) {
-    return open_connection_guarded(std::move(host), port, std::make_shared<const ConnectOptions>(std::move(opts)));
+    // Named locals: g++ 12 mishandles temporaries of class type inside co_await.
+    auto connect = open_connection_impl(std::move(host), port, opts);
+    if (opts.timeout) {
+        auto guarded = timeout(*opts.timeout, std::move(connect));
+        co_return co_await std::move(guarded);
+    }
+    co_return co_await std::move(connect);
 }
 
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path, ConnectOptions opts) {
@@ -502,7 +478,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
         if (opts.server_hostname.empty()) throw ValueError("TLS over a Unix socket needs server_hostname");
         transport = co_await detail::tls_handshake(std::move(transport), *ctx, false, opts.server_hostname);
     }
-    co_return co_await make_streams(std::move(transport), opts.limit);
+    co_return make_streams(std::move(transport), opts.limit);
 }
 
 // ---------------------------------------------------------------- Server

@@ -85,18 +85,6 @@ std::string subject_of(X509* cert) {
     return std::string(data, static_cast<std::size_t>(n));
 }
 
-/// Waits until the read of the plain transport another task is doing ends.
-struct ReadDone : WaitNode {
-    WaitList& list;
-    explicit ReadDone(WaitList& l) noexcept : list(l) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(list, h.promise().owner, h);
-    }
-    void await_resume() const { check(); }
-};
-
 class TlsTransport final : public Transport {
 public:
     TlsTransport(std::unique_ptr<Transport> plain, SSLContext ctx, std::string hostname, bool server_side)
@@ -243,7 +231,7 @@ Task<> TlsTransport::send_output() {
 
 Task<> TlsTransport::fill_input() {
     if (reading_) {
-        ReadDone done(read_waiters_);
+        ListWait done(read_waiters_);  // the read another task is doing ends
         co_await done;
         co_return;
     }

@@ -16,24 +16,13 @@ void Event::set() noexcept {
     waiters_.grant_all();
 }
 
-struct Condition::NotifyAwaiter : detail::WaitNode {
-    Condition& c;
-    explicit NotifyAwaiter(Condition& cond) noexcept : c(cond) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(c.waiters_, h.promise().owner, h);
-    }
-    void await_resume() const { check(); }
-};
-
 Task<> Condition::wait() {
     if (!lock_->locked()) throw RuntimeError("cannot wait on an un-acquired lock");
     lock_->release();
     std::exception_ptr error;
     bool notified = false;
     {
-        NotifyAwaiter notification(*this);
+        detail::ListWait notification(waiters_);
         try {
             co_await notification;
             notified = true;
@@ -104,15 +93,9 @@ Barrier::Barrier(std::size_t parties) : parties_(parties) {
     if (parties < 1) throw ValueError("a Barrier needs at least one party");
 }
 
-struct Barrier::Arrival : detail::WaitNode {
-    Barrier& b;
+struct Barrier::Arrival : detail::ListWait {
     bool broken_wake = false;  // woken by abort() or reset(), not by the last arrival
-    explicit Arrival(Barrier& bar) noexcept : b(bar) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(b.waiters_, h.promise().owner, h);
-    }
+    explicit Arrival(Barrier& bar) noexcept : ListWait(bar.waiters_) {}
     void await_resume() const {
         check();
         if (broken_wake) throw BrokenBarrierError();

@@ -165,17 +165,6 @@ struct ProcessPoolExecutor::State {
 
 namespace {
 
-struct IdleWait : detail::WaitNode {
-    detail::WaitList& list;
-    explicit IdleWait(detail::WaitList& l) noexcept : list(l) {}
-    bool await_ready() const noexcept { return false; }
-    template <class P>
-    void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(list, h.promise().owner, h);
-    }
-    void await_resume() const { check(); }
-};
-
 Task<Worker*> acquire(std::shared_ptr<ProcessPoolExecutor::State> s) {
     while (true) {
         if (s->shut) throw RuntimeError("cannot schedule new calls after the process pool was shut down");
@@ -190,7 +179,7 @@ Task<Worker*> acquire(std::shared_ptr<ProcessPoolExecutor::State> s) {
             s->workers.back()->busy = true;
             co_return s->workers.back().get();
         }
-        IdleWait free_worker(s->idle);
+        detail::ListWait free_worker(s->idle);
         co_await free_worker;  // a cancelled call leaves the queue here, before it started
     }
 }

@@ -105,6 +105,23 @@ private:
     std::size_t size_ = 0;
 };
 
+/// Suspends the task on `list` until a grant() wakes it; CancelledError when
+/// the task is cancelled first. The wait every primitive without a fast path
+/// uses (a Condition's notification, a writer's drain, a free worker, ...).
+class ListWait : public WaitNode {
+public:
+    explicit ListWait(WaitList& l) noexcept : target_(l) {}
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) noexcept {
+        wait_on(target_, h.promise().owner, h);
+    }
+    void await_resume() const { check(); }
+
+private:
+    WaitList& target_;
+};
+
 inline WaitNode::~WaitNode() {
     if (state == State::waiting && list) list->remove(this);
 }

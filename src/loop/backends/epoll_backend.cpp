@@ -28,44 +28,17 @@ bool is_read_side(IoOp::Kind k) {
 }  // namespace
 
 bool try_io(IoOp& op) noexcept {
-    ssize_t r = 0;
-    switch (op.kind) {
-        case IoOp::Kind::PollIn:
-        case IoOp::Kind::PollOut: op.result = 0; return true;
-        case IoOp::Kind::Read:
-            r = op.offset >= 0 ? ::pread(op.fd, op.buf, op.len, op.offset) : ::read(op.fd, op.buf, op.len);
-            break;
-        case IoOp::Kind::Write:
-            r = op.offset >= 0 ? ::pwrite(op.fd, op.buf, op.len, op.offset) : ::write(op.fd, op.buf, op.len);
-            break;
-        case IoOp::Kind::Recv: r = ::recv(op.fd, op.buf, op.len, op.flags); break;
-        case IoOp::Kind::Send: r = ::send(op.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL); break;
-        case IoOp::Kind::RecvFrom: r = ::recvfrom(op.fd, op.buf, op.len, op.flags, op.addr, op.addrlen); break;
-        case IoOp::Kind::SendTo:
-            r = ::sendto(op.fd, op.buf, op.len, op.flags | MSG_NOSIGNAL, op.addr, op.addrlen ? *op.addrlen : 0);
-            break;
-        case IoOp::Kind::Accept: r = ::accept4(op.fd, op.addr, op.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC); break;
-        case IoOp::Kind::Connect: {
-            // Called once the socket is writable after a non-blocking connect().
-            int err = 0;
-            socklen_t len = sizeof err;
-            if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
-            op.result = -err;
-            return true;
-        }
-        default:
-            // File kinds cannot be polled: performed synchronously (see supports()).
-            perform_sync(op);
-            return true;
-    }
-    if (r >= 0) {
-        op.result = static_cast<int>(r);
+    if (op.kind == IoOp::Kind::Connect) {
+        // Called once the socket is writable after a non-blocking connect().
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(op.fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+        op.result = -err;
         return true;
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
-    if (errno == EINTR) return try_io(op);
-    op.result = -errno;
-    return true;
+    // File kinds cannot be polled: they are performed synchronously (see supports()).
+    perform_sync(op);
+    return op.result != -EAGAIN && op.result != -EWOULDBLOCK;
 }
 
 void EpollBackend::Queue::push(IoOp* op) noexcept {
@@ -165,14 +138,7 @@ bool EpollBackend::submit(IoOp& op) {
         // The backend issues the connect (one contract with io_uring). Before
         // the fd is registered: a fresh socket reports EPOLLOUT|EPOLLHUP, an
         // edge that must not be taken for the end of this connect.
-        int r;
-        do {
-            r = ::connect(op.fd, op.addr, op.addrlen ? *op.addrlen : 0);
-        } while (r < 0 && errno == EINTR);
-        if (r == 0 || errno != EINPROGRESS) {
-            op.result = r == 0 ? 0 : -errno;
-            return true;
-        }
+        if (begin_connect(op)) return true;
     }
     FdState& st = state(op.fd);
     ensure_registered(op.fd, st);
@@ -274,12 +240,18 @@ void EpollBackend::wait(std::int64_t timeout_ns) {
     if (timeout_ns < 0) {
         n = ::epoll_wait(epfd_, events, kMaxEvents, -1);
     } else {
-        timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
-        n = static_cast<int>(::syscall(SYS_epoll_pwait2, epfd_, events, kMaxEvents, &ts, nullptr, 0));
-        if (n < 0 && errno == ENOSYS) {
-            // Kernels before 5.11: millisecond resolution, rounded up so timers never fire early.
-            n = ::epoll_wait(epfd_, events, kMaxEvents, static_cast<int>((timeout_ns + 999'999) / 1'000'000));
+        // epoll_pwait2 (Linux 5.11) takes nanoseconds; older kernels say ENOSYS
+        // once, and from then on the millisecond call is used, rounded up so
+        // timers never fire early.
+        static bool has_pwait2 = true;
+        n = -1;
+        if (has_pwait2) {
+            timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000), static_cast<long>(timeout_ns % 1'000'000'000)};
+            n = static_cast<int>(::syscall(SYS_epoll_pwait2, epfd_, events, kMaxEvents, &ts, nullptr, 0));
+            if (n < 0 && errno == ENOSYS) has_pwait2 = false;
         }
+        if (!has_pwait2)
+            n = ::epoll_wait(epfd_, events, kMaxEvents, static_cast<int>((timeout_ns + 999'999) / 1'000'000));
     }
     if (n < 0) {
         if (errno == EINTR) n = 0;

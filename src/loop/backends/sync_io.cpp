@@ -1,6 +1,7 @@
 #include "loop/backends/sync_io.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -53,6 +54,18 @@ void perform_sync(IoOp& op) noexcept {
     } while (r < 0 && errno == EINTR && op.kind != IoOp::Kind::Close);
     if (r < 0 && op.kind == IoOp::Kind::Close && errno == EINTR) r = 0;
     op.result = r >= 0 ? static_cast<int>(r) : -errno;
+}
+
+bool begin_connect(IoOp& op) noexcept {
+    int r;
+    do {
+        r = ::connect(op.fd, op.addr, op.addrlen ? *op.addrlen : 0);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0 || errno != EINPROGRESS) {
+        op.result = r == 0 ? 0 : -errno;
+        return true;
+    }
+    return false;
 }
 
 }  // namespace aio::detail

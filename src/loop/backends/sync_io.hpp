@@ -14,4 +14,9 @@ namespace aio::detail {
 /// A non-blocking descriptor that is not ready gives -EAGAIN.
 void perform_sync(IoOp& op) noexcept;
 
+/// Issues the non-blocking connect(2) of a Connect op. Returns true when it
+/// finished at once (op.result set: 0 or -errno), false while it is in
+/// progress (wait for writability, then read SO_ERROR).
+bool begin_connect(IoOp& op) noexcept;
+
 }  // namespace aio::detail

@@ -253,14 +253,7 @@ bool UringBackend::submit(IoOp& op) {
     }
     if (op.kind == IoOp::Kind::Connect && !native) {
         // Without IORING_OP_CONNECT: connect here, then wait for writability.
-        int r;
-        do {
-            r = ::connect(op.fd, op.addr, op.addrlen ? *op.addrlen : 0);
-        } while (r < 0 && errno == EINTR);
-        if (r == 0 || errno != EINPROGRESS) {
-            op.result = r == 0 ? 0 : -errno;
-            return true;
-        }
+        if (begin_connect(op)) return true;
     }
     if (op.kind == IoOp::Kind::RecvFrom || op.kind == IoOp::Kind::SendTo) op.backend_data = take_msg();
     start(op);

@@ -2,6 +2,8 @@
 // chosen at run time and killed when the guard goes.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -84,5 +86,20 @@ inline void write_file(const std::string& path, const std::string& data) {
     std::ofstream f(path, std::ios::binary);
     f << data;
 }
+
+/// A test suite sharing one peer server, started once per suite by the
+/// command Command() returns.
+template <std::string (*Command)()>
+class PeerSuite : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() { server_ = new PeerServer(Command(), free_port()); }
+    static void TearDownTestSuite() {
+        delete server_;
+        server_ = nullptr;
+    }
+    void SetUp() override { ASSERT_TRUE(server_->up); }
+    static std::string url(const std::string& path) { return server_->base() + path; }
+    static inline PeerServer* server_ = nullptr;
+};
 
 }  // namespace aio::test

@@ -14,19 +14,7 @@ namespace http = aio::http;
 
 namespace {
 
-class ClientFaults : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        server_ = new aio::test::PeerServer(aio::test::faulty_server_command(), aio::test::free_port());
-    }
-    static void TearDownTestSuite() {
-        delete server_;
-        server_ = nullptr;
-    }
-    void SetUp() override { ASSERT_TRUE(server_->up); }
-    static std::string url(const std::string& path) { return server_->base() + path; }
-    static inline aio::test::PeerServer* server_ = nullptr;
-};
+using ClientFaults = aio::test::PeerSuite<aio::test::faulty_server_command>;
 
 /// Fetches `path` (reading the body) and returns what was thrown, by category.
 template <class Expected>
