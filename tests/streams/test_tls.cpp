@@ -300,19 +300,13 @@ TEST(TlsClient, TalksToOpensslServer) {
 }
 
 TEST(TlsClient, NegotiatesAlpnWithOpensslServer) {
-#if defined(__GNUC__) && !defined(__clang__)
-    // Open: g++ 12 corrupts a ConnectOptions in this test's coroutine frames
-    // (ASan: bad-free in ~ConnectOptions after the second connection); clang
-    // runs it clean under ASan. Investigate before re-enabling on g++.
-    GTEST_SKIP() << "g++ 12 coroutine miscompilation, see the comment";
-#endif
     OpensslServer server("-cert server.pem -key server.key -rev -alpn h2,http/1.1");
     run_tls([&]() -> aio::Task<> {
         {
             auto ctx = client_context();
             ctx.set_alpn_protocols({"http/1.1"});
-            auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(),
-                                                        {.ssl = ctx, .server_hostname = "localhost"});
+            aio::ConnectOptions opts1{.ssl = ctx, .server_hostname = "localhost"};
+            auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), opts1);
             EXPECT_EQ(any_string(w.get_extra_info("alpn_protocol")), "http/1.1");
             w.write("x\n");
             std::string line = co_await r.readline();
@@ -330,18 +324,12 @@ TEST(TlsClient, NegotiatesAlpnWithOpensslServer) {
 }
 
 TEST(TlsClient, SendsSniThatTheServerActsOn) {
-#if defined(__GNUC__) && !defined(__clang__)
-    // Open: g++ 12 corrupts a ConnectOptions in this test's coroutine frames
-    // (ASan: bad-free in ~ConnectOptions after the second connection); clang
-    // runs it clean under ASan. Investigate before re-enabling on g++.
-    GTEST_SKIP() << "g++ 12 coroutine miscompilation, see the comment";
-#endif
     // s_server serves sni.pem to clients naming sni.test, server.pem to others.
     OpensslServer server("-cert server.pem -key server.key -servername sni.test -cert2 sni.pem -key2 sni.key -rev");
     run_tls([&]() -> aio::Task<> {
         {
-            auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(),
-                                                        {.ssl = client_context(), .server_hostname = "sni.test"});
+            aio::ConnectOptions sni{.ssl = client_context(), .server_hostname = "sni.test"};
+            auto [r, w] = co_await aio::open_connection("127.0.0.1", server.port(), sni);
             EXPECT_EQ(any_string(w.get_extra_info("peercert_subject")), "CN=sni.test");
             w.write("CLOSE\n");
             co_await r.read();

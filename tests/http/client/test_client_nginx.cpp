@@ -133,8 +133,9 @@ TEST_F(ClientNginx, ThroughTinyproxyPlainAndConnect) {
         std::string proxy = "http://127.0.0.1:" + std::to_string(peers->proxy_port);
         auto ctx = aio::create_default_context(aio::Purpose::SERVER_AUTH, peers->dir + "/ca.pem");
         http::ClientSession session({.ssl = ctx});
+        http::RequestOptions via_proxy{.proxy = proxy};
         auto plain = co_await session.get("http://127.0.0.1:" + std::to_string(peers->http_port) + "/hello.txt",
-                                          {.proxy = proxy});
+                                          via_proxy);
         EXPECT_EQ(co_await plain.text(), peers->hello());
         EXPECT_TRUE(plain.headers().contains("Via"));  // tinyproxy adds it
         auto tunneled = co_await session.get(

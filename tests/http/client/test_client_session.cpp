@@ -305,8 +305,8 @@ TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
                 fillers.push_back(f);
             }
             try {
-                co_await session.get("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/",
-                                     {.timeout = http::ClientTimeout{.sock_connect = 200ms}});
+                http::RequestOptions short_connect{.timeout = http::ClientTimeout{.sock_connect = 200ms}};
+                co_await session.get("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", short_connect);
             } catch (const http::ConnectionTimeoutError& e) {
                 kind = 1;
                 const aio::TimeoutError& as_timeout = e;  // also an aio::TimeoutError
