@@ -14,14 +14,15 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 presets=${AIO_TEST_PRESETS:-release asan gcc-asan tsan}
 status=0
 for preset in $presets; do
-    echo "=== $preset: configure and build"
+    echo "=== $preset: configure and build ($SECONDS s in)"
     cmake --preset "$preset" > "build-$preset.log" 2>&1 || { cat "build-$preset.log"; exit 1; }
     cmake --build --preset "$preset" -j "$jobs" >> "build-$preset.log" 2>&1 || { tail -50 "build-$preset.log"; exit 1; }
     rm -f "build-$preset.log"
-    echo "=== $preset: test"
+    echo "=== $preset: test ($SECONDS s in)"
     if ! ctest --preset "$preset" -j "$jobs" --timeout 600; then
         status=1
         ctest --preset "$preset" --rerun-failed --output-on-failure -j 1 || true
     fi
 done
+echo "=== done in $SECONDS s"
 exit $status

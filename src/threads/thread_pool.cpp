@@ -57,13 +57,22 @@ void ThreadPoolExecutor::spawn_if_needed() {
 }
 
 void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
+    // Once the item is queued a worker may run and free it (a FunctionItem) at
+    // any moment, so everything read from it is read before it is published.
+    // in_flight belongs to the loop's thread, which is the one calling here.
     {
         std::lock_guard lock(mu_);
         if (shutdown_) throw RuntimeError("cannot schedule new calls after the executor was shut down");
+        if (item->loop) ++item->loop->in_flight;
         queue_.push_back(item);
-        spawn_if_needed();
+        try {
+            spawn_if_needed();
+        } catch (...) {
+            queue_.pop_back();
+            if (item->loop) --item->loop->in_flight;
+            throw;
+        }
     }
-    if (item->loop) ++item->loop->in_flight;
     cv_.notify_one();
 }
 
