@@ -63,7 +63,8 @@ aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::s
                                             std::chrono::milliseconds timeout) {
     auto held = co_await sem.acquire();
     try {
-        auto resp = co_await session.get(url, {.timeout = http::ClientTimeout{.total = timeout}});
+        http::RequestOptions opts{.timeout = http::ClientTimeout{.total = timeout}};  // named: g++ 12 and co_await
+        auto resp = co_await session.get(url, opts);
         resp.raise_for_status();
         co_return co_await resp.text();
     } catch (const http::ClientError& e) {

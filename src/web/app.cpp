@@ -163,9 +163,9 @@ void Router::add(std::string_view method, std::string_view path, Handler handler
 
 void Router::add_static(std::string_view prefix, std::filesystem::path directory, StaticOptions opts) {
     if (frozen_) throw aio::RuntimeError("routes cannot be added once the application has started");
+    if (prefix.empty() || prefix[0] != '/') throw aio::ValueError("a static prefix starts with '/'");
     std::string p(prefix);
-    while (p.size() > 1 && p.back() == '/') p.pop_back();
-    if (p.empty() || p[0] != '/') throw aio::ValueError("a static prefix starts with '/'");
+    while (!p.empty() && p.back() == '/') p.pop_back();  // "/" serves from the root, as aiohttp's prefix ''
     std::string name = opts.name;
     auto res = detail::make_static_resource(p, std::move(directory), std::move(opts));
     res->name = name;

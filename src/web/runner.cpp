@@ -24,10 +24,15 @@ std::chrono::milliseconds sweep_interval(const ServerOptions& o) {
     return std::clamp(i, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
 }
 
-Task<> sweep(std::shared_ptr<detail::ServerState> s) {
-    auto interval = sweep_interval(s->opts);
+// The sweeper holds the state weakly: the state owns the sweeper's task
+// handle, and a strong reference from the task's frame back to the state would
+// keep both alive forever once the task has ended.
+Task<> sweep(std::weak_ptr<detail::ServerState> weak) {
+    auto interval = sweep_interval(weak.lock()->opts);
     while (true) {
         co_await aio::sleep(interval);
+        auto s = weak.lock();
+        if (!s) co_return;
         auto now = std::chrono::steady_clock::now();
         for (detail::HttpConnection* c : s->connections) {
             if (c->phase == detail::HttpConnection::Phase::handling || c->timed_out) continue;
@@ -67,7 +72,7 @@ Task<> AppRunner::setup() {
     if (set_up_) co_return;
     set_up_ = true;
     co_await app_.startup();
-    state_->sweeper = aio::create_task(sweep(state_));
+    state_->sweeper = aio::create_task(sweep(std::weak_ptr<detail::ServerState>(state_)));
 }
 
 std::size_t AppRunner::requests_in_flight() const noexcept { return state_->in_flight; }
@@ -148,6 +153,8 @@ Task<> AppRunner::cleanup() {
     // 5. Last hooks.
     if (set_up_) co_await app_.cleanup();
 }
+
+Task<> serve_app(Application& app) { return serve_app(app, RunAppOptions{}); }
 
 Task<> serve_app(Application& app, RunAppOptions opts) {
     AppRunner runner(app, opts.server);

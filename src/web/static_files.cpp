@@ -2,8 +2,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 #include "aio/http/urlencoded.hpp"
+#include "aio/threads.hpp"
 #include "aio/web/app.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/resource.hpp"
@@ -37,11 +39,43 @@ bool inside(const std::filesystem::path& p, const std::filesystem::path& root) {
     return r == root.end();
 }
 
+/// What a static path names, found on the thread pool: canonicalising, stat
+/// and listing a directory all touch the disk and must not block the loop.
+struct Lookup {
+    enum Kind { not_found, forbidden, directory, file } kind = not_found;
+    std::filesystem::path real;
+    std::vector<std::string> names;  // a directory's entries, sorted ("sub/" for directories)
+};
+
+Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
+    Lookup out;
+    std::filesystem::path full = cfg.root / std::filesystem::path(rel);
+    std::error_code ec;
+    out.real = std::filesystem::canonical(full, ec);
+    if (ec) return out;
+    if (!cfg.opts.follow_symlinks && !inside(out.real, cfg.root)) return out;
+    auto st = std::filesystem::status(out.real, ec);
+    if (ec) return out;
+    if (std::filesystem::is_directory(st)) {
+        if (!cfg.opts.show_index) {
+            out.kind = Lookup::forbidden;
+            return out;
+        }
+        for (const auto& e : std::filesystem::directory_iterator(out.real, ec))
+            out.names.push_back(e.path().filename().string() + (e.is_directory() ? "/" : ""));
+        std::sort(out.names.begin(), out.names.end());
+        out.kind = Lookup::directory;
+        return out;
+    }
+    if (std::filesystem::is_regular_file(st)) out.kind = Lookup::file;
+    return out;
+}
+
 Task<StreamResponse> serve_static(std::shared_ptr<StaticConfig> cfg, Request& req) {
-    std::string_view rel = req.match_info().at("filename");
+    std::string rel(req.match_info().at("filename"));
     // Refuse what could name something outside the root before touching the disk.
     if (!rel.empty() && rel.front() == '/') throw HTTPForbidden();
-    if (rel.find('\\') != std::string_view::npos || rel.find('\0') != std::string_view::npos) throw HTTPForbidden();
+    if (rel.find('\\') != std::string::npos || rel.find('\0') != std::string::npos) throw HTTPForbidden();
     std::string_view rest = rel;
     while (!rest.empty()) {
         std::size_t slash = rest.find('/');
@@ -49,30 +83,23 @@ Task<StreamResponse> serve_static(std::shared_ptr<StaticConfig> cfg, Request& re
         if (seg == "..") throw HTTPForbidden();
         rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
     }
-    std::filesystem::path full = cfg->root / std::filesystem::path(std::string(rel));
-    std::error_code ec;
-    std::filesystem::path real = std::filesystem::canonical(full, ec);
-    if (ec) throw HTTPNotFound();
-    if (!cfg->opts.follow_symlinks && !inside(real, cfg->root)) throw HTTPNotFound();
-    auto st = std::filesystem::status(real, ec);
-    if (ec) throw HTTPNotFound();
-    if (std::filesystem::is_directory(st)) {
-        if (!cfg->opts.show_index) throw HTTPForbidden();
-        std::string title = "Index of /" + html_escape(rel);
-        std::string body = "<html>\n<head>\n<title>" + title + "</title>\n</head>\n<body>\n<h1>" + title +
-                           "</h1>\n<ul>\n";
-        std::vector<std::string> names;
-        for (const auto& e : std::filesystem::directory_iterator(real, ec))
-            names.push_back(e.path().filename().string() + (e.is_directory() ? "/" : ""));
-        std::sort(names.begin(), names.end());
-        std::string base = cfg->prefix + "/" + (rel.empty() ? "" : std::string(rel) + (rel.back() == '/' ? "" : "/"));
-        for (const auto& n : names)
-            body += "<li><a href=\"" + html_escape(http::quote(base + n, "/")) + "\">" + html_escape(n) + "</a></li>\n";
-        body += "</ul>\n</body>\n</html>";
-        co_return Response({.text = std::move(body), .content_type = "text/html"});
+    auto lookup = [cfg, rel] { return look_up(*cfg, rel); };  // named: g++ 12 miscopies lambdas built inside co_await
+    Lookup found = co_await aio::to_thread(lookup);
+    switch (found.kind) {
+        case Lookup::not_found: throw HTTPNotFound();
+        case Lookup::forbidden: throw HTTPForbidden();
+        case Lookup::file: co_return FileResponse(found.real, cfg->opts.chunk_size);
+        case Lookup::directory: break;
     }
-    if (!std::filesystem::is_regular_file(st)) throw HTTPNotFound();
-    co_return FileResponse(real, cfg->opts.chunk_size);
+    std::string title = "Index of /" + html_escape(rel);
+    std::string body = "<html>\n<head>\n<title>" + title + "</title>\n</head>\n<body>\n<h1>" + title +
+                       "</h1>\n<ul>\n";
+    std::string base = cfg->prefix + "/" + (rel.empty() ? "" : rel + (rel.back() == '/' ? "" : "/"));
+    for (const auto& n : found.names)
+        body += "<li><a href=\"" + html_escape(http::quote(base + n, "/")) + "\">" + html_escape(n) + "</a></li>\n";
+    body += "</ul>\n</body>\n</html>";
+    ResponseOptions ro{.text = std::move(body), .content_type = "text/html"};
+    co_return Response(std::move(ro));
 }
 
 class StaticFiles final : public Resource {

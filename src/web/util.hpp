@@ -24,11 +24,15 @@ bool compressible_type(std::string_view content_type) noexcept;
 /// accepts it, else br, gzip, deflate by preference; nullopt for none.
 std::optional<http::Coding> choose_coding(std::string_view accept_encoding, std::optional<http::Coding> forced);
 
-/// Closes a file descriptor on scope exit.
+/// Closes a file descriptor on scope exit. Movable, so that a descriptor
+/// opened on the thread pool comes back owned (and is closed even when the
+/// awaiter was cancelled and the result is dropped).
 struct FileDescriptor {
     int fd;
     explicit FileDescriptor(int f) noexcept : fd(f) {}
+    FileDescriptor(FileDescriptor&& o) noexcept : fd(o.fd) { o.fd = -1; }
     FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {
         if (fd >= 0) ::close(fd);
     }

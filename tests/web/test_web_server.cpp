@@ -1,4 +1,3 @@
-// aio-test-labels: sanitizer-pending
 // aio::web against real peers: curl, Python aiohttp's client, raw sockets.
 #include <gtest/gtest.h>
 #include <sys/stat.h>

@@ -146,6 +146,9 @@ struct RunAppOptions {
 void run_app(Application& app, RunAppOptions opts = {});
 /// The same inside a running loop: returns once SIGINT or SIGTERM triggered
 /// the shutdown and it completed.
-Task<> serve_app(Application& app, RunAppOptions opts = {});
+Task<> serve_app(Application& app, RunAppOptions opts);
+/// serve_app with the default options (an overload, not `opts = {}`: see
+/// docs/differences.md on g++ 12 and temporaries in co_await expressions).
+Task<> serve_app(Application& app);
 
 }  // namespace aio::web

@@ -544,6 +544,17 @@ Task<ClientResponse> ClientSession::options(std::string url, RequestOptions opts
     return request("OPTIONS", std::move(url), std::move(opts));
 }
 
+Task<ClientResponse> ClientSession::request(std::string method, std::string url) {
+    return request(std::move(method), std::move(url), RequestOptions{});
+}
+Task<ClientResponse> ClientSession::get(std::string url) { return request("GET", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::post(std::string url) { return request("POST", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::put(std::string url) { return request("PUT", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::patch(std::string url) { return request("PATCH", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::delete_(std::string url) { return request("DELETE", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::head(std::string url) { return request("HEAD", std::move(url), RequestOptions{}); }
+Task<ClientResponse> ClientSession::options(std::string url) { return request("OPTIONS", std::move(url), RequestOptions{}); }
+
 Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions opts) {
     std::shared_ptr<SessionCore> keep = core_;
     SessionCore& core = *keep;

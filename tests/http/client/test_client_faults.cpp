@@ -1,4 +1,3 @@
-// aio-test-labels: sanitizer-pending
 // Faults against a misbehaving raw server: each a typed ClientError naming
 // the URL and the reason; the pool stays healthy; no descriptor leaks.
 #include <gtest/gtest.h>

@@ -1,4 +1,3 @@
-// aio-test-labels: sanitizer-pending
 // ClientSession against nginx (static files, gzip with chunked coding,
 // redirects, TLS with a CA made by the test) and through tinyproxy (plain
 // requests and CONNECT tunnels).
@@ -138,8 +137,9 @@ TEST_F(ClientNginx, ThroughTinyproxyPlainAndConnect) {
                                           via_proxy);
         EXPECT_EQ(co_await plain.text(), peers->hello());
         EXPECT_TRUE(plain.headers().contains("Via"));  // tinyproxy adds it
-        auto tunneled = co_await session.get(
-            "https://localhost:" + std::to_string(peers->https_port) + "/hello.txt", {.proxy = proxy});
+        http::RequestOptions tunnel{.proxy = proxy};  // named: g++ 12 and braced temporaries in co_await
+        auto tunneled =
+            co_await session.get("https://localhost:" + std::to_string(peers->https_port) + "/hello.txt", tunnel);
         EXPECT_EQ(co_await tunneled.text(), peers->hello());
         co_await session.close();
 

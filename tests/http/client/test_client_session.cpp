@@ -1,4 +1,3 @@
-// aio-test-labels: sanitizer-pending
 // ClientSession against Python's aiohttp server: methods, params, bodies,
 // JSON, forms and multipart, streaming both ways, redirects, cookies, auth,
 // content codings, charsets, timeouts, the pool, retries and tracing.

@@ -124,15 +124,26 @@ public:
     /// <aio/http/errors.hpp>), aio::TimeoutError (total), aio::RuntimeError
     /// when the session is closed, aio::ValueError for contradicting options
     /// (data and json together).
-    Task<ClientResponse> request(std::string method, std::string url, RequestOptions opts = {});
-    Task<ClientResponse> get(std::string url, RequestOptions opts = {});
-    Task<ClientResponse> post(std::string url, RequestOptions opts = {});
-    Task<ClientResponse> put(std::string url, RequestOptions opts = {});
-    Task<ClientResponse> patch(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> request(std::string method, std::string url, RequestOptions opts);
+    Task<ClientResponse> get(std::string url, RequestOptions opts);
+    Task<ClientResponse> post(std::string url, RequestOptions opts);
+    Task<ClientResponse> put(std::string url, RequestOptions opts);
+    Task<ClientResponse> patch(std::string url, RequestOptions opts);
     /// DELETE (aiohttp's delete; `delete` is a C++ keyword).
-    Task<ClientResponse> delete_(std::string url, RequestOptions opts = {});
-    Task<ClientResponse> head(std::string url, RequestOptions opts = {});
-    Task<ClientResponse> options(std::string url, RequestOptions opts = {});
+    Task<ClientResponse> delete_(std::string url, RequestOptions opts);
+    Task<ClientResponse> head(std::string url, RequestOptions opts);
+    Task<ClientResponse> options(std::string url, RequestOptions opts);
+    // The same with default options. Overloads rather than `opts = {}`: a
+    // defaulted class-type argument is a temporary in the caller's co_await
+    // expression, which g++ 12 destroys twice (docs/differences.md).
+    Task<ClientResponse> request(std::string method, std::string url);
+    Task<ClientResponse> get(std::string url);
+    Task<ClientResponse> post(std::string url);
+    Task<ClientResponse> put(std::string url);
+    Task<ClientResponse> patch(std::string url);
+    Task<ClientResponse> delete_(std::string url);
+    Task<ClientResponse> head(std::string url);
+    Task<ClientResponse> options(std::string url);
 
     /// Closes the idle connections and waits until they are closed; the
     /// connections held by responses close when those are released. Requests
