@@ -1,0 +1,279 @@
+// read_csv_async: the StreamingParser fed from a response body or an open
+// file as the pieces arrive. The whole-table forms without nrows parse each
+// block on the loop's default thread pool while the loop reads the next (see
+// parse_all); the nrows and chunked forms parse on the loop's thread between
+// reads.
+//
+// The parser is detail::ParserImpl rather than the public StreamingParser so
+// that the compression can be inferred from a name as read_csv does from a
+// path: the URL's path ("/data.csv.gz") or the file's name. A gzip
+// Content-Type (application/gzip, application/x-gzip) counts as a ".gz" name;
+// gzip magic bytes are recognised by the parser whatever the name.
+#include "csv/parser_impl.hpp"
+
+#include <aio/csv/async_reader.hpp>
+#include <aio/exceptions.hpp>
+#include <aio/files/file.hpp>
+#include <aio/http/client/response.hpp>
+#include <aio/http/client/session.hpp>
+#include <aio/threads.hpp>
+
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace aio::csv {
+
+namespace {
+
+/// Bytes asked of a file per read (256 KiB: large enough that the per-read
+/// cost of the loop is small, small enough that parsing one piece never
+/// holds the loop for long).
+constexpr std::int64_t kFileReadSize = std::int64_t{256} << 10;
+
+/// The name the compression is inferred from, for a response.
+std::string name_of(const http::ClientResponse& response) {
+    const std::string type = response.content_type();
+    if (type == "application/gzip" || type == "application/x-gzip") return "response.gz";
+    return response.url().path();
+}
+
+/// Feeds pieces to a parser. With `nrows`, the parser would parse only once a
+/// block is full, and `done()` would turn true late: a reader that stops at
+/// nrows would wait for bytes it does not need (a slow or endless body). So
+/// once the text held has as many line breaks as rows are still wanted (a
+/// line break inside quotes only makes this early, never late), the complete
+/// rows are parsed at once.
+class Feeder {
+public:
+    explicit Feeder(detail::ParserImpl& parser) : parser_(parser) {}
+
+    void feed(std::string_view piece) {
+        parser_.feed(piece);
+        const auto& nrows = parser_.config().options.nrows;
+        if (!nrows || parser_.done()) return;
+        auto& engine = parser_.engine();
+        auto& text = engine.text();
+        if (engine.consumed() != consumed_ || text.size() < scanned_) {  // parsed since: count again
+            consumed_ = engine.consumed();
+            scanned_ = 0;
+            lines_ = 0;
+        }
+        lines_ += detail::count_newlines(reinterpret_cast<const char*>(text.data()) + scanned_, text.size() - scanned_);
+        scanned_ = text.size();
+        if (text.size() != 0 && lines_ >= *nrows - engine.rows()) engine.process(false);
+    }
+
+private:
+    detail::ParserImpl& parser_;
+    std::size_t consumed_ = 0;
+    std::size_t scanned_ = 0;
+    std::size_t lines_ = 0;
+};
+
+/// A parser and its feeder, shared with the pool's threads: a call abandoned
+/// by a cancelled task finishes on a parser that is still alive.
+struct State {
+    State(ReadOptions options, std::string_view name) : parser(std::move(options), name), feeder(parser) {}
+    detail::ParserImpl parser;
+    Feeder feeder;
+};
+
+/// Bytes gathered before they are handed to the pool as one piece (a parser
+/// block: one thread hop per block).
+constexpr std::size_t kHandOff = StreamingParser::kBlockSize;
+/// Bytes gathered while the pool still parses the last piece before reading
+/// waits for it (the memory a fast source can take ahead of the parser).
+constexpr std::size_t kMaxAhead = 8 * kHandOff;
+
+/// Reads pieces with `read()` ("" at the end) into the parser and returns the
+/// whole table.
+///
+/// Without nrows the whole input is needed, so reading and parsing overlap:
+/// each block of kHandOff bytes is parsed on the loop's default thread pool
+/// while the loop reads the next ones (one block at a time, in order: the
+/// result is that of one thread). With nrows, the pieces are parsed on the
+/// loop's thread as they arrive, so that reading stops as soon as the rows
+/// are in (a read in flight could wait for bytes that will never come).
+template <class Read>
+Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
+    // Every error is caught and thrown again at the end, once nothing is in
+    // flight on the pool (and so that no exception leaves the coroutine from
+    // the middle of its body: g++ 12 mishandles some of those unwinds).
+    std::optional<Table> table;
+    std::exception_ptr error;
+    std::optional<Task<std::string>> parsing;  // the block on the pool, if any
+    // Two buffers of a block take turns: one fills from reads while the pool
+    // parses the other, which then comes back empty (no fresh allocation, and
+    // so no fresh pages, per block). Frame-level, as every local here: g++ 12
+    // mishandles locals of an inner scope that an exception leaves.
+    std::string pending;
+    std::string spare;
+    std::string piece;
+    try {
+        if (state->parser.config().options.nrows) {
+            while (!state->parser.done()) {
+                piece = co_await read();
+                if (piece.empty()) break;
+                state->feeder.feed(piece);
+            }
+            state->parser.finish();
+            table.emplace(state->parser.table());
+        } else {
+            pending.reserve(kHandOff + (kHandOff >> 2));
+            while (true) {
+                piece = co_await read();
+                const bool end = piece.empty();
+                pending += piece;
+                if (parsing && parsing->done()) {
+                    spare = co_await std::move(*parsing);  // done: at once (rethrows the parser's error)
+                    parsing.reset();
+                }
+                if (end) break;
+                if (pending.size() < kHandOff) continue;
+                if (parsing) {
+                    if (pending.size() < kMaxAhead) continue;
+                    spare = co_await std::move(*parsing);
+                    parsing.reset();
+                }
+                auto parse_block = [state](std::string text) {
+                    state->feeder.feed(text);
+                    text.clear();
+                    return text;
+                };
+                parsing.emplace(create_task(to_thread(std::move(parse_block), std::move(pending))));
+                pending = std::move(spare);
+                pending.clear();
+                if (pending.capacity() < kHandOff) pending.reserve(kHandOff + (kHandOff >> 2));
+            }
+            if (parsing) {
+                co_await std::move(*parsing);
+                parsing.reset();
+            }
+            // The rest and the end (on the pool when it is large).
+            if (pending.size() < kHandOff) {
+                state->feeder.feed(pending);
+                state->parser.finish();
+                table.emplace(state->parser.table());
+            } else {
+                // Named, not temporaries of the co_await expression (g++ 12
+                // destroys those wrongly when the awaited call throws).
+                auto last = [state, text = std::move(pending)] {
+                    state->feeder.feed(text);
+                    state->parser.finish();
+                    return state->parser.table();
+                };
+                Task<Table> finishing = to_thread(std::move(last));
+                Table t = co_await std::move(finishing);
+                table.emplace(std::move(t));
+            }
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (parsing) {  // let the block in flight finish before the error goes up
+        try {
+            co_await std::move(*parsing);
+        } catch (...) {
+        }
+        parsing.reset();
+    }
+    if (error) std::rethrow_exception(error);
+    co_return std::move(*table);
+}
+
+void check_chunksize(const ReadOptions& o) {
+    if (!o.chunksize || *o.chunksize == 0) throw ValueError("read_csv_chunks_async needs a positive chunksize");
+}
+
+}  // namespace
+
+Task<Table> read_csv_async(http::ClientResponse& response, ReadOptions options) {
+    options.chunksize.reset();  // one table
+    auto state = std::make_shared<State>(std::move(options), name_of(response));
+    auto& content = response.content();
+    auto read = [&content] { return content.readany(); };
+    Table table = co_await parse_all(state, read);
+    // nrows reached before the end: the rest is not needed (release() closes
+    // a connection whose body was not read to its end).
+    if (state->parser.done()) response.release();
+    co_return table;
+}
+
+Task<Table> read_csv_async(http::ClientSession& session, std::string_view url, ReadOptions options) {
+    std::string target(url);
+    http::RequestOptions request_options;  // named: g++ 12 and a defaulted `= {}` argument in co_await
+    http::ClientResponse response = co_await session.get(std::move(target), request_options);
+    response.raise_for_status();
+    Table table = co_await read_csv_async(response, std::move(options));
+    response.release();
+    co_return table;
+}
+
+Task<Table> read_csv_async(std::string_view url, ReadOptions options) {
+    std::string target(url);
+    http::ClientSession session;
+    std::optional<Table> table;
+    std::exception_ptr error;
+    try {
+        table.emplace(co_await read_csv_async(session, target, std::move(options)));
+    } catch (...) {
+        error = std::current_exception();
+    }
+    co_await session.close();
+    if (error) std::rethrow_exception(error);
+    co_return std::move(*table);
+}
+
+Task<Table> read_csv_async(files::File& file, ReadOptions options) {
+    options.chunksize.reset();
+    auto state = std::make_shared<State>(std::move(options), file.name());
+    auto read = [&file] { return file.read(kFileReadSize); };
+    Table table = co_await parse_all(state, read);
+    co_return table;
+}
+
+Task<Table> read_csv_async(http::ClientResponse& response) { return read_csv_async(response, ReadOptions{}); }
+Task<Table> read_csv_async(http::ClientSession& session, std::string_view url) {
+    return read_csv_async(session, url, ReadOptions{});
+}
+Task<Table> read_csv_async(std::string_view url) { return read_csv_async(url, ReadOptions{}); }
+Task<Table> read_csv_async(files::File& file) { return read_csv_async(file, ReadOptions{}); }
+
+AsyncGenerator<Table> read_csv_chunks_async(http::ClientResponse& response, ReadOptions options) {
+    check_chunksize(options);
+    detail::ParserImpl parser(std::move(options), name_of(response));
+    Feeder feeder(parser);
+    auto& content = response.content();
+    while (true) {
+        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+        if (parser.done()) {
+            response.release();
+            break;
+        }
+        std::string piece = co_await content.readany();
+        if (piece.empty()) break;
+        feeder.feed(piece);
+    }
+    parser.finish();
+    while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+}
+
+AsyncGenerator<Table> read_csv_chunks_async(files::File& file, ReadOptions options) {
+    check_chunksize(options);
+    detail::ParserImpl parser(std::move(options), file.name());
+    Feeder feeder(parser);
+    while (true) {
+        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+        if (parser.done()) break;
+        std::string piece = co_await file.read(kFileReadSize);
+        if (piece.empty()) break;
+        feeder.feed(piece);
+    }
+    parser.finish();
+    while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+}
+
+}  // namespace aio::csv
