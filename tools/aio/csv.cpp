@@ -1,0 +1,194 @@
+// aio csv: pandas.read_csv of a URL, a file or standard input, printed as
+// pandas prints head() / tail() / describe() / dtypes, or converted.
+#include "aio_tool.hpp"
+
+#include <aio/aio.hpp>
+#include <aio/csv.hpp>
+#include <aio/http.hpp>
+#include <aio/json.hpp>
+#include <fmt/core.h>
+
+#if defined(AIO_TOOL_ASYNC_CSV)
+#include <aio/csv/async_reader.hpp>
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace aio::tool {
+
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= s.size()) {
+        auto end = s.find(',', start);
+        if (end == std::string::npos) end = s.size();
+        out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+csv::ColumnList column_list(const std::string& flag, const std::string& value) {
+    auto items = split_commas(value);
+    if (std::all_of(items.begin(), items.end(), all_digits)) {
+        std::vector<std::size_t> pos;
+        for (const auto& i : items) pos.push_back(std::stoul(i));
+        return csv::ColumnList(std::move(pos));
+    }
+    for (const auto& i : items)
+        if (i.empty()) throw UsageError(fmt::format("csv: {} '{}' has an empty column name; write --{} a,b", flag, value, flag));
+    return csv::ColumnList(std::move(items));
+}
+
+csv::ReadOptions read_options(const CsvOptions& o) {
+    csv::ReadOptions ro;
+    ro.sep = o.sep;
+    if (o.header == "none" || o.header == "None") {
+        ro.header = std::nullopt;
+    } else if (o.header != "infer") {
+        if (!all_digits(o.header))
+            throw UsageError(fmt::format("csv: --header '{}' is not a row number; write --header 0, --header none "
+                                         "or leave it out to infer", o.header));
+        ro.header = std::stoi(o.header);
+    }
+    if (!o.usecols.empty()) ro.usecols = column_list("usecols", o.usecols);
+    if (o.nrows) ro.nrows = *o.nrows;
+    if (o.skiprows) ro.skiprows = *o.skiprows;
+    if (!o.na_values.empty()) ro.na_values = split_commas(o.na_values);
+    ro.decimal = o.decimal;
+    ro.thousands = o.thousands;
+    ro.comment = o.comment;
+    ro.encoding = o.encoding;
+    if (!o.parse_dates.empty()) ro.parse_dates = column_list("parse-dates", o.parse_dates);
+    return ro;
+}
+
+Task<Table> read_url(std::string url, csv::ReadOptions ro) {
+    http::ClientSession session;
+    std::exception_ptr error;
+    Table t;
+    try {
+#if defined(AIO_TOOL_ASYNC_CSV)
+        t = co_await csv::read_csv_async(session, url, ro);
+#else
+        auto resp = co_await session.get(url);
+        resp.raise_for_status();
+        std::string text = co_await resp.read();
+        std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
+        t = csv::read_csv(bytes, ro);
+#endif
+    } catch (...) {
+        error = std::current_exception();
+    }
+    co_await session.close();
+    if (error) std::rethrow_exception(error);
+    co_return t;
+}
+
+/// What pandas prints for `print(df.dtypes)`.
+std::string dtypes_text(const Table& t) {
+    std::size_t nw = 0, vw = 0;
+    auto types = t.dtypes();
+    for (const auto& n : t.columns()) nw = std::max(nw, n.size());
+    for (auto d : types) vw = std::max(vw, std::string(to_string(d)).size());
+    std::string out;
+    for (std::size_t i = 0; i < types.size(); ++i)
+        out += fmt::format("{:<{}}{:>{}}\n", t.columns()[i], nw, std::string(to_string(types[i])), vw + 4);
+    out += "dtype: object";
+    return out;
+}
+
+json::Value scalar_json(const Scalar& s) {
+    if (is_na(s)) return nullptr;
+    if (auto* b = std::get_if<bool>(&s)) return *b;
+    if (auto* i = std::get_if<std::int64_t>(&s)) return *i;
+    if (auto* u = std::get_if<std::uint64_t>(&s)) return *u;
+    if (auto* d = std::get_if<double>(&s)) return *d;
+    if (auto* str = std::get_if<std::string>(&s)) return *str;
+    return to_string(s);
+}
+
+/// pandas' df.to_json(orient="records"): one object per row.
+std::string to_json_records(const Table& t) {
+    json::Array rows;
+    rows.reserve(t.num_rows());
+    for (std::size_t r = 0; r < t.num_rows(); ++r) {
+        json::Object row;
+        for (std::size_t c = 0; c < t.num_columns(); ++c) row.set(t.columns()[c], scalar_json(t.column(c).at(r)));
+        rows.emplace_back(std::move(row));
+    }
+    return json::dumps(json::Value(std::move(rows)));
+}
+
+}  // namespace
+
+int run_csv(const CsvOptions& o) {
+    csv::ReadOptions ro = read_options(o);
+    std::string what = o.source == "-" ? "<stdin>" : o.source;
+    Table t;
+    try {
+        if (o.source == "-") {
+            std::string text(std::istreambuf_iterator<char>(std::cin), {});
+            std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
+            t = csv::read_csv(bytes, ro);
+        } else if (o.source.find("://") != std::string::npos) {
+            if (!is_http_url(o.source))
+                throw UsageError(fmt::format("csv: '{}' is not an http:// or https:// URL; give a URL, a file "
+                                             "path, or - for standard input", o.source));
+            t = aio::run(read_url(o.source, ro));
+        } else {
+            std::error_code ec;
+            if (!std::filesystem::exists(o.source, ec)) {
+                fmt::print(stderr, "aio csv: no such file '{}'; give a file path, a URL, or - for standard input\n",
+                           o.source);
+                return 1;
+            }
+            if (std::filesystem::is_directory(o.source, ec)) {
+                fmt::print(stderr, "aio csv: '{}' is a directory, not a CSV file\n", o.source);
+                return 1;
+            }
+            t = csv::read_csv(std::filesystem::path(o.source), ro);
+        }
+    } catch (const csv::ParserError& e) {
+        std::string msg = e.what();
+        if (e.line() && msg.find("line") == std::string::npos)
+            fmt::print(stderr, "aio csv: {}: line {}: {}\n", what, e.line(), msg);
+        else
+            fmt::print(stderr, "aio csv: {}: {}\n", what, msg);
+        return 1;
+    } catch (const UsageError&) {
+        throw;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "aio csv: {}: {}\n", what, e.what());
+        return 1;
+    }
+
+    if (o.to == "csv") {
+        fmt::print("{}", t.to_csv());
+    } else if (o.to == "json") {
+        fmt::print("{}\n", to_json_records(t));
+    } else if (o.dtypes) {
+        fmt::print("{}\n", dtypes_text(t));
+    } else if (o.describe) {
+        fmt::print("{}\n", t.describe().to_string());
+    } else if (o.tail) {
+        fmt::print("{}\n", t.tail(*o.tail).to_string());
+    } else {
+        fmt::print("{}\n", t.head(o.head.value_or(5)).to_string());
+    }
+    return 0;
+}
+
+}  // namespace aio::tool

@@ -1,0 +1,60 @@
+// aio serve: a static file server for one directory (aiohttp's add_static on
+// run_app), until SIGINT or SIGTERM.
+#include "aio_tool.hpp"
+
+#include <aio/aio.hpp>
+#include <aio/web.hpp>
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <filesystem>
+
+namespace aio::tool {
+
+int run_serve(const ServeOptions& opts) {
+    std::error_code ec;
+    if (!std::filesystem::exists(opts.dir, ec)) {
+        fmt::print(stderr, "aio serve: no such directory '{}'\n", opts.dir);
+        return 1;
+    }
+    if (!std::filesystem::is_directory(opts.dir, ec)) {
+        fmt::print(stderr, "aio serve: '{}' is a file, not a directory; give the directory that holds it\n", opts.dir);
+        return 1;
+    }
+    auto root = std::filesystem::canonical(opts.dir);
+    web::Application app;
+    web::StaticOptions so;
+    so.show_index = true;
+    app.router().add_static("/", root, so);
+
+    web::RunAppOptions ro;
+    ro.host = opts.host;
+    ro.port = opts.port;
+    ro.server.access_log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+    ro.on_listening = [&](std::uint16_t port) {
+        std::string host = opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host;
+        fmt::print("Serving {} on http://{}:{}/ (Ctrl+C to stop)\n", root.string(), host, port);
+        std::fflush(stdout);
+    };
+    try {
+        web::run_app(app, ro);
+    } catch (const aio::OSError& e) {
+        if (e.errno_code() == EADDRINUSE) {
+            fmt::print(stderr,
+                       "aio serve: port {} on {} is in use (another server is listening there); "
+                       "choose another with --port, or --port 0 for a free one\n",
+                       opts.port, opts.host);
+        } else if (e.errno_code() == EACCES) {
+            fmt::print(stderr, "aio serve: not allowed to listen on {}:{} ({}); ports below 1024 need root\n",
+                       opts.host, opts.port, e.what());
+        } else {
+            fmt::print(stderr, "aio serve: cannot listen on {}:{}: {}; check --host and --port\n", opts.host,
+                       opts.port, e.what());
+        }
+        return 1;
+    }
+    fmt::print(stderr, "aio serve: stopped\n");
+    return 0;
+}
+
+}  // namespace aio::tool
