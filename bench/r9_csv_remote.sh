@@ -41,7 +41,12 @@ free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 port=$(free_port)
 mkdir -p "$tmp/html"
 ln -s "$csv" "$tmp/html/r8.csv"
+# nginx started as root runs its worker as nobody, who may not reach the cache
+# (under /root by default): keep the worker's user the caller's.
+ngx_user=""
+[ "$(id -u)" = 0 ] && ngx_user="user root;"
 cat > "$tmp/nginx.conf" <<CONF
+$ngx_user
 worker_processes 1;
 daemon off;
 pid $tmp/nginx.pid;
@@ -60,6 +65,8 @@ taskset -c 1 /usr/sbin/nginx -c "$tmp/nginx.conf" -p "$tmp" 2>/dev/null &
 ngx_pid=$!
 url=http://127.0.0.1:$port/r8.csv
 for _ in $(seq 100); do curl -s -o /dev/null "$url" && break; sleep 0.1; done
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+[ "$code" = 200 ] || { echo "nginx answers $code for $url (see $tmp/error.log)" >&2; exit 1; }
 
 # Each run prints its seconds.
 run_curl() { curl -s -o /dev/null -w '%{time_total}\n' "$url"; }
