@@ -43,12 +43,8 @@ aio::Task<aio::Table> fetch_csv(std::string url) {
     std::optional<aio::Table> table;
     std::exception_ptr error;
     try {
-        // Options named, not defaulted: g++ 12 mishandles a `= {}` default
-        // argument inside a co_await expression.
-        aio::http::RequestOptions request_options;
-        aio::csv::ReadOptions read_options;
-        auto resp = co_await session.get(url, request_options);
-        table.emplace(co_await aio::csv::read_csv_async(resp, read_options));
+        auto resp = co_await session.get(url);
+        table.emplace(co_await aio::csv::read_csv_async(resp));
     } catch (...) {
         error = std::current_exception();
     }

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace aio::csv {
 
@@ -81,19 +82,36 @@ struct State {
     Feeder feeder;
 };
 
-/// Bytes gathered before they are handed to the pool as one piece (a parser
-/// block: one thread hop per block).
+/// Bytes gathered before they are handed to the pool (a parser block: one
+/// thread hop per block).
 constexpr std::size_t kHandOff = StreamingParser::kBlockSize;
-/// Bytes gathered while the pool still parses the last piece before reading
+/// Bytes gathered while the pool still parses the last batch before reading
 /// waits for it (the memory a fast source can take ahead of the parser).
 constexpr std::size_t kMaxAhead = 8 * kHandOff;
+
+/// Pieces as read, handed to the parser as they are: the parser copies bytes
+/// into its own text as it decodes them, so gathering them into one string
+/// first would copy the whole input once more.
+struct Batch {
+    std::vector<std::string> pieces;
+    std::size_t bytes = 0;
+
+    void add(std::string piece) {
+        bytes += piece.size();
+        pieces.push_back(std::move(piece));
+    }
+};
+
+void feed_all(State& state, const std::vector<std::string>& pieces) {
+    for (const std::string& piece : pieces) state.feeder.feed(piece);
+}
 
 /// Reads pieces with `read()` ("" at the end) into the parser and returns the
 /// whole table.
 ///
 /// Without nrows the whole input is needed, so reading and parsing overlap:
-/// each block of kHandOff bytes is parsed on the loop's default thread pool
-/// while the loop reads the next ones (one block at a time, in order: the
+/// each batch of about kHandOff bytes is parsed on the loop's default thread
+/// pool while the loop reads the next (one batch at a time, in order: the
 /// result is that of one thread). With nrows, the pieces are parsed on the
 /// loop's thread as they arrive, so that reading stops as soon as the rows
 /// are in (a read in flight could wait for bytes that will never come).
@@ -101,16 +119,13 @@ template <class Read>
 Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
     // Every error is caught and thrown again at the end, once nothing is in
     // flight on the pool (and so that no exception leaves the coroutine from
-    // the middle of its body: g++ 12 mishandles some of those unwinds).
+    // the middle of its body: g++ 12 mishandles some of those unwinds). The
+    // locals are frame-level for the same reason: g++ 12 mishandles locals of
+    // an inner scope that an exception leaves.
     std::optional<Table> table;
     std::exception_ptr error;
-    std::optional<Task<std::string>> parsing;  // the block on the pool, if any
-    // Two buffers of a block take turns: one fills from reads while the pool
-    // parses the other, which then comes back empty (no fresh allocation, and
-    // so no fresh pages, per block). Frame-level, as every local here: g++ 12
-    // mishandles locals of an inner scope that an exception leaves.
-    std::string pending;
-    std::string spare;
+    std::optional<Task<>> parsing;  // the batch on the pool, if any
+    Batch batch;
     std::string piece;
     try {
         if (state->parser.config().options.nrows) {
@@ -122,49 +137,39 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
             state->parser.finish();
             table.emplace(state->parser.table());
         } else {
-            pending.reserve(kHandOff + (kHandOff >> 2));
             while (true) {
                 piece = co_await read();
-                const bool end = piece.empty();
-                pending += piece;
+                if (piece.empty()) break;
+                batch.add(std::move(piece));
                 if (parsing && parsing->done()) {
-                    spare = co_await std::move(*parsing);  // done: at once (rethrows the parser's error)
+                    co_await std::move(*parsing);  // done: at once (rethrows the parser's error)
                     parsing.reset();
                 }
-                if (end) break;
-                if (pending.size() < kHandOff) continue;
+                if (batch.bytes < kHandOff) continue;
                 if (parsing) {
-                    if (pending.size() < kMaxAhead) continue;
-                    spare = co_await std::move(*parsing);
+                    if (batch.bytes < kMaxAhead) continue;
+                    co_await std::move(*parsing);
                     parsing.reset();
                 }
-                auto parse_block = [state](std::string text) {
-                    state->feeder.feed(text);
-                    text.clear();
-                    return text;
-                };
-                parsing.emplace(create_task(to_thread(std::move(parse_block), std::move(pending))));
-                pending = std::move(spare);
-                pending.clear();
-                if (pending.capacity() < kHandOff) pending.reserve(kHandOff + (kHandOff >> 2));
+                auto parse_batch = [state](std::vector<std::string> pieces) { feed_all(*state, pieces); };
+                parsing.emplace(create_task(to_thread(std::move(parse_batch), std::move(batch.pieces))));
+                batch = {};
             }
             if (parsing) {
                 co_await std::move(*parsing);
                 parsing.reset();
             }
-            // The rest and the end (on the pool when it is large).
-            if (pending.size() < kHandOff) {
-                state->feeder.feed(pending);
+            // The rest and the end (on the pool when it is large). Named, not
+            // a temporary of the co_await expression (g++ 12 destroys those
+            // wrongly when the awaited call throws).
+            auto last = [state, pieces = std::move(batch.pieces)] {
+                feed_all(*state, pieces);
                 state->parser.finish();
-                table.emplace(state->parser.table());
+                return state->parser.table();
+            };
+            if (batch.bytes < kHandOff) {
+                table.emplace(last());
             } else {
-                // Named, not temporaries of the co_await expression (g++ 12
-                // destroys those wrongly when the awaited call throws).
-                auto last = [state, text = std::move(pending)] {
-                    state->feeder.feed(text);
-                    state->parser.finish();
-                    return state->parser.table();
-                };
                 Task<Table> finishing = to_thread(std::move(last));
                 Table t = co_await std::move(finishing);
                 table.emplace(std::move(t));
@@ -173,7 +178,7 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
     } catch (...) {
         error = std::current_exception();
     }
-    if (parsing) {  // let the block in flight finish before the error goes up
+    if (parsing) {  // let the batch in flight finish before the error goes up
         try {
             co_await std::move(*parsing);
         } catch (...) {
@@ -184,8 +189,28 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
     co_return std::move(*table);
 }
 
-void check_chunksize(const ReadOptions& o) {
-    if (!o.chunksize || *o.chunksize == 0) throw ValueError("read_csv_chunks_async needs a positive chunksize");
+/// The chunked forms: tables of chunksize rows from pieces read with `read()`
+/// ("" at the end), parsed on the loop's thread so that each chunk is out as
+/// soon as its last row has arrived. `on_done` runs when nrows was reached
+/// before the end (the rest is not needed).
+template <class Read, class OnDone>
+AsyncGenerator<Table> chunks(ReadOptions options, std::string name, Read read, OnDone on_done) {
+    if (!options.chunksize || *options.chunksize == 0)
+        throw ValueError("read_csv_chunks_async needs a positive chunksize");
+    detail::ParserImpl parser(std::move(options), name);
+    Feeder feeder(parser);
+    while (true) {
+        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+        if (parser.done()) {
+            on_done();
+            break;
+        }
+        std::string piece = co_await read();
+        if (piece.empty()) break;
+        feeder.feed(piece);
+    }
+    parser.finish();
+    while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
 }
 
 }  // namespace
@@ -204,8 +229,7 @@ Task<Table> read_csv_async(http::ClientResponse& response, ReadOptions options) 
 
 Task<Table> read_csv_async(http::ClientSession& session, std::string_view url, ReadOptions options) {
     std::string target(url);
-    http::RequestOptions request_options;  // named: g++ 12 and a defaulted `= {}` argument in co_await
-    http::ClientResponse response = co_await session.get(std::move(target), request_options);
+    http::ClientResponse response = co_await session.get(std::move(target));
     response.raise_for_status();
     Table table = co_await read_csv_async(response, std::move(options));
     response.release();
@@ -243,37 +267,15 @@ Task<Table> read_csv_async(std::string_view url) { return read_csv_async(url, Re
 Task<Table> read_csv_async(files::File& file) { return read_csv_async(file, ReadOptions{}); }
 
 AsyncGenerator<Table> read_csv_chunks_async(http::ClientResponse& response, ReadOptions options) {
-    check_chunksize(options);
-    detail::ParserImpl parser(std::move(options), name_of(response));
-    Feeder feeder(parser);
     auto& content = response.content();
-    while (true) {
-        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
-        if (parser.done()) {
-            response.release();
-            break;
-        }
-        std::string piece = co_await content.readany();
-        if (piece.empty()) break;
-        feeder.feed(piece);
-    }
-    parser.finish();
-    while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+    return chunks(
+        std::move(options), name_of(response), [&content] { return content.readany(); },
+        [&response] { response.release(); });
 }
 
 AsyncGenerator<Table> read_csv_chunks_async(files::File& file, ReadOptions options) {
-    check_chunksize(options);
-    detail::ParserImpl parser(std::move(options), file.name());
-    Feeder feeder(parser);
-    while (true) {
-        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
-        if (parser.done()) break;
-        std::string piece = co_await file.read(kFileReadSize);
-        if (piece.empty()) break;
-        feeder.feed(piece);
-    }
-    parser.finish();
-    while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+    return chunks(
+        std::move(options), file.name(), [&file] { return file.read(kFileReadSize); }, [] {});
 }
 
 }  // namespace aio::csv
