@@ -8,9 +8,6 @@
 #include <aio/json.hpp>
 #include <fmt/core.h>
 
-#if defined(AIO_TOOL_ASYNC_CSV)
-#include <aio/csv/async_reader.hpp>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -75,28 +72,6 @@ csv::ReadOptions read_options(const CsvOptions& o) {
     return ro;
 }
 
-Task<Table> read_url(std::string url, csv::ReadOptions ro) {
-    http::ClientSession session;
-    std::exception_ptr error;
-    Table t;
-    try {
-#if defined(AIO_TOOL_ASYNC_CSV)
-        t = co_await csv::read_csv_async(session, url, ro);
-#else
-        auto resp = co_await session.get(url);
-        resp.raise_for_status();
-        std::string text = co_await resp.read();
-        std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(text.data()), text.size());
-        t = csv::read_csv(bytes, ro);
-#endif
-    } catch (...) {
-        error = std::current_exception();
-    }
-    co_await session.close();
-    if (error) std::rethrow_exception(error);
-    co_return t;
-}
-
 /// What pandas prints for `print(df.dtypes)`.
 std::string dtypes_text(const Table& t) {
     std::size_t nw = 0, vw = 0;
@@ -147,7 +122,7 @@ int run_csv(const CsvOptions& o) {
             if (!is_http_url(o.source))
                 throw UsageError(fmt::format("csv: '{}' is not an http:// or https:// URL; give a URL, a file "
                                              "path, or - for standard input", o.source));
-            t = aio::run(read_url(o.source, ro));
+            t = aio::run(csv::read_csv_async(o.source, ro));
         } else {
             std::error_code ec;
             if (!std::filesystem::exists(o.source, ec)) {

@@ -20,12 +20,6 @@
 #include <thread>
 #include <vector>
 
-#if __has_include(<aio/csv/async_reader.hpp>) && defined(AIO_TOOL_ASYNC_CSV)
-#include <aio/csv/async_reader.hpp>
-#define AIO_TOOL_USE_ASYNC_CSV 1
-#else
-#define AIO_TOOL_USE_ASYNC_CSV 0
-#endif
 
 namespace aio::tool {
 
@@ -253,15 +247,7 @@ Task<> scenario_files(DemoServer&) {
 /// The seed's fetch_csv: a session of its own, GET, parse.
 Task<Table> fetch_csv(std::string url) {
     http::ClientSession session;
-#if AIO_TOOL_USE_ASYNC_CSV
     Table t = co_await csv::read_csv_async(session, url);
-#else
-    auto resp = co_await session.get(url);
-    resp.raise_for_status();
-    std::string text = co_await resp.text();
-    csv::Text source{text};
-    Table t = csv::read_csv(source);
-#endif
     co_await session.close();
     co_return t;
 }

@@ -93,9 +93,11 @@ std::string file_name_for(const std::string& url, std::set<std::string>& taken) 
 
 bool retryable_status(int status) { return status >= 500 || status == 429; }
 
-Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, const http::Headers& headers,
-                 aio::Semaphore& semaphore, Result& r, Progress& progress) {
+Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, aio::Semaphore& semaphore, Result& r,
+                 Progress& progress) {
     auto held = co_await semaphore.acquire();
+    http::RequestOptions ro;  // the same for every attempt; headers and timeout are the session's
+    if (opts.data) ro.data = http::Payload(*opts.data);
     auto t0 = Clock::now();
     for (int attempt = 0; attempt <= opts.retries; ++attempt) {
         if (attempt > 0) {
@@ -106,10 +108,6 @@ Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, const h
         r.error.clear();
         r.status = 0;
         try {
-            http::RequestOptions ro;
-            ro.headers = headers;
-            if (opts.data) ro.data = http::Payload(*opts.data);
-            ro.timeout = http::ClientTimeout{.total = std::chrono::duration<double>(opts.timeout)};
             auto resp = co_await session.request(opts.method, r.url, ro);
             r.status = resp.status();
             std::string body = co_await resp.read();
@@ -146,8 +144,7 @@ Task<> show_progress(Progress& p, Clock::time_point t0) {
     std::fflush(stderr);
 }
 
-Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so, const http::Headers& headers,
-                       std::vector<Result>& results) {
+Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so, std::vector<Result>& results) {
     http::ClientSession session(so);
     aio::Semaphore semaphore(static_cast<std::ptrdiff_t>(opts.concurrency));
     Progress progress;
@@ -158,7 +155,7 @@ Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so,
     if (live) ticker = aio::create_task(show_progress(progress, t0));
     std::vector<Task<>> tasks;
     tasks.reserve(results.size());
-    for (auto& r : results) tasks.push_back(fetch_one(session, opts, headers, semaphore, r, progress));
+    for (auto& r : results) tasks.push_back(fetch_one(session, opts, semaphore, r, progress));
     co_await aio::gather(std::move(tasks));
     double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     progress.finished = true;
@@ -229,7 +226,8 @@ int run_fetch(const FetchOptions& opts) {
     http::SessionOptions so;
     so.limit = opts.concurrency;
     so.timeout = http::ClientTimeout{.total = std::chrono::duration<double>(opts.timeout)};
-    double wall = aio::run(fetch_all(o, so, headers, results));
+    so.headers = std::move(headers);
+    double wall = aio::run(fetch_all(o, so, results));
 
     // Summary.
     std::map<std::string, std::size_t> statuses;
