@@ -4,8 +4,9 @@
 // typed and naming the line and column; never a crash or a short table).
 #include <aio/csv.hpp>
 
+#include "csv/samples.hpp"
+
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -15,6 +16,8 @@
 namespace {
 
 using aio::csv::ReadOptions;
+using aio::test::gzip;
+using aio::test::r8_like;
 const std::string kDir = std::string(AIO_SOURCE_DIR) + "/tests/csv/data/";
 
 aio::Table parse(std::string_view text, const ReadOptions& o = {}) { return aio::csv::read_csv_string(text, o); }
@@ -28,45 +31,6 @@ void write_file(const std::string& path, std::string_view data) {
     f.write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-std::string gzip(std::string_view data) {
-    z_stream zs{};
-    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
-
-/// A CSV of `rows` rows shaped like R8's (ints, floats with gaps, quoted text
-/// with commas, doubled quotes and line breaks).
-std::string r8_like(std::size_t rows, unsigned seed = 1) {
-    std::mt19937_64 rng(seed);
-    std::string s = "id,a,x,city,note\n";
-    for (std::size_t i = 0; i < rows; ++i) {
-        s += std::to_string(i) + ",";
-        if (rng() % 50) s += std::to_string(static_cast<std::int64_t>(rng() % 2000000) - 1000000);
-        s += ",";
-        if (rng() % 50) {
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(rng() % 1000000) / 997.0);
-            s += buf;
-        }
-        s += rng() % 30 ? ",Zürich," : ",,";
-        switch (rng() % 4) {
-            case 0: s += "\"comma, inside\""; break;
-            case 1: s += "\"say \"\"hi\"\"\""; break;
-            case 2: s += "\"line\nbreak\""; break;
-            default: s += "plain"; break;
-        }
-        s += "\n";
-    }
-    return s;
-}
 
 TEST(ReadCsv, PathTextAndBytesGiveTheSameTable) {
     const std::string text = "a,b\n1,x\n2,y\n";

@@ -1,12 +1,12 @@
 // read_csv_async / read_csv_chunks_async: a response body or an open file
 // parsed as it arrives, with the same tables as the synchronous read_csv.
+#include "csv/samples.hpp"
 #include "support/support.hpp"
 #include "web/web_fixture.hpp"
 
 #include <aio/aio.hpp>
 #include <aio/csv/async_reader.hpp>
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <filesystem>
@@ -15,44 +15,12 @@
 
 using namespace std::chrono_literals;
 using aio::csv::ReadOptions;
+using aio::test::gzip;
+using aio::test::r8_like;
 using aio::test::WebServer;
 
 namespace {
 
-/// A CSV with ints, floats with gaps, text with commas, quotes and line breaks.
-std::string sample_csv(std::size_t rows) {
-    std::mt19937_64 rng(7);
-    std::string s = "id,a,x,city,note\n";
-    for (std::size_t i = 0; i < rows; ++i) {
-        s += std::to_string(i) + ",";
-        if (rng() % 20) s += std::to_string(static_cast<std::int64_t>(rng() % 2000000) - 1000000);
-        s += ",";
-        if (rng() % 20) s += std::to_string(static_cast<double>(rng() % 100000) / 8.0);
-        s += rng() % 10 ? ",Zürich," : ",,";
-        switch (rng() % 4) {
-            case 0: s += "\"comma, inside\""; break;
-            case 1: s += "\"say \"\"hi\"\"\""; break;
-            case 2: s += "\"line\nbreak\""; break;
-            default: s += "plain"; break;
-        }
-        s += "\n";
-    }
-    return s;
-}
-
-std::string gzip(std::string_view data) {
-    z_stream zs{};
-    deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    std::string out(deflateBound(&zs, data.size()) + 32, '\0');
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    zs.avail_in = static_cast<uInt>(data.size());
-    zs.next_out = reinterpret_cast<Bytef*>(out.data());
-    zs.avail_out = static_cast<uInt>(out.size());
-    deflate(&zs, Z_FINISH);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
 
 void expect_same(const aio::Table& got, const aio::Table& want) {
     EXPECT_EQ(got.columns(), want.columns());
@@ -62,13 +30,13 @@ void expect_same(const aio::Table& got, const aio::Table& want) {
 }
 
 const std::string& text() {
-    static const std::string t = sample_csv(3000);
+    static const std::string t = r8_like(3000, 7);
     return t;
 }
 
 /// Several parser blocks: parsed on the pool while the rest arrives.
 const std::string& big_text() {
-    static const std::string t = sample_csv(150000);
+    static const std::string t = r8_like(150000, 7);
     return t;
 }
 
@@ -230,10 +198,8 @@ TEST(ReadCsvAsync, WholeTableEqualsReadCsvOfTheSameText) {
     // The response form, and the URL form with a session of its own.
     const aio::Table by_response = aio::run([]() -> aio::Task<aio::Table> {
         aio::http::ClientSession session;
-        aio::http::RequestOptions ro;  // named (g++ 12: no `= {}` default arguments in co_await)
-        auto resp = co_await session.get(server().url("/data.csv"), ro);
-        ReadOptions o;
-        aio::Table t = co_await aio::csv::read_csv_async(resp, o);
+        auto resp = co_await session.get(server().url("/data.csv"));
+        aio::Table t = co_await aio::csv::read_csv_async(resp);
         co_await session.close();
         co_return t;
     }());

@@ -38,16 +38,21 @@ int count_open_fds() {
     return n - 1;  // the directory's own descriptor
 }
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+ClosedPort::ClosedPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
     socklen_t len = sizeof a;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
+    port = ntohs(a.sin_port);
 }
+
+ClosedPort::~ClosedPort() {
+    if (fd >= 0) ::close(fd);
+}
+
+int free_port() { return ClosedPort().port; }
 
 }  // namespace aio::test

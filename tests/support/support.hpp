@@ -18,6 +18,16 @@ struct CommandResult {
 CommandResult run_command(const std::string& command);
 /// Number of open file descriptors of this process.
 int count_open_fds();
+/// A TCP port on 127.0.0.1 held bound but not listening while this lives:
+/// a connection to it is refused, and nobody else can take it meanwhile.
+struct ClosedPort {
+    ClosedPort();
+    ~ClosedPort();
+    ClosedPort(const ClosedPort&) = delete;
+    ClosedPort& operator=(const ClosedPort&) = delete;
+    int fd = -1;
+    int port = 0;
+};
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 

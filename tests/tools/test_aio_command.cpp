@@ -6,8 +6,6 @@
 #include <aio/web.hpp>
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -16,13 +14,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "support/support.hpp"
+#include "web/web_fixture.hpp"
 
 namespace fs = std::filesystem;
 using aio::test::binary_path;
@@ -93,23 +91,12 @@ const std::string kAirtravelHead =
 
 /// An aio::web server on its own thread: /ok/{n} answers 200 "ok {n}",
 /// /fail/{n} answers 500, /airtravel.csv the seed's CSV.
-class WebPeer {
+class WebPeer : public aio::test::WebServer {
 public:
-    WebPeer() {
-        auto ready = ready_.get_future();
-        thread_ = std::thread([this] { aio::run(serve()); });
-        port_ = ready.get();
-    }
-    ~WebPeer() {
-        loop_->call_soon_threadsafe([this] { stop_->set(); });
-        thread_.join();
-    }
-    int port() const { return port_; }
-    std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+    WebPeer() : WebServer(routes) {}
 
 private:
-    aio::Task<> serve() {
-        aio::web::Application app;
+    static void routes(aio::web::Application& app) {
         app.router().add_get("/ok/{n}", [](aio::web::Request& r) -> aio::Task<aio::web::Response> {
             aio::web::ResponseOptions o;
             o.text = "ok " + std::string(r.match_info().at("n"));
@@ -128,41 +115,10 @@ private:
             o.content_type = "text/csv";
             co_return aio::web::Response(std::move(o));
         });
-        aio::web::AppRunner runner(app);
-        co_await runner.setup();
-        aio::web::TCPSite site(runner, "127.0.0.1", 0);
-        co_await site.start();
-        aio::Event stop;
-        stop_ = &stop;
-        loop_ = &aio::get_running_loop();
-        ready_.set_value(site.port());
-        co_await stop.wait();
-        co_await runner.cleanup();
     }
-
-    std::promise<int> ready_;
-    std::thread thread_;
-    aio::EventLoop* loop_ = nullptr;
-    aio::Event* stop_ = nullptr;
-    int port_ = 0;
 };
 
-/// A TCP port with nobody listening (bound, not listening, so that it stays unused).
-struct ClosedPort {
-    int fd = -1;
-    int port = 0;
-    ClosedPort() {
-        fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        socklen_t len = sizeof a;
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-        port = ntohs(a.sin_port);
-    }
-    ~ClosedPort() { ::close(fd); }
-};
+using aio::test::ClosedPort;
 
 std::size_t count(const std::string& text, const std::string& what) {
     std::size_t n = 0;
@@ -489,17 +445,10 @@ TEST(AioServe, StopsOnSigint) {
 
 TEST(AioServe, PortInUseAndMissingDirectory) {
     TempDir dir;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(fd, 1), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    int port = ntohs(a.sin_port);
+    ClosedPort taken;  // and listening: the port is in use
+    ASSERT_EQ(::listen(taken.fd, 1), 0);
+    int port = taken.port;
     auto r = aio_cmd("serve " + dir.path.string() + " --port " + std::to_string(port) + " 2>&1");
-    ::close(fd);
     EXPECT_EQ(r.status, 1);
     EXPECT_NE(r.output.find("port " + std::to_string(port) + " on 127.0.0.1 is in use"), std::string::npos) << r.output;
 
