@@ -495,31 +495,19 @@ Task<> HttpConnection::sendfile_all(int fd, std::uint64_t offset, std::uint64_t 
 }
 
 Task<> HttpConnection::send_file(StreamResponse& resp) {
-    // open and fstat may wait for the disk: they run on the thread pool.
-    struct Opened {
-        FileDescriptor file{-1};
-        struct stat st {};
-        int err = 0;
-    };
-    // Named: g++ 12 miscopies a lambda built inside a co_await expression.
-    auto open_file = [path = resp.path_] {
-        Opened o;
-        o.file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (o.file.fd < 0 || ::fstat(o.file.fd, &o.st) != 0)
-            o.err = errno;
-        else if (!S_ISREG(o.st.st_mode))
-            o.err = EISDIR;
-        return o;
-    };
-    Opened opened = co_await aio::to_thread(open_file);
-    // Shared with the reads on the pool: a read still running when this task is
-    // cancelled must not see its descriptor closed (and the number reused).
-    auto file = std::make_shared<FileDescriptor>(std::move(opened.file));
-    const struct stat& st = opened.st;
+    // Opened by a static route already, or opened here on the thread pool.
+    // Shared with the reads on the pool: a read still running when this task
+    // is cancelled must not see its descriptor closed (and the number reused).
+    std::shared_ptr<OpenedFile> opened = std::move(resp.opened_);
+    if (!opened) {
+        // Named: g++ 12 miscopies a lambda built inside a co_await expression.
+        auto open_file = [path = resp.path_] { return std::make_shared<OpenedFile>(OpenedFile::open(path)); };
+        opened = co_await aio::to_thread(open_file);
+    }
+    const struct stat& st = opened->st;
     int status = resp.status();
-    if (opened.err != 0) {
-        bool denied = opened.err == EACCES;
-        Response r = denied ? HTTPForbidden().response() : HTTPNotFound().response();
+    if (opened->err != 0 || !S_ISREG(st.st_mode)) {
+        Response r = opened->err == EACCES ? HTTPForbidden().response() : HTTPNotFound().response();
         co_await send_response(r);
         co_return;
     }
@@ -564,16 +552,16 @@ Task<> HttpConnection::send_file(StreamResponse& resp) {
     co_await flush();
     if (head_only || count == 0) co_return;
     if (!tls_) {
-        co_await sendfile_all(file->fd, offset, count);
+        co_await sendfile_all(opened->file.fd, offset, count);
         co_return;
     }
     std::string chunk;
     while (count > 0) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(count, resp.chunk_size_));
         // A read of the file may wait for the disk: it runs on the thread pool.
-        auto read_piece = [file, n, offset] {
+        auto read_piece = [opened, n, offset] {
             std::string piece(n, '\0');
-            ssize_t r = ::pread(file->fd, piece.data(), n, static_cast<off_t>(offset));
+            ssize_t r = ::pread(opened->file.fd, piece.data(), n, static_cast<off_t>(offset));
             piece.resize(r > 0 ? static_cast<std::size_t>(r) : 0);
             return piece;
         };

@@ -9,6 +9,7 @@
 #include "aio/web/app.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/resource.hpp"
+#include "web/util.hpp"
 
 namespace aio::web::detail {
 
@@ -39,12 +40,15 @@ bool inside(const std::filesystem::path& p, const std::filesystem::path& root) {
     return r == root.end();
 }
 
-/// What a static path names, found on the thread pool: canonicalising, stat
-/// and listing a directory all touch the disk and must not block the loop.
+/// What a static path names, found on the thread pool: canonicalising,
+/// opening and listing a directory all touch the disk and must not block the
+/// loop. A file is opened here, in the same pool call, and handed to its
+/// FileResponse: the connection does not open it again.
 struct Lookup {
     enum Kind { not_found, forbidden, directory, file } kind = not_found;
     std::filesystem::path real;
-    std::vector<std::string> names;  // a directory's entries, sorted ("sub/" for directories)
+    std::vector<std::string> names;      // a directory's entries, sorted ("sub/" for directories)
+    std::shared_ptr<OpenedFile> opened;  // a file (its err set when it could not be opened)
 };
 
 Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
@@ -54,9 +58,8 @@ Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
     out.real = std::filesystem::canonical(full, ec);
     if (ec) return out;
     if (!cfg.opts.follow_symlinks && !inside(out.real, cfg.root)) return out;
-    auto st = std::filesystem::status(out.real, ec);
-    if (ec) return out;
-    if (std::filesystem::is_directory(st)) {
+    auto opened = std::make_shared<OpenedFile>(OpenedFile::open(out.real));
+    if (opened->err == 0 && S_ISDIR(opened->st.st_mode)) {
         if (!cfg.opts.show_index) {
             out.kind = Lookup::forbidden;
             return out;
@@ -67,7 +70,11 @@ Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
         out.kind = Lookup::directory;
         return out;
     }
-    if (std::filesystem::is_regular_file(st)) out.kind = Lookup::file;
+    if (opened->err == 0 && !S_ISREG(opened->st.st_mode)) return out;
+    // A file, or a path that cannot be opened (the connection answers 403
+    // for EACCES, 404 otherwise, as for any FileResponse).
+    out.kind = Lookup::file;
+    out.opened = std::move(opened);
     return out;
 }
 
@@ -88,7 +95,11 @@ Task<StreamResponse> serve_static(std::shared_ptr<StaticConfig> cfg, Request& re
     switch (found.kind) {
         case Lookup::not_found: throw HTTPNotFound();
         case Lookup::forbidden: throw HTTPForbidden();
-        case Lookup::file: co_return FileResponse(found.real, cfg->opts.chunk_size);
+        case Lookup::file: {
+            FileResponse file(found.real, cfg->opts.chunk_size);
+            OpenedFile::attach(file, std::move(found.opened));
+            co_return std::move(file);
+        }
         case Lookup::directory: break;
     }
     std::string title = "Index of /" + html_escape(rel);

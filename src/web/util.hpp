@@ -2,17 +2,22 @@
 // range requests, the access log line.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "aio/http/compression.hpp"
 #include "aio/http/message.hpp"
+#include "aio/web/response.hpp"
 
 namespace aio::web::detail {
 
@@ -36,6 +41,25 @@ struct FileDescriptor {
     ~FileDescriptor() {
         if (fd >= 0) ::close(fd);
     }
+};
+
+/// A file opened and fstat'ed together, off the loop (both may wait for the
+/// disk): by a static route while it looks the path up, else by the
+/// connection when it sends a FileResponse.
+struct OpenedFile {
+    FileDescriptor file{-1};
+    struct stat st {};
+    int err = 0;  // errno of open or fstat; 0 when both succeeded
+
+    static OpenedFile open(const std::filesystem::path& path) {
+        OpenedFile o;
+        o.file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not hang the thread
+        if (o.file.fd < 0 || ::fstat(o.file.fd, &o.st) != 0) o.err = errno;
+        return o;
+    }
+    /// Hands `f` to `resp` (a FileResponse for the same path), which then
+    /// sends it without opening the path again.
+    static void attach(StreamResponse& resp, std::shared_ptr<OpenedFile> f) { resp.opened_ = std::move(f); }
 };
 
 struct FileValidators {

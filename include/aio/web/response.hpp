@@ -43,6 +43,7 @@ class Request;
 namespace detail {
 struct StreamState;
 class HttpConnection;
+struct OpenedFile;
 }
 
 /// Bodies shorter than this are never compressed: below a kilobyte the
@@ -124,6 +125,7 @@ protected:
     friend struct detail::StreamState;
     friend class HTTPException;
     friend class detail::HttpConnection;
+    friend struct detail::OpenedFile;
 
     int status_;
     std::string reason_;
@@ -136,6 +138,7 @@ protected:
     std::string body_;                            // Kind::body
     std::filesystem::path path_;                  // Kind::file
     std::size_t chunk_size_ = 256 * 1024;         // Kind::file, when not sendfile
+    std::shared_ptr<detail::OpenedFile> opened_;  // Kind::file, opened already by a static route
     std::unique_ptr<detail::StreamState> stream_; // set by prepare()
 };
 
