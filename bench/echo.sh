@@ -19,7 +19,7 @@ trap cleanup EXIT
 
 cc -O2 -o "$TMP/echo_client" "$HERE/peers/echo_client.c"
 cc -O2 -o "$TMP/epoll_echo_server" "$HERE/peers/epoll_echo_server.c"
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$HERE/lib.sh"  # free_port
 
 # run NAME COMMAND... : starts the server on core 1, loads it from core 0, prints round trips/s.
 run() {

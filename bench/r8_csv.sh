@@ -11,21 +11,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
 repeat=${REPEAT:-3}
 rows=${ROWS:-1000000}
-cache=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aio-bench}
 py=/usr/bin/python3
 exe=$build/bench/bench_csv
 [ -x "$exe" ] || exe=$build/bench_csv
 [ -x "$exe" ] || { echo "build first: cmake --build --preset release (bench_csv missing in $build)"; exit 2; }
-gen=$here/../../shared/bench/make_csv.py
-[ -f "$gen" ] || gen=/work/shared/bench/make_csv.py
-
-mkdir -p "$cache"
-csv=$cache/r8_$rows.csv
-if [ ! -s "$csv" ]; then
-    echo "generating $csv ($rows rows) ..."
-    "$py" "$gen" "$csv.tmp" "$rows" && mv "$csv.tmp" "$csv"
-fi
-mb=$(awk -v b="$(stat -c %s "$csv")" 'BEGIN{printf "%.1f", b/1e6}')
+. "$here/lib.sh"
+r8_csv "$rows"
 
 # One run: prints "MBps RSS_MiB [table_MB]".
 run_aio() {  # threads

@@ -17,27 +17,17 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
 repeat=${REPEAT:-3}
 rows=${ROWS:-1000000}
-cache=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aio-bench}
 py=/usr/bin/python3
 exe=$build/bench/bench_csv_remote
 [ -x "$exe" ] || { echo "build first: cmake --build <build-dir> --target bench_csv_remote (missing in $build)"; exit 2; }
-gen=$here/../../shared/bench/make_csv.py
-[ -f "$gen" ] || gen=/work/shared/bench/make_csv.py
-
-mkdir -p "$cache"
-csv=$cache/r8_$rows.csv
-if [ ! -s "$csv" ]; then
-    echo "generating $csv ($rows rows) ..."
-    "$py" "$gen" "$csv.tmp" "$rows" && mv "$csv.tmp" "$csv"
-fi
-mb=$(awk -v b="$(stat -c %s "$csv")" 'BEGIN{printf "%.1f", b/1e6}')
+. "$here/lib.sh"
+r8_csv "$rows"
 
 tmp=$(mktemp -d /tmp/aio-r9.XXXXXX)
 ngx_pid=
 cleanup() { [ -n "$ngx_pid" ] && kill "$ngx_pid" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
-free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 mkdir -p "$tmp/html"
 ln -s "$csv" "$tmp/html/r8.csv"
