@@ -53,7 +53,8 @@ TEST(SeedReadRemoteCsv, PrintsTheHeadPandasPrintsAndTheTimings) {
     aio::test::PeerServer server("/usr/bin/python3 -m http.server {port} --bind 127.0.0.1 --directory " + data,
                                  aio::test::free_port());
     ASSERT_TRUE(server.up);
-    auto ours = aio::test::run_command("AIO_SEED_BASE_URL=" + server.base() + " " +
+    // main()'s one-second sleeps scaled down (20 of them), as the other seed twins' tests do.
+    auto ours = aio::test::run_command("AIO_TIME_SCALE=0.02 AIO_SEED_BASE_URL=" + server.base() + " " +
                                        aio::test::binary_path("examples/seed_2_3_read_remote_csv") + " 2>&1");
     ASSERT_EQ(ours.status, 0) << ours.output;
     EXPECT_EQ(ours.output.substr(0, pandas.output.size()), pandas.output) << ours.output;
