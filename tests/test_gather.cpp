@@ -159,3 +159,89 @@ TEST(Gather, ManyTasks) {
     }());
     EXPECT_EQ(r, 100000LL * 99999 / 2);
 }
+
+// gather() schedules its children when it is called, as asyncio does: they may
+// all finish before the gather is awaited.
+TEST(Gather, ChildrenThatFinishBeforeTheAwaitAreCollected) {
+    auto r = aio::run([]() -> aio::Task<std::vector<int>> {
+        std::vector<aio::Task<int>> tasks;
+        tasks.push_back(value_after(1, 1ms));
+        tasks.push_back(value_after(2, 0ms));
+        auto all = aio::gather(std::move(tasks));
+        co_await aio::sleep(10ms);
+        co_return co_await std::move(all);
+    }());
+    EXPECT_EQ(r, (std::vector<int>{1, 2}));
+}
+
+TEST(Gather, TheFirstErrorBeforeTheAwaitIsTheOneRaised) {
+    int reports = 0;
+    aio::run([&]() -> aio::Task<> {
+        aio::get_running_loop().set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext&) { ++reports; });
+        std::vector<aio::Task<int>> tasks;
+        tasks.push_back(fail_after(3ms, "second"));
+        tasks.push_back(fail_after(1ms, "first"));
+        tasks.push_back(value_after(3, 2ms));
+        auto all = aio::gather(std::move(tasks));
+        co_await aio::sleep(10ms);
+        try {
+            co_await std::move(all);
+            ADD_FAILURE() << "gather should have thrown";
+        } catch (const std::runtime_error& e) {
+            EXPECT_STREQ(e.what(), "first");
+        }
+    }());
+    EXPECT_EQ(reports, 0);
+}
+
+TEST(Gather, AGatherDroppedUnawaitedLeavesItsChildrenRunning) {
+    int finished = 0;
+    auto child = [&]() -> aio::Task<int> {
+        co_await aio::sleep(2ms);
+        ++finished;
+        co_return 1;
+    };
+    aio::run([&]() -> aio::Task<> {
+        {
+            std::vector<aio::Task<int>> tasks;
+            tasks.push_back(child());
+            tasks.push_back(child());
+            auto all = aio::gather(std::move(tasks));
+        }  // dropped: the children are still scheduled
+        co_await aio::sleep(10ms);
+    }());
+    EXPECT_EQ(finished, 2);
+}
+
+TEST(Gather, AnEmptyHandleIsAnErrorAndTheTasksBeforeItStillRun) {
+    int finished = 0;
+    auto child = [&]() -> aio::Task<int> {
+        ++finished;
+        co_return 1;
+    };
+    aio::run([&]() -> aio::Task<> {
+        std::vector<aio::Task<int>> tasks;
+        tasks.push_back(child());
+        tasks.emplace_back();
+        tasks.push_back(child());
+        try {
+            auto all = aio::gather(std::move(tasks));
+            ADD_FAILURE() << "gather should have thrown";
+        } catch (const aio::InvalidStateError& e) {
+            EXPECT_NE(std::string(e.what()).find("empty Task"), std::string::npos) << e.what();
+        }
+        co_await aio::sleep(1ms);
+    }());
+    EXPECT_EQ(finished, 1);
+}
+
+TEST(Gather, TheSameScheduledTaskTwiceGivesItsResultTwice) {
+    auto r = aio::run([]() -> aio::Task<std::vector<int>> {
+        auto t = aio::create_task(value_after(7, 1ms));
+        std::vector<aio::Task<int>> tasks;
+        tasks.push_back(t.share());
+        tasks.push_back(t.share());
+        co_return co_await aio::gather(std::move(tasks));
+    }());
+    EXPECT_EQ(r, (std::vector<int>{7, 7}));
+}

@@ -70,7 +70,7 @@ public:
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
             auto& p = h.promise();
             p.owner = consumer.promise().owner;
-            p.loop = p.owner->loop;
+            p.ready = p.owner->ready;
             p.resume_point = consumer;  // where co_yield returns to
             p.current.reset();
             return detail::transfer_to(p.owner, h);

@@ -34,13 +34,37 @@ inline constexpr return_exceptions_t return_exceptions{};
 namespace detail {
 
 /// The type-erased heart of gather: waits for a set of scheduled tasks.
-class GatherAwaiter : public Suspension {
+///
+/// Children are registered one at a time with watch() and read back through
+/// an accessor (`at(base, i)`), so the vector form needs no list of its own:
+/// with a million children every extra pass or array is a million cache
+/// misses, so gather schedules and registers each child in the same pass.
+class GatherAwaiter final : public Suspension {
 public:
-    GatherAwaiter(std::vector<TaskCore*> children, bool return_exceptions);
+    using CoreAt = TaskCore* (*)(const void* base, std::size_t i) noexcept;
+
+    /// Children are `at(base, 0..)`, registered by watch() in that order.
+    GatherAwaiter(const void* base, CoreAt at, bool return_exceptions) noexcept;
+    /// The children are `cores` (the tuple forms), registered at once.
+    GatherAwaiter(std::vector<TaskCore*> cores, bool return_exceptions);
     GatherAwaiter(const GatherAwaiter&) = delete;
     ~GatherAwaiter();
 
-    bool await_ready() const noexcept { return remaining_ == 0; }
+    /// Registers the next child (the one at index `watched()`): counts it, or
+    /// takes its outcome at once when it is already done.
+    void watch(TaskCore* child) {
+        ++count_;
+        if (!child->done()) {
+            ++remaining_;
+            attach(child);
+        } else {
+            take_done(child);
+        }
+    }
+    /// Call once every child is watched: a child that failed already resolves gather.
+    void watched_all() noexcept;
+
+    bool await_ready() const noexcept { return remaining_ == 0 || first_error_; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
         return suspend(h.promise().owner, h);
@@ -55,8 +79,18 @@ private:
     struct Node : CompletionWaiter {
         GatherAwaiter* owner = nullptr;
     };
+    TaskCore* child(std::size_t i) const noexcept { return at_(base_, i); }
     bool suspend(TaskCore* task, std::coroutine_handle<> h);
-    void attach(TaskCore* child);
+    void attach(TaskCore* child) {
+        attached_ = true;
+        if (!child->waiters) {
+            child->add_waiter(&shared_);
+            return;
+        }
+        attach_own_node(child);
+    }
+    void attach_own_node(TaskCore* child);
+    void take_done(TaskCore* child) noexcept;
     static void on_child_done(CompletionWaiter* w, TaskCore& child) noexcept;
     void detach_all() noexcept;
 
@@ -65,7 +99,10 @@ private:
     // A child already awaited elsewhere gets a node of its own.
     Node shared_;
     std::vector<std::unique_ptr<Node>> own_nodes_;
-    std::vector<TaskCore*> children_;
+    std::vector<TaskCore*> cores_;  // the tuple forms' children (base_ points here)
+    const void* base_;
+    CoreAt at_;
+    std::size_t count_ = 0;
     std::size_t remaining_ = 0;
     TaskCore* task_ = nullptr;
     std::exception_ptr first_error_;
@@ -74,6 +111,11 @@ private:
     bool cancelling_ = false;
     bool attached_ = false;
 };
+
+template <class T>
+TaskCore* task_core_at(const void* base, std::size_t i) noexcept {
+    return static_cast<const Task<T>*>(base)[i].core();
+}
 
 /// A scheduled handle for `t`: lazy ones are scheduled, lvalue scheduled ones shared.
 template <class T>
@@ -119,23 +161,56 @@ std::vector<TaskCore*> cores_of(std::vector<Task<T>>& tasks) {
     return cores;
 }
 
+/// A gather of a vector: the tasks, scheduled and registered with `all`.
+/// (`all` is declared last so that it is destroyed first: it reads `tasks`.)
 template <class T>
-Task<std::vector<value_or_monostate_t<T>>> gather_vector(std::vector<Task<T>> tasks) {
-    GatherAwaiter all(cores_of(tasks), false);
+struct GatherOfVector {
+    std::vector<Task<T>> tasks;
+    std::unique_ptr<GatherAwaiter> all;
+};
+
+/// Schedules every lazy task of `tasks` (in order) on the running loop and
+/// registers each with a new GatherAwaiter, in one pass.
+template <class T>
+GatherOfVector<T> schedule_and_watch(std::vector<Task<T>> tasks, bool return_exceptions, const char* who) {
+    auto all = std::make_unique<GatherAwaiter>(tasks.data(), &task_core_at<T>, return_exceptions);
+    if (!tasks.empty()) {
+        EventLoop& loop = get_running_loop();
+        check_open(loop, who);
+        for (auto& t : tasks) {
+            if (!t.valid()) throw InvalidStateError(std::string(who) + "() of an empty Task handle");
+            if (!t.scheduled()) schedule_unnamed(loop, t);
+            all->watch(t.core());
+        }
+    }
+    all->watched_all();
+    return {std::move(tasks), std::move(all)};
+}
+
+template <class T>
+Task<std::vector<value_or_monostate_t<T>>> gather_vector(GatherOfVector<T> g) {
+    GatherAwaiter& all = *g.all;  // named: g++ 12 would copy `*g.all` in the co_await
     co_await all;
     std::vector<value_or_monostate_t<T>> out;
-    out.reserve(tasks.size());
-    for (auto& t : tasks) out.push_back(result_of(t));
+    out.reserve(g.tasks.size());
+    // Each child is released as soon as its result is taken: one pass, not two.
+    for (auto& t : g.tasks) {
+        out.push_back(result_of(t));
+        t = Task<T>();
+    }
     co_return out;
 }
 
 template <class T>
-Task<std::vector<Result<T>>> gather_vector_results(std::vector<Task<T>> tasks) {
-    GatherAwaiter all(cores_of(tasks), true);
+Task<std::vector<Result<T>>> gather_vector_results(GatherOfVector<T> g) {
+    GatherAwaiter& all = *g.all;  // named: g++ 12 would copy `*g.all` in the co_await
     co_await all;
     std::vector<Result<T>> out;
-    out.reserve(tasks.size());
-    for (auto& t : tasks) out.push_back(outcome_of(t));
+    out.reserve(g.tasks.size());
+    for (auto& t : g.tasks) {
+        out.push_back(outcome_of(t));
+        t = Task<T>();
+    }
     co_return out;
 }
 
@@ -161,15 +236,13 @@ concept TaskHandle = is_task_v<T>;
 /// Runs every task concurrently; the results in order (asyncio.gather).
 template <class T>
 Task<std::vector<detail::value_or_monostate_t<T>>> gather(std::vector<Task<T>> tasks) {
-    detail::schedule_all(tasks, "gather");
-    return detail::gather_vector<T>(std::move(tasks));
+    return detail::gather_vector<T>(detail::schedule_and_watch(std::move(tasks), false, "gather"));
 }
 
 /// gather(return_exceptions=True): every outcome as an aio::Result<T>.
 template <class T>
 Task<std::vector<Result<T>>> gather(return_exceptions_t, std::vector<Task<T>> tasks) {
-    detail::schedule_all(tasks, "gather");
-    return detail::gather_vector_results<T>(std::move(tasks));
+    return detail::gather_vector_results<T>(detail::schedule_and_watch(std::move(tasks), true, "gather"));
 }
 
 /// Variadic form: a tuple of results. Rvalue lazy tasks are scheduled;

@@ -290,7 +290,7 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
         if (!p.has(detail::TaskCore::kRoot)) {
             // Lazy: run the child inside the awaiting task.
             p.owner = task;
-            p.loop = task->loop;
+            p.ready = task->ready;
             p.resume_point = parent;  // the continuation
             p.flags |= detail::TaskCore::kStarted;
             return detail::transfer_to(task, h);
@@ -373,6 +373,20 @@ Task<T> EventLoop::create_task(Task<T> task, std::string name) {
     p.start_as_task(*this, task.handle(), std::move(name));
     return task;
 }
+
+namespace detail {
+/// Throws RuntimeError when `loop` is closed ("<what>() on a closed event loop").
+void check_open(EventLoop& loop, const char* what);
+
+/// create_task without a name, for a loop already checked open (gather's
+/// pass over a million tasks): schedules the lazy `task` in place.
+template <class T>
+void schedule_unnamed(EventLoop& loop, Task<T>& task) {
+    auto& p = task.handle().promise();
+    if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
+    p.start_in(loop, task.handle());
+}
+}  // namespace detail
 
 /// Information about a task, for current_task() and all_tasks(): a counted,
 /// type-erased handle.

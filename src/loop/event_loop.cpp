@@ -130,7 +130,7 @@ void TaskCore::remove_waiter(CompletionWaiter* w) noexcept {
 
 void TaskCore::add_done_callback(std::function<void()> f) {
     if (done()) {
-        loop->call_soon(std::move(f));
+        loop()->call_soon(std::move(f));
         return;
     }
     if (!extras) extras = new TaskExtras;
@@ -155,10 +155,14 @@ void TaskCore::rethrow_if_failed() {
 }
 
 void TaskCore::start_as_task(EventLoop& l, std::coroutine_handle<> self, std::string task_name) {
+    l.impl().check_open("create_task");
+    start_in(l, self);
+    if (!task_name.empty()) set_name(std::move(task_name));
+}
+
+void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
     LoopImpl& impl = l.impl();
-    impl.check_open("create_task");
     owner = this;
-    loop = &l;
     ready = &impl.ready_queue();
     resume_point = self;
     frame = self;
@@ -166,7 +170,6 @@ void TaskCore::start_as_task(EventLoop& l, std::coroutine_handle<> self, std::st
     flags |= kRoot;
     refs = 2;  // the handle, and the task itself while it runs
     number = static_cast<std::uint32_t>(impl.next_task_number());
-    if (!task_name.empty()) set_name(std::move(task_name));
     impl.link_task(this);
     impl.enqueue(this);
 }
@@ -188,7 +191,7 @@ void TaskCore::finish_task() noexcept {
     }
     flags = static_cast<std::uint16_t>((flags | kDone) & ~kCancelPending);
     waiting_on = nullptr;
-    loop->impl().unlink_task(this);
+    loop()->impl().unlink_task(this);
     while (CompletionWaiter* w = waiters) {
         waiters = w->next;
         w->next = nullptr;
@@ -198,7 +201,7 @@ void TaskCore::finish_task() noexcept {
         auto callbacks = std::move(extras->done_callbacks);
         for (auto& cb : callbacks) {
             try {
-                loop->call_soon(std::move(cb));
+                loop()->call_soon(std::move(cb));
             } catch (...) {
                 // A closed loop runs no callbacks.
             }
@@ -211,7 +214,7 @@ void TaskCore::abandon() noexcept {
     if (done()) return;
     flags |= kDone | kCancelled | kQuiet;
     waiting_on = nullptr;
-    loop->impl().unlink_task(this);
+    loop()->impl().unlink_task(this);
     release();
 }
 
@@ -220,6 +223,8 @@ void TaskCore::release() noexcept {
     if (exception && !has(kRetrieved) && !has(kQuiet) && !has(kCancelled)) report_unretrieved(*this);
     frame.destroy();
 }
+
+void check_open(EventLoop& loop, const char* what) { loop.impl().check_open(what); }
 
 void report_unretrieved(TaskCore& core) noexcept {
     try {
@@ -256,6 +261,7 @@ void WorkItem::deliver(Runnable* r) noexcept {
 // ---------------------------------------------------------------- LoopImpl
 
 LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
+    ready_.loop = &o;
     debug = opts.debug || env_flag("AIO_DEBUG");
     if (const char* s = std::getenv("AIO_TIME_SCALE")) {
         char* end = nullptr;
@@ -690,7 +696,7 @@ void run_loop_until_done(EventLoop& loop, TaskCore* core) { loop.impl().run_unti
 }  // namespace aio::detail
 
 namespace aio::detail {
-void add_timer(TaskCore* task, TimerNode* node) { task->loop->impl().add_timer(node); }
-void remove_timer(TaskCore* task, TimerNode* node) noexcept { task->loop->impl().remove_timer(node); }
-Clock::duration scaled_delay(TaskCore* task, Clock::duration d) noexcept { return task->loop->scaled(d); }
+void add_timer(TaskCore* task, TimerNode* node) { task->loop()->impl().add_timer(node); }
+void remove_timer(TaskCore* task, TimerNode* node) noexcept { task->loop()->impl().remove_timer(node); }
+Clock::duration scaled_delay(TaskCore* task, Clock::duration d) noexcept { return task->loop()->scaled(d); }
 }  // namespace aio::detail

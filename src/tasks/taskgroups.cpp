@@ -81,7 +81,7 @@ void TaskGroup::on_done(detail::CompletionWaiter* w, detail::TaskCore& t) noexce
         if (!g->aborting_ && !g->abort_scheduled_) {
             g->abort_scheduled_ = true;
             try {
-                g->deferred_abort_ = t.loop->call_soon([g] { g->abort(); });
+                g->deferred_abort_ = t.loop()->call_soon([g] { g->abort(); });
             } catch (...) {
                 g->abort();
             }

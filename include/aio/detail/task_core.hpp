@@ -36,6 +36,7 @@ struct Runnable {
 struct ReadyQueue {
     Runnable* head = nullptr;
     Runnable** tail = &head;
+    EventLoop* loop = nullptr;  // the loop that owns this queue
     void push(Runnable* r) noexcept {
         r->next_ready = nullptr;
         *tail = r;
@@ -117,7 +118,6 @@ public:
     TaskExtras* extras = nullptr;
     TaskCore* prev_task = nullptr;  // the loop's list of pending tasks (all_tasks)
     TaskCore* next_task = nullptr;
-    EventLoop* loop = nullptr;
     ReadyQueue* ready = nullptr;  // the loop's ready queue (wake() is on every hot path)
     std::uint32_t refs = 0;    // handles + 1 while running
     std::uint32_t number = 0;  // for the default name, "Task-<number>"
@@ -131,6 +131,10 @@ public:
 
     bool has(Flag f) const noexcept { return (flags & f) != 0; }
     bool done() const noexcept { return has(kDone); }
+    /// The loop the task runs on (null for a frame that has not started).
+    /// Kept through the ready queue, not in a field of its own: every byte of
+    /// a frame counts when a million tasks are pending.
+    EventLoop* loop() const noexcept { return ready ? ready->loop : nullptr; }
 
     // --- used by awaiters, on the loop's thread ---
 
@@ -168,6 +172,8 @@ public:
     // --- lifecycle ---
     /// Makes this (lazy, unstarted) frame a task of `loop` and schedules its first step.
     void start_as_task(EventLoop& loop, std::coroutine_handle<> self, std::string name);
+    /// start_as_task for an open loop and no name.
+    void start_in(EventLoop& loop, std::coroutine_handle<> self) noexcept;
     /// Called at final suspension of frame `self`; returns the frame to resume next.
     std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
     /// Gives up on a task that can never finish (its loop is shutting down):
