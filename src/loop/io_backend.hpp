@@ -81,6 +81,19 @@ struct IoOp {
     std::uint8_t stage = 0;        // a backend's progress through a multi-step op
 };
 
+/// Whether an operation of `kind` waits for its descriptor to become readable
+/// (as opposed to writable) when it has to wait for readiness.
+inline bool is_read_side(IoOp::Kind kind) noexcept {
+    switch (kind) {
+        case IoOp::Kind::PollIn:
+        case IoOp::Kind::Read:
+        case IoOp::Kind::Recv:
+        case IoOp::Kind::RecvFrom:
+        case IoOp::Kind::Accept: return true;
+        default: return false;
+    }
+}
+
 /// Whether `kind` is a file or directory operation (not a socket/stream one).
 constexpr bool is_file_kind(IoOp::Kind kind) noexcept { return kind >= IoOp::Kind::Openat; }
 

@@ -15,16 +15,6 @@ namespace aio::detail {
 
 namespace {
 constexpr int kMaxEvents = 256;  // events taken per epoll_wait: amortises the syscall
-bool is_read_side(IoOp::Kind k) {
-    switch (k) {
-        case IoOp::Kind::PollIn:
-        case IoOp::Kind::Read:
-        case IoOp::Kind::Recv:
-        case IoOp::Kind::RecvFrom:
-        case IoOp::Kind::Accept: return true;
-        default: return false;
-    }
-}
 }  // namespace
 
 bool try_io(IoOp& op) noexcept {

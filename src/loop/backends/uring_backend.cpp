@@ -60,11 +60,6 @@ int opcode_of(IoOp::Kind kind) {
     return -1;
 }
 
-bool is_read_side(IoOp::Kind k) {
-    return k == IoOp::Kind::PollIn || k == IoOp::Kind::Read || k == IoOp::Kind::Recv ||
-           k == IoOp::Kind::RecvFrom || k == IoOp::Kind::Accept;
-}
-
 /// Kinds that a non-blocking descriptor may answer with -EAGAIN: wait for readiness and retry.
 bool retries_on_eagain(IoOp::Kind k) {
     switch (k) {
