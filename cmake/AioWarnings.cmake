@@ -10,5 +10,12 @@ function(aio_set_warnings target)
     # GCC PR 105651: at -O3 libstdc++ 12's std::string inlines into false
     # -Wrestrict reports on plain concatenation (no overlap is possible there).
     target_compile_options(${target} PRIVATE -Wno-restrict)
+    # In a unity batch every .cpp is an included file, so g++ takes a type in
+    # the .cpp's anonymous namespace, used by a class of the same file, for a
+    # header's type leaking into other files (-Wsubobject-linkage).
+    get_target_property(unity ${target} UNITY_BUILD)
+    if(unity)
+      target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+    endif()
   endif()
 endfunction()
