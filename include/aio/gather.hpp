@@ -50,8 +50,8 @@ public:
     GatherAwaiter(const GatherAwaiter&) = delete;
     ~GatherAwaiter();
 
-    /// Registers the next child (the one at index `watched()`): counts it, or
-    /// takes its outcome at once when it is already done.
+    /// Registers the next child (children are watched in index order): counts
+    /// it, or takes its outcome at once when it is already done.
     void watch(TaskCore* child) {
         ++count_;
         if (!child->done()) {
@@ -187,28 +187,20 @@ GatherOfVector<T> schedule_and_watch(std::vector<Task<T>> tasks, bool return_exc
     return {std::move(tasks), std::move(all)};
 }
 
-template <class T>
-Task<std::vector<value_or_monostate_t<T>>> gather_vector(GatherOfVector<T> g) {
+/// Waits for every child, then takes each outcome (a value, or with
+/// return_exceptions an aio::Result) and releases the child in the same pass.
+template <class T, bool ReturnExceptions>
+auto gather_vector(GatherOfVector<T> g)
+    -> Task<std::vector<std::conditional_t<ReturnExceptions, Result<T>, value_or_monostate_t<T>>>> {
     GatherAwaiter& all = *g.all;  // named: g++ 12 would copy `*g.all` in the co_await
     co_await all;
-    std::vector<value_or_monostate_t<T>> out;
-    out.reserve(g.tasks.size());
-    // Each child is released as soon as its result is taken: one pass, not two.
-    for (auto& t : g.tasks) {
-        out.push_back(result_of(t));
-        t = Task<T>();
-    }
-    co_return out;
-}
-
-template <class T>
-Task<std::vector<Result<T>>> gather_vector_results(GatherOfVector<T> g) {
-    GatherAwaiter& all = *g.all;  // named: g++ 12 would copy `*g.all` in the co_await
-    co_await all;
-    std::vector<Result<T>> out;
+    std::vector<std::conditional_t<ReturnExceptions, Result<T>, value_or_monostate_t<T>>> out;
     out.reserve(g.tasks.size());
     for (auto& t : g.tasks) {
-        out.push_back(outcome_of(t));
+        if constexpr (ReturnExceptions)
+            out.push_back(outcome_of(t));
+        else
+            out.push_back(result_of(t));
         t = Task<T>();
     }
     co_return out;
@@ -236,13 +228,13 @@ concept TaskHandle = is_task_v<T>;
 /// Runs every task concurrently; the results in order (asyncio.gather).
 template <class T>
 Task<std::vector<detail::value_or_monostate_t<T>>> gather(std::vector<Task<T>> tasks) {
-    return detail::gather_vector<T>(detail::schedule_and_watch(std::move(tasks), false, "gather"));
+    return detail::gather_vector<T, false>(detail::schedule_and_watch(std::move(tasks), false, "gather"));
 }
 
 /// gather(return_exceptions=True): every outcome as an aio::Result<T>.
 template <class T>
 Task<std::vector<Result<T>>> gather(return_exceptions_t, std::vector<Task<T>> tasks) {
-    return detail::gather_vector_results<T>(detail::schedule_and_watch(std::move(tasks), true, "gather"));
+    return detail::gather_vector<T, true>(detail::schedule_and_watch(std::move(tasks), true, "gather"));
 }
 
 /// Variadic form: a tuple of results. Rvalue lazy tasks are scheduled;

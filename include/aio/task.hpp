@@ -354,6 +354,20 @@ void Task<T>::drop() noexcept {
     h_ = nullptr;
 }
 
+namespace detail {
+/// Throws RuntimeError when `loop` is closed ("<what>() on a closed event loop").
+void check_open(EventLoop& loop, const char* what);
+
+/// create_task without a name, for a loop already checked open (gather's
+/// pass over a million tasks): schedules the lazy `task` in place.
+template <class T>
+void schedule_unnamed(EventLoop& loop, Task<T>& task) {
+    auto& p = task.handle().promise();
+    if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
+    p.start_in(loop, task.handle());
+}
+}  // namespace detail
+
 /// Schedules a lazy task to run concurrently on the running loop and returns
 /// its (scheduled) handle (asyncio.create_task). The task keeps running until
 /// done even if the handle is dropped. Throws RuntimeError without a running
@@ -368,25 +382,11 @@ Task<T> EventLoop::create_task(Task<T> task, std::string name) {
     if (!task.valid()) throw InvalidStateError("create_task() of an empty Task handle");
     auto& p = task.handle().promise();
     if (p.has(detail::TaskCore::kRoot)) throw InvalidStateError("create_task() of a task that is already scheduled");
-    if (p.has(detail::TaskCore::kStarted))
-        throw InvalidStateError("create_task() of a task that was already awaited");
-    p.start_as_task(*this, task.handle(), std::move(name));
+    detail::check_open(*this, "create_task");
+    detail::schedule_unnamed(*this, task);
+    if (!name.empty()) p.set_name(std::move(name));
     return task;
 }
-
-namespace detail {
-/// Throws RuntimeError when `loop` is closed ("<what>() on a closed event loop").
-void check_open(EventLoop& loop, const char* what);
-
-/// create_task without a name, for a loop already checked open (gather's
-/// pass over a million tasks): schedules the lazy `task` in place.
-template <class T>
-void schedule_unnamed(EventLoop& loop, Task<T>& task) {
-    auto& p = task.handle().promise();
-    if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
-    p.start_in(loop, task.handle());
-}
-}  // namespace detail
 
 /// Information about a task, for current_task() and all_tasks(): a counted,
 /// type-erased handle.

@@ -154,12 +154,6 @@ void TaskCore::rethrow_if_failed() {
     if (exception) std::rethrow_exception(exception);
 }
 
-void TaskCore::start_as_task(EventLoop& l, std::coroutine_handle<> self, std::string task_name) {
-    l.impl().check_open("create_task");
-    start_in(l, self);
-    if (!task_name.empty()) set_name(std::move(task_name));
-}
-
 void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
     LoopImpl& impl = l.impl();
     owner = this;

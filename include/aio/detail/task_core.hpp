@@ -171,8 +171,7 @@ public:
 
     // --- lifecycle ---
     /// Makes this (lazy, unstarted) frame a task of `loop` and schedules its first step.
-    void start_as_task(EventLoop& loop, std::coroutine_handle<> self, std::string name);
-    /// start_as_task for an open loop and no name.
+    /// The loop must be open (create_task and gather check it once).
     void start_in(EventLoop& loop, std::coroutine_handle<> self) noexcept;
     /// Called at final suspension of frame `self`; returns the frame to resume next.
     std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
