@@ -1,22 +1,73 @@
 #!/usr/bin/env bash
-# Installs what aio needs to build, test and benchmark, from Debian's packages.
+# Installs what aio needs to build, test and benchmark, from Debian's packages,
+# then checks that every program the tests and benchmarks start and every Python
+# module their peer scripts import is really there, naming the package to
+# install for anything missing (exit 1).
 # Idempotent: when everything is there it only checks (a second or so).
+#   bash scripts/deps.sh          install what is missing, then check
+#   bash scripts/deps.sh --check  check only (no apt-get)
 set -euo pipefail
+cd "$(dirname "$0")/.."
 pkgs=(
   cmake ninja-build ccache pkg-config g++ clang-19 libclang-rt-19-dev
-  liburing-dev libssl-dev zlib1g-dev libbrotli-dev libsimdjson-dev libfmt-dev libcli11-dev
+  liburing-dev libssl-dev zlib1g-dev libbrotli-dev libsimdjson-dev libfmt-dev libcli11-dev libpsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openssl curl nginx-light wrk socat tinyproxy
-  python3 python3-aiohttp python3-pandas python3-uvloop python3-aiofiles
+  ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
+  python3 python3-aiohttp python3-brotli python3-pandas python3-uvloop python3-aiofiles
 )
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "deps: installing ${missing[*]}"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ "${1:-}" != --check ]; then
+  missing=()
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "deps: installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  # nginx-light's package starts a system nginx on port 80; the tests start their own.
 fi
-# nginx-light's package starts a system nginx on port 80; the tests start their own.
+
+# Programs the tests, examples and benchmarks start, each with the package that has it.
+programs=(
+  cmake:cmake ninja:ninja-build ccache:ccache pkg-config:pkg-config g++:g++ clang++-19:clang-19
+  openssl:openssl curl:curl /usr/sbin/nginx:nginx-light wrk:wrk socat:socat /usr/bin/tinyproxy:tinyproxy
+  gzip:gzip taskset:util-linux /usr/bin/python3:python3
+)
+problems=()
+for entry in "${programs[@]}"; do
+  prog=${entry%%:*} pkg=${entry##*:}
+  command -v "$prog" >/dev/null 2>&1 || problems+=("program '$prog' is missing: apt-get install $pkg")
+done
+# Every module imported by a Python script of the tests or benchmarks, found by
+# reading the scripts themselves, so that a new import cannot be forgotten here.
+# Debian names a module's package python3-<module>.
+if [ -x /usr/bin/python3 ]; then
+  while IFS= read -r line; do
+    [ -n "$line" ] && problems+=("$line")
+  done < <(/usr/bin/python3 - tests bench examples <<'PY'
+import ast, importlib.util, pathlib, sys
+names = {}
+for root in sys.argv[1:]:
+    for path in sorted(pathlib.Path(root).rglob("*.py")):
+        tree = ast.parse(path.read_text(), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                mods = [node.module]
+            else:
+                continue
+            for m in mods:
+                names.setdefault(m.split(".")[0], str(path))
+for name, where in sorted(names.items()):
+    if importlib.util.find_spec(name) is None:
+        print(f"python module '{name}' (imported by {where}) is missing: apt-get install python3-{name}")
+PY
+)
+fi
+if [ ${#problems[@]} -gt 0 ]; then
+  printf 'deps: %s\n' "${problems[@]}" >&2
+  exit 1
+fi

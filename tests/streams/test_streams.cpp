@@ -36,41 +36,6 @@ aio::Task<aio::Server> echo_server() {
 
 std::uint16_t port_of(const aio::Server& s) { return s.sockets().at(0).getsockname().port(); }
 
-/// A background process (a real peer), killed when the guard goes.
-struct Peer {
-    pid_t pid = -1;
-    explicit Peer(const std::string& command) {
-        pid = ::fork();
-        if (pid == 0) {
-            ::execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-    }
-    ~Peer() {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
-            int st = 0;
-            ::waitpid(pid, &st, 0);
-        }
-    }
-};
-
-/// Waits until something accepts connections on 127.0.0.1:port.
-bool wait_listening(std::uint16_t port) {
-    for (int i = 0; i < 500; ++i) {
-        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-        ::close(fd);
-        if (r == 0) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return false;
-}
-
 }  // namespace
 
 TEST(Streams, EchoRoundTripWithEveryReadForm) {
@@ -297,8 +262,8 @@ TEST(Streams, DrainBlocksWhileThePeerDoesNotRead) {
 TEST(Streams, AgainstPythonAsyncioEchoServer) {
     auto port = aio::test::free_port();
     std::string script = aio::test::source_path("tests/streams/peers/asyncio_echo.py");
-    Peer peer("/usr/bin/python3 " + script + " " + std::to_string(port));
-    ASSERT_TRUE(wait_listening(static_cast<std::uint16_t>(port)));
+    aio::test::PeerServer peer("/usr/bin/python3 " + script + " {port}", port);
+    ASSERT_TRUE(peer.up) << peer.why;
     aio::run([&]() -> aio::Task<> {
         auto [r, w] = co_await aio::open_connection("127.0.0.1", static_cast<std::uint16_t>(port));
         for (int i = 0; i < 100; ++i) {

@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -9,6 +11,10 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace aio::test {
 
@@ -54,5 +60,87 @@ ClosedPort::~ClosedPort() {
 }
 
 int free_port() { return ClosedPort().port; }
+
+Process::Process(const std::string& command) {
+    char tmpl[] = "/tmp/aio-test-peer.XXXXXX";
+    int log = ::mkostemp(tmpl, O_CLOEXEC);
+    if (log >= 0) log_ = tmpl;
+    // Everything the child needs is made before fork(): it may only exec.
+    const std::string line = "exec " + command;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+        ::setpgid(0, 0);
+        if (log >= 0) {
+            ::dup2(log, 1);
+            ::dup2(log, 2);
+        }
+        ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    if (log >= 0) ::close(log);
+}
+
+Process::~Process() {
+    if (pid_ > 0 && !reaped_) {
+        ::kill(-pid_, SIGTERM);
+        ::kill(pid_, SIGTERM);
+        ::waitpid(pid_, &status_, 0);
+    }
+    if (!log_.empty()) ::unlink(log_.c_str());
+}
+
+bool Process::exited() {
+    if (pid_ <= 0) return true;
+    if (!reaped_ && ::waitpid(pid_, &status_, WNOHANG) == pid_) reaped_ = true;
+    return reaped_;
+}
+
+std::string Process::how_it_ended() const {
+    if (pid_ <= 0) return "could not be started (fork failed)";
+    if (!reaped_) return "running";
+    if (WIFEXITED(status_)) return "exited with status " + std::to_string(WEXITSTATUS(status_));
+    return "killed by signal " + std::to_string(WTERMSIG(status_));
+}
+
+std::string Process::output() const {
+    std::ifstream in(log_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool wait_listening(int port, Process* owner) {
+    for (int i = 0; i < 500; ++i) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::close(fd);
+        if (r == 0) return true;
+        if (owner && owner->exited()) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+namespace {
+std::string with_port(std::string command, int port) {
+    for (std::size_t at; (at = command.find("{port}")) != std::string::npos;) command.replace(at, 6, std::to_string(port));
+    return command;
+}
+}  // namespace
+
+PeerServer::PeerServer(const std::string& command_with_port_placeholder, int p)
+    : port(p), proc(with_port(command_with_port_placeholder, p)), up(wait_listening(p, &proc)) {
+    if (up) return;
+    if (proc.exited())
+        why = "the peer `" + with_port(command_with_port_placeholder, p) + "` " + proc.how_it_ended() +
+              " before listening (run `bash scripts/deps.sh --check`); it printed:\n" + proc.output();
+    else
+        why = "nothing listens on port " + std::to_string(p) + " 10 s after starting `" +
+              with_port(command_with_port_placeholder, p) + "`; it printed:\n" + proc.output();
+}
 
 }  // namespace aio::test

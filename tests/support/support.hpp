@@ -1,6 +1,8 @@
 // Helpers shared by the tests.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 
@@ -30,5 +32,48 @@ struct ClosedPort {
 };
 /// A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
+
+/// A background process (`/bin/sh -c "exec COMMAND"`) in a process group of its
+/// own, its stdout and stderr kept in a log file; the destructor terminates the
+/// group, reaps the process and removes the log. A test that needs a peer asks
+/// `exited()` so that a peer which could not start (a missing program or Python
+/// module) fails the test at once, with what the peer printed.
+class Process {
+public:
+    explicit Process(const std::string& command);
+    ~Process();
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+
+    pid_t pid() const { return pid_; }
+    /// Has the process ended? (Reaps it when it has.)
+    bool exited();
+    /// "exited with status N" / "killed by signal N" once exited(), else "running".
+    std::string how_it_ended() const;
+    /// Everything the process wrote to stdout and stderr so far.
+    std::string output() const;
+
+private:
+    pid_t pid_ = -1;
+    int status_ = 0;
+    bool reaped_ = false;
+    std::string log_;
+};
+
+/// Waits until something accepts connections on 127.0.0.1:port (10 s at most);
+/// gives up at once when `owner` is given and has exited.
+bool wait_listening(int port, Process* owner = nullptr);
+
+/// A server started by COMMAND (where `{port}` stands for a fresh port), up when
+/// constructed: `up` says whether it listens, `why` what went wrong when not
+/// (the peer's exit status and output, or the wait that ran out).
+struct PeerServer {
+    PeerServer(const std::string& command_with_port_placeholder, int port);
+    std::string base() const { return "http://127.0.0.1:" + std::to_string(port); }
+    int port;
+    Process proc;
+    bool up;
+    std::string why;
+};
 
 }  // namespace aio::test

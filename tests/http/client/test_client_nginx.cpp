@@ -19,6 +19,7 @@ struct Peers {
     int http_port = 0, https_port = 0, proxy_port = 0;
     std::unique_ptr<aio::test::Process> nginx, proxy;
     bool up = false;
+    std::string why = "the test's CA could not be made with openssl";
 
     Peers() {
         char tmpl[] = "/tmp/aio-client-nginx.XXXXXX";
@@ -47,8 +48,10 @@ struct Peers {
         aio::test::write_file(d + "/www/hello.txt", text);
         nginx = std::make_unique<aio::test::Process>("/usr/sbin/nginx -c " + d + "/nginx.conf -p " + d);
         proxy = std::make_unique<aio::test::Process>("/usr/bin/tinyproxy -d -c " + d + "/tinyproxy.conf");
-        up = aio::test::wait_listening(http_port) && aio::test::wait_listening(https_port) &&
-             aio::test::wait_listening(proxy_port);
+        up = aio::test::wait_listening(http_port, nginx.get()) && aio::test::wait_listening(https_port, nginx.get()) &&
+             aio::test::wait_listening(proxy_port, proxy.get());
+        if (!up) why = "nginx " + nginx->how_it_ended() + ": " + nginx->output() + "\ntinyproxy " +
+                       proxy->how_it_ended() + ": " + proxy->output();
     }
     ~Peers() {
         nginx.reset();
@@ -71,7 +74,7 @@ protected:
         delete peers;
         peers = nullptr;
     }
-    void SetUp() override { ASSERT_TRUE(peers->up); }
+    void SetUp() override { ASSERT_TRUE(peers->up) << peers->why; }
 };
 
 }  // namespace

@@ -7,7 +7,7 @@
 
 TEST(SeedAiohttpRun, PrintsWhatThePythonOriginalPrints) {
     aio::test::PeerServer server(aio::test::aiohttp_server_command(), aio::test::free_port());
-    ASSERT_TRUE(server.up);
+    ASSERT_TRUE(server.up) << server.why;
     auto python = aio::test::run_command("/usr/bin/python3 " +
                                          aio::test::source_path("tests/http/client/peers/seed_3_aiohttp_run.py") +
                                          " " + server.base() + " 2>&1");
@@ -52,7 +52,7 @@ TEST(SeedReadRemoteCsv, PrintsTheHeadPandasPrintsAndTheTimings) {
     if (pandas.status != 0) GTEST_SKIP() << "/usr/bin/python3 has no pandas: " << pandas.output;
     aio::test::PeerServer server("/usr/bin/python3 -m http.server {port} --bind 127.0.0.1 --directory " + data,
                                  aio::test::free_port());
-    ASSERT_TRUE(server.up);
+    ASSERT_TRUE(server.up) << server.why;
     // main()'s one-second sleeps scaled down (20 of them), as the other seed twins' tests do.
     auto ours = aio::test::run_command("AIO_TIME_SCALE=0.02 AIO_SEED_BASE_URL=" + server.base() + " " +
                                        aio::test::binary_path("examples/seed_2_3_read_remote_csv") + " 2>&1");
