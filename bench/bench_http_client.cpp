@@ -3,6 +3,9 @@
 //   bench_http_client r6 URL CONNECTIONS REQUESTS
 //     keep-alive GETs by CONNECTIONS workers on one session (limit = CONNECTIONS);
 //     prints requests/s, client CPU µs per request (user+sys) and peak RSS.
+//   bench_http_client soak URL CONNECTIONS REQUESTS
+//     the same GETs, with the process's RSS and open descriptors printed when
+//     10%, 50% and 100% of REQUESTS are done (bench/soak.sh).
 //   bench_http_client r12 BASE_URL N K TIMEOUT_MS
 //     the seed's run(): N URLs, Semaphore(K), a total timeout per request,
 //     errors printed not raised; prints the wall time.
@@ -12,6 +15,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 using namespace std::chrono_literals;
@@ -59,6 +64,36 @@ aio::Task<> r6(std::string url, int connections, long requests) {
     co_await session.close();
 }
 
+/// The resident set now (not the peak), from /proc/self/status.
+long rss_kib() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+        if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
+}
+
+long open_fds() {
+    long n = 0;
+    for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+    return n - 1;  // the iterator's own descriptor
+}
+
+aio::Task<> soak(std::string url, int connections, long requests) {
+    http::ClientSession session({.limit = static_cast<std::size_t>(connections)});
+    long done = 0, bytes = 0, errors = 0;
+    for (int percent : {10, 50, 100}) {
+        long left = requests * percent / 100 - done;
+        done += left;
+        std::vector<aio::Task<>> workers;
+        for (int i = 0; i < connections; ++i) workers.push_back(r6_worker(session, url, left, bytes, errors));
+        co_await aio::gather(std::move(workers));
+        fmt::print("soak client {:>3}% requests={} rss_kib={} fds={} errors={}\n", percent, done, rss_kib(), open_fds(),
+                   errors);
+        std::fflush(stdout);
+    }
+    co_await session.close();
+}
+
 aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::string url, aio::Semaphore& sem,
                                             std::chrono::milliseconds timeout) {
     auto held = co_await sem.acquire();
@@ -98,10 +133,14 @@ int main(int argc, char** argv) {
         aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4])));
         return 0;
     }
+    if (mode == "soak" && argc == 5) {
+        aio::run(soak(argv[2], std::atoi(argv[3]), std::atol(argv[4])));
+        return 0;
+    }
     if (mode == "r12" && argc == 6) {
         aio::run(r12(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5])));
         return 0;
     }
-    fmt::print(stderr, "usage: {0} r6 URL CONNECTIONS REQUESTS | {0} r12 BASE_URL N K TIMEOUT_MS\n", argv[0]);
+    fmt::print(stderr, "usage: {0} r6|soak URL CONNECTIONS REQUESTS | {0} r12 BASE_URL N K TIMEOUT_MS\n", argv[0]);
     return 2;
 }
