@@ -211,13 +211,17 @@ struct Worker {
     bool busy = false;
 
     /// Ends the worker now and reaps it (it is dead or about to be).
-    void kill_and_reap() noexcept {
+    /// Why the worker is gone when the pool ended it (its caller's message).
+    std::string ended_by_pool;
+
+    void kill_and_reap(std::string why) noexcept {
         writer.reset();
         reader.reset();
         if (pid > 0) {
             ::kill(pid, SIGKILL);
             ::waitpid(pid, nullptr, 0);
             pid = -1;
+            ended_by_pool = std::move(why);
         }
     }
     /// Lets the worker finish (EOF on its socket) and reaps it.
@@ -245,7 +249,7 @@ struct SpawnSetup {
     }
 };
 
-std::unique_ptr<Worker> spawn_worker() {
+std::shared_ptr<Worker> spawn_worker() {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) throw_os_error(errno, "socketpair", "");
     Socket ours = Socket::adopt(fds[0]);
@@ -290,7 +294,7 @@ std::unique_ptr<Worker> spawn_worker() {
     int r = ::posix_spawn(&pid, "/proc/self/exe", &setup.actions, &setup.attr, argv, envp.data());
     if (r != 0) throw_os_error(r, "starting a process pool worker (/proc/self/exe)", "");
     theirs.close();
-    auto w = std::make_unique<Worker>();
+    auto w = std::make_shared<Worker>();
     w->pid = pid;
     auto c = std::make_shared<detail::Connection>(detail::make_socket_transport(std::move(ours)), kDefaultStreamLimit);
     w->reader.emplace(c);
@@ -302,7 +306,9 @@ std::unique_ptr<Worker> spawn_worker() {
 
 struct ProcessPoolExecutor::State {
     std::size_t max_workers;
-    std::vector<std::unique_ptr<Worker>> workers;
+    // Shared with the call running on each: a pool destroyed while a call
+    // awaits its worker leaves that call a live Worker to find dead.
+    std::vector<std::shared_ptr<Worker>> workers;
     detail::WaitList idle;
     bool shut = false;
 
@@ -328,19 +334,19 @@ struct ProcessPoolExecutor::State {
 
 namespace {
 
-Task<Worker*> acquire(std::shared_ptr<ProcessPoolExecutor::State> s) {
+Task<std::shared_ptr<Worker>> acquire(std::shared_ptr<ProcessPoolExecutor::State> s) {
     while (true) {
         if (s->shut) throw RuntimeError("cannot schedule new calls after the process pool was shut down");
         for (auto& w : s->workers) {
             if (!w->busy) {
                 w->busy = true;
-                co_return w.get();
+                co_return w;
             }
         }
         if (s->workers.size() < s->max_workers) {
             s->workers.push_back(spawn_worker());
             s->workers.back()->busy = true;
-            co_return s->workers.back().get();
+            co_return s->workers.back();
         }
         detail::ListWait free_worker(s->idle);
         co_await free_worker;  // a cancelled call leaves the queue here, before it started
@@ -355,7 +361,12 @@ ProcessPoolExecutor::ProcessPoolExecutor(std::size_t max_workers) : s_(std::make
 
 ProcessPoolExecutor::~ProcessPoolExecutor() {
     s_->shut = true;
-    for (auto& w : s_->workers) w->busy ? w->kill_and_reap() : w->retire();
+    for (auto& w : s_->workers) {
+        if (w->busy)
+            w->kill_and_reap("the process pool was destroyed while the call ran; its worker was killed");
+        else
+            w->retire();
+    }
     s_->workers.clear();
     s_->idle.grant_all();
 }
@@ -370,7 +381,8 @@ void ProcessPoolExecutor::shutdown(bool wait) {
             w.retire();
             it = s_->workers.erase(it);
         } else {
-            if (!wait) w.kill_and_reap();  // its awaiter gets BrokenProcessPool
+            if (!wait)  // its awaiter gets BrokenProcessPool
+                w.kill_and_reap("the process pool was shut down (wait=false) while the call ran; its worker was killed");
             ++it;
         }
     }
@@ -381,7 +393,7 @@ Task<std::string> ProcessPoolExecutor::call(void* fn, detail::Trampoline tramp, 
     auto s = s_;
     CodeRef fn_ref = locate(fn);
     CodeRef tramp_ref = locate(reinterpret_cast<const void*>(tramp));
-    Worker* w = co_await acquire(s);
+    std::shared_ptr<Worker> w = co_await acquire(s);
     std::string frame(kRequestHead, '\0');
     std::uint64_t size = payload.size();
     std::uint32_t fn_len = static_cast<std::uint32_t>(fn_ref.module.size()),
@@ -418,13 +430,14 @@ Task<std::string> ProcessPoolExecutor::call(void* fn, detail::Trampoline tramp, 
             ::waitpid(pid, &status, 0);
             w->pid = -1;
         }
-        s->remove(w);
+        s->remove(w.get());
         if (cancelled) throw CancelledError();
+        if (pid <= 0 && !w->ended_by_pool.empty()) throw BrokenProcessPool(w->ended_by_pool);
         std::string how = WIFSIGNALED(status) ? "killed by signal " + std::to_string(WTERMSIG(status))
                                               : "exited with status " + std::to_string(WEXITSTATUS(status));
         throw BrokenProcessPool("a worker process died while running the call (" + how + ")");
     }
-    s->release(w);
+    s->release(w.get());
     if (head[0] != 0) throw RuntimeError(body);
     co_return body;
 }
