@@ -3,10 +3,16 @@
 
 #include <aio/aio.hpp>
 
+#include "support/support.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 using namespace std::chrono_literals;
 
@@ -26,6 +32,23 @@ int crashes(int) {
 int slow(int ms) {
     ::usleep(static_cast<useconds_t>(ms) * 1000);
     return ms;
+}
+std::mutex held_elsewhere;
+/// In a worker: whether the mutex is free there (it is held in the parent).
+bool mutex_is_free() {
+    bool ok = held_elsewhere.try_lock();
+    if (ok) held_elsewhere.unlock();
+    return ok;
+}
+int runtime_value = 1;
+int read_runtime_value() { return runtime_value; }
+long churn(int rounds) {
+    long sum = 0;
+    for (int i = 0; i < rounds; ++i) {
+        std::vector<std::string> v(64, std::string(100, 'x'));
+        sum += static_cast<long>(v.size());
+    }
+    return sum;
 }
 bool no_children() {
     errno = 0;
@@ -104,5 +127,105 @@ TEST(ProcessPool, SubmittingAfterShutdownIsARuntimeError) {
         pool.shutdown();
         EXPECT_THROW(co_await pool.submit_async(fib, 3), aio::RuntimeError);
     }());
+    EXPECT_TRUE(no_children());
+}
+
+// A worker made by fork() of this multithreaded process inherited the
+// mutex in the state another thread held it in, locked forever. Workers are
+// this program re-executed: they hold nothing of this process's locks.
+TEST(ProcessPool, WorkersDoNotInheritLocksThatOtherThreadsHold) {
+    std::mutex m;
+    std::condition_variable cv;
+    bool locked = false, done = false;
+    std::thread holder([&] {
+        std::unique_lock<std::mutex> held(held_elsewhere);
+        {
+            std::lock_guard<std::mutex> g(m);
+            locked = true;
+        }
+        cv.notify_all();
+        std::unique_lock<std::mutex> lk(m);
+        cv.wait(lk, [&] { return done; });
+    });
+    {
+        std::unique_lock<std::mutex> lk(m);
+        cv.wait(lk, [&] { return locked; });
+    }
+    bool free_in_worker = false;
+    aio::run([&]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        free_in_worker = co_await pool.submit_async(mutex_is_free);
+    }());
+    {
+        std::lock_guard<std::mutex> g(m);
+        done = true;
+    }
+    cv.notify_all();
+    holder.join();
+    EXPECT_TRUE(free_in_worker);
+    EXPECT_TRUE(no_children());
+}
+
+// Workers start from the program, not from a copy of this process's memory
+// (Python's spawn and forkserver): state set at run time is not theirs.
+TEST(ProcessPool, WorkersStartFromTheProgramNotFromThisProcessMemory) {
+    runtime_value = 42;
+    int seen = 0;
+    aio::run([&]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        seen = co_await pool.submit_async(read_runtime_value);
+    }());
+    runtime_value = 1;
+    EXPECT_EQ(seen, 1);
+}
+
+TEST(ProcessPool, APoolMadeWhileTheThreadPoolIsBusyWorks) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        std::atomic<bool> stop{false};
+        std::atomic<int> started{0};
+        auto spin = [&stop, &started](int v) {
+            started.fetch_add(1);
+            while (!stop.load()) std::this_thread::sleep_for(1ms);
+            return v;
+        };
+        auto busy = aio::create_task(aio::to_thread(spin, 7));
+        auto busy2 = aio::create_task(aio::to_thread(spin, 8));
+        while (started.load() < 2) co_await aio::sleep(1ms);  // the pool's threads run
+        aio::ProcessPoolExecutor pool(2);
+        std::vector<aio::Task<long>> calls;
+        for (int i = 0; i < 6; ++i) calls.push_back(pool.submit_async(fib, 10 + i));
+        auto r = co_await aio::gather(std::move(calls));
+        EXPECT_EQ(r, (std::vector<long>{55, 89, 144, 233, 377, 610}));
+        stop = true;
+        EXPECT_EQ(co_await busy, 7);
+        EXPECT_EQ(co_await busy2, 8);
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+TEST(ProcessPool, WorkersStartWhileAnotherThreadHammersMalloc) {
+    std::atomic<bool> stop{false};
+    std::thread hammer([&] {
+        while (!stop.load()) {
+            std::vector<std::unique_ptr<char[]>> blocks;
+            for (int i = 0; i < 256; ++i) blocks.push_back(std::make_unique<char[]>(static_cast<std::size_t>(i) * 97 + 1));
+        }
+    });
+    std::vector<long> results;
+    aio::run([&]() -> aio::Task<> {
+        for (int round = 0; round < 4; ++round) {
+            aio::ProcessPoolExecutor pool(4);  // four fresh workers each round
+            std::vector<aio::Task<long>> calls;
+            for (int i = 0; i < 8; ++i) calls.push_back(pool.submit_async(churn, 100));
+            auto all = aio::gather(std::move(calls));
+            auto r = co_await aio::timeout(60s, std::move(all));
+            results.insert(results.end(), r.begin(), r.end());
+        }
+    }());
+    stop = true;
+    hammer.join();
+    EXPECT_EQ(results, std::vector<long>(32, 6400));
     EXPECT_TRUE(no_children());
 }

@@ -6,6 +6,13 @@
 
 #include <sys/wait.h>
 
+#include <fcntl.h>
+
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include "faults/sigpipe_recorder.hpp"
 #include "support/support.hpp"
 
 using namespace std::chrono_literals;
@@ -144,4 +151,87 @@ TEST(Subprocess, ADroppedProcessIsReapedByTheLoop) {
         co_await aio::sleep(300ms);
     }());
     EXPECT_TRUE(no_children());
+}
+
+// A pipe has no MSG_NOSIGNAL: writing to one whose reader is gone raised
+// SIGPIPE, which (at SIG_DFL) ended this process. Now it is BrokenPipeError
+// at the writer, and communicate() ignores it as asyncio does.
+TEST(Subprocess, CommunicateWithAChildThatDoesNotReadItsInputCompletes) {
+    int fds = aio::test::count_open_fds();
+    int signals = -1;
+    aio::run([&]() -> aio::Task<> {
+        aio::test::SigpipeRecorder sigpipe;
+        aio::SubprocessOptions pipes{.stdin_ = aio::PIPE, .stdout_ = aio::PIPE, .stderr_ = aio::PIPE};
+        std::vector<std::string> args{"-c", "echo bye"};
+        auto p = co_await aio::create_subprocess_exec("/bin/sh", args, pipes);
+        auto [out, err] = co_await p.communicate(std::string(1 << 20, 'i'));
+        EXPECT_EQ(out, "bye\n");
+        EXPECT_EQ(err, "");
+        EXPECT_EQ(p.returncode(), 0);
+        auto t = co_await aio::create_subprocess_exec("true", std::vector<std::string>(), pipes);
+        auto [out2, err2] = co_await t.communicate(std::string(1 << 20, 'i'));
+        EXPECT_EQ(out2, "");
+        EXPECT_EQ(t.returncode(), 0);
+        signals = sigpipe.deliveries();
+    }());
+    EXPECT_EQ(signals, 0);
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, WritingToTheStdinOfAChildThatExitedIsBrokenPipeError) {
+    int fds = aio::test::count_open_fds();
+    int signals = -1;
+    aio::run([&]() -> aio::Task<> {
+        aio::test::SigpipeRecorder sigpipe;
+        aio::SubprocessOptions pipes{.stdin_ = aio::PIPE};
+        auto p = co_await aio::create_subprocess_exec("true", std::vector<std::string>(), pipes);
+        EXPECT_EQ(co_await p.wait(), 0);
+        std::string message;
+        try {
+            p.stdin_()->write("nobody reads this\n");
+            co_await p.stdin_()->drain();
+            ADD_FAILURE() << "a write to a dead child's stdin succeeded";
+        } catch (const aio::BrokenPipeError& e) {
+            message = e.what();
+        }
+        EXPECT_NE(message.find("pipe"), std::string::npos) << message;
+        signals = sigpipe.deliveries();
+    }());
+    EXPECT_EQ(signals, 0);
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+// A DEVNULL stdin was opened without O_CLOEXEC: the child kept that
+// descriptor open past exec (as did any child another thread started then).
+TEST(Subprocess, DevnullDescriptorsDoNotReachTheChildBeyondItsStdio) {
+    aio::run([]() -> aio::Task<> {
+        aio::SubprocessOptions opts{.stdin_ = aio::DEVNULL, .stdout_ = aio::PIPE, .stderr_ = aio::DEVNULL};
+        std::set<int> inherited_anyway;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+            int fd = std::stoi(entry.path().filename().string());
+            int flags = ::fcntl(fd, F_GETFD);
+            if (flags >= 0 && !(flags & FD_CLOEXEC)) inherited_anyway.insert(fd);
+        }
+        // ls itself, not a shell (dash keeps a copy of its stdin on fd 10).
+        std::vector<std::string> args{"-l", "/proc/self/fd"};
+        auto p = co_await aio::create_subprocess_exec("ls", args, opts);
+        auto [out, err] = co_await p.communicate();
+        // "lr-x------ 1 u u 64 ... 7 -> /dev/null": every such fd above 2 leaked.
+        std::vector<int> leaked;
+        std::istringstream lines(out);
+        for (std::string line; std::getline(lines, line);) {
+            auto arrow = line.find(" -> /dev/null");
+            if (arrow == std::string::npos) continue;
+            auto space = line.rfind(' ', arrow - 1);
+            int fd = std::stoi(line.substr(space + 1, arrow - space - 1));
+            // Above 2, and not one this process had open without close-on-exec
+            // before (the test's own environment may hand it such descriptors).
+            if (fd > 2 && !inherited_anyway.count(fd)) leaked.push_back(fd);
+        }
+        EXPECT_TRUE(leaked.empty()) << "descriptors of /dev/null the child inherited:\n" << out;
+        EXPECT_NE(out.find("0 -> /dev/null"), std::string::npos) << out;
+        EXPECT_EQ(p.returncode(), 0);
+    }());
 }

@@ -6,14 +6,37 @@
 //     long r = co_await pool.submit_async(fib, 30);        // or:
 //     auto t = aio::get_running_loop().run_in_executor(&pool, fib, 30);
 //
-// Workers are forked from this process when first needed, so a plain
-// function (not a capturing lambda) of this program can be named by its
-// address; arguments and results are std::string or trivially copyable values
-// (Python pickles; aio copies bytes). Each call runs isolated: a worker that
-// crashes (a signal, exit(), abort()) fails only its call, with
-// BrokenProcessPool, and is replaced; the program lives on. An exception
-// thrown by the function reaches the awaiter as aio::RuntimeError carrying
-// its message (its C++ type cannot cross the process boundary).
+// How workers start: each worker is this program, started again
+// (posix_spawn of /proc/self/exe) with AIO_PROCESS_POOL_WORKER in its
+// environment and its socket on fd 3. A hook of aio's, run while the program's
+// static objects are initialised, sees the variable and runs the worker loop;
+// the program's main() never runs in a worker. This process is never forked
+// to run code (Python 3.14 left fork for forkserver for the same reason): a
+// fork of a process with threads copies every lock another thread holds —
+// a mutex, a malloc arena, stdio — locked forever in the child. Hence:
+//   - a function is named by where it lives (the executable or a shared
+//     library loaded at startup, and the offset in it), so a plain function
+//     (not a capturing lambda) of the program or of its libraries works; one
+//     in a library loaded later with dlopen() fails its call with RuntimeError;
+//   - a worker starts from the program, not from this process's memory (as
+//     Python's spawn and forkserver): globals hold their initial values, not
+//     what this process set at run time; pass what the function needs as
+//     arguments;
+//   - in a worker, the static objects that come after aio's hook in the
+//     program's initialisation order (those of shared libraries loaded after
+//     aio's, and, with aio as a shared library, the executable's) are not yet
+//     constructed: a worker function should not rely on namespace-scope objects
+//     with dynamic initialisation (function-local statics are fine). With aio
+//     linked statically after the program's own objects (the usual link line),
+//     the program's objects are constructed;
+//   - /proc must be mounted (starting a worker fails with an OSError otherwise).
+// Arguments and results are std::string or trivially copyable values (Python
+// pickles; aio copies bytes; a pointer argument is meaningless in a worker).
+// Each call runs isolated: a worker that crashes (a signal, SIGKILL from
+// outside, exit(), abort()) fails only its call, with BrokenProcessPool naming
+// the signal or exit status, and is replaced; the program lives on. An
+// exception thrown by the function reaches the awaiter as aio::RuntimeError
+// carrying its message (its C++ type cannot cross the process boundary).
 // Cancelling a call that waits for a free worker removes it; cancelling a call
 // that runs kills its worker (which is then replaced).
 #pragma once

@@ -13,6 +13,9 @@
 // its child runs hands the child to the loop, which reaps it when it exits
 // (no zombie); at loop shutdown the remaining children are left running and
 // reaped by the system when this process exits.
+// Every descriptor aio opens for a child (pipes, /dev/null) is close-on-exec
+// in this process: only its copy on the child's 0, 1 or 2 crosses the exec,
+// and a child another thread starts meanwhile inherits none of them.
 #pragma once
 
 #include <signal.h>
@@ -66,7 +69,12 @@ public:
     /// negated signal number if a signal ended it (as Python). nullopt while running.
     std::optional<int> returncode() const noexcept;
 
-    /// The pipes (null unless that stream was PIPE).
+    /// The pipes (null unless that stream was PIPE). Writing to stdin_ after
+    /// the child closed it (or exited) makes the writer's drain() throw
+    /// BrokenPipeError; it never raises SIGPIPE, whatever this process's
+    /// disposition of that signal (pipes have no MSG_NOSIGNAL: aio blocks
+    /// SIGPIPE on the writing thread for the write and takes back the one the
+    /// write raised).
     StreamWriter* stdin_() noexcept;
     StreamReader* stdout_() noexcept;
     StreamReader* stderr_() noexcept;
@@ -75,8 +83,10 @@ public:
     Task<int> wait();
     /// Writes `input` to stdin (then closes it), reads stdout and stderr to
     /// EOF, waits for the exit. Returns (stdout, stderr); a stream that is not
-    /// a PIPE gives "". Throws BrokenPipeError only if... never: a child that
-    /// stops reading its input simply does not get the rest (as asyncio).
+    /// a PIPE gives "". Never throws BrokenPipeError: a child that exits or
+    /// closes its stdin before reading all of `input` simply does not get the
+    /// rest (as asyncio, which ignores BrokenPipeError and ConnectionResetError
+    /// there).
     Task<std::pair<std::string, std::string>> communicate(std::string input = {});
     /// Sends a signal (ProcessLookupError once the child has been reaped).
     void send_signal(int sig);

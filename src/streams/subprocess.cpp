@@ -1,6 +1,8 @@
 #include "aio/subprocess.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +21,32 @@ namespace aio {
 namespace detail {
 namespace {
 
+/// write(2) that never raises SIGPIPE, whatever this process's disposition
+/// of it. A pipe has no MSG_NOSIGNAL, so SIGPIPE is blocked on this thread
+/// around the write, and the one the write raised (it is directed at this
+/// thread) is taken back before the mask is restored. A SIGPIPE that was
+/// already pending before the write is left alone.
+ssize_t write_without_sigpipe(int fd, const char* p, std::size_t n) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    ssize_t r = ::write(fd, p, n);
+    int err = errno;
+    if (r < 0 && err == EPIPE && !was_pending) {
+        timespec zero{};
+        while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return r;
+}
+
 /// A pipe end as a byte stream (read(2)/write(2); EOF on the write side is closing it).
 class PipeTransport final : public Transport {
 public:
@@ -34,10 +62,12 @@ public:
     }
     std::size_t write_nowait(std::string_view data) override {
         while (true) {
-            ssize_t r = ::write(fd_.fd(), data.data(), data.size());
+            ssize_t r = write_without_sigpipe(fd_.fd(), data.data(), data.size());
             if (r >= 0) return static_cast<std::size_t>(r);
             if (errno == EINTR) continue;
             if (errno == EAGAIN) return 0;
+            if (errno == EPIPE)
+                throw BrokenPipeError(EPIPE, "write to a pipe whose reader has closed it (the child exited or closed its stdin)", "");
             throw_os_error(errno, "write to a pipe", "");
         }
     }
@@ -215,7 +245,9 @@ void setup(ChildPipes& p, int which, const StdioSpec& spec) {
             p.child[2] = -2;  // resolved after stdout is set up
             return;
         case Redirect::DEVNULL: {
-            int fd = ::open("/dev/null", which == 0 ? O_RDONLY : O_WRONLY | O_CLOEXEC);
+            // Close-on-exec on every side: only the child's dup2 onto 0/1/2 may
+            // cross an exec (another thread's child must not inherit it).
+            int fd = ::open("/dev/null", (which == 0 ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
             if (fd < 0) throw_os_error(errno, "/dev/null");
             p.child[which] = fd;
             p.to_close.push_back(fd);

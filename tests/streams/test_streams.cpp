@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "faults/sigpipe_recorder.hpp"
 #include "support/support.hpp"
 
 using namespace std::chrono_literals;
@@ -221,6 +222,47 @@ TEST(Streams, PeerResetMidReadIsAConnectionResetError) {
         EXPECT_TRUE(reset);
         server.close();
     }());
+}
+
+// The peer resets the connection; the writer keeps writing. Socket writes
+// use MSG_NOSIGNAL: the error is typed at drain() and no SIGPIPE is raised
+// (a recording handler replaces whatever disposition the loop chose).
+TEST(Streams, WritingToAResetPeerIsATypedErrorNotSigpipe) {
+    int fds = aio::test::count_open_fds();
+    int signals = -1;
+    std::string error;
+    aio::run([&]() -> aio::Task<> {
+        aio::test::SigpipeRecorder sigpipe;
+        auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            co_await r.readexactly(2);
+            linger l{1, 0};  // close with RST
+            ::setsockopt(std::any_cast<int>(w.get_extra_info("socket")), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+            w.close();
+        };
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.write("go");
+        co_await w.drain();
+        std::string chunk(64 * 1024, 'x');
+        try {
+            for (int i = 0; i < 1000; ++i) {
+                w.write(chunk);
+                co_await w.drain();
+                if (i % 8 == 0) co_await aio::sleep(1ms);  // the RST arrives
+            }
+        } catch (const aio::BrokenPipeError& e) {
+            error = std::string("BrokenPipeError: ") + e.what();
+        } catch (const aio::ConnectionResetError& e) {
+            error = std::string("ConnectionResetError: ") + e.what();
+        }
+        signals = sigpipe.deliveries();
+        w.close();
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_FALSE(error.empty()) << "1000 writes to a reset peer succeeded";
+    EXPECT_EQ(signals, 0) << error;
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
 TEST(Streams, DrainBlocksWhileThePeerDoesNotRead) {

@@ -24,6 +24,7 @@
 #include <string>
 #include <thread>
 
+#include "faults/sigpipe_recorder.hpp"
 #include "support/support.hpp"
 
 using namespace std::chrono_literals;
@@ -954,5 +955,49 @@ TEST(StartTls, AFailedUpgradeClosesTheStream) {
         EXPECT_TRUE(later);
         co_await w.wait_closed();
     }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
+// TLS moves ciphertext through memory BIOs and sends it with the socket
+// transport (MSG_NOSIGNAL): a TLS writer whose peer reset the connection gets
+// a typed error, never SIGPIPE.
+TEST(TlsStreams, WritingToAResetPeerIsATypedErrorNotSigpipe) {
+    int fds = aio::test::count_open_fds();
+    int signals = -1;
+    std::string error;
+    run_tls([&]() -> aio::Task<> {
+        aio::test::SigpipeRecorder sigpipe;
+        auto handler = [](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            co_await r.readexactly(2);
+            linger l{1, 0};  // close with RST, no close_notify
+            ::setsockopt(std::any_cast<int>(w.get_extra_info("socket")), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+            ::shutdown(std::any_cast<int>(w.get_extra_info("socket")), SHUT_RDWR);
+            w.close();
+        };
+        aio::ServerOptions sopts{.ssl = server_context()};
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0, sopts);
+        aio::ConnectOptions copts{.ssl = client_context(), .server_hostname = "localhost"};
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server), copts);
+        w.write("go");
+        co_await w.drain();
+        std::string chunk(64 * 1024, 'x');
+        try {
+            for (int i = 0; i < 1000; ++i) {
+                w.write(chunk);
+                co_await w.drain();
+                if (i % 8 == 0) co_await aio::sleep(1ms);
+            }
+        } catch (const aio::BrokenPipeError& e) {
+            error = std::string("BrokenPipeError: ") + e.what();
+        } catch (const aio::ConnectionResetError& e) {
+            error = std::string("ConnectionResetError: ") + e.what();
+        }
+        signals = sigpipe.deliveries();
+        w.close();
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_FALSE(error.empty()) << "1000 TLS writes to a reset peer succeeded";
+    EXPECT_EQ(signals, 0) << error;
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
