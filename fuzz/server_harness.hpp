@@ -127,6 +127,7 @@ inline aio::Task<std::string> exchange(aio::web::Application& app, aio::web::Ser
     if (!writer.is_closing()) writer.write_eof();
     std::string out = co_await std::move(reader);
     co_await std::move(server);
+    if (!state->connections.empty() || state->in_flight != 0) fail("the server still counts a connection or request");
     writer.close();
     co_return out;
 }
