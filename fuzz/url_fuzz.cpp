@@ -5,13 +5,15 @@
 // InvalidURL; a parsed URL's str() parses back to the same URL and holds no
 // spaces or control characters; the accessors and derived URLs work; the
 // query survives with_query(query()); join() either throws InvalidURL or
-// gives a stable URL; quote/unquote and urlencode/parse_qsl round-trip the raw bytes.
+// gives a stable URL (and, for a reference that parses alone, the same URL
+// from both overloads; the reference itself when it is absolute); quote/unquote and urlencode/parse_qsl round-trip the raw bytes.
 #include <aio/http/url.hpp>
 #include <aio/http/urlencoded.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 using namespace aio::http;
@@ -34,6 +36,36 @@ void check_stable(const URL& u, std::string_view input) {
     URL again(s);
     check(again == u, "URL(str()) == URL", input);
     check(again.str() == s, "str() is stable", input);
+}
+
+/// join() with a reference that parses alone: the URL and text overloads
+/// agree; an absolute reference (scheme and host) gives the reference itself,
+/// normalised (RFC 3986 §5.2.2: T = R with its dot segments removed, which
+/// parsing a URL with a host already does); an empty reference gives the base
+/// without its fragment; a fragment-only reference keeps the rest of the base.
+void check_join(const URL& base, std::string_view ref, std::string_view all) {
+    URL r;
+    try {
+        r = URL(ref);
+    } catch (const InvalidURL&) {
+        return;
+    }
+    std::optional<URL> by_url, by_text;
+    try {
+        by_url = base.join(r);
+    } catch (const InvalidURL&) {
+    }
+    try {
+        by_text = base.join(ref);
+    } catch (const InvalidURL&) {
+    }
+    check(by_url.has_value() == by_text.has_value(), "join(URL) and join(text) agree on validity", all);
+    if (by_url) check(*by_url == *by_text, "join(URL) == join(text)", all);
+    if (!r.scheme().empty() && r.is_absolute()) {
+        check(by_url.has_value(), "joining an absolute reference succeeds", all);
+        check(*by_url == r, "joining an absolute reference gives the reference", all);
+    }
+    if (ref.empty() && by_url) check(*by_url == base.with_fragment(""), "join(\"\") is the base without fragment", all);
 }
 
 }  // namespace
@@ -87,6 +119,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_stable(j, all);
     } catch (const InvalidURL&) {
     }
+    check_join(u, ref, all);
     try {
         check_stable(u.with_path(ref), all);
     } catch (const InvalidURL&) {

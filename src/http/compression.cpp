@@ -33,6 +33,11 @@ std::string_view coding_name(Coding c) noexcept {
 
 namespace {
 constexpr std::size_t kChunk = 64 * 1024;  // output produced per step
+// A "deflate" body that fails as zlib before any output, within its first
+// 4 KiB, is decoded again as raw deflate. A zlib header is 2 bytes and the
+// longest deflate block header a few hundred: a raw stream mistaken for zlib
+// fails well within this, and keeping it bounds what a decoder holds.
+constexpr std::size_t kRawRetryWindow = 4096;
 
 // Each coder steps into one scratch buffer of its own and appends what a step
 // produced: growing the caller's string by kChunk per step would zero-fill
@@ -48,6 +53,10 @@ struct Decoder::Impl {
     z_stream z{};
     bool z_init = false;
     bool raw_deflate_retry = false;  // "deflate" sent without the zlib header (common)
+    // "deflate" input fed so far, kept while a retry as raw deflate is still
+    // possible (no output yet, within kRawRetryWindow bytes), so that the
+    // retry starts from the first byte however the body was cut into pieces.
+    std::string deflate_fed;
     bool ended = false;
     BrotliDecoderState* br = nullptr;
 
@@ -72,22 +81,33 @@ struct Decoder::Impl {
             z.avail_out = kChunk;
             int rc = inflate(&z, Z_NO_FLUSH);
             std::size_t got = kChunk - z.avail_out;
-            out.append(scratch.get(), got);
-            if (rc == Z_DATA_ERROR && coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0) {
-                // Not zlib-wrapped: retry as raw deflate.
+            if (rc == Z_DATA_ERROR && retry_possible()) {
+                // Not zlib-wrapped: decode everything fed so far again as raw deflate.
                 raw_deflate_retry = true;
-                std::string_view rest = in;
+                std::string replay = std::move(deflate_fed);
+                deflate_fed = std::string();
+                replay.append(in);
                 init_zlib(-MAX_WBITS);
-                feed_zlib(rest, out);
+                feed_zlib(replay, out);
                 return;
             }
             if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
                 throw ContentEncodingError(std::string("corrupt ") + std::string(coding_name(coding)) +
                                            " data: " + (z.msg ? z.msg : "inflate failed"));
-            check_limit(got);
+            check_limit(got);  // before appending: the output never passes the limit
+            out.append(scratch.get(), got);
             if (rc == Z_STREAM_END) ended = true;
             if (rc == Z_BUF_ERROR && got == 0) break;
         }
+        if (retry_possible()) {
+            deflate_fed.append(in);
+        } else if (!deflate_fed.empty()) {
+            deflate_fed = std::string();
+        }
+    }
+
+    bool retry_possible() const noexcept {
+        return coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0 && z.total_in <= kRawRetryWindow;
     }
 
     void feed_br(std::string_view in, std::string& out) {
@@ -98,8 +118,8 @@ struct Decoder::Impl {
             std::size_t avail_out = kChunk;
             auto rc = BrotliDecoderDecompressStream(br, &avail_in, &next_in, &avail_out, &next_out, nullptr);
             std::size_t got = kChunk - avail_out;
+            check_limit(got);  // before appending: the output never passes the limit
             out.append(scratch.get(), got);
-            check_limit(got);
             if (rc == BROTLI_DECODER_RESULT_ERROR)
                 throw ContentEncodingError(std::string("corrupt br data: ") +
                                            BrotliDecoderErrorString(BrotliDecoderGetErrorCode(br)));

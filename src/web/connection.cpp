@@ -280,6 +280,12 @@ Task<> HttpConnection::handle_request() {
         resp = Response({.status = 500,
                          .text = "500 Internal Server Error\n\nServer got itself in trouble"});
     }
+    if (responded_ && !resp.prepared()) {
+        // The handler sent a head (prepare()) and then failed: no other
+        // response can follow a body cut short; closing is the only answer.
+        close_after_ = true;
+        co_return;
+    }
 
     // The unread rest of the body: discard it if it is here already, else close.
     if (!message_done_ && !resp.prepared() && !close_after_) {

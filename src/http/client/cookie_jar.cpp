@@ -43,6 +43,19 @@ bool path_match(std::string_view request_path, std::string_view cookie_path) {
 
 bool is_secure_scheme(std::string_view scheme) { return scheme == "https" || scheme == "wss"; }
 
+constexpr std::time_t kMaxTime = std::chrono::duration_cast<std::chrono::seconds>(SysClock::duration::max()).count() - 1;
+constexpr std::time_t kMinTime = -kMaxTime;
+
+/// RFC 6265bis §5.6 step 1: a Set-Cookie value holding a control character
+/// other than HTAB is ignored whole (it could end up in a Cookie header).
+bool has_control_char(std::string_view s) {
+    for (char ch : s) {
+        auto c = static_cast<unsigned char>(ch);
+        if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 std::optional<SysClock::time_point> CookieJar::parse_date(std::string_view text) {
@@ -126,7 +139,9 @@ std::optional<SysClock::time_point> CookieJar::parse_date(std::string_view text)
     tm.tm_min = *minute;
     tm.tm_sec = *second;
     std::time_t t = ::timegm(&tm);
-    return SysClock::from_time_t(t);
+    // system_clock counts nanoseconds in 64 bits (years 1678 to 2261): clamp
+    // the dates outside (1601, 9999 are valid cookie dates) instead of overflowing.
+    return SysClock::from_time_t(std::clamp(t, kMinTime, kMaxTime));
 }
 
 void CookieJar::expire() {
@@ -138,6 +153,7 @@ void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_h
     std::string host = response_url.host();
     if (!unsafe_ && is_ip_address(host)) return;
     for (std::string_view header : set_cookie_headers) {
+        if (has_control_char(header)) continue;
         // RFC 6265 §5.2: name=value, then attributes separated by ';'.
         std::size_t semi = header.find(';');
         std::string_view pair = header.substr(0, semi);
@@ -166,8 +182,11 @@ void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_h
                 std::string_view digits = neg ? val.substr(1) : val;
                 if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
                 long long secs = digits.size() > 12 ? 999999999999LL : std::stoll(std::string(digits));
+                auto now = SysClock::now();
+                // Saturated: now + secs may not fit system_clock's nanoseconds.
+                long long room = std::chrono::duration_cast<std::chrono::seconds>(SysClock::time_point::max() - now).count();
                 max_age_expiry = neg || secs == 0 ? SysClock::time_point::min() + std::chrono::hours(1)
-                                                  : SysClock::now() + std::chrono::seconds(secs);
+                                                  : now + std::chrono::seconds(std::min(secs, room - 1));
             } else if (key == "domain") {
                 std::string_view d = val;
                 if (!d.empty() && d.front() == '.') d.remove_prefix(1);
