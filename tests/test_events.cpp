@@ -3,6 +3,14 @@
 // aio-test-labels: threads
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <sys/wait.h>
+
+#include <memory>
+
+#include <cstdlib>
+
 #include <aio/aio.hpp>
 
 #include <csignal>
@@ -45,11 +53,25 @@ TEST(EventLoop, TimerHandleKnowsWhen) {
     h.cancel();
 }
 
-TEST(EventLoop, TimeIsMonotonic) {
+TEST(EventLoop, TimeIsTheClockCallAtFiresOn) {
+    // A callback set for loop.time() + d runs once loop.time() has reached
+    // that point, and callbacks at one deadline run in the order they were set.
     aio::EventLoop loop;
-    auto a = loop.time();
-    auto b = loop.time();
-    EXPECT_LE(a, b);
+    auto when = loop.time() + 2ms;
+    std::vector<int> order;
+    aio::Clock::time_point seen{};
+    loop.call_at(when, [&] {
+        order.push_back(1);
+        seen = loop.time();
+    });
+    loop.call_at(when, [&] { order.push_back(2); });
+    loop.call_at(when + 1ms, [&] {
+        order.push_back(3);
+        loop.stop();
+    });
+    loop.run_forever();
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+    EXPECT_GE(seen, when);
 }
 
 TEST(EventLoop, CallSoonThreadsafeWakesASleepingLoop) {
@@ -174,4 +196,76 @@ TEST(EventLoop, DebugModeReportsALazyTaskNeverAwaited) {
         {.debug = true});
     ASSERT_EQ(seen.size(), 1u);
     EXPECT_NE(seen[0].find("never"), std::string::npos);
+}
+
+namespace {
+
+aio::Task<> hold_for_an_hour(std::shared_ptr<int> keep) {
+    co_await aio::sleep(1h);
+    (void)keep;
+}
+
+}  // namespace
+
+TEST(EventLoop, CloseFreesPendingTasksAndCallLaterHandles) {
+    auto counter = std::make_shared<int>(0);
+    aio::EventLoop loop;
+    loop.call_later(1h, [counter] {});
+    aio::Task<> kept;
+    loop.run_until_complete([](std::shared_ptr<int> c, aio::Task<>& kept) -> aio::Task<> {
+        (void)aio::create_task(hold_for_an_hour(c));  // handle dropped: the task is pending
+        kept = aio::create_task(hold_for_an_hour(c));
+        co_await aio::sleep(0s);
+    }(counter, kept));
+    EXPECT_EQ(counter.use_count(), 4);
+    loop.close();
+    EXPECT_EQ(counter.use_count(), 2);  // ours, and the kept task's frame
+    EXPECT_TRUE(kept.done());
+    EXPECT_TRUE(kept.cancelled());
+    EXPECT_THROW((void)kept.result(), aio::CancelledError);
+    kept = aio::Task<>();
+    EXPECT_EQ(counter.use_count(), 1);
+}
+
+// SIGPIPE: checked in a fresh process (the disposition is set once per
+// process, when its first loop is made). The test binary runs itself with
+// AIO_TEST_SIGPIPE set; the child reports by its exit code.
+namespace {
+constexpr int kIgnored = 10, kDefault = 11, kHandlerKept = 12, kOther = 13;
+void user_sigpipe_handler(int) {}
+}  // namespace
+
+TEST(SigpipeChild, Report) {
+    const char* mode = std::getenv("AIO_TEST_SIGPIPE");
+    if (!mode) GTEST_SKIP() << "run by EventLoop.SigpipeIsIgnoredUnlessTheProgramHandlesIt";
+    if (std::string(mode) == "handler") std::signal(SIGPIPE, &user_sigpipe_handler);
+    {
+        aio::EventLoop loop;
+    }
+    struct sigaction now {};
+    ::sigaction(SIGPIPE, nullptr, &now);
+    if (now.sa_handler == SIG_IGN) std::_Exit(kIgnored);
+    if (now.sa_handler == SIG_DFL) std::_Exit(kDefault);
+    if (now.sa_handler == &user_sigpipe_handler) std::_Exit(kHandlerKept);
+    std::_Exit(kOther);
+}
+
+namespace {
+int run_sigpipe_child(const char* mode) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::signal(SIGPIPE, SIG_DFL);  // exec keeps SIG_IGN: start from the default
+        ::setenv("AIO_TEST_SIGPIPE", mode, 1);
+        ::execl("/proc/self/exe", "test_events", "--gtest_filter=SigpipeChild.Report", static_cast<char*>(nullptr));
+        std::_Exit(127);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+}  // namespace
+
+TEST(EventLoop, SigpipeIsIgnoredUnlessTheProgramHandlesIt) {
+    EXPECT_EQ(run_sigpipe_child("default"), kIgnored);
+    EXPECT_EQ(run_sigpipe_child("handler"), kHandlerKept);
 }

@@ -3,6 +3,7 @@
 
 #include <aio/aio.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,7 +119,10 @@ TEST(AsyncGenerator, AwaitsInsideAndIterates) {
         while (auto v = co_await g.next()) got.push_back(*v);
         EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
         EXPECT_TRUE(g.done());
-        EXPECT_FALSE(co_await g.next());
+        {
+            auto got = co_await g.next();
+            EXPECT_FALSE(got);
+        }
         int sum = 0;
         co_await aio::for_each(ticks(4), [&](int v) { sum += v; });
         EXPECT_EQ(sum, 6);
@@ -132,8 +136,19 @@ TEST(AsyncGenerator, ExceptionsReachTheConsumer) {
     };
     aio::run([&]() -> aio::Task<> {
         auto g = bad();
-        EXPECT_EQ(*(co_await g.next()), 1);
-        EXPECT_THROW(co_await g.next(), std::runtime_error);
+        {
+            auto got = co_await g.next();
+            EXPECT_EQ(got, std::optional<int>(1));
+        }
+        {  // expects std::runtime_error
+            bool threw = false;
+            try {
+                co_await g.next();
+            } catch (const std::runtime_error&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting g.next() did not throw std::runtime_error";
+        }
     }());
 }
 
@@ -156,7 +171,51 @@ TEST(AsyncGenerator, CancellationReachesTheBody) {
         auto t = aio::create_task(consumer());
         co_await aio::sleep(1ms);
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
     }());
     EXPECT_TRUE(saw);
+}
+
+namespace {
+
+aio::AsyncGenerator<int> slow_ticks() {
+    for (int i = 0; i < 3; ++i) {
+        co_await aio::sleep(1ms);
+        co_yield i;
+    }
+}
+
+aio::Task<std::optional<int>> next_of(aio::AsyncGenerator<int>& g) { co_return co_await g.next(); }
+
+}  // namespace
+
+TEST(AsyncGenerator, ASecondNextWhileOneIsRunningRaises) {
+    aio::run([]() -> aio::Task<> {
+        auto g = slow_ticks();
+        auto first = aio::create_task(next_of(g));
+        co_await aio::sleep(0s);  // `first` is inside the body's sleep now
+        bool raised = false;
+        std::string what;
+        try {
+            auto v = co_await g.next();
+            (void)v;
+        } catch (const aio::RuntimeError& e) {
+            raised = true;
+            what = e.what();
+        }
+        EXPECT_TRUE(raised);
+        EXPECT_NE(what.find("asynchronous generator is already running"), std::string::npos) << what;
+        auto v0 = co_await first;
+        EXPECT_EQ(v0, std::optional<int>(0));
+        auto v1 = co_await g.next();  // free again
+        EXPECT_EQ(v1, std::optional<int>(1));
+    }());
 }

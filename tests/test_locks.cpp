@@ -73,7 +73,15 @@ TEST(Lock, CancelledAfterBeingHandedTheLockKeepsItAndReleasesIt) {
         co_await aio::sleep(0s);
         held.release();  // hands the lock to the waiter...
         t.cancel();      // ...which is cancelled before it runs
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
         EXPECT_TRUE(got);
         EXPECT_FALSE(lock.locked());  // its guard released it: nothing leaked
     }());
@@ -84,7 +92,10 @@ TEST(Event, WaitersWakeWhenSet) {
         aio::Event ev;
         int woken = 0;
         auto waiter = [&]() -> aio::Task<> {
-            EXPECT_TRUE(co_await ev.wait());
+            {
+                auto got = co_await ev.wait();
+                EXPECT_TRUE(got);
+            }
             ++woken;
         };
         auto a = aio::create_task(waiter());
@@ -95,7 +106,10 @@ TEST(Event, WaitersWakeWhenSet) {
         EXPECT_TRUE(ev.is_set());
         co_await aio::gather(a, b);
         EXPECT_EQ(woken, 2);
-        EXPECT_TRUE(co_await ev.wait());  // set: returns at once
+        {
+            auto got = co_await ev.wait();
+            EXPECT_TRUE(got);  // set: returns at once
+        }
         ev.clear();
         EXPECT_FALSE(ev.is_set());
     }());
@@ -134,7 +148,15 @@ TEST(Condition, MisuseWithoutTheLockIsARuntimeError) {
     aio::run([]() -> aio::Task<> {
         aio::Condition cond;
         EXPECT_THROW(cond.notify(), aio::RuntimeError);
-        EXPECT_THROW(co_await cond.wait(), aio::RuntimeError);
+        {  // expects aio::RuntimeError
+            bool threw = false;
+            try {
+                co_await cond.wait();
+            } catch (const aio::RuntimeError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting cond.wait() did not throw aio::RuntimeError";
+        }
     }());
 }
 
@@ -154,7 +176,10 @@ TEST(Condition, WaitForAPredicate) {
             ++value;
             cond.notify_all();
         }
-        EXPECT_TRUE(co_await t);
+        {
+            auto got = co_await t;
+            EXPECT_TRUE(got);
+        }
     }());
 }
 
@@ -179,7 +204,15 @@ TEST(Condition, ANotifiedWaiterThatIsCancelledPassesTheNotificationOn) {
             cond.notify(1);  // meant for `a`...
             a.cancel();      // ...which is cancelled before it can use it
         }
-        EXPECT_THROW(co_await a, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await a;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+        }
         co_await aio::wait_for(std::move(b), 1s);
         EXPECT_TRUE(second_woke);
     }());
@@ -222,7 +255,15 @@ TEST(Semaphore, CancelledWaiterDoesNotTakeAPermit) {
         co_await aio::sleep(0s);
         EXPECT_TRUE(sem.locked());
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
         permit.release();
         EXPECT_EQ(sem.value(), 1);
     }());
@@ -247,11 +288,109 @@ TEST(Barrier, AbortBreaksItForEveryone) {
         auto a = aio::create_task(party());
         co_await aio::sleep(0s);
         barrier.abort();
-        EXPECT_THROW(co_await a, aio::BrokenBarrierError);
-        EXPECT_THROW(co_await barrier.wait(), aio::BrokenBarrierError);
+        {  // expects aio::BrokenBarrierError
+            bool threw = false;
+            try {
+                co_await a;
+            } catch (const aio::BrokenBarrierError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting a did not throw aio::BrokenBarrierError";
+        }
+        {  // expects aio::BrokenBarrierError
+            bool threw = false;
+            try {
+                co_await barrier.wait();
+            } catch (const aio::BrokenBarrierError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting barrier.wait() did not throw aio::BrokenBarrierError";
+        }
         EXPECT_TRUE(barrier.broken());
         barrier.reset();
         EXPECT_FALSE(barrier.broken());
     }());
     EXPECT_THROW(aio::Barrier(0), aio::ValueError);
+}
+
+namespace {
+
+template <class Prim>
+aio::Task<> take_many_times(Prim& prim, bool& done) {
+    for (int i = 0; i < 1000; ++i) {
+        auto held = co_await prim.acquire();
+    }
+    done = true;
+}
+
+aio::Task<> watch_lock(aio::Lock& lock, const bool& done, int& turns, int& seen_locked) {
+    while (!done) {
+        ++turns;
+        if (lock.locked()) ++seen_locked;
+        co_await aio::sleep(0s);
+    }
+}
+
+aio::Task<> watch_semaphore(aio::Semaphore& sem, const bool& done, int& turns, int& seen_taken) {
+    while (!done) {
+        ++turns;
+        if (sem.locked()) ++seen_taken;
+        co_await aio::sleep(0s);
+    }
+}
+
+}  // namespace
+
+TEST(Lock, AnUncontendedLockIsNeverHeldAcrossAYield) {
+    // The cooperative budget makes a busy task yield; it must yield before
+    // taking the lock, never while holding it (a convoy otherwise).
+    aio::Lock lock;
+    bool done = false;
+    int turns = 0, seen_locked = 0;
+    aio::run([](aio::Lock& lock, bool& done, int& turns, int& seen_locked) -> aio::Task<> {
+        auto a = aio::create_task(take_many_times(lock, done));
+        auto b = aio::create_task(watch_lock(lock, done, turns, seen_locked));
+        co_await a;
+        co_await b;
+    }(lock, done, turns, seen_locked));
+    EXPECT_GT(turns, 2);  // the taker did yield now and then
+    EXPECT_EQ(seen_locked, 0);
+}
+
+TEST(Semaphore, AnUncontendedSemaphoreIsNeverHeldAcrossAYield) {
+    aio::Semaphore sem(1);
+    bool done = false;
+    int turns = 0, seen_taken = 0;
+    aio::run([](aio::Semaphore& sem, bool& done, int& turns, int& seen_taken) -> aio::Task<> {
+        auto a = aio::create_task(take_many_times(sem, done));
+        auto b = aio::create_task(watch_semaphore(sem, done, turns, seen_taken));
+        co_await a;
+        co_await b;
+    }(sem, done, turns, seen_taken));
+    EXPECT_GT(turns, 2);
+    EXPECT_EQ(seen_taken, 0);
+}
+
+TEST(Lock, ACancelWhileYieldingBeforeTheLockRaisesAndLeavesItFree) {
+    aio::run([]() -> aio::Task<> {
+        aio::Lock lock;
+        // Use up the budget, then cancel ourselves: the acquire that yields
+        // first delivers the cancellation and does not take the lock.
+        for (int i = 0; i < 200; ++i) {
+            auto held = co_await lock.acquire();
+        }
+        bool cancelled = false;
+        for (int i = 0; i < 200 && !cancelled; ++i) {
+            aio::current_task().cancel();
+            try {
+                auto held = co_await lock.acquire();
+                co_await aio::sleep(0s);  // delivers the cancel when acquire did not
+            } catch (const aio::CancelledError&) {
+                cancelled = true;
+                aio::current_task().uncancel();
+            }
+        }
+        EXPECT_TRUE(cancelled);
+        EXPECT_FALSE(lock.locked());
+    }());
 }

@@ -80,7 +80,15 @@ TEST(Queue, TaskDoneAndJoin) {
         co_await q.join();
         EXPECT_EQ(processed, 3);
         w.cancel();
-        EXPECT_THROW(co_await w, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await w;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting w did not throw aio::CancelledError";
+        }
         EXPECT_THROW(q.task_done(), aio::ValueError);
     }());
 }
@@ -95,8 +103,19 @@ TEST(Queue, CancelledGetterTakesNothing) {
         a.cancel();
         co_await aio::sleep(0s);
         q.put_nowait(5);
-        EXPECT_THROW(co_await a, aio::CancelledError);
-        EXPECT_EQ(co_await b, 5);  // the item went to the getter still waiting
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await a;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+        }
+        {
+            auto got = co_await b;
+            EXPECT_EQ(got, 5);  // the item went to the getter still waiting
+        }
     }());
 }
 
@@ -112,7 +131,15 @@ TEST(Queue, GetterCancelledAfterItWasHandedAnItemStillReturnsIt) {
         co_await aio::sleep(0s);
         q.put_nowait(7);  // handed to the waiting getter...
         a.cancel();       // ...then cancelled before it runs
-        EXPECT_THROW(co_await a, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await a;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+        }
         EXPECT_EQ(received, 7);  // the item was not lost
         EXPECT_TRUE(q.empty());
     }());
@@ -124,9 +151,28 @@ TEST(Queue, ShutdownDrainsThenRaises) {
         q.put_nowait(1);
         q.shutdown();
         EXPECT_THROW(q.put_nowait(2), aio::QueueShutDown);
-        EXPECT_THROW(co_await q.put(2), aio::QueueShutDown);
-        EXPECT_EQ(co_await q.get(), 1);
-        EXPECT_THROW(co_await q.get(), aio::QueueShutDown);
+        {  // expects aio::QueueShutDown
+            bool threw = false;
+            try {
+                co_await q.put(2);
+            } catch (const aio::QueueShutDown&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting q.put(2) did not throw aio::QueueShutDown";
+        }
+        {
+            auto got = co_await q.get();
+            EXPECT_EQ(got, 1);
+        }
+        {  // expects aio::QueueShutDown
+            bool threw = false;
+            try {
+                co_await q.get();
+            } catch (const aio::QueueShutDown&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting q.get() did not throw aio::QueueShutDown";
+        }
     }());
 }
 
@@ -142,8 +188,24 @@ TEST(Queue, ImmediateShutdownWakesWaitingGettersAndPutters) {
         co_await aio::sleep(0s);
         empty.shutdown(true);
         full.shutdown(true);
-        EXPECT_THROW(co_await g, aio::QueueShutDown);
-        EXPECT_THROW(co_await p, aio::QueueShutDown);
+        {  // expects aio::QueueShutDown
+            bool threw = false;
+            try {
+                co_await g;
+            } catch (const aio::QueueShutDown&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting g did not throw aio::QueueShutDown";
+        }
+        {  // expects aio::QueueShutDown
+            bool threw = false;
+            try {
+                co_await p;
+            } catch (const aio::QueueShutDown&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting p did not throw aio::QueueShutDown";
+        }
         EXPECT_TRUE(full.empty());
         co_await full.join();  // the dropped item no longer counts
     }());

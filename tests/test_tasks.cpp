@@ -41,7 +41,10 @@ TEST(Task, LazyTaskRunsOnlyWhenAwaited) {
 TEST(Task, AwaitingALazyTaskTwiceIsAnInvalidStateError) {
     aio::run([]() -> aio::Task<> {
         auto t = value_after(1, 0ms);
-        EXPECT_EQ(co_await t, 1);
+        {
+            auto got = co_await t;
+            EXPECT_EQ(got, 1);
+        }
         bool threw = false;
         try {
             co_await t;
@@ -89,7 +92,10 @@ TEST(Task, ScheduledTaskCanBeAwaitedByManyTasks) {
         auto [a, b] = co_await aio::gather(reader(shared), reader(shared));
         EXPECT_EQ(a, 7);
         EXPECT_EQ(b, 7);
-        EXPECT_EQ(co_await shared, 7);
+        {
+            auto got = co_await shared;
+            EXPECT_EQ(got, 7);
+        }
         EXPECT_EQ(shared.result(), 7);
     }());
 }
@@ -123,7 +129,15 @@ TEST(Task, ExceptionsPropagateToTheAwaiterAndOutOfRun) {
     EXPECT_THROW(aio::run(fail_after(1ms)), std::runtime_error);
     aio::run([]() -> aio::Task<> {
         auto t = aio::create_task(fail_after(1ms));
-        EXPECT_THROW(co_await t, std::runtime_error);
+        {  // expects std::runtime_error
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const std::runtime_error&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw std::runtime_error";
+        }
         EXPECT_NE(t.exception(), nullptr);
     }());
 }
@@ -153,7 +167,15 @@ TEST(Cancellation, DeliveredAtTheCurrentAwaitAndCatchable) {
         auto t = aio::create_task(worker());
         co_await aio::sleep(1ms);
         EXPECT_TRUE(t.cancel());
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
         EXPECT_TRUE(t.cancelled());
         EXPECT_THROW((void)t.result(), aio::CancelledError);
         EXPECT_FALSE(t.cancel());  // already done
@@ -167,11 +189,17 @@ TEST(Cancellation, CancelledSleepLeavesTheLoopAtOnce) {
     aio::run([]() -> aio::Task<> {
         auto t = aio::create_task(value_after(0, 1h));
         co_await aio::sleep(0s);
-        t.cancel();
+        EXPECT_TRUE(t.cancel());
+        EXPECT_EQ(aio::all_tasks().size(), 2u);  // this one and the sleeper
+        bool cancelled = false;
         try {
             co_await t;
         } catch (const aio::CancelledError&) {
+            cancelled = true;
         }
+        EXPECT_TRUE(cancelled);
+        EXPECT_TRUE(t.cancelled());
+        EXPECT_EQ(aio::all_tasks().size(), 1u);  // the sleeper is gone, its timer with it
     }());
 }
 
@@ -183,7 +211,15 @@ TEST(Cancellation, CancellingATaskCancelsTheTaskItAwaits) {
         auto outer = aio::create_task(outer_body());
         co_await aio::sleep(1ms);
         outer.cancel();
-        EXPECT_THROW(co_await outer, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await outer;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting outer did not throw aio::CancelledError";
+        }
         EXPECT_TRUE(inner.cancelled());
     }());
 }
@@ -203,7 +239,15 @@ TEST(Cancellation, ReachesTheInnermostLazyAwait) {
         auto t = aio::create_task(outer());
         co_await aio::sleep(1ms);
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
     }());
     EXPECT_TRUE(inner_saw_it);
 }
@@ -217,7 +261,15 @@ TEST(Cancellation, BeforeTheFirstStepTheBodyNeverRuns) {
     aio::run([&]() -> aio::Task<> {
         auto t = aio::create_task(body());
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
     }());
     EXPECT_FALSE(ran);
 }
@@ -234,7 +286,10 @@ TEST(Cancellation, ATaskMaySwallowItAndReturnAValue) {
         auto t = aio::create_task(stubborn());
         co_await aio::sleep(1ms);
         t.cancel();
-        EXPECT_EQ(co_await t, 5);
+        {
+            auto got = co_await t;
+            EXPECT_EQ(got, 5);
+        }
         EXPECT_FALSE(t.cancelled());
         EXPECT_EQ(t.cancelling(), 1);
     }());
@@ -254,7 +309,15 @@ TEST(Cancellation, PendingWhileRunningIsDeliveredAtTheNextAwait) {
     };
     aio::run([&]() -> aio::Task<> {
         auto t = aio::create_task(self_cancel());
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
     }());
     EXPECT_EQ(log, (std::vector<std::string>{"still running", "cancelled at next await"}));
 }
@@ -266,7 +329,15 @@ TEST(Cancellation, RequestAfterTheLastAwaitEndsTheTaskCancelled) {
             co_return 1;  // asyncio: the task still ends cancelled
         };
         auto t = aio::create_task(body());
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
         EXPECT_TRUE(t.cancelled());
     }());
 }
@@ -281,7 +352,10 @@ TEST(Cancellation, UncancelWithdrawsAPendingRequest) {
             co_await aio::sleep(0s);  // nothing pending any more
             co_return 2;
         };
-        EXPECT_EQ(co_await aio::create_task(body()), 2);
+        {
+            auto got = co_await aio::create_task(body());
+            EXPECT_EQ(got, 2);
+        }
     }());
 }
 
@@ -366,4 +440,73 @@ TEST(Stack, DeepRecursionOfLazyTasks) {
         co_return 1 + co_await depth(n - 1);
     };
     EXPECT_EQ(aio::run(depth(100'000)), 100'000);
+}
+
+namespace {
+
+aio::Task<> yield_in_a_frame_of_its_own() { co_await aio::sleep(0s); }
+
+aio::Task<> cancel_self_after_yield(bool& cancelled) {
+    // The sleep(0) awaiter lived in a frame that is freed by now: a cancel()
+    // must not reach for it (it did while the task still "waited" on it).
+    co_await yield_in_a_frame_of_its_own();
+    aio::current_task().cancel();
+    try {
+        co_await aio::sleep(1h);
+    } catch (const aio::CancelledError&) {
+        cancelled = true;
+    }
+}
+
+aio::Task<std::string> long_text() {
+    co_await aio::sleep(0s);
+    co_return std::string(100, 'x');
+}
+
+}  // namespace
+
+TEST(Cancellation, CancelAfterSleepZeroIsDeliveredAtTheNextAwait) {
+    bool cancelled = false;
+    aio::run(cancel_self_after_yield(cancelled));
+    EXPECT_TRUE(cancelled);
+}
+
+TEST(Task, ResultOfAFailedTaskRetrievesItsException) {
+    int reports = 0;
+    bool caught = false;
+    aio::EventLoop loop;
+    loop.set_exception_handler([&](aio::EventLoop&, const aio::ExceptionContext& c) {
+        if (c.message.find("never retrieved") != std::string::npos) ++reports;
+    });
+    loop.run_until_complete([](bool& caught) -> aio::Task<> {
+        auto t = aio::create_task(fail_after(0ms));
+        while (!t.done()) co_await aio::sleep(0s);
+        try {
+            (void)t.result();
+        } catch (const std::runtime_error&) {
+            caught = true;
+        }
+    }(caught));  // t is dropped here: its exception was looked at
+    loop.close();
+    EXPECT_TRUE(caught);
+    EXPECT_EQ(reports, 0);
+}
+
+TEST(Task, EveryAwaiterOfASharedTaskGetsItsOwnCopy) {
+    aio::run([]() -> aio::Task<> {
+        auto t = aio::create_task(long_text());
+        auto other = t.share();
+        std::string a = co_await std::move(t);  // two handles: a copy
+        std::string b = co_await other;
+        std::string c = co_await std::move(other);
+        EXPECT_EQ(a, std::string(100, 'x'));
+        EXPECT_EQ(b, a);
+        EXPECT_EQ(c, a);
+        EXPECT_EQ(t.result(), a);
+        // The sole owner may move the value out; later looks are refused.
+        auto solo = aio::create_task(long_text());
+        std::string d = co_await std::move(solo);
+        EXPECT_EQ(d, a);
+        EXPECT_THROW((void)solo.result(), aio::InvalidStateError);
+    }());
 }

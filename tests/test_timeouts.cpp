@@ -13,7 +13,8 @@ aio::Task<int> value_after(int v, std::chrono::milliseconds d) {
 }  // namespace
 
 TEST(Timeout, WorkThatFinishesInTimeReturnsItsValue) {
-    EXPECT_EQ(aio::run([]() -> aio::Task<int> { co_return co_await aio::timeout(1s, value_after(3, 1ms)); }()), 3);
+    int got = aio::run([]() -> aio::Task<int> { co_return co_await aio::timeout(1s, value_after(3, 1ms)); }());
+    EXPECT_EQ(got, 3);
 }
 
 TEST(Timeout, ExpiryRaisesTimeoutErrorAndCancelsTheWork) {
@@ -27,7 +28,15 @@ TEST(Timeout, ExpiryRaisesTimeoutErrorAndCancelsTheWork) {
         }
     };
     aio::run([&]() -> aio::Task<> {
-        EXPECT_THROW(co_await aio::timeout(5ms, slow()), aio::TimeoutError);
+        {  // expects aio::TimeoutError
+            bool threw = false;
+            try {
+                co_await aio::timeout(5ms, slow());
+            } catch (const aio::TimeoutError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting aio::timeout(5ms, slow()) did not throw aio::TimeoutError";
+        }
         // The task goes on normally afterwards: the cancellation was consumed.
         co_await aio::sleep(1ms);
         EXPECT_EQ(aio::current_task().cancelling(), 0);
@@ -49,11 +58,27 @@ TEST(Timeout, TimeoutErrorIsAnOSError) {
 TEST(Timeout, WaitForCancelsAScheduledTaskAndWaitsForIt) {
     aio::run([]() -> aio::Task<> {
         auto t = aio::create_task(value_after(1, 1h));
-        EXPECT_THROW(co_await aio::wait_for(std::move(t), 2ms), aio::TimeoutError);
+        {  // expects aio::TimeoutError
+            bool threw = false;
+            try {
+                co_await aio::wait_for(std::move(t), 2ms);
+            } catch (const aio::TimeoutError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting aio::wait_for(std::move(t), 2ms) did not throw aio::TimeoutError";
+        }
         auto t2 = aio::create_task(value_after(1, 1h));
         auto& ref = t2;
         auto waiting = aio::wait_for(t2.share(), 2ms);
-        EXPECT_THROW(co_await std::move(waiting), aio::TimeoutError);
+        {  // expects aio::TimeoutError
+            bool threw = false;
+            try {
+                co_await std::move(waiting);
+            } catch (const aio::TimeoutError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting std::move(waiting) did not throw aio::TimeoutError";
+        }
         EXPECT_TRUE(ref.cancelled());
     }());
 }
@@ -64,7 +89,15 @@ TEST(Timeout, OuterCancellationIsNotTurnedIntoTimeout) {
         auto t = aio::create_task(body());
         co_await aio::sleep(1ms);
         t.cancel();
-        EXPECT_THROW(co_await t, aio::CancelledError);
+        {  // expects aio::CancelledError
+            bool threw = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+        }
     }());
 }
 
@@ -77,7 +110,10 @@ TEST(Timeout, NestedTimeoutsEachReportTheirOwn) {
                 co_return -1;  // the inner deadline fired first
             }
         };
-        EXPECT_EQ(co_await aio::timeout(1h, inner()), -1);
+        {
+            auto got = co_await aio::timeout(1h, inner());
+            EXPECT_EQ(got, -1);
+        }
     }());
 }
 
@@ -89,7 +125,15 @@ TEST(Timeout, RescheduleAndExpired) {
             cm.reschedule(aio::get_running_loop().time() + 2ms);
             co_await aio::sleep(1h);
         };
-        EXPECT_THROW(co_await cm.run(body()), aio::TimeoutError);
+        {  // expects aio::TimeoutError
+            bool threw = false;
+            try {
+                co_await cm.run(body());
+            } catch (const aio::TimeoutError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting cm.run(body()) did not throw aio::TimeoutError";
+        }
         EXPECT_TRUE(cm.expired());
         EXPECT_THROW(cm.reschedule(std::nullopt), aio::RuntimeError);
     }());
@@ -98,7 +142,15 @@ TEST(Timeout, RescheduleAndExpired) {
 TEST(Timeout, APastDeadlineExpiresAtTheFirstAwait) {
     aio::run([]() -> aio::Task<> {
         auto when = aio::get_running_loop().time() - 1s;
-        EXPECT_THROW(co_await aio::timeout_at(when, value_after(1, 1h)), aio::TimeoutError);
+        {  // expects aio::TimeoutError
+            bool threw = false;
+            try {
+                co_await aio::timeout_at(when, value_after(1, 1h));
+            } catch (const aio::TimeoutError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting aio::timeout_at(when, value_after(1, 1h)) did not throw aio::TimeoutError";
+        }
     }());
 }
 
@@ -106,6 +158,14 @@ TEST(Timeout, UsedTwiceIsARuntimeError) {
     aio::run([]() -> aio::Task<> {
         aio::Timeout cm = aio::timeout(1h);
         co_await cm.run(value_after(1, 0ms));
-        EXPECT_THROW(co_await cm.run(value_after(1, 0ms)), aio::RuntimeError);
+        {  // expects aio::RuntimeError
+            bool threw = false;
+            try {
+                co_await cm.run(value_after(1, 0ms));
+            } catch (const aio::RuntimeError&) {
+                threw = true;
+            }
+            EXPECT_TRUE(threw) << "awaiting cm.run(value_after(1, 0ms)) did not throw aio::RuntimeError";
+        }
     }());
 }

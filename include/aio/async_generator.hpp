@@ -45,6 +45,7 @@ public:
         }
         void return_void() noexcept {}
         std::optional<T> current;
+        bool running = false;  // a next() is under way (Python's ag_running)
     };
     using handle_type = std::coroutine_handle<promise_type>;
 
@@ -64,6 +65,8 @@ public:
         handle_type h;
         bool await_ready() const {
             if (!h) throw InvalidStateError("next() on an empty AsyncGenerator");
+            // Python: a second anext() while the first is suspended in the body.
+            if (h.promise().running) throw RuntimeError("asynchronous generator is already running");
             return h.done();
         }
         template <class P>
@@ -73,10 +76,12 @@ public:
             p.ready = p.owner->ready;
             p.resume_point = consumer;  // where co_yield returns to
             p.current.reset();
+            p.running = true;
             return detail::transfer_to(p.owner, h);
         }
         std::optional<T> await_resume() {
             auto& p = h.promise();
+            p.running = false;
             if (h.done()) {
                 if (p.exception) std::rethrow_exception(std::exchange(p.exception, nullptr));
                 return std::nullopt;
@@ -85,6 +90,8 @@ public:
         }
     };
     /// Runs the body to its next co_yield: the value, or nullopt once finished.
+/// Throws RuntimeError ("asynchronous generator is already running") when
+/// another task's next() on the same generator has not returned yet.
     NextAwaiter next() noexcept { return NextAwaiter{h_}; }
     /// True once the body has finished.
     bool done() const noexcept { return !h_ || h_.done(); }

@@ -53,22 +53,38 @@ private:
 namespace detail {
 
 /// Awaiter of acquire(): Prim provides try_take() and a WaitList `waiters_`.
+///
+/// A task that has used its cooperative budget (kCoopBudget) yields *before*
+/// taking the lock, never while holding it: otherwise an uncontended lock
+/// would be held across a whole loop iteration, and every other task that
+/// wants it would queue behind a holder that is not running (a convoy). The
+/// yield queues the awaiter itself; when its turn comes it takes the lock and
+/// resumes the task at once, or joins the waiters if someone took it first.
 template <class Prim>
-class AcquireAwaiter final : public WaitNode {
+class AcquireAwaiter final : public WaitNode, private Runnable {
 public:
     explicit AcquireAwaiter(Prim& p) noexcept : p_(p) {}
     bool await_ready() noexcept {
-        if (!p_.waiters_.empty() || !p_.try_take()) return false;
-        if (coop_take()) return true;
-        taken_ = true;  // got it, but the task has used its budget: yield first
-        return false;
+        if (!p_.waiters_.empty()) return false;
+        if (!coop_take()) {
+            yielding_ = true;  // budget used: yield first, take the lock after
+            return false;
+        }
+        return p_.try_take();
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
-        if (taken_)
-            yield_granted(h.promise().owner, h);
-        else
-            wait_on(p_.waiters_, h.promise().owner, h);
+        TaskCore* t = h.promise().owner;
+        if (!yielding_) {
+            wait_on(p_.waiters_, t, h);
+            return;
+        }
+        // While queued, request_cancel() declines (state idle): the
+        // cancellation stays pending and retry() delivers it.
+        task = t;
+        t->suspend_on(this, h);
+        run = &AcquireAwaiter::retry;
+        t->ready->push(static_cast<Runnable*>(this));
     }
     Guard<Prim> await_resume() {
         check();
@@ -76,8 +92,25 @@ public:
     }
 
 private:
+    static void retry(Runnable* r) noexcept {
+        auto* self = static_cast<AcquireAwaiter*>(r);
+        TaskCore* t = self->task;
+        if (t->take_pending_cancel()) {
+            self->state = State::cancelled;  // cancelled before it held anything
+        } else if (self->p_.waiters_.empty() && self->p_.try_take()) {
+            self->state = State::granted;
+        } else {
+            // Taken while we yielded: wait in line like anyone else.
+            self->state = State::waiting;
+            self->p_.waiters_.push_back(self);
+            return;
+        }
+        t->waiting_on = nullptr;
+        t->run(t);  // resume the task now: it runs from the moment it holds the lock
+    }
+
     Prim& p_;
-    bool taken_ = false;
+    bool yielding_ = false;
 };
 
 }  // namespace detail

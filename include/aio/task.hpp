@@ -95,18 +95,43 @@ public:
     void return_void() noexcept {}
 };
 
-/// Where a finished frame's outcome is taken from: rethrows, or moves/copies the value.
+/// Whether T can really be copied: std::vector and std::optional claim a copy
+/// constructor even for elements that have none (a vector of Tasks).
+template <class T>
+struct really_copyable : std::is_copy_constructible<T> {};
+template <class U, class A>
+struct really_copyable<std::vector<U, A>> : really_copyable<U> {};
+template <class U>
+struct really_copyable<std::optional<U>> : really_copyable<U> {};
+template <class A, class B>
+struct really_copyable<std::pair<A, B>> : std::bool_constant<really_copyable<A>::value && really_copyable<B>::value> {};
+
+/// Where a finished frame's outcome is taken from: rethrows, or moves/copies
+/// the value. `Move` (an rvalue await) moves the value out only when nobody
+/// else can look at it: a lazy frame, or a scheduled task whose one counted
+/// handle is the awaiter's. Every awaiter of a shared task gets its own copy.
+/// A value that cannot be copied is moved out by the first taker; later
+/// takers get InvalidStateError instead of a moved-from value.
 template <class T, bool Move>
 value_or_monostate_t<T> take_result(Promise<T>& p) {
     if (p.exception) std::rethrow_exception(p.exception);
     if constexpr (std::is_void_v<T>) {
         return {};
     } else {
+        if (p.has(TaskCore::kResultMoved))
+            throw InvalidStateError("the result of this task was already moved out (by its sole owner, or a "
+                                    "result that cannot be copied)");
         if (!p.value()) throw InvalidStateError("the task finished without a result");
-        if constexpr (Move || !std::is_copy_constructible_v<T>)
+        if constexpr (!really_copyable<T>::value) {
+            p.flags |= TaskCore::kResultMoved;
             return std::move(*p.value());
-        else
+        } else {
+            if (Move && (!p.has(TaskCore::kRoot) || p.refs <= 1)) {
+                p.flags |= TaskCore::kResultMoved;
+                return std::move(*p.value());
+            }
             return *p.value();
+        }
     }
 }
 
@@ -199,6 +224,7 @@ public:
     /// cancelled; InvalidStateError if it is not done.
     detail::value_or_monostate_t<T> result() const {
         require_done("result");
+        h_.promise().flags |= detail::TaskCore::kRetrieved;  // the exception (if any) reaches the caller
         return detail::take_result<T, false>(h_.promise());
     }
     /// The exception (null if it succeeded); throws CancelledError if cancelled,

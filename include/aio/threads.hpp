@@ -35,6 +35,8 @@ namespace aio {
 
 namespace detail {
 
+struct LoopLink;
+
 /// A call handed to a pool. Reference-counted: the awaiter and the worker each
 /// hold one reference, so either may go first.
 class WorkItem : public Runnable {
@@ -50,6 +52,9 @@ public:
 
     // Loop-thread state.
     LoopImpl* loop = nullptr;
+    /// Set by the pool when the item is queued: how the worker reaches the
+    /// loop (nothing is posted once the loop has closed).
+    std::shared_ptr<LoopLink> link;
     TaskCore* waiter = nullptr;  // null once abandoned
     bool delivered = false;
 
@@ -59,6 +64,10 @@ public:
 private:
     std::atomic<int> refs_{1};
 };
+
+/// From a worker: posts the finished item to its loop (which delivers and
+/// releases it), or releases it when the loop has closed.
+void post_completion(WorkItem* item) noexcept;
 
 template <class R>
 class CallItem final : public WorkItem {
@@ -139,7 +148,9 @@ private:
     std::condition_variable cv_;
     std::deque<detail::WorkItem*> queue_;
     std::vector<std::thread> threads_;
-    std::size_t idle_ = 0;
+    /// Python's _idle_semaphore: one permit each time a worker finds the
+    /// queue empty, one taken by each enqueue that finds a permit.
+    std::size_t idle_permits_ = 0;
     bool shutdown_ = false;
 };
 
@@ -181,7 +192,6 @@ public:
         pool_.try_remove(item_);  // not started: never runs
         item_->waiter = nullptr;  // running: abandon, the worker's result is dropped
         cancelled_ = true;
-        task->waiting_on = nullptr;
         task->wake();
         return true;
     }

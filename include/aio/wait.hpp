@@ -89,6 +89,12 @@ struct WaitResult {
 };
 
 namespace detail {
+/// Task handles are move-only, so a WaitResult is too (its vectors claim otherwise).
+template <class T>
+struct really_copyable<WaitResult<T>> : std::false_type {};
+}  // namespace detail
+
+namespace detail {
 
 /// Waits until a condition over a set of tasks holds, or a deadline passes.
 class WaitAwaiter final : public Suspension, public TimerNode {

@@ -103,3 +103,15 @@ std::string describe_exception(const std::exception_ptr& e) {
 }
 
 }  // namespace aio
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "aio/detail/assert.hpp"
+
+namespace aio::detail {
+void assertion_failed(const char* what, const char* file, int line) noexcept {
+    std::fprintf(stderr, "aio: invariant broken: %s (%s:%d)\n", what, file, line);
+    std::abort();
+}
+}  // namespace aio::detail

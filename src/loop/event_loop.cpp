@@ -63,11 +63,34 @@ void resume_task(Runnable* r) noexcept {
             return;
         }
     }
+    // Every wait ends by waking the task (which forgets what it waited on);
+    // an awaiter that resumed its task another way would leave a Suspension
+    // behind that a later cancel() would call into after the awaiter is gone.
+    AIO_ASSERT(task->waiting_on == nullptr, "a task was resumed with a wait still registered");
+    task->waiting_on = nullptr;
     t_current_task = task;
     t_transfer_budget = kTransferBudget;
     t_coop_budget = kCoopBudget;
     task->resume_point.resume();  // `task` may be gone after this
     t_current_task = nullptr;
+}
+
+/// asyncio ignores SIGPIPE at start-up, so a write to a closed socket or pipe
+/// fails with EPIPE (BrokenPipeError) instead of killing the process. aio does
+/// it when the first loop is made, once per process, and only if SIGPIPE
+/// still has its default action: a handler (or SIG_IGN) the program set is
+/// left alone. Children spawned by aio get the default action back.
+void ignore_sigpipe_once() noexcept {
+    static const bool done = [] {
+        struct sigaction current {};
+        if (::sigaction(SIGPIPE, nullptr, &current) != 0) return false;
+        if ((current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL) return false;
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        return ::sigaction(SIGPIPE, &ignore, nullptr) == 0;
+    }();
+    (void)done;
 }
 
 bool is_cancelled_error(const std::exception_ptr& e) {
@@ -207,6 +230,12 @@ void TaskCore::finish_task() noexcept {
 void TaskCore::abandon() noexcept {
     if (done()) return;
     flags |= kDone | kCancelled | kQuiet;
+    if (!exception) {
+        try {
+            exception = std::make_exception_ptr(CancelledError("the task was abandoned: its event loop closed"));
+        } catch (...) {
+        }
+    }
     waiting_on = nullptr;
     loop()->impl().unlink_task(this);
     release();
@@ -245,17 +274,29 @@ void WorkItem::deliver(Runnable* r) noexcept {
     auto* item = static_cast<WorkItem*>(r);
     item->delivered = true;
     --item->loop->in_flight;
-    if (TaskCore* t = item->waiter) {
-        t->waiting_on = nullptr;
-        t->wake();
-    }
+    if (TaskCore* t = item->waiter) t->wake();
     item->release();  // the pool's reference
+}
+
+void post_completion(WorkItem* item) noexcept {
+    std::shared_ptr<LoopLink> l = item->link;  // the item may be freed below
+    {
+        std::lock_guard lock(l->mu);
+        if (l->loop) {
+            l->loop->post_threadsafe(static_cast<Runnable*>(item));  // delivers and releases
+            return;
+        }
+    }
+    item->release();  // the loop is closed: nobody waits for the result
 }
 
 // ---------------------------------------------------------------- LoopImpl
 
 LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
+    ignore_sigpipe_once();
     ready_.loop = &o;
+    link = std::make_shared<LoopLink>();
+    link->loop = this;
     debug = opts.debug || env_flag("AIO_DEBUG");
     if (const char* s = std::getenv("AIO_TIME_SCALE")) {
         char* end = nullptr;
@@ -269,22 +310,56 @@ LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
 void LoopImpl::discard_pending() noexcept {
     // Completions that arrived after the loop stopped still own memory:
     // executor results are delivered (their awaiters are gone), callbacks are
-    // dropped without running.
-    drain_threadsafe();
-    Runnable* r = ready_.take_all();
-    while (r) {
-        Runnable* next = r->next_ready;
-        if (r->run == &run_callback) {
-            static_cast<CallbackNode*>(r)->cancelled = true;
-            r->run(r);
-        } else if (r->run == &WorkItem::deliver) {
-            r->run(r);
+    // dropped without running, tasks are taken off the queue (a delivery may
+    // queue its task again: hence the loop).
+    for (;;) {
+        drain_threadsafe();
+        Runnable* r = ready_.take_all();
+        if (!r) return;
+        while (r) {
+            Runnable* next = r->next_ready;
+            r->next_ready = nullptr;
+            if (r->run == &run_callback) {
+                static_cast<CallbackNode*>(r)->cancelled = true;
+                r->run(r);
+            } else if (r->run == &WorkItem::deliver) {
+                r->run(r);
+            }
+            r = next;
         }
-        r = next;
     }
 }
 
+void LoopImpl::close_pending() noexcept {
+    discard_pending();
+    // Tasks that can never run again: each is given up (done, cancelled) and
+    // its frame destroyed unless a handle still holds it. A destructor may
+    // wake another task: such queue entries are dropped below unread.
+    while (TaskCore* t = tasks_head_) {
+        if (debug) {
+            try {
+                owner.call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
+            } catch (...) {
+            }
+        }
+        t->abandon();
+    }
+    (void)ready_.take_all();
+    // call_later handles are dropped; timers of frames that outlive the loop
+    // (held by a handle) are unarmed so their destructors leave the loop alone.
+    while (!timers_.empty()) {
+        TimerNode* n = timers_.pop();
+        if (n->fire != &fire_callback_timer) continue;
+        CallbackNode* node = static_cast<CallbackTimer*>(n)->owner;
+        node->cancelled = true;
+        std::shared_ptr<CallbackNode> keep = std::move(node->self);
+        auto fn = std::move(node->fn);  // its captures may hold tasks: destroyed here
+    }
+    (void)ready_.take_all();
+}
+
 LoopImpl::~LoopImpl() {
+    detach_executors();
     discard_pending();
     // Timers still in the heap belong to frames that may be destroyed later:
     // unarm them so their destructors do not reach for this loop.
@@ -294,6 +369,11 @@ LoopImpl::~LoopImpl() {
         ::close(signal_fd_);
         pthread_sigmask(SIG_SETMASK, &saved_thread_mask_, nullptr);
     }
+}
+
+void LoopImpl::detach_executors() noexcept {
+    std::lock_guard lock(link->mu);
+    link->loop = nullptr;
 }
 
 void LoopImpl::check_open(const char* what) const {
@@ -347,6 +427,7 @@ void LoopImpl::drain_threadsafe() {
     }
     while (head) {
         Runnable* next = head->next_ready;
+        head->next_ready = nullptr;
         enqueue(head);
         head = next;
     }
@@ -375,6 +456,7 @@ unsigned LoopImpl::run_ready_batch() {
     if (!debug) {
         while (r) {
             Runnable* next = r->next_ready;
+            r->next_ready = nullptr;  // off the queue: it may be pushed again
             r->run(r);
             r = next;
             ++n;
@@ -384,6 +466,7 @@ unsigned LoopImpl::run_ready_batch() {
     while (r) {
         ++n;
         Runnable* next = r->next_ready;
+        r->next_ready = nullptr;
         bool is_task = r->run == &resume_task;
         std::string what = is_task ? "Task " + static_cast<TaskCore*>(r)->name() : std::string("a callback");
         auto t0 = Clock::now();
@@ -626,6 +709,12 @@ void EventLoop::close() {
     if (impl_->running) throw RuntimeError("cannot close a running event loop");
     if (impl_->closed) return;
     impl_->closed = true;
+    // Calls still running in an executor that outlives the loop drop their
+    // completion from now on instead of posting it here.
+    impl_->detach_executors();
+    // Pending tasks and call_later handles are given up (asyncio drops them
+    // too): the default executor is still there for their awaiters' cleanup.
+    impl_->close_pending();
     if (impl_->default_executor) impl_->default_executor->shutdown(true);
     impl_->default_executor.reset();
     impl_->discard_pending();

@@ -29,6 +29,14 @@ struct CallbackNode : Runnable {
     std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled
 };
 
+/// The counted link an executor's calls hold to their loop. close() clears
+/// it (under mu), so a pool that outlives the loop drops the completions of
+/// calls still running instead of posting them into a freed loop.
+struct LoopLink {
+    std::mutex mu;
+    LoopImpl* loop = nullptr;
+};
+
 class LoopImpl {
 public:
     LoopImpl(EventLoop& owner, LoopOptions options);
@@ -64,6 +72,10 @@ public:
     void check_open(const char* what) const;
     /// Frees what is still queued once the loop will run no more.
     void discard_pending() noexcept;
+    /// At close: gives up pending tasks (abandon) and drops call_later handles.
+    void close_pending() noexcept;
+    /// Clears `link`: executor calls finishing later are dropped.
+    void detach_executors() noexcept;
 
     EventLoop& owner;
     LoopOptions options;
@@ -76,6 +88,7 @@ public:
     EventLoop::ExceptionHandler exception_handler;
     std::unique_ptr<ThreadPoolExecutor> default_executor;
     std::size_t in_flight = 0;   // executor calls not yet delivered
+    std::shared_ptr<LoopLink> link;  // held by executor calls (see LoopLink)
 
     /// Whether anything could still wake a task (used to stop waiting for
     /// tasks that can never finish when a loop shuts down).

@@ -19,6 +19,7 @@ public:
     TimerNode* top() const noexcept { return heap_.front(); }
 
     void push(TimerNode* n) {
+        AIO_ASSERT(!n->armed(), "a timer was armed twice (it is already in the heap)");
         n->seq = next_seq_++;
         n->heap_index = static_cast<std::uint32_t>(heap_.size());
         heap_.push_back(n);

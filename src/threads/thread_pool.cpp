@@ -41,8 +41,16 @@ ThreadPoolExecutor::ThreadPoolExecutor(std::size_t max_workers)
 ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(true); }
 
 void ThreadPoolExecutor::spawn_if_needed() {
-    // Called with mu_ held. Python's rule: start a thread unless one is idle.
-    if (idle_ > 0 || threads_.size() >= max_workers_) return;
+    // Called with mu_ held, once per queued item. Python's rule
+    // (ThreadPoolExecutor._adjust_thread_count): the item claims one idle
+    // worker (the idle semaphore, acquired without blocking); a new thread is
+    // started only when none is left for it. So a burst of N items wakes the
+    // idle workers and starts threads for the rest, up to max_workers.
+    if (idle_permits_ > 0) {
+        --idle_permits_;
+        return;
+    }
+    if (threads_.size() >= max_workers_) return;
     // Workers block every signal: signals belong to the loop's thread (signalfd).
     sigset_t all, old;
     sigfillset(&all);
@@ -63,7 +71,10 @@ void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
     {
         std::lock_guard lock(mu_);
         if (shutdown_) throw RuntimeError("cannot schedule new calls after the executor was shut down");
-        if (item->loop) ++item->loop->in_flight;
+        if (item->loop) {
+            if (!item->link) item->link = item->loop->link;
+            ++item->loop->in_flight;
+        }
         queue_.push_back(item);
         try {
             spawn_if_needed();
@@ -99,17 +110,16 @@ void ThreadPoolExecutor::worker_main() {
     while (true) {
         if (queue_.empty()) {
             if (shutdown_) return;
-            ++idle_;
+            ++idle_permits_;  // released when the queue is found empty; claimed by enqueue
             cv_.wait(lock, [this] { return shutdown_ || !queue_.empty(); });
-            --idle_;
             continue;
         }
         detail::WorkItem* item = queue_.front();
         queue_.pop_front();
         lock.unlock();
         item->execute();
-        if (item->loop)
-            item->loop->post_threadsafe(static_cast<detail::Runnable*>(item));  // delivers and releases
+        if (item->link)
+            detail::post_completion(item);  // delivers and releases (or drops, the loop being closed)
         else
             item->release();
         lock.lock();
@@ -129,8 +139,10 @@ void ThreadPoolExecutor::shutdown(bool wait, bool cancel_futures) {
     for (detail::WorkItem* item : dropped) {
         // An awaiter whose call was dropped is woken; it sees no result and
         // reports CancelledError (the call never ran).
-        if (item->loop) item->loop->post_threadsafe(static_cast<detail::Runnable*>(item));
-        else item->release();
+        if (item->link)
+            detail::post_completion(item);
+        else
+            item->release();
     }
     for (auto& t : threads) t.join();
 }

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "aio/detail/assert.hpp"
+
 namespace aio {
 
 class EventLoop;
@@ -37,7 +39,11 @@ struct ReadyQueue {
     Runnable* head = nullptr;
     Runnable** tail = &head;
     EventLoop* loop = nullptr;  // the loop that owns this queue
+    /// Queues `r`, which must not be queued already (an entry taken off the
+    /// queue has next_ready reset to null by the loop before it runs).
     void push(Runnable* r) noexcept {
+        AIO_ASSERT(r->next_ready == nullptr && tail != &r->next_ready,
+                   "an entry (task or callback) was pushed on the ready queue twice");
         r->next_ready = nullptr;
         *tail = r;
         tail = &r->next_ready;
@@ -102,6 +108,7 @@ public:
         kCancelPending = 1 << 4,  // a cancel() waits for the next suspension
         kRetrieved = 1 << 5,      // someone looked at the outcome
         kQuiet = 1 << 6,          // do not report an unretrieved exception
+        kResultMoved = 1 << 7,    // the sole owner moved the value out
     };
 
     // --- every frame ---
@@ -143,8 +150,12 @@ public:
         waiting_on = s;
         resume_point = h;
     }
-    /// The wait completed: put the task on the ready queue.
-    void wake() noexcept { ready->push(this); }
+    /// The wait completed: put the task on the ready queue. The task waits on
+    /// nothing any more (a cancel() from now on stays pending until it resumes).
+    void wake() noexcept {
+        waiting_on = nullptr;
+        ready->push(this);
+    }
     /// Delivers a cancel() that arrived while the task was not suspended:
     /// call right after suspend_on(); asks the Suspension to withdraw.
     void deliver_pending_cancel() noexcept;

@@ -103,6 +103,12 @@ UringBackend::UringBackend() {
         has_cancel_ = io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL) != 0;
         io_uring_free_probe(probe);
     }
+    if (!has_cancel_) {
+        // Without ASYNC_CANCEL an op could never be withdrawn: abandon() would
+        // wait for a socket that may never become ready. Such a kernel gets epoll.
+        io_uring_queue_exit(&ring_);
+        throw_os_error(ENOSYS, "io_uring without IORING_OP_ASYNC_CANCEL", "");
+    }
     wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd_ < 0) {
         int e = errno;
@@ -140,7 +146,7 @@ io_uring_sqe* UringBackend::get_sqe() {
     return sqe;
 }
 
-void UringBackend::flush_submissions() noexcept {
+void UringBackend::flush_submissions() {
     for (;;) {
         int r = io_uring_submit(&ring_);
         if (r >= 0) return;
@@ -151,8 +157,7 @@ void UringBackend::flush_submissions() noexcept {
             continue;
         }
         if (r == -EINTR) continue;
-        std::fprintf(stderr, "aio: io_uring_submit failed: %d\n", r);
-        std::abort();  // the ring is unusable: nothing submitted can ever complete
+        throw_os_error(-r, "io_uring_submit", "");  // the ring is unusable
     }
 }
 
@@ -287,7 +292,11 @@ void UringBackend::on_cqe(std::uint64_t data, int res) noexcept {
         std::uint64_t v;
         while (::read(wakefd_, &v, sizeof v) > 0) {
         }
-        arm_wake();
+        try {
+            arm_wake();
+        } catch (const OSError& e) {
+            broken_errno_ = e.errno_code();  // wait() reports it
+        }
         return;
     }
     IoOp& op = *reinterpret_cast<IoOp*>(data & ~kPollBit);
@@ -298,19 +307,27 @@ void UringBackend::on_cqe(std::uint64_t data, int res) noexcept {
         if (res < 0) return finish(op, res);
         if (cancelling) return finish(op, -ECANCELED);
         if (op.kind == IoOp::Kind::PollIn || op.kind == IoOp::Kind::PollOut) return finish(op, 0);
-        if (op.kind == IoOp::Kind::Connect || !supported_[static_cast<int>(op.kind)]) {
-            // Connect: the connect has ended, SO_ERROR tells how. Others: the
-            // kernel lacks the opcode, so the non-blocking call is made here.
-            if (try_io(op)) return finish(op, op.result);
-            return prep_poll(op);
+        try {
+            if (op.kind == IoOp::Kind::Connect || !supported_[static_cast<int>(op.kind)]) {
+                // Connect: the connect has ended, SO_ERROR tells how. Others: the
+                // kernel lacks the opcode, so the non-blocking call is made here.
+                if (try_io(op)) return finish(op, op.result);
+                return prep_poll(op);
+            }
+            return prep_main(op, get_sqe());
+        } catch (const OSError& e) {
+            return finish(op, -e.errno_code());  // the retry could not be submitted
         }
-        return prep_main(op, get_sqe());
     }
     const bool again = (res == -EAGAIN && retries_on_eagain(op.kind)) ||
                        (op.kind == IoOp::Kind::Connect && (res == -EINPROGRESS || res == -EALREADY));
     if (again) {
         if (cancelling) return finish(op, -ECANCELED);
-        return prep_poll(op);
+        try {
+            return prep_poll(op);
+        } catch (const OSError& e) {
+            return finish(op, -e.errno_code());
+        }
     }
     if ((op.kind == IoOp::Kind::PollIn || op.kind == IoOp::Kind::PollOut) && res > 0) res = 0;
     finish(op, res);
@@ -335,8 +352,12 @@ void UringBackend::reap() noexcept {
 void UringBackend::cancel(IoOp& op) noexcept {
     if (!op.queued || (op.stage & kStageCancel)) return;
     op.stage |= kStageCancel;
-    if (!has_cancel_) return;  // the op completes on its own; a retry will not be armed
-    io_uring_sqe* sqe = get_sqe();
+    io_uring_sqe* sqe = nullptr;
+    try {
+        sqe = get_sqe();
+    } catch (const OSError&) {
+        return;  // the ring is unusable: wait() reports it; no retry will be armed
+    }
     io_uring_prep_cancel64(sqe, data_of(op), 0);
     io_uring_sqe_set_data64(sqe, kIgnoreData);
 }
@@ -359,8 +380,11 @@ void UringBackend::abandon(IoOp& op) noexcept {
         // cancelled at once; a file read already running finishes first).
         // Completions of other ops are only moved to the done list here.
         while (op.queued) {
-            io_uring_submit_and_wait(&ring_, 1);
+            int r = io_uring_submit_and_wait(&ring_, 1);
             reap();
+            // A ring the kernel refuses to enter will deliver nothing more:
+            // give up waiting rather than spin.
+            if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY && r != -ETIME) break;
         }
     }
     remove_from_done(op);
@@ -408,6 +432,7 @@ void UringBackend::wait(std::int64_t timeout_ns) {
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN) throw_os_error(-r, "io_uring_enter", "");
     reap();
     deliver_done();
+    if (broken_errno_ != 0) throw_os_error(broken_errno_, "io_uring_submit", "");
 }
 
 void UringBackend::wake() noexcept {

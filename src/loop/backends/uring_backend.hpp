@@ -34,7 +34,9 @@ class UringBackend final : public IoBackend {
 public:
     /// Sets up the ring and probes the kernel's opcodes. Throws OSError when
     /// the kernel refuses io_uring (ENOSYS; EPERM under seccomp or with
-    /// kernel.io_uring_disabled; ENOMEM).
+    /// kernel.io_uring_disabled; ENOMEM) or lacks IORING_OP_ASYNC_CANCEL
+    /// (ENOSYS: an op could never be withdrawn). submit() and wait() throw
+    /// OSError when the kernel stops accepting submissions.
     UringBackend();
     ~UringBackend() override;
     UringBackend(const UringBackend&) = delete;
@@ -65,7 +67,8 @@ private:
     void prep_poll(IoOp& op);
     void start(IoOp& op);
     void arm_wake();
-    void flush_submissions() noexcept;
+    /// Hands queued SQEs to the kernel. Throws OSError when the ring is unusable.
+    void flush_submissions();
     void reap() noexcept;
     void on_cqe(std::uint64_t data, int res) noexcept;
     void finish(IoOp& op, int res) noexcept;
@@ -78,6 +81,7 @@ private:
     int wakefd_ = -1;
     bool supported_[IoOp::kKindCount] = {};
     bool has_cancel_ = false;
+    int broken_errno_ = 0;  // the wake-up poll could not be re-armed: wait() throws
     IoOp* inflight_ = nullptr;  // ops submitted and not finished (forget_fd and abandon walk it)
     std::vector<std::uint32_t> fd_ops_;  // in-flight ops per fd: forget_fd only walks when there are some
     MsgSlot* free_msgs_ = nullptr;
