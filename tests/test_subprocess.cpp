@@ -6,6 +6,8 @@
 
 #include <sys/wait.h>
 
+#include <csignal>
+
 #include <fcntl.h>
 
 #include <filesystem>
@@ -38,6 +40,22 @@ TEST(Subprocess, CommunicateWithPipes) {
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
     EXPECT_TRUE(no_children());
+}
+
+TEST(Subprocess, TheChildGetsTheDefaultSigpipeBack) {
+    // As the first loop leaves it when the program had no SIGPIPE handler.
+    auto before = ::signal(SIGPIPE, SIG_IGN);
+    aio::run([]() -> aio::Task<> {
+        // The child reads its own ignored-signals mask (bit 12 is SIGPIPE, signal 13).
+        aio::SubprocessOptions pipes{.stdout_ = aio::PIPE};
+        std::vector<std::string> args{"SigIgn", "/proc/self/status"};
+        auto p = co_await aio::create_subprocess_exec("grep", args, pipes);
+        auto [out, err] = co_await p.communicate();
+        EXPECT_EQ(out.rfind("SigIgn:", 0), 0u) << out;
+        unsigned long long ignored = out.size() > 7 ? std::stoull(out.substr(7), nullptr, 16) : ~0ull;
+        EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << out;
+    }());
+    ::signal(SIGPIPE, before);
 }
 
 TEST(Subprocess, LargeInputAndOutputDoNotDeadlock) {

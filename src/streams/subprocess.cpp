@@ -303,6 +303,10 @@ Task<Process> create_subprocess_exec(std::string program, std::vector<std::strin
     }
     if (pid == 0) {
         ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the loop's signalfd mask is not the child's
+        // aio ignores SIGPIPE in its own process and exec keeps SIG_IGN: the child
+        // gets the default back (as CPython's restore_signals), so that `yes | head`
+        // run from aio ends as it does from a shell.
+        ::signal(SIGPIPE, SIG_DFL);
         for (int i = 0; i < 3; ++i) {
             if (pipes.child[i] < 0) continue;
             if (pipes.child[i] == i) {
