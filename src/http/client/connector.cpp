@@ -115,6 +115,7 @@ void Conn::begin(std::string_view method) {
     message_done = false;
     sink = nullptr;
     decoder = nullptr;
+    decode_budget = 0;
     parser.set_request_method(method);
 }
 
@@ -126,11 +127,17 @@ ParserAction Conn::on_head(ResponseHead& h) {
 
 ParserAction Conn::on_body(std::string_view data) {
     if (!sink) return ParserAction::proceed;  // an interim (1xx) message or a discarded body
-    if (decoder)
-        decoder->feed(data, *sink);
-    else
+    if (!decoder) {
         sink->append(data);
-    return ParserAction::proceed;
+        return ParserAction::proceed;
+    }
+    // Decode at most what is left of this step; the rest waits in the
+    // decoder and the parser stops until the reader has taken the output.
+    std::size_t before = sink->size();
+    decoder->feed(data, *sink, decode_budget);
+    std::size_t got = sink->size() - before;
+    decode_budget -= std::min(got, decode_budget);
+    return decoder->has_pending() || decode_budget == 0 ? ParserAction::pause : ParserAction::proceed;
 }
 
 ParserAction Conn::on_message_complete() {
