@@ -211,6 +211,11 @@ TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
         EXPECT_EQ(co_await root.text(), "plain=1; dom=5");
         auto sub = co_await session.get(base + "/cookies/sub/x");
         EXPECT_EQ(co_await sub.text(), "scoped=2; plain=1; dom=5");
+        // "sec" came with Secure over http: not kept (RFC 6265bis).
+        bool kept_secure = false;
+        for (const auto& c : session.cookie_jar().cookies()) kept_secure = kept_secure || c.name == "sec";
+        EXPECT_FALSE(kept_secure);
+        EXPECT_EQ(session.cookie_jar().size(), 3u);
 
         http::ClientSession ip_session;
         co_await (co_await ip_session.get(url("/set-cookie"))).read();
