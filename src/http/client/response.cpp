@@ -89,7 +89,7 @@ Task<bool> ResponseState::more() {
         } catch (const aio::TimeoutError&) {
             err = std::current_exception();
         } catch (const aio::OSError& e) {
-            err = std::make_exception_ptr(ClientOSError(e.errno_code(), e.what(), url()));
+            err = std::make_exception_ptr(ClientSocketError(e.errno_code(), e.what(), url()));
         } catch (...) {
             err = std::current_exception();
         }

@@ -355,7 +355,7 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
         err = std::current_exception();
     } catch (const aio::OSError& e) {
         stale = reused && !received_any;
-        err = std::make_exception_ptr(ClientOSError(e.errno_code(), e.what(), url.str()));
+        err = std::make_exception_ptr(ClientSocketError(e.errno_code(), e.what(), url.str()));
     } catch (...) {
         err = std::current_exception();
     }
