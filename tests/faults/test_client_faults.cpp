@@ -197,7 +197,8 @@ TEST_F(ClientFaults, DecompressionBombsAreBoundedWhetherBufferedOrStreamed) {
     long rss_before = 0;
     aio::run([&]() -> aio::Task<> {
         http::ClientSession session({.max_body_size = 8u << 20});
-        for (std::string coding : {"gzip", "deflate", "br"}) {
+        const char* const all_codings[] = {"gzip", "deflate", "br"};
+        for (std::string coding : all_codings) {
             auto w = co_await caught<http::ClientPayloadError>(session, url("/bomb/" + coding));
             EXPECT_NE(w.find("max_body_size"), std::string::npos) << coding << ": " << w;
         }
@@ -207,7 +208,8 @@ TEST_F(ClientFaults, DecompressionBombsAreBoundedWhetherBufferedOrStreamed) {
             clear << "5";  // VmHWM := VmRSS
         }
         rss_before = proc_status_kib("VmRSS");
-        for (std::string coding : {"gzip", "br"}) {
+        const char* const streamed_codings[] = {"gzip", "br"};
+        for (std::string coding : streamed_codings) {
             auto resp = co_await session.get(url("/bomb/" + coding));
             std::uint64_t total = 0;
             bool zeros = true;
@@ -348,19 +350,22 @@ TEST_F(ClientCertFaults, BadCertificatesAreCaughtAsClientAndAsSslErrors) {
         {
             aio::http::SessionOptions o{.ssl = trusting};
             http::ClientSession session(o);
-            auto resp = co_await session.get(at(*good));
+            std::string good_url = at(*good);
+            auto resp = co_await session.get(good_url);
             EXPECT_EQ(resp.status(), 200);
             co_await resp.read();
             co_await session.close();
         }
         // Self-signed, against the system's CAs.
-        auto r1 = co_await both_ways(aio::SSLOption{}, at(*self));
+        aio::SSLOption system_cas{};  // named: g++ 12 and temporaries in co_await
+        std::string self_url = at(*self), expired_url = at(*expired), wronghost_url = at(*wronghost);
+        auto r1 = co_await both_ways(system_cas, self_url);
         EXPECT_EQ(r1.first, 18);  // X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
         EXPECT_EQ(r1.second, 18);
-        auto r2 = co_await both_ways(trusting, at(*expired));
+        auto r2 = co_await both_ways(trusting, expired_url);
         EXPECT_EQ(r2.first, 10);  // X509_V_ERR_CERT_HAS_EXPIRED
         EXPECT_EQ(r2.second, 10);
-        auto r3 = co_await both_ways(trusting, at(*wronghost));
+        auto r3 = co_await both_ways(trusting, wronghost_url);
         EXPECT_EQ(r3.first, 62);  // X509_V_ERR_HOSTNAME_MISMATCH
         EXPECT_EQ(r3.second, 62);
     }());
