@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "http/client/client_peers.hpp"
@@ -103,15 +103,6 @@ TEST_F(ClientFaults, ConnectionRefusedIsAClientConnectorErrorAsAiohttpWordsIt) {
 
 namespace {
 
-/// A field of /proc/self/status in KiB (VmRSS, VmHWM).
-long proc_status_kib(const std::string& field) {
-    std::ifstream f("/proc/self/status");
-    std::string line;
-    while (std::getline(f, line))
-        if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-    return -1;
-}
-
 /// What `get(url)` then read() threw, when it was an E ("" otherwise; a
 /// failure is added for anything else or nothing).
 template <class E>
@@ -194,7 +185,7 @@ TEST_F(ClientFaults, DecompressionBombsAreBoundedWhetherBufferedOrStreamed) {
     // 64 MiB of zeros, coded: read() stops at max_body_size with a payload
     // error; streaming decodes in bounded steps, so memory stays small.
     int fds = aio::test::count_open_fds();
-    long rss_before = 0;
+    std::optional<aio::test::MemoryGrowth> memory;
     aio::run([&]() -> aio::Task<> {
         http::ClientSession session({.max_body_size = 8u << 20});
         const char* const all_codings[] = {"gzip", "deflate", "br"};
@@ -203,11 +194,7 @@ TEST_F(ClientFaults, DecompressionBombsAreBoundedWhetherBufferedOrStreamed) {
             EXPECT_NE(w.find("max_body_size"), std::string::npos) << coding << ": " << w;
         }
         // Memory is measured from here: the streaming reads only.
-        {
-            std::ofstream clear("/proc/self/clear_refs");
-            clear << "5";  // VmHWM := VmRSS
-        }
-        rss_before = proc_status_kib("VmRSS");
+        memory.emplace();
         const char* const streamed_codings[] = {"gzip", "br"};
         for (std::string coding : streamed_codings) {
             auto resp = co_await session.get(url("/bomb/" + coding));
@@ -217,14 +204,14 @@ TEST_F(ClientFaults, DecompressionBombsAreBoundedWhetherBufferedOrStreamed) {
             while (auto c = co_await chunks.next()) {
                 total += c->size();
                 zeros = zeros && std::all_of(c->begin(), c->end(), [](char ch) { return ch == 0; });
+                memory->sample();
             }
             EXPECT_EQ(total, 64ull << 20) << coding;
             EXPECT_TRUE(zeros);
         }
         co_await session.close();
     }());
-    long peak = proc_status_kib("VmHWM");
-    EXPECT_LT(peak - rss_before, 16 * 1024) << "peak " << peak << " KiB, before " << rss_before << " KiB";
+    EXPECT_LT(memory->growth_kib(), 16 * 1024);
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
