@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <fstream>
 #include <string>
 
@@ -17,7 +18,9 @@
 #define AIO_TEST_ASAN 1
 #endif
 #ifdef AIO_TEST_ASAN
-#include <sanitizer/allocator_interface.h>
+// From the sanitizer runtime (<sanitizer/allocator_interface.h>, which g++ 12
+// does not ship): the bytes the program holds allocated now.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 #include "support/support.hpp"
