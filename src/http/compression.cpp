@@ -4,6 +4,8 @@
 #include <brotli/encode.h>
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace aio::http {
@@ -33,11 +35,6 @@ std::string_view coding_name(Coding c) noexcept {
 
 namespace {
 constexpr std::size_t kChunk = 64 * 1024;  // output produced per step
-// A "deflate" body that fails as zlib before any output, within its first
-// 4 KiB, is decoded again as raw deflate. A zlib header is 2 bytes and the
-// longest deflate block header a few hundred: a raw stream mistaken for zlib
-// fails well within this, and keeping it bounds what a decoder holds.
-constexpr std::size_t kRawRetryWindow = 4096;
 
 // Each coder steps into one scratch buffer of its own and appends what a step
 // produced: growing the caller's string by kChunk per step would zero-fill
@@ -53,12 +50,15 @@ struct Decoder::Impl {
     z_stream z{};
     bool z_init = false;
     bool raw_deflate_retry = false;  // "deflate" sent without the zlib header (common)
-    // "deflate" input fed so far, kept while a retry as raw deflate is still
-    // possible (no output yet, within kRawRetryWindow bytes), so that the
-    // retry starts from the first byte however the body was cut into pieces.
-    std::string deflate_fed;
     bool ended = false;
     BrotliDecoderState* br = nullptr;
+    /// Coded input not decoded yet (kept when a step's output budget ran
+    /// out), from `pending_pos` on.
+    std::string pending;
+    std::size_t pending_pos = 0;
+    /// The last step filled its output: the decoder may hold more output
+    /// even with no input left.
+    bool output_full = false;
 
     void check_limit(std::size_t add) {
         produced += add;
@@ -73,63 +73,86 @@ struct Decoder::Impl {
         z_init = true;
     }
 
-    void feed_zlib(std::string_view in, std::string& out) {
-        z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-        z.avail_in = static_cast<uInt>(in.size());
-        while (z.avail_in > 0 && !ended) {
+    /// A deflate stream may yet turn out to be raw deflate: its first bytes
+    /// are kept until it produced output.
+    static constexpr std::size_t kRawRetryWindow = 4096;
+    /// Only within the first kRawRetryWindow bytes: a zlib header fails within
+    /// two bytes, and a stream of empty blocks (no output, ever) must not make
+    /// the decoder keep everything it is fed.
+    bool may_restart() const noexcept {
+        return coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0 && z.total_in <= kRawRetryWindow;
+    }
+
+    /// Decodes pending input until it is used up or `budget` bytes came out.
+    void step_zlib(std::string& out, std::size_t budget) {
+        while (!ended && budget > 0 && (pending_pos < pending.size() || output_full)) {
+            std::size_t room = std::min(kChunk, budget);
+            std::size_t avail = std::min<std::size_t>(pending.size() - pending_pos, UINT32_MAX);
+            z.next_in = reinterpret_cast<Bytef*>(pending.data() + pending_pos);
+            z.avail_in = static_cast<uInt>(avail);
             z.next_out = reinterpret_cast<Bytef*>(scratch.get());
-            z.avail_out = kChunk;
+            z.avail_out = static_cast<uInt>(room);
             int rc = inflate(&z, Z_NO_FLUSH);
-            std::size_t got = kChunk - z.avail_out;
-            if (rc == Z_DATA_ERROR && retry_possible()) {
-                // Not zlib-wrapped: decode everything fed so far again as raw deflate.
+            std::size_t used = avail - z.avail_in;
+            std::size_t got = room - z.avail_out;
+            if (rc == Z_DATA_ERROR && may_restart()) {
+                // Not zlib-wrapped: start again as raw deflate from the first byte.
                 raw_deflate_retry = true;
-                std::string replay = std::move(deflate_fed);
-                deflate_fed = std::string();
-                replay.append(in);
                 init_zlib(-MAX_WBITS);
-                feed_zlib(replay, out);
-                return;
+                pending_pos = 0;
+                continue;
             }
             if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR)
                 throw ContentEncodingError(std::string("corrupt ") + std::string(coding_name(coding)) +
                                            " data: " + (z.msg ? z.msg : "inflate failed"));
             check_limit(got);  // before appending: the output never passes the limit
             out.append(scratch.get(), got);
+            budget -= got;
+            pending_pos += used;
+            output_full = got == room;
             if (rc == Z_STREAM_END) ended = true;
-            if (rc == Z_BUF_ERROR && got == 0) break;
-        }
-        if (retry_possible()) {
-            deflate_fed.append(in);
-        } else if (!deflate_fed.empty()) {
-            deflate_fed = std::string();
+            if (used == 0 && got == 0) break;  // needs more input than there is
         }
     }
 
-    bool retry_possible() const noexcept {
-        return coding == Coding::deflate && !raw_deflate_retry && z.total_out == 0 && z.total_in <= kRawRetryWindow;
-    }
-
-    void feed_br(std::string_view in, std::string& out) {
-        const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
-        std::size_t avail_in = in.size();
-        while (true) {
+    void step_br(std::string& out, std::size_t budget) {
+        while (!ended && budget > 0) {
+            const auto* next_in = reinterpret_cast<const uint8_t*>(pending.data() + pending_pos);
+            std::size_t avail_in = pending.size() - pending_pos;
+            std::size_t room = std::min(kChunk, budget);
             auto* next_out = reinterpret_cast<uint8_t*>(scratch.get());
-            std::size_t avail_out = kChunk;
+            std::size_t avail_out = room;
             auto rc = BrotliDecoderDecompressStream(br, &avail_in, &next_in, &avail_out, &next_out, nullptr);
-            std::size_t got = kChunk - avail_out;
-            check_limit(got);  // before appending: the output never passes the limit
-            out.append(scratch.get(), got);
+            std::size_t got = room - avail_out;
+            pending_pos = pending.size() - avail_in;
             if (rc == BROTLI_DECODER_RESULT_ERROR)
                 throw ContentEncodingError(std::string("corrupt br data: ") +
                                            BrotliDecoderErrorString(BrotliDecoderGetErrorCode(br)));
-            if (rc == BROTLI_DECODER_RESULT_SUCCESS) {
-                ended = true;
-                return;
-            }
-            if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) return;
+            check_limit(got);  // before appending: the output never passes the limit
+            out.append(scratch.get(), got);
+            budget -= got;
+            output_full = rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT;
+            if (rc == BROTLI_DECODER_RESULT_SUCCESS) ended = true;
+            if (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT) break;
         }
     }
+
+    void step(std::string& out, std::size_t budget) {
+        if (coding == Coding::br) step_br(out, budget);
+        else step_zlib(out, budget);
+        if (ended) pending_pos = pending.size();  // trailing bytes after the end are ignored, as aiohttp does
+        if (may_restart()) return;
+        // Drop what was decoded.
+        if (pending_pos == pending.size()) {
+            pending.clear();
+            pending_pos = 0;
+        } else if (pending_pos >= kChunk) {
+            pending.erase(0, pending_pos);
+            pending_pos = 0;
+        }
+    }
+
+    bool has_pending() const noexcept { return !ended && (pending_pos < pending.size() || output_full); }
 };
 
 Decoder::Decoder(Coding coding, std::size_t max_output) : impl_(std::make_unique<Impl>()) {
@@ -153,22 +176,26 @@ Decoder& Decoder::operator=(Decoder&&) noexcept = default;
 
 std::size_t Decoder::produced() const noexcept { return impl_->produced; }
 
-void Decoder::feed(std::string_view in, std::string& out) {
-    if (in.empty()) return;
-    switch (impl_->coding) {
-        case Coding::identity:
-            impl_->check_limit(in.size());
-            out.append(in);
-            return;
-        case Coding::br: impl_->feed_br(in, out); return;
-        default:
-            if (impl_->ended) return;  // trailing bytes after the stream end are ignored, as aiohttp does
-            impl_->feed_zlib(in, out);
+void Decoder::feed(std::string_view in, std::string& out) { feed(in, out, SIZE_MAX); }
+
+void Decoder::feed(std::string_view in, std::string& out, std::size_t max_out) {
+    Impl& i = *impl_;
+    if (i.coding == Coding::identity) {
+        if (in.empty()) return;
+        i.check_limit(in.size());
+        out.append(in);
+        return;
     }
+    if (i.ended) return;  // trailing bytes after the stream end are ignored, as aiohttp does
+    i.pending.append(in);
+    i.step(out, max_out);
 }
 
-void Decoder::finish(std::string&) {
+bool Decoder::has_pending() const noexcept { return impl_->has_pending(); }
+
+void Decoder::finish(std::string& out) {
     if (impl_->coding == Coding::identity) return;
+    if (impl_->has_pending()) impl_->step(out, SIZE_MAX);
     if (!impl_->ended)
         throw ContentEncodingError(std::string("the ") + std::string(coding_name(impl_->coding)) +
                                    " stream was cut short");

@@ -5,6 +5,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
 using aio::http::Coding;
 
 TEST(Compression, RoundTripEveryCodingInPieces) {
@@ -56,4 +60,53 @@ TEST(Compression, TruncatedAndCorruptStreamsAreRefused) {
     EXPECT_THROW(aio::http::decompress("this is not gzip at all", Coding::gzip), aio::http::ContentEncodingError);
     EXPECT_EQ(aio::http::parse_coding("X-GZIP"), Coding::gzip);
     EXPECT_FALSE(aio::http::parse_coding("compress"));
+}
+
+TEST(Compression, BoundedStepsNeverProduceMoreThanAskedWhateverTheRatio) {
+    // 8 MiB of zeros in a few kilobytes: each step yields at most 64 KiB,
+    // what is not decoded yet waits in the decoder, and the steps add up.
+    std::string zeros(8 << 20, '\0');
+    std::string raw_deflate;
+    {
+        // Raw deflate (no zlib header) must also restart correctly in steps.
+        z_stream z{};
+        deflateInit2(&z, 9, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+        raw_deflate.resize(zeros.size() / 100);
+        z.next_in = reinterpret_cast<Bytef*>(zeros.data());
+        z.avail_in = static_cast<uInt>(zeros.size());
+        z.next_out = reinterpret_cast<Bytef*>(raw_deflate.data());
+        z.avail_out = static_cast<uInt>(raw_deflate.size());
+        deflate(&z, Z_FINISH);
+        raw_deflate.resize(z.total_out);
+        deflateEnd(&z);
+    }
+    constexpr std::size_t kStep = 64 * 1024;
+    for (Coding c : {Coding::gzip, Coding::deflate, Coding::br, Coding::identity}) {
+        std::string coded = aio::http::compress(zeros, c);
+        for (bool raw : {false, true}) {
+            if (raw && c != Coding::deflate) continue;
+            std::string_view in = raw ? std::string_view(raw_deflate) : std::string_view(coded);
+            aio::http::Decoder dec(c, SIZE_MAX);
+            std::uint64_t total = 0;
+            std::size_t biggest = 0;
+            std::string out;
+            auto take = [&] {
+                biggest = std::max(biggest, out.size());
+                total += out.size();
+                out.clear();
+            };
+            for (std::size_t i = 0; i < in.size(); i += 1000) {
+                dec.feed(in.substr(i, 1000), out, kStep);
+                take();
+                while (dec.has_pending()) {
+                    dec.feed({}, out, kStep);
+                    take();
+                }
+            }
+            dec.finish(out);
+            take();
+            EXPECT_EQ(total, zeros.size()) << aio::http::coding_name(c) << (raw ? " raw" : "");
+            if (c != Coding::identity) EXPECT_LE(biggest, kStep) << aio::http::coding_name(c);
+        }
+    }
 }

@@ -31,7 +31,17 @@ public:
     Decoder& operator=(Decoder&&) noexcept;
     /// Decodes `in`, appending to `out`.
     void feed(std::string_view in, std::string& out);
-    /// The input is complete: throws if the coded stream was cut short.
+    /// Decodes `in` after any input held back, appending at most `max_out`
+    /// bytes to `out`: a step of bounded size whatever the coding's ratio (a
+    /// few kilobytes of br or gzip may decode to gigabytes). Input not decoded
+    /// yet is copied and kept (see has_pending()); feed more, or "", to go on.
+    /// With max_out == 0 the input is only kept.
+    void feed(std::string_view in, std::string& out, std::size_t max_out);
+    /// True while input given to feed() waits to be decoded.
+    bool has_pending() const noexcept;
+    /// The input is complete: decodes what is held back (in one go: callers
+    /// that bound their steps drain with feed("", out, n) first) and throws
+    /// if the coded stream was cut short.
     void finish(std::string& out);
     std::size_t produced() const noexcept;
 

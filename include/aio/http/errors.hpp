@@ -29,12 +29,15 @@
 //    │  ├ ClientHttpProxyError        the proxy refused CONNECT
 //    │  └ TooManyRedirects            more than max_redirects redirects
 //    ├ ClientConnectionError          (abstract)
-//    │  ├ ClientOSError               also an aio::OSError
-//    │  │  └ ClientConnectorError     cannot connect: host(), port(), os_error()
-//    │  │     ├ ClientProxyConnectionError   ... to the proxy
-//    │  │     └ ClientSSLError        the TLS handshake failed
+//    │  ├ ClientOSError               (abstract) each also an aio::OSError
+//    │  │  ├ ClientSocketError        a read or write failed (reset, broken pipe)
+//    │  │  └ ClientConnectorError     (abstract) cannot connect: host(), port(), os_error()
+//    │  │     ├ ClientConnectFailedError     resolution, refusal, routing
+//    │  │     │  └ ClientProxyConnectionError   ... to the proxy
+//    │  │     └ ClientSSLError        (abstract) the TLS handshake failed; also an aio::SSLError
 //    │  │        ├ ClientConnectorSSLError
-//    │  │        └ ClientConnectorCertificateError   the peer's certificate did not verify
+//    │  │        └ ClientConnectorCertificateError   the peer's certificate did not verify;
+//    │  │                             also an aio::SSLCertVerificationError
 //    │  └ ServerConnectionError       (abstract)
 //    │     ├ ServerDisconnectedError  the server closed before the response head
 //    │     └ ServerTimeoutError       also an aio::TimeoutError
@@ -52,14 +55,17 @@
 // an object two std::exception bases, and `catch (const std::exception&)`
 // would no longer catch it (the base is ambiguous). So the categories that
 // have descendants with different standard bases — ClientError,
-// ClientConnectionError, ServerConnectionError — are abstract classes that do
+// ClientConnectionError, ServerConnectionError, ClientOSError,
+// ClientConnectorError, ClientSSLError — are abstract classes that do
 // not derive from std::exception themselves; every concrete error derives
 // from exactly one aio::Exception subclass (aio::Exception, aio::OSError,
-// aio::TimeoutError or aio::ValueError) and from its category. All of them
+// aio::SSLError, aio::SSLCertVerificationError, aio::TimeoutError or
+// aio::ValueError) and from its category. All of them
 // can be caught by category, by their standard base, or as std::exception.
 #pragma once
 
 #include <aio/exceptions.hpp>
+#include <aio/ssl.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -248,69 +254,122 @@ public:
     using ClientResponseError::ClientResponseError;
 };
 
-/// An operating-system error on the way to or on a connection (aiohttp.ClientOSError).
-class ClientOSError : public aio::OSError, public ClientConnectionError {
+/// An operating-system error on the way to or on a connection
+/// (aiohttp.ClientOSError). Abstract, so that its TLS descendants can be
+/// aio::SSLError at the same time: every object thrown is also an
+/// aio::OSError (catch either). ClientSocketError is the plain one.
+class ClientOSError : public ClientConnectionError {
 public:
-    /// what() is `message` as given (errno_code() keeps the number).
-    ClientOSError(int errno_code, std::string message, std::string url)
-        : aio::OSError(errno_code, message, {}), ClientConnectionError(std::move(url)), text_(std::move(message)) {}
+    /// The errno (0 when the failure has none, as most TLS failures).
+    virtual int errno_code() const noexcept = 0;
+
+protected:
+    using ClientConnectionError::ClientConnectionError;
+};
+
+/// A read or write failed on an established connection (reset, broken
+/// pipe): the ClientOSError thrown as such. what() is the system's message.
+class ClientSocketError : public aio::OSError, public ClientOSError {
+public:
+    ClientSocketError(int errno_code, std::string message, std::string url)
+        : aio::OSError(errno_code, message, {}), ClientOSError(std::move(url)), text_(std::move(message)) {}
     const char* what() const noexcept override { return text_.c_str(); }
+    int errno_code() const noexcept override { return aio::OSError::errno_code(); }
 
 private:
     std::string text_;
 };
 
 /// The connection could not be made (aiohttp.ClientConnectorError): the name
-/// did not resolve, the server refused, the route failed. what() is
-/// aiohttp's text: "Cannot connect to host example.com:443 ssl:default [reason]".
+/// did not resolve, the server refused, the route failed, TLS failed.
+/// what() is aiohttp's text: "Cannot connect to host example.com:443
+/// ssl:default [reason]". Abstract: the objects are ClientConnectFailedError,
+/// ClientProxyConnectionError or a ClientSSLError.
 class ClientConnectorError : public ClientOSError {
 public:
-    /// `ssl` is how aiohttp prints the ssl= setting ("default", "False", ...);
-    /// `os_error` the underlying reason.
-    ClientConnectorError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
-                         std::string os_error, std::string url)
-        : ClientOSError(errno_code, format(host, port, ssl, os_error), std::move(url)), host_(std::move(host)),
-          port_(port), os_error_(std::move(os_error)) {}
     const std::string& host() const noexcept { return host_; }
     std::uint16_t port() const noexcept { return port_; }
     /// The reason from the system or the TLS library.
     const std::string& os_error() const noexcept { return os_error_; }
-
-private:
+    /// aiohttp's text; `ssl` is how aiohttp prints the ssl= setting
+    /// ("default", "False", ...).
     static std::string format(const std::string& host, std::uint16_t port, const std::string& ssl,
                               const std::string& os_error) {
         return "Cannot connect to host " + host + ":" + std::to_string(port) + " ssl:" + ssl + " [" + os_error + "]";
     }
+
+protected:
+    ClientConnectorError(std::string host, std::uint16_t port, std::string os_error, std::string url)
+        : ClientOSError(std::move(url)), host_(std::move(host)), port_(port), os_error_(std::move(os_error)) {}
+
+private:
     std::string host_;
     std::uint16_t port_;
     std::string os_error_;
 };
 
-/// The connection to the proxy could not be made (aiohttp.ClientProxyConnectionError).
-class ClientProxyConnectionError : public ClientConnectorError {
+/// A ClientConnectorError from the system (resolution, refusal, routing):
+/// the one thrown as such. Also an aio::OSError with the errno.
+class ClientConnectFailedError : public aio::OSError, public ClientConnectorError {
 public:
-    using ClientConnectorError::ClientConnectorError;
+    ClientConnectFailedError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
+                             std::string os_error, std::string url)
+        : aio::OSError(errno_code, format(host, port, ssl, os_error), {}),
+          ClientConnectorError(host, port, os_error, std::move(url)), text_(format(host, port, ssl, os_error)) {}
+    const char* what() const noexcept override { return text_.c_str(); }
+    int errno_code() const noexcept override { return aio::OSError::errno_code(); }
+
+private:
+    std::string text_;
 };
 
-/// The TLS handshake failed (aiohttp.ClientSSLError).
-class ClientSSLError : public ClientConnectorError {
+/// The connection to the proxy could not be made (aiohttp.ClientProxyConnectionError).
+class ClientProxyConnectionError : public ClientConnectFailedError {
 public:
+    using ClientConnectFailedError::ClientConnectFailedError;
+};
+
+/// The TLS handshake failed (aiohttp.ClientSSLError). Abstract; every one is
+/// also an aio::SSLError (and so an aio::OSError), as aiohttp's are ssl.SSLError.
+class ClientSSLError : public ClientConnectorError {
+protected:
     using ClientConnectorError::ClientConnectorError;
 };
 
 /// The TLS handshake failed for another reason than the certificate
 /// (aiohttp.ClientConnectorSSLError): protocol versions, ciphers, a peer that
-/// does not speak TLS.
-class ClientConnectorSSLError : public ClientSSLError {
+/// does not speak TLS or hung up. Also an aio::SSLError.
+class ClientConnectorSSLError : public aio::SSLError, public ClientSSLError {
 public:
-    using ClientSSLError::ClientSSLError;
+    ClientConnectorSSLError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
+                            std::string os_error, std::string url)
+        : aio::SSLError(format(host, port, ssl, os_error)), ClientSSLError(host, port, os_error, std::move(url)),
+          errno_(errno_code), text_(format(host, port, ssl, os_error)) {}
+    const char* what() const noexcept override { return text_.c_str(); }
+    /// The errno when the system failed under TLS (a reset), else 0.
+    int errno_code() const noexcept override { return errno_; }
+
+private:
+    int errno_;
+    std::string text_;
 };
 
 /// The server's certificate did not verify (aiohttp.ClientConnectorCertificateError):
-/// unknown issuer, expired, another host name. os_error() gives OpenSSL's reason.
-class ClientConnectorCertificateError : public ClientSSLError {
+/// unknown issuer, expired, another host name. Also an
+/// aio::SSLCertVerificationError (aiohttp's is an ssl.CertificateError):
+/// verify_code() and verify_message() are OpenSSL's, os_error() its whole
+/// reason, what() aiohttp's "Cannot connect to host ..." text.
+class ClientConnectorCertificateError : public aio::SSLCertVerificationError, public ClientSSLError {
 public:
-    using ClientSSLError::ClientSSLError;
+    ClientConnectorCertificateError(std::string host, std::uint16_t port, std::string ssl,
+                                    const aio::SSLCertVerificationError& cause, std::string url)
+        : aio::SSLCertVerificationError(cause.verify_code(), cause.verify_message()),
+          ClientSSLError(host, port, cause.what(), std::move(url)), text_(format(host, port, ssl, cause.what())) {}
+    const char* what() const noexcept override { return text_.c_str(); }
+    int errno_code() const noexcept override { return 0; }
+
+private:
+    std::string text_;
 };
 
 /// The server closed the connection before the response head was complete

@@ -15,9 +15,9 @@ namespace aio::http::detail {
 
 namespace {
 
-/// An idle connection unused for longer than this is checked for a close
-/// by the server (one non-blocking peek) before it carries a request: a
-/// connection in steady use is not checked, a stale one rarely survives.
+/// An idle TLS connection unused for longer than this is checked for a
+/// close by the server (one non-blocking peek) before it carries a request
+/// (plain TCP ones are checked every time: see acquire).
 constexpr Clock::duration kStaleCheckAfter = std::chrono::seconds(1);
 
 /// asyncio's way of naming an address in "Connect call failed ('127.0.0.1', 80)".
@@ -115,6 +115,7 @@ void Conn::begin(std::string_view method) {
     message_done = false;
     sink = nullptr;
     decoder = nullptr;
+    decode_budget = 0;
     parser.set_request_method(method);
 }
 
@@ -126,11 +127,17 @@ ParserAction Conn::on_head(ResponseHead& h) {
 
 ParserAction Conn::on_body(std::string_view data) {
     if (!sink) return ParserAction::proceed;  // an interim (1xx) message or a discarded body
-    if (decoder)
-        decoder->feed(data, *sink);
-    else
+    if (!decoder) {
         sink->append(data);
-    return ParserAction::proceed;
+        return ParserAction::proceed;
+    }
+    // Decode at most what is left of this step; the rest waits in the
+    // decoder and the parser stops until the reader has taken the output.
+    std::size_t before = sink->size();
+    decoder->feed(data, *sink, decode_budget);
+    std::size_t got = sink->size() - before;
+    decode_budget -= std::min(got, decode_budget);
+    return decoder->has_pending() || decode_budget == 0 ? ParserAction::pause : ParserAction::proceed;
 }
 
 ParserAction Conn::on_message_complete() {
@@ -235,7 +242,13 @@ Task<std::unique_ptr<Conn>> Connector::acquire(const ConnKey& key, Deadline pool
                 idle.pop_back();
                 --idle_;
                 if (now - c->idle_since > limits_.keepalive) continue;  // expired: closed by its destructor
-                if (now - c->idle_since > kStaleCheckAfter && looks_closed(c->fd)) continue;
+                // Bytes that came while idle (a lying Content-Length's excess,
+                // an unasked-for response) would be read as the next answer:
+                // such a connection is closed. Plain TCP is checked each time
+                // (one recv with MSG_PEEK); TLS, whose records may come unasked
+                // (session tickets), after kStaleCheckAfter.
+                if (!c->reader.buffered().empty()) continue;
+                if ((!key.tls || now - c->idle_since > kStaleCheckAfter) && looks_closed(c->fd)) continue;
                 timings.reused_connection = true;
                 tracer.emit(&TraceConfig::on_connection_reuseconn, TraceConnection{url});
                 co_return c;
@@ -267,7 +280,7 @@ Task<std::unique_ptr<Conn>> Connector::open(const ConnKey& key, std::optional<Cl
             return std::make_exception_ptr(
                 ClientProxyConnectionError(host, port, key.ssl_repr, errno_code, std::move(reason), url.str()));
         return std::make_exception_ptr(
-            ClientConnectorError(host, port, key.ssl_repr, errno_code, std::move(reason), url.str()));
+            ClientConnectFailedError(host, port, key.ssl_repr, errno_code, std::move(reason), url.str()));
     };
 
     // DNS (cached by the resolver).
@@ -319,8 +332,7 @@ Task<std::unique_ptr<Conn>> Connector::open(const ConnKey& key, std::optional<Cl
             co_await with_deadline(writer.start_tls(*key.ssl_context, key.host),
                                    deadline_in(sock_connect, Phase::sock_connect), url.str());
         } catch (const aio::SSLCertVerificationError& e) {
-            err = std::make_exception_ptr(ClientConnectorCertificateError(key.host, key.port, key.ssl_repr, 0,
-                                                                          e.what(), url.str()));
+            err = std::make_exception_ptr(ClientConnectorCertificateError(key.host, key.port, key.ssl_repr, e, url.str()));
         } catch (const aio::SSLError& e) {
             err = std::make_exception_ptr(
                 ClientConnectorSSLError(key.host, key.port, key.ssl_repr, 0, e.what(), url.str()));

@@ -2,6 +2,7 @@
 #include <aio/http/client/cookie_jar.hpp>
 
 #include <arpa/inet.h>
+#include <libpsl.h>
 
 #include <algorithm>
 #include <ctime>
@@ -54,6 +55,37 @@ bool has_control_char(std::string_view s) {
         if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
     }
     return false;
+}
+
+/// The public suffix list: the newer of libpsl's built-in copy and the
+/// system's (Debian's publicsuffix package); loaded once, kept for the
+/// process (libpsl's contexts are read-only and thread-safe). Null when
+/// neither is available.
+const psl_ctx_t* suffix_list() noexcept {
+    static const psl_ctx_t* ctx = [] {
+        const psl_ctx_t* c = psl_latest(nullptr);
+        return c ? c : psl_builtin();
+    }();
+    return ctx;
+}
+
+/// Is `domain` a public suffix ("com", "co.uk", "github.io")? Without the
+/// list, every domain counts as one: Domain cookies then stay host-only.
+/// The implicit "*" rule is left out, so that an unlisted single label
+/// ("localhost", "test") is not a suffix, as curl does.
+bool is_public_suffix(const std::string& domain) {
+    const psl_ctx_t* ctx = suffix_list();
+    if (!ctx) return true;
+    return psl_is_public_suffix2(ctx, domain.c_str(), PSL_TYPE_ANY | PSL_TYPE_NO_STAR_RULE) != 0;
+}
+
+/// The registrable domain ("example.co.uk" for "a.example.co.uk"): the
+/// group the per-domain cap counts in. The domain itself when there is none.
+std::string registrable_domain(const std::string& domain) {
+    const psl_ctx_t* ctx = suffix_list();
+    if (!ctx || domain.empty()) return domain;
+    const char* r = psl_registrable_domain(ctx, domain.c_str());
+    return r ? std::string(r) : domain;
 }
 
 }  // namespace
@@ -152,6 +184,7 @@ void CookieJar::expire() {
 void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_headers, const URL& response_url) {
     std::string host = response_url.host();
     if (!unsafe_ && is_ip_address(host)) return;
+    bool secure_origin = is_secure_scheme(response_url.scheme());
     for (std::string_view header : set_cookie_headers) {
         if (has_control_char(header)) continue;
         // RFC 6265 §5.2: name=value, then attributes separated by ';'.
@@ -200,6 +233,14 @@ void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_h
             }
         }
         c.expires = max_age_expiry ? max_age_expiry : expires;
+        if (c.name.size() + c.value.size() > kMaxCookieBytes) continue;
+        if (c.secure && !secure_origin) continue;  // RFC 6265bis §5.7 step 13
+        if (!domain_attr.empty() && is_public_suffix(domain_attr)) {
+            // §5.3 step 5: a public suffix is refused, unless it is the host
+            // itself, which gets a host-only cookie.
+            if (domain_attr != host) continue;
+            domain_attr.clear();
+        }
         if (!domain_attr.empty()) {
             if (!domain_match(host, domain_attr)) continue;  // §5.3 step 6: refused
             c.domain = domain_attr;
@@ -209,19 +250,60 @@ void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_h
             c.host_only = true;
         }
         c.path = path_attr.empty() ? default_path(response_url.path()) : path_attr;
-        c.created = ++counter_;
-        // Replace a cookie with the same name, domain and path (keeping its creation time).
-        auto same = std::find_if(cookies_.begin(), cookies_.end(), [&](const Cookie& o) {
-            return o.name == c.name && o.domain == c.domain && o.path == c.path && o.host_only == c.host_only;
-        });
-        if (same != cookies_.end()) {
-            c.created = same->created;
-            *same = std::move(c);
-        } else {
-            cookies_.push_back(std::move(c));
+        if (!c.secure && !secure_origin) {
+            // RFC 6265bis §5.7 step 16: an insecure origin may not touch a
+            // Secure cookie of the same name whose domain overlaps and whose
+            // path covers this one's (no overwrite, deletion or shadow).
+            bool shadows = std::any_of(cookies_.begin(), cookies_.end(), [&](const Cookie& o) {
+                return o.secure && o.name == c.name &&
+                       (domain_match(c.domain, o.domain) || domain_match(o.domain, c.domain)) &&
+                       path_match(c.path, o.path);
+            });
+            if (shadows) continue;
         }
+        store(std::move(c));
     }
     expire();
+}
+
+void CookieJar::store(Cookie c) {
+    c.created = ++counter_;
+    c.last_access = c.created;
+    // Replace a cookie with the same name, domain and path (keeping its creation time).
+    auto same = std::find_if(cookies_.begin(), cookies_.end(), [&](const Cookie& o) {
+        return o.name == c.name && o.domain == c.domain && o.path == c.path && o.host_only == c.host_only;
+    });
+    if (same != cookies_.end()) {
+        c.created = same->created;
+        *same = std::move(c);
+        return;
+    }
+    std::string group = registrable_domain(c.domain);
+    cookies_.push_back(std::move(c));
+    auto older = [](const Cookie& a, const Cookie& b) {
+        return a.last_access != b.last_access ? a.last_access < b.last_access : a.created < b.created;
+    };
+    // The per-domain cap, then the jar's: the least recently used goes.
+    // (A domain ends with its registrable domain: a cheap test first.)
+    auto in = [&](const Cookie& o) { return o.domain.ends_with(group) && registrable_domain(o.domain) == group; };
+    std::size_t in_group = 0;
+    for (const Cookie& o : cookies_)
+        if (in(o)) ++in_group;
+    if (in_group > kMaxCookiesPerDomain) {
+        expire();
+        in_group = 0;
+        auto lru = cookies_.end();
+        for (auto it = cookies_.begin(); it != cookies_.end(); ++it) {
+            if (!in(*it)) continue;
+            ++in_group;
+            if (lru == cookies_.end() || older(*it, *lru)) lru = it;
+        }
+        if (in_group > kMaxCookiesPerDomain) cookies_.erase(lru);
+    }
+    if (cookies_.size() > kMaxCookies) {
+        expire();
+        if (cookies_.size() > kMaxCookies) cookies_.erase(std::min_element(cookies_.begin(), cookies_.end(), older));
+    }
 }
 
 void CookieJar::update_cookies(const MultiDict& cookies, const URL& response_url) {
@@ -232,9 +314,7 @@ void CookieJar::update_cookies(const MultiDict& cookies, const URL& response_url
         c.value = std::string(value);
         c.domain = host;  // "" matches every host (shared cookie)
         c.host_only = true;
-        c.created = ++counter_;
-        std::erase_if(cookies_, [&](const Cookie& o) { return o.name == c.name && o.domain == c.domain && o.path == "/"; });
-        cookies_.push_back(std::move(c));
+        store(std::move(c));
     }
 }
 
@@ -244,8 +324,8 @@ std::string CookieJar::filter_cookies(const URL& request_url) {
     std::string host = request_url.host();
     std::string path = request_url.path();
     bool secure = is_secure_scheme(request_url.scheme());
-    std::vector<const Cookie*> match;
-    for (const Cookie& c : cookies_) {
+    std::vector<Cookie*> match;
+    for (Cookie& c : cookies_) {
         if (!c.domain.empty()) {
             if (c.host_only ? host != c.domain : !domain_match(host, c.domain)) continue;
         }
@@ -258,7 +338,8 @@ std::string CookieJar::filter_cookies(const URL& request_url) {
         return a->created < b->created;
     });
     std::string out;
-    for (const Cookie* c : match) {
+    for (Cookie* c : match) {
+        c->last_access = ++counter_;
         if (!out.empty()) out += "; ";
         out += c->name;
         out += '=';

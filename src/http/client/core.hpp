@@ -91,6 +91,11 @@ Task<T> with_deadline(Task<T> work, Deadline d, std::string url) {
 // ---------------------------------------------------------------------------
 // Connections
 
+/// The most decoded bytes one step of reading a coded body produces: what
+/// a compressed body (a "bomb" of any ratio) can add to memory before the
+/// reader takes it. Large enough that decoding runs in few steps.
+inline constexpr std::size_t kDecodeStep = 256 * 1024;
+
 /// One connection to a server (or through a proxy) and its response parser.
 /// The parser's events go to whichever response is reading it now.
 struct Conn final : ResponseParser::Handler {
@@ -122,6 +127,9 @@ struct Conn final : ResponseParser::Handler {
     /// Where body bytes go, decoded by `decoder` when set.
     std::string* sink = nullptr;
     Decoder* decoder = nullptr;
+    /// Decoded bytes the parser may still produce before it pauses (see
+    /// kDecodeStep): a coded body is decoded as it is read, never ahead.
+    std::size_t decode_budget = 0;
     /// The next request may not use this connection.
     bool broken = false;
 };
@@ -254,9 +262,12 @@ struct ResponseState {
     Deadline total;
     std::optional<ClientTimeout::Duration> sock_read;
 
-    /// Decoded body bytes not yet handed out start at `pos`.
+    /// Decoded body bytes not yet handed out start at `pos`; what was handed
+    /// out is dropped before more is received (streaming reads stay small).
     std::string buf;
     std::size_t pos = 0;
+    /// The most body bytes held in `buf` at once (SessionOptions::max_body_size).
+    std::uint64_t max_buffered = UINT64_MAX;
     std::optional<Decoder> decoder;
     /// The whole body has been received (and decoded).
     bool eof = false;
@@ -275,6 +286,9 @@ struct ResponseState {
     void finish();
     void release(bool force_close) noexcept;
     [[noreturn]] void payload_error(const std::string& reason);
+    /// Throws ClientPayloadError (closing the connection) when more than
+    /// max_buffered unread bytes are held.
+    void check_buffered();
     const std::string& url() const noexcept { return info->url.str(); }
 };
 

@@ -21,11 +21,27 @@ void ResponseState::payload_error(const std::string& reason) {
 }
 
 void ResponseState::feed() {
-    conn->feed_buffered();
-    if (conn->message_done) {
+    // One step: at most kDecodeStep decoded bytes of a coded body.
+    conn->decode_budget = kDecodeStep;
+    if (decoder && decoder->has_pending()) {
+        std::size_t before = buf.size();
+        decoder->feed({}, buf, kDecodeStep);
+        conn->decode_budget -= std::min(buf.size() - before, kDecodeStep);
+        if (decoder->has_pending()) return;  // the reader takes this output first
+    }
+    if (!decoder || conn->decode_budget > 0) conn->feed_buffered();
+    if (conn->message_done && !(decoder && decoder->has_pending())) {
         if (decoder) decoder->finish(buf);
         finish();
     }
+}
+
+void ResponseState::check_buffered() {
+    if (buf.size() - pos <= max_buffered) return;
+    release(true);
+    throw ClientPayloadError("Response payload is larger than max_body_size (" + std::to_string(max_buffered) +
+                                 " bytes held at once; stream it with content()), url=URL(" + py_repr(url()) + ")",
+                             url());
 }
 
 void ResponseState::finish() {
@@ -38,8 +54,16 @@ void ResponseState::finish() {
 }
 
 Task<bool> ResponseState::more() {
-    if (eof) co_return false;
+    if (eof) {
+        check_buffered();  // a body that came whole with its head
+        co_return false;
+    }
     if (!conn) payload_error("the connection was released before the body was read");
+    // What the reader took is dropped: streaming reads hold only what is unread.
+    if (pos > 0) {
+        buf.erase(0, pos);
+        pos = 0;
+    }
     std::size_t before = buf.size();
     while (true) {
         std::exception_ptr err;
@@ -47,6 +71,7 @@ Task<bool> ResponseState::more() {
         bool more_bytes = true;
         try {
             feed();
+            check_buffered();
             if (eof) co_return buf.size() > before;
             if (buf.size() > before) co_return true;
             more_bytes = co_await fill();
@@ -54,6 +79,7 @@ Task<bool> ResponseState::more() {
                 conn->parser.feed_eof();  // completes a body that runs until close, or throws
                 if (!conn->message_done) throw aio::http::PayloadEncodingError("the connection closed");
                 if (decoder) decoder->finish(buf);
+                check_buffered();
                 finish();
                 co_return buf.size() > before;
             }
@@ -63,7 +89,7 @@ Task<bool> ResponseState::more() {
         } catch (const aio::TimeoutError&) {
             err = std::current_exception();
         } catch (const aio::OSError& e) {
-            err = std::make_exception_ptr(ClientOSError(e.errno_code(), e.what(), url()));
+            err = std::make_exception_ptr(ClientSocketError(e.errno_code(), e.what(), url()));
         } catch (...) {
             err = std::current_exception();
         }
@@ -333,15 +359,15 @@ Task<std::string> ResponseContent::readany() { co_return co_await read(1 << 30);
 
 Task<std::string> ResponseContent::readline() {
     auto& s = *s_;
-    std::size_t searched = s.pos;
+    std::size_t searched = 0;  // bytes after s.pos known to hold no newline (more() moves s.pos)
     while (true) {
-        std::size_t nl = s.buf.find('\n', searched);
+        std::size_t nl = s.buf.find('\n', s.pos + searched);
         if (nl != std::string::npos) {
             std::string out = s.buf.substr(s.pos, nl + 1 - s.pos);
             s.pos = nl + 1;
             co_return out;
         }
-        searched = s.buf.size();
+        searched = s.buf.size() - s.pos;
         bool more = co_await s.more();
         if (!more) break;
     }

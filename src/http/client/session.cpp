@@ -355,7 +355,7 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
         err = std::current_exception();
     } catch (const aio::OSError& e) {
         stale = reused && !received_any;
-        err = std::make_exception_ptr(ClientOSError(e.errno_code(), e.what(), url.str()));
+        err = std::make_exception_ptr(ClientSocketError(e.errno_code(), e.what(), url.str()));
     } catch (...) {
         err = std::current_exception();
     }
@@ -374,9 +374,12 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     if (core.opts.auto_decompress) {
         if (auto ce = st->headers.get(hdrs::CONTENT_ENCODING)) {
             auto coding = parse_coding(ascii_lower(trim(*ce)));
-            if (coding && *coding != Coding::identity) st->decoder.emplace(*coding, core.opts.max_body_size);
+            // No bound on the total: a coded body is decoded in steps as it is
+            // read (kDecodeStep), and what is buffered is bounded below.
+            if (coding && *coding != Coding::identity) st->decoder.emplace(*coding, SIZE_MAX);
         }
     }
+    st->max_buffered = core.opts.max_body_size;
     c.sink = &st->buf;
     c.decoder = st->decoder ? &*st->decoder : nullptr;
     core.tracer.emit(&TraceConfig::on_request_end, TraceRequestEnd{method, url, info->headers, st->status});
@@ -385,15 +388,10 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     // connection goes back to the pool before the caller reads it. Errors
     // wait for the caller's read.
     auto& s = resp.state();
-    bool complete = false;
     try {
-        s.conn->feed_buffered();
-        complete = s.conn->message_done;
-        if (complete && s.decoder) s.decoder->finish(s.buf);
+        s.feed();  // finishes (and releases) a complete message
     } catch (...) {
-        complete = false;
     }
-    if (complete) s.finish();
     co_return resp;
 }
 
@@ -482,7 +480,8 @@ ClientSession::ClientSession(SessionOptions options) : core_(std::make_shared<Se
     limits.keepalive = std::chrono::duration_cast<Clock::duration>(c.opts.keepalive_timeout);
     limits.parser.max_line_size = c.opts.max_line_size;
     limits.parser.max_field_size = c.opts.max_field_size;
-    limits.parser.max_body_size = c.opts.max_body_size;
+    // max_body_size bounds what a response holds in memory (ResponseState::
+    // check_buffered), not the bytes that stream through content().
     limits.read_bufsize = c.opts.read_bufsize;
     c.connector = std::make_shared<Connector>(limits, c.opts.ttl_dns_cache);
     c.jar = c.opts.cookie_jar ? c.opts.cookie_jar : std::make_shared<CookieJar>();
@@ -587,6 +586,10 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
     Headers base_headers = core.opts.headers;
     if (!opts.headers.empty()) base_headers.update(opts.headers);
 
+    // The request's own cookies: sent to its origin only (dropped, with the
+    // caller's credentials, when a redirect leaves it).
+    MultiDict request_cookies = opts.cookies;
+
     std::vector<ClientResponse> history;
     int redirects = 0;
     while (true) {
@@ -619,7 +622,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
         if (auth && !headers.contains(hdrs::AUTHORIZATION)) headers.add(hdrs::AUTHORIZATION, auth->encode());
         {
             std::string cookie = core.jar->filter_cookies(url);
-            for (auto [n, v] : opts.cookies) {
+            for (auto [n, v] : request_cookies) {
                 if (!cookie.empty()) cookie += "; ";
                 cookie.append(n);
                 cookie += '=';
@@ -759,10 +762,16 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
             base_headers.erase(hdrs::CONTENT_LENGTH);
             base_headers.erase(hdrs::TRANSFER_ENCODING);
         }
-        // Credentials do not follow to another origin.
+        // Credentials do not follow to another origin (scheme, host or port),
+        // as curl and Go's net/http drop them: the caller's Authorization,
+        // Proxy-Authorization and Cookie headers and per-request cookies stay
+        // behind. The jar's cookies are chosen again for the next URL by its rules.
         if (next.origin() != url.origin()) {
             auth.reset();
             base_headers.erase(hdrs::AUTHORIZATION);
+            base_headers.erase(hdrs::PROXY_AUTHORIZATION);
+            base_headers.erase(hdrs::COOKIE);
+            request_cookies = MultiDict();
         }
         if (auto from_url = BasicAuth::from_url(next)) {
             auth = from_url;

@@ -4,8 +4,24 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <fstream>
 #include <string>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define AIO_TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(AIO_TEST_ASAN)
+#define AIO_TEST_ASAN 1
+#endif
+#ifdef AIO_TEST_ASAN
+// From the sanitizer runtime (<sanitizer/allocator_interface.h>, which g++ 12
+// does not ship): the bytes the program holds allocated now.
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 #include "support/support.hpp"
 
@@ -24,6 +40,49 @@ inline void write_file(const std::string& path, const std::string& data) {
     std::ofstream f(path, std::ios::binary);
     f << data;
 }
+
+/// Watches how far memory grows from its construction: sample() as often as
+/// the work allows, growth_kib() is the largest growth seen. Without ASan
+/// the kernel's peak RSS (VmHWM, reset at the start through clear_refs) is
+/// read, which needs no sampling; under ASan, whose quarantine keeps freed
+/// memory resident, the allocator's count of live heap bytes is sampled.
+class MemoryGrowth {
+public:
+    MemoryGrowth() {
+#ifdef AIO_TEST_ASAN
+        start_ = static_cast<long>(__sanitizer_get_current_allocated_bytes() / 1024);
+#else
+        {
+            std::ofstream clear("/proc/self/clear_refs");
+            clear << "5";  // VmHWM := VmRSS
+        }
+        start_ = status_kib("VmRSS");
+#endif
+        peak_ = start_;
+    }
+    void sample() {
+#ifdef AIO_TEST_ASAN
+        peak_ = std::max(peak_, static_cast<long>(__sanitizer_get_current_allocated_bytes() / 1024));
+#endif
+    }
+    long growth_kib() {
+#ifndef AIO_TEST_ASAN
+        peak_ = status_kib("VmHWM");
+#endif
+        return peak_ - start_;
+    }
+
+private:
+    static long status_kib(const std::string& field) {
+        std::ifstream f("/proc/self/status");
+        std::string line;
+        while (std::getline(f, line))
+            if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+        return -1;
+    }
+    long start_ = 0;
+    long peak_ = 0;
+};
 
 /// A test suite sharing one peer server, started once per suite by the
 /// command Command() returns.

@@ -5,6 +5,7 @@
 
 #include <aio/aio.hpp>
 
+#include <algorithm>
 #include <memory>
 
 #include "client_peers.hpp"
@@ -209,6 +210,11 @@ TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
         EXPECT_EQ(co_await root.text(), "plain=1; dom=5");
         auto sub = co_await session.get(base + "/cookies/sub/x");
         EXPECT_EQ(co_await sub.text(), "scoped=2; plain=1; dom=5");
+        // "sec" came with Secure over http: not kept (RFC 6265bis).
+        bool kept_secure = false;
+        for (const auto& c : session.cookie_jar().cookies()) kept_secure = kept_secure || c.name == "sec";
+        EXPECT_FALSE(kept_secure);
+        EXPECT_EQ(session.cookie_jar().size(), 3u);
 
         http::ClientSession ip_session;
         co_await (co_await ip_session.get(url("/set-cookie"))).read();
@@ -488,4 +494,118 @@ TEST_F(ClientSession, AnUnclosedSessionClosesItsSocketsAndWarns) {
     ASSERT_EQ(warnings.size(), 1u);
     EXPECT_NE(warnings[0].find("Unclosed client session"), std::string::npos);
     EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
+TEST_F(ClientSession, ARedirectToAnotherOriginDropsTheCallersCredentialsAndCookies) {
+    // A second server on another port of another host name: another origin.
+    aio::test::PeerServer other(aio::test::aiohttp_server_command(), aio::test::free_port());
+    ASSERT_TRUE(other.up) << other.why;
+    int other_port = other.port;
+    aio::run([other_port]() -> aio::Task<> {
+        // The jar keeps IP-address hosts (unsafe) so that its own cookie for
+        // the other origin can be seen to follow the jar's rules.
+        auto jar = std::make_shared<http::CookieJar>(true);
+        std::string other_base = "http://localhost:" + std::to_string(other_port);
+        jar->update_cookies(http::MultiDict{{"jarc", "j"}}, http::URL(other_base + "/"));
+        http::ClientSession session({.cookie_jar = jar});
+        http::Headers secrets{{"Authorization", "Bearer t0ken"},
+                              {"Proxy-Authorization", "Basic cHg6cHc="},
+                              {"Cookie", "sid=s3cret"},
+                              {"X-Plain", "kept"}};
+
+        // Same origin: everything the caller set arrives.
+        aio::http::RequestOptions same_opts{.params = {{"url", url("/echo")}}, .headers = secrets,
+                                            .cookies = {{"mine", "7"}}};
+        auto same = co_await session.get(url("/redirect-to"), same_opts);
+        auto sj = co_await same.json();
+        EXPECT_EQ(same.history().size(), 1u);
+        EXPECT_EQ(sj["headers"]["Authorization"].as_string(), "Bearer t0ken");
+        EXPECT_EQ(sj["headers"]["Proxy-Authorization"].as_string(), "Basic cHg6cHc=");
+        EXPECT_NE(sj["headers"]["Cookie"].as_string().find("mine=7"), std::string::npos);
+        EXPECT_EQ(sj["headers"]["Cookie"].as_string().find("jarc"), std::string::npos);
+
+        // Another origin: the credentials and the caller's cookies stay
+        // behind; the jar's cookie for that host goes; other headers go.
+        aio::http::RequestOptions cross_opts{.params = {{"url", other_base + "/echo"}}, .headers = secrets,
+                                             .cookies = {{"mine", "7"}}};
+        auto cross = co_await session.get(url("/redirect-to"), cross_opts);
+        auto cj = co_await cross.json();
+        EXPECT_EQ(cross.url().str(), other_base + "/echo");
+        const auto& h = cj["headers"];
+        EXPECT_FALSE(h.contains("Authorization"));
+        EXPECT_FALSE(h.contains("Proxy-Authorization"));
+        EXPECT_TRUE(h.contains("Cookie"));
+        EXPECT_EQ(h.contains("Cookie") ? h["Cookie"].as_string() : std::string(), "jarc=j");
+        EXPECT_EQ(h["X-Plain"].as_string(), "kept");
+
+        // Another port of the same host is another origin too; BasicAuth goes as well.
+        http::Headers cookie_only{{"Cookie", "sid=s3cret"}};
+        aio::http::RequestOptions port_opts{.params = {{"url", "http://127.0.0.1:" + std::to_string(other_port) + "/echo"}},
+                                            .headers = cookie_only, .auth = http::BasicAuth{"u", "p"}};
+        auto port = co_await session.get(url("/redirect-to"), port_opts);
+        auto pj = co_await port.json();
+        EXPECT_FALSE(pj["headers"].contains("Authorization"));
+        EXPECT_FALSE(pj["headers"].contains("Cookie"));
+        co_await session.close();
+    }());
+}
+
+TEST_F(ClientSession, StreamingReadsFreeWhatTheyConsumedAndMaxBodySizeBoundsOnlyBuffering) {
+    // 128 MiB of NDJSON through iter_any, 32 MiB line by line with readline
+    // and 32 MiB through iter_chunked, with max_body_size at 8 MiB: streaming
+    // passes it, and memory grows by a few MiB only (less than any of the
+    // bodies: a reader that kept what it read would pass the bound).
+    constexpr long kAllowedGrowthKib = 16 * 1024;
+    aio::test::MemoryGrowth memory;
+    long streaming_growth = 0;
+    aio::run([&memory, &streaming_growth]() -> aio::Task<> {
+        http::ClientSession session({.max_body_size = 8u << 20});
+        auto big = co_await session.get(url("/ndjson/128/4096"));
+        std::uint64_t total = 0, lines = 0;
+        auto chunks = big.content().iter_any();
+        while (auto c = co_await chunks.next()) {
+            total += c->size();
+            lines += static_cast<std::uint64_t>(std::count(c->begin(), c->end(), '\n'));
+            memory.sample();
+        }
+        EXPECT_EQ(total, 128ull << 20);
+        EXPECT_EQ(lines, (128ull << 20) / 4096);
+
+        auto by_line = co_await session.get(url("/ndjson/32/1024"));
+        std::uint64_t n = 0, bad = 0;
+        while (true) {
+            std::string line = co_await by_line.content().readline();
+            if (line.empty()) break;
+            ++n;
+            if (line.size() != 1024 || line.back() != '\n' || line.front() != '{') ++bad;
+            if (n % 128 == 0) memory.sample();
+        }
+        EXPECT_EQ(n, (32ull << 20) / 1024);
+        EXPECT_EQ(bad, 0u);
+
+        auto fixed = co_await session.get(url("/ndjson/32/1024"));
+        std::uint64_t got = 0;
+        auto pieces = fixed.content().iter_chunked(100000);
+        while (auto c = co_await pieces.next()) {
+            got += c->size();
+            memory.sample();
+        }
+        EXPECT_EQ(got, 32ull << 20);
+        streaming_growth = memory.growth_kib();  // the streaming reads only
+
+        // read() holds the body: past max_body_size it is a ClientPayloadError.
+        auto whole = co_await session.get(url("/ndjson/16/1024"));
+        std::string what;
+        try {
+            co_await whole.read();
+        } catch (const http::ClientPayloadError& e) {
+            what = e.what();
+        }
+        EXPECT_NE(what.find("max_body_size"), std::string::npos) << what;
+        // Under the limit, read() works on the same session.
+        auto small = co_await session.get(url("/ndjson/1/1024"));
+        EXPECT_EQ((co_await small.read()).size(), 1u << 20);
+        co_await session.close();
+    }());
+    EXPECT_LT(streaming_growth, kAllowedGrowthKib);
 }

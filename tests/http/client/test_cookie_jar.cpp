@@ -4,6 +4,7 @@
 #include <aio/http/client/cookie_jar.hpp>
 
 #include <chrono>
+#include <string>
 
 namespace http = aio::http;
 
@@ -59,4 +60,83 @@ TEST(CookieJar, DatesInTheFormsRfc6265Accepts) {
     }
     EXPECT_FALSE(http::CookieJar::parse_date("not a date").has_value());
     EXPECT_FALSE(http::CookieJar::parse_date("Wed, 32 Jun 2021 10:18:14 GMT").has_value());
+}
+
+TEST(CookieJar, APublicSuffixDomainIsRefusedUnlessItIsTheHostItself) {
+    http::CookieJar jar;
+    jar.update_cookies({"tld=1; Domain=com", "cc=2; Domain=.co.uk", "gh=3; Domain=github.io", "ok=4; Domain=example.co.uk"},
+                       http::URL("https://www.example.co.uk/"));
+    jar.update_cookies({"gh=3; Domain=github.io", "mine=5; Domain=user.github.io"},
+                       http::URL("https://user.github.io/"));
+    jar.update_cookies({"tld=1; Domain=com"}, http::URL("https://shop.example.com/"));
+    // Neither example.com nor another github.io site sees them.
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://other.com/")), "");
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://evil.co.uk/")), "");
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://evil.github.io/")), "");
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://a.example.co.uk/")), "ok=4");
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://user.github.io/")), "mine=5");
+    EXPECT_EQ(jar.size(), 2u);
+    // A host that is itself a public suffix gets a host-only cookie (RFC 6265 §5.3 step 5).
+    http::CookieJar self;
+    self.update_cookies({"s=1; Domain=github.io"}, http::URL("https://github.io/"));
+    EXPECT_EQ(self.filter_cookies(http::URL("https://github.io/")), "s=1");
+    EXPECT_EQ(self.filter_cookies(http::URL("https://x.github.io/")), "");
+    ASSERT_EQ(self.cookies().size(), 1u);
+    EXPECT_TRUE(self.cookies()[0].host_only);
+}
+
+TEST(CookieJar, SecureCookiesComeOnlyFromHttpsAndHttpCannotTouchThem) {
+    http::CookieJar jar;
+    jar.update_cookies({"s=from-http; Secure"}, http::URL("http://h.example/"));
+    EXPECT_EQ(jar.size(), 0u);
+    jar.update_cookies({"sid=secret; Secure; Domain=h.example"}, http::URL("https://h.example/"));
+    // http may not overwrite, delete or shadow it (same name, overlapping domain, covering path).
+    jar.update_cookies({"sid=forged"}, http::URL("http://h.example/"));
+    jar.update_cookies({"sid=gone; Max-Age=0; Domain=h.example"}, http::URL("http://h.example/"));
+    jar.update_cookies({"sid=shadow; Path=/account"}, http::URL("http://www.h.example/"));
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://www.h.example/account")), "sid=secret");
+    EXPECT_EQ(jar.filter_cookies(http::URL("http://www.h.example/account")), "");
+    // Other names, and https itself, are fine.
+    jar.update_cookies({"other=1"}, http::URL("http://h.example/"));
+    jar.update_cookies({"sid=rotated; Secure; Domain=h.example"}, http::URL("https://h.example/"));
+    EXPECT_EQ(jar.filter_cookies(http::URL("https://h.example/")), "sid=rotated; other=1");
+}
+
+TEST(CookieJar, SizeIsCappedPerDomainAndInAllEvictingTheLeastRecentlyUsed) {
+    http::CookieJar jar;
+    const std::size_t per = http::CookieJar::kMaxCookiesPerDomain;
+    http::URL site("http://www.example.com/");
+    jar.update_cookies({"first=1"}, site);
+    http::URL other("http://other.example.com/");
+    jar.update_cookies({"second=2"}, other);
+    for (std::size_t i = 0; i + 2 < per; ++i)
+        jar.update_cookies({"c" + std::to_string(i) + "=v"}, http::URL("http://h" + std::to_string(i % 3) + ".example.com/"));
+    EXPECT_EQ(jar.size(), per);
+    // Sending "first" makes "second" the least recently used of example.com.
+    EXPECT_NE(jar.filter_cookies(site).find("first=1"), std::string::npos);
+    jar.update_cookies({"one_more=1"}, site);
+    EXPECT_EQ(jar.size(), per);
+    std::string sent = jar.filter_cookies(site);
+    EXPECT_NE(sent.find("first=1"), std::string::npos) << sent;
+    EXPECT_NE(sent.find("one_more=1"), std::string::npos) << sent;
+    EXPECT_EQ(jar.filter_cookies(other), "");  // "second" was evicted
+    // Another registrable domain is counted apart.
+    jar.update_cookies({"x=1"}, http::URL("http://example.org/"));
+    EXPECT_EQ(jar.size(), per + 1);
+
+    // The jar's cap: 3000 cookies over many domains, the oldest go.
+    http::CookieJar all;
+    const std::size_t cap = http::CookieJar::kMaxCookies;
+    for (std::size_t i = 0; i < cap + 10; ++i)
+        all.update_cookies({"k=" + std::to_string(i)}, http::URL("http://d" + std::to_string(i) + ".example/"));
+    EXPECT_EQ(all.size(), cap);
+    EXPECT_EQ(all.filter_cookies(http::URL("http://d0.example/")), "");
+    EXPECT_EQ(all.filter_cookies(http::URL("http://d9.example/")), "");
+    EXPECT_EQ(all.filter_cookies(http::URL("http://d10.example/")), "k=10");
+
+    // An oversized cookie is ignored.
+    http::CookieJar sized;
+    sized.update_cookies({"big=" + std::string(http::CookieJar::kMaxCookieBytes, 'x'), "fits=" + std::string(100, 'y')},
+                         http::URL("http://h.example/"));
+    EXPECT_EQ(sized.size(), 1u);
 }

@@ -14,6 +14,21 @@
 //   - Secure: sent only over https (and wss). HttpOnly is kept and reported.
 //   - Sending order: longer paths first, then earlier creation (§5.4).
 //
+// And as curl, wget and browsers do beyond RFC 6265 (RFC 6265bis):
+//   - Public suffixes: a Domain that is a public suffix ("com", "co.uk",
+//     "github.io", from Debian's publicsuffix list through libpsl) is
+//     refused, unless it is the response's host itself, which then gets a
+//     host-only cookie (§5.3 step 5).
+//   - Secure only from secure origins: a Secure cookie from an http response
+//     is ignored, and an http response may not set (overwrite, delete or
+//     shadow) a cookie whose name a Secure cookie of an overlapping domain
+//     and path already has (RFC 6265bis §5.7 "Leave Secure Cookies Alone").
+//   - Size: a cookie whose name and value pass kMaxCookieBytes is ignored;
+//     the jar keeps at most kMaxCookiesPerDomain cookies per registrable
+//     domain ("example.co.uk" for "a.b.example.co.uk") and kMaxCookies in
+//     all; beyond them the least recently used cookie (set or sent longest
+//     ago; the older on ties) of that domain, or of the jar, is evicted.
+//
 // As aiohttp's default jar (unsafe=False), cookies set by a server addressed
 // by IP address are ignored; `unsafe = true` accepts them (tests, local servers).
 #pragma once
@@ -43,18 +58,31 @@ struct Cookie {
     bool http_only = false;
     /// Creation order (RFC 6265 §5.4: ties of path length go to the older).
     std::uint64_t created = 0;
+    /// When it was last set or sent, on the same counter (eviction order).
+    std::uint64_t last_access = 0;
 };
 
 /// The cookie store of a ClientSession (aiohttp.CookieJar). Belongs to one
 /// thread. Nothing here throws but std::bad_alloc.
 class CookieJar {
 public:
+    /// Cookies kept per registrable domain. RFC 6265 §6.1 asks for at least
+    /// 50; 180 is what Chrome and Firefox keep, enough for real sites while
+    /// a host cannot fill memory.
+    static constexpr std::size_t kMaxCookiesPerDomain = 180;
+    /// Cookies kept in all (RFC 6265 §6.1's minimum, Chrome's limit).
+    static constexpr std::size_t kMaxCookies = 3000;
+    /// The largest name plus value accepted (RFC 6265 §6.1: at least 4096
+    /// bytes per cookie; RFC 6265bis caps name + value at 4096).
+    static constexpr std::size_t kMaxCookieBytes = 4096;
+
     /// `unsafe`: accept cookies from hosts given by IP address.
     explicit CookieJar(bool unsafe = false) : unsafe_(unsafe) {}
 
     /// Stores the cookies of `set_cookie_headers` (Set-Cookie values) received
-    /// from `response_url` (aiohttp's update_cookies with a response URL).
-    /// Malformed or refused cookies are skipped.
+    /// from `response_url` (aiohttp's update_cookies with a response URL);
+    /// its scheme decides what Secure cookies may do. Malformed or refused
+    /// cookies are skipped.
     void update_cookies(const std::vector<std::string_view>& set_cookie_headers, const URL& response_url);
     /// Stores name=value pairs as cookies for `response_url` (host-only; with
     /// an empty URL: sent to every host, as aiohttp's shared cookies).
@@ -73,6 +101,8 @@ public:
 
 private:
     void expire();
+    /// Stores `c` (replacing its namesake), then evicts down to the caps.
+    void store(Cookie c);
     bool unsafe_;
     std::uint64_t counter_ = 0;
     std::vector<Cookie> cookies_;

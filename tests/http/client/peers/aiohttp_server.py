@@ -121,6 +121,26 @@ async def stream(request):
     return resp
 
 
+@routes.get("/ndjson/{mib}/{line}")
+async def ndjson(request):
+    # `mib` MiB of newline-delimited JSON in lines of `line` bytes, made as
+    # they are sent (chunked): a body far larger than what a reader may hold.
+    total = int(request.match_info["mib"]) * 1024 * 1024
+    size = int(request.match_info["line"])
+    record = b'{"n":' + b"7" * (size - 7) + b"}\n"
+    block = record * ((1024 * 1024) // size)
+    resp = web.StreamResponse()
+    resp.content_type = "application/x-ndjson"
+    await resp.prepare(request)
+    sent = 0
+    while sent + len(block) <= total:
+        await resp.write(block)
+        sent += len(block)
+    await resp.write(record * ((total - sent) // size))
+    await resp.write_eof()
+    return resp
+
+
 @routes.get("/slow/{ms}")
 async def slow(request):
     await asyncio.sleep(int(request.match_info["ms"]) / 1000)
