@@ -13,7 +13,7 @@ pkgs=(
   liburing-dev libssl-dev zlib1g-dev libbrotli-dev libsimdjson-dev libfmt-dev libcli11-dev libpsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
-  python3 python3-aiohttp python3-brotli python3-pandas python3-uvloop python3-aiofiles
+  python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
 )
 if [ "${1:-}" != --check ]; then
   missing=()
