@@ -118,6 +118,7 @@ public:
     void resume_after_upgrade() noexcept {
         if (state_ == State::upgraded) state_ = State::start;
     }
+    std::uint64_t framing_bytes() const noexcept { return framing_bytes_; }
     void set_request_method(std::string_view method) {
         head_request_ = method == "HEAD";
         connect_request_ = method == "CONNECT";
@@ -188,6 +189,7 @@ private:
     std::size_t fields_count_ = 0;
     std::uint64_t remaining_ = 0;
     std::uint64_t body_received_ = 0;
+    std::uint64_t framing_bytes_ = 0;  // chunk-size lines of this message, with their CRLF
     std::uint64_t content_length_ = 0;
     bool content_length_seen_ = false;
     bool te_seen_ = false;
@@ -452,7 +454,7 @@ void ParserCore::begin_message() {
         resp_.content_length.reset();
     }
     fields_bytes_ = fields_count_ = 0;
-    remaining_ = body_received_ = content_length_ = 0;
+    remaining_ = body_received_ = content_length_ = framing_bytes_ = 0;
     content_length_seen_ = te_seen_ = te_chunked_ = false;
     te_other_.clear();
     conn_close_ = conn_keep_alive_ = conn_upgrade_ = upgrade_field_ = expect_continue_ = host_seen_ = false;
@@ -472,6 +474,13 @@ void ParserCore::parse_request_line(std::string_view line) {
     std::string_view version = rest.substr(sp2 + 1);
     if (target.empty()) throw BadStatusLine("empty request-target in " + quoted(line));
     if (!all_target_chars(target)) throw BadStatusLine("invalid character in request-target " + quoted(target));
+    // RFC 9112 §3.2 and RFC 3986: a request-target is ASCII; other text is
+    // percent-encoded. A raw byte >= 0x80 would be read differently by
+    // servers and proxies that decode it as Latin-1, UTF-8 or not at all.
+    for (char c : target)
+        if (static_cast<unsigned char>(c) >= 0x80)
+            throw BadStatusLine("request-target contains " + describe_char(c) + " (not ASCII; percent-encode it): " +
+                                quoted(target));
 
     // The four forms of RFC 9112 §3.2, each only where it belongs.
     if (method == "CONNECT") {
@@ -651,7 +660,12 @@ ParserAction ParserCore::finish_request_head() {
     h.should_close = h.version == HttpVersion10 ? !conn_keep_alive_ : conn_close_;
     h.upgrade = h.method == "CONNECT" || (conn_upgrade_ && upgrade_field_);
     h.expect_continue = expect_continue_ && h.version == HttpVersion11;
-    if (te_seen_) {
+    if (h.method == "CONNECT") {
+        // RFC 9110 §9.3.6: a CONNECT request has no content. Whatever its
+        // Content-Length or Transfer-Encoding say, the bytes after its head
+        // belong to the tunnel, never to a body.
+        state_ = State::message_done;
+    } else if (te_seen_) {
         h.chunked = true;
         state_ = State::chunk_size;
     } else if (content_length_seen_) {
@@ -756,9 +770,17 @@ void ParserCore::parse_chunk_size(std::string_view line) {
             skip_bws();
         }
     }
-    if (size > limits_.max_body_size - body_received_)
-        throw BodyTooLarge("chunked body is larger than " + std::to_string(limits_.max_body_size) + " bytes");
-    body_received_ += size;
+    // In a request, the chunk-size line (with its extensions, leading zeros
+    // and CRLF) counts against the body limit as the data does: otherwise a
+    // body of tiny chunks with long extensions would cost the server many
+    // times its limit. (body_received_ never exceeds the limit.)
+    const std::uint64_t overhead = kind_ == Kind::request ? line.size() + 2 : 0;
+    framing_bytes_ += line.size() + 2;
+    if (overhead > limits_.max_body_size - body_received_ ||
+        size > limits_.max_body_size - body_received_ - overhead)
+        throw BodyTooLarge("chunked body is larger than " + std::to_string(limits_.max_body_size) +
+                           (kind_ == Kind::request ? " bytes (counting its chunk-size lines)" : " bytes"));
+    body_received_ += overhead + size;
     if (size == 0) {
         trailers_.clear();
         fields_bytes_ = fields_count_ = 0;
@@ -785,6 +807,7 @@ bool RequestParser::upgraded() const noexcept { return core_->upgraded(); }
 bool RequestParser::stopped() const noexcept { return core_->stopped(); }
 bool RequestParser::message_in_progress() const noexcept { return core_->message_in_progress(); }
 void RequestParser::resume_after_upgrade() noexcept { core_->resume_after_upgrade(); }
+std::uint64_t RequestParser::framing_bytes() const noexcept { return core_->framing_bytes(); }
 
 ResponseParser::ResponseParser(Handler& handler, ParserLimits limits)
     : core_(std::make_unique<detail::ParserCore>(detail::ParserCore::Kind::response, limits, nullptr, &handler)) {}

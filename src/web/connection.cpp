@@ -2,6 +2,7 @@
 // buffer, run the application, serialise each response head into one
 // buffer, and hand the writer one write per batch of pipelined responses.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -9,12 +10,14 @@
 
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <cstring>
 
 #include "aio/http/status.hpp"
 #include "aio/http/writer.hpp"
 #include "aio/sleep.hpp"
 #include "aio/threads.hpp"
+#include "aio/timeouts.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
 #include "web/util.hpp"
@@ -31,6 +34,35 @@ constexpr std::size_t kOutputBatch = 64 * 1024;
 /// connection can be reused) only if it is already buffered; otherwise the
 /// connection closes rather than reading a body nobody wants.
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/// sendfile(2) without SIGPIPE: unlike send(), it takes no MSG_NOSIGNAL, and a
+/// peer that reset the connection raises SIGPIPE, whose default action ends
+/// the process. Unless SIGPIPE is ignored already, it is blocked on this
+/// thread for the call and a SIGPIPE the call raised is taken back, so the
+/// caller sees only the EPIPE.
+ssize_t sendfile_nosignal(int sock, int fd, off_t* off, std::size_t n) {
+    struct sigaction current {};
+    if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_IGN)
+        return ::sendfile(sock, fd, off, n);
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    sigset_t pending;
+    sigemptyset(&pending);
+    ::sigpending(&pending);
+    const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+    ssize_t r = ::sendfile(sock, fd, off, n);
+    int err = errno;
+    if (r < 0 && err == EPIPE && !was_pending) {
+        timespec zero{};
+        while (::sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = err;
+    return r;
+}
 
 bool token_char(unsigned char c) noexcept {
     return c > 0x20 && c < 0x7F && !std::strchr("\"(),/:;<=>?@[\\]{}", c);
@@ -56,6 +88,48 @@ HttpConnection::HttpConnection(ServerState& server, StreamReader reader, StreamW
     server_.connections.push_front(this);
     self_ = server_.connections.begin();
     request_.reset(new Request(this));
+    // A fresh connection owes its first request head within header_timeout
+    // of the accept (not the keep-alive timeout: nothing was served yet).
+    phase = Phase::reading_head;
+    deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+}
+
+void HttpConnection::log_error(std::string_view what) {
+    if (!server_.opts.error_log) return;
+    std::string peer;
+    try {
+        peer = writer_.peername().to_string();
+    } catch (...) {
+        peer = "?";
+    }
+    std::string line = peer + ": " + std::string(what);
+    server_.opts.error_log(line);
+}
+
+Task<> HttpConnection::drain_timed() {
+    auto drain = writer_.drain();
+    auto guarded = aio::timeout(server_.opts.send_timeout, std::move(drain));
+    try {
+        co_await std::move(guarded);
+    } catch (const aio::TimeoutError&) {
+        peer_failed_ = true;
+        throw aio::TimeoutError("the client took no response bytes for " +
+                                std::to_string(server_.opts.send_timeout.count()) + " ms (send_timeout)");
+    } catch (const aio::OSError&) {
+        peer_failed_ = true;
+        throw;
+    }
+}
+
+Task<> HttpConnection::send_bytes(std::string_view data) {
+    // In pieces, each waited for with the send timeout: a slow reader that
+    // keeps reading is served, one that stopped is cut off.
+    while (!data.empty()) {
+        std::string_view piece = data.substr(0, kOutputBatch);
+        writer_.write(piece);
+        data.remove_prefix(piece.size());
+        co_await drain_timed();
+    }
 }
 
 HttpConnection::~HttpConnection() { server_.connections.erase(self_); }
@@ -94,10 +168,28 @@ Task<bool> HttpConnection::pull() {
         if (body_buf_.size() > before) co_return true;
         if (message_done_) co_return false;
         if (head_->expect_continue && !continue_sent_ && !responded_) {
+            // After the responses to earlier pipelined requests still held
+            // in the output, never before them.
             continue_sent_ = true;
-            writer_.write(kContinue);
+            out_ += kContinue;
+            co_await flush();
         }
-        bool more = co_await reader_.fill();
+        auto fill = reader_.fill();
+        auto guarded = aio::timeout(server_.opts.body_timeout, std::move(fill));
+        bool more = false;
+        bool late = false;
+        try {
+            more = co_await std::move(guarded);
+        } catch (const aio::TimeoutError&) {
+            late = true;
+        }
+        if (late) {
+            close_after_ = true;
+            log_error("no request body bytes for " + std::to_string(server_.opts.body_timeout.count()) +
+                      " ms (body_timeout)");
+            throw HTTPRequestTimeout(
+                {.text = "408: Request Timeout\n\nthe request body did not arrive in time\n"});
+        }
         if (!more) {
             parser_.feed_eof();  // throws for a body cut short
             co_return false;
@@ -106,11 +198,19 @@ Task<bool> HttpConnection::pull() {
 }
 
 Task<> HttpConnection::flush() {
+    queued_ = 0;
     if (!out_.empty()) {
-        writer_.write(out_);
-        out_.clear();
+        // Taken out first: a handler that sends a 100 Continue flushes from
+        // its own task while the connection's may flush too.
+        std::string data;
+        data.swap(out_);
+        co_await send_bytes(data);
+        if (out_.empty()) {
+            data.clear();
+            out_.swap(data);  // keep the capacity
+        }
     }
-    if (writer_.buffer_size() > 0) co_await writer_.drain();
+    if (writer_.buffer_size() > 0) co_await drain_timed();
 }
 
 Task<> HttpConnection::run() {
@@ -134,19 +234,29 @@ Task<> HttpConnection::run() {
                     closed = true;
                     break;
                 }
-                if (!out_.empty()) co_await flush();
-                if (parser_.message_in_progress()) {
-                    if (phase != Phase::reading_head) {
+                if (!out_.empty()) {
+                    phase = Phase::handling;  // the send timeout governs this wait
+                    co_await flush();
+                }
+                // The deadlines: set when a phase begins, not on every read,
+                // so that bytes which start no request (empty lines between
+                // requests) do not keep an idle connection open.
+                if (phase == Phase::handling) {
+                    // The last response is out: idle, or the next request has begun.
+                    if (parser_.message_in_progress()) {
                         phase = Phase::reading_head;
                         deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+                    } else {
+                        phase = Phase::idle;
+                        deadline = std::chrono::steady_clock::now() + server_.opts.keepalive_timeout;
                     }
-                } else {
-                    if (server_.shutting_down) {
-                        closed = true;
-                        break;
-                    }
-                    phase = Phase::idle;
-                    deadline = std::chrono::steady_clock::now() + server_.opts.keepalive_timeout;
+                } else if (phase == Phase::idle && parser_.message_in_progress()) {
+                    phase = Phase::reading_head;  // the first byte of a request: its head deadline starts
+                    deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+                }
+                if (phase == Phase::idle && server_.shutting_down) {
+                    closed = true;
+                    break;
                 }
                 bool more = co_await reader_.fill();
                 if (!more) {
@@ -164,8 +274,18 @@ Task<> HttpConnection::run() {
         error_message = e.message();
     } catch (const CancelledError&) {
         cancelled = true;
-    } catch (const aio::OSError&) {
-        // The client reset the connection: nothing to answer.
+    } catch (const aio::OSError& e) {
+        // The client reset the connection, or a write to it stalled past
+        // send_timeout: nothing to answer; the server goes on.
+        std::string what = e.what();
+        if (dynamic_cast<const aio::BrokenPipeError*>(&e))
+            what = "BrokenPipeError: " + what;
+        else if (dynamic_cast<const aio::ConnectionResetError*>(&e))
+            what = "ConnectionResetError: " + what;
+        else if (dynamic_cast<const aio::TimeoutError*>(&e))
+            what = "TimeoutError: " + what;
+        log_error(what);
+        peer_failed_ = true;
     } catch (...) {
         if (auto* loop = running_loop_or_null())
             loop->call_exception_handler({"Error in an HTTP connection", std::current_exception(), {}});
@@ -175,9 +295,11 @@ Task<> HttpConnection::run() {
         if (error_status) {
             answer_error(error_status, error_message);
         } else if (cancelled && timed_out && parser_.message_in_progress()) {
+            log_error("no complete request head within " + std::to_string(server_.opts.header_timeout.count()) +
+                      " ms (header_timeout)");
             answer_error(408, "the request head did not arrive in time");
         }
-        if (!out_.empty()) writer_.write(out_);
+        if (!out_.empty() && !peer_failed_) writer_.write(out_);
     } catch (...) {
     }
     out_.clear();
@@ -202,6 +324,11 @@ Task<> HttpConnection::watch_disconnect(int fd, Task<StreamResponse> handler, st
         ssize_t r = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (r > 0) co_return;  // more bytes (a body, or the next request): the client is there
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+        // EOF: the client may have closed, or only ended its sending side
+        // (shutdown(SHUT_WR)) and still wait for the answer; the two look
+        // alike here. The handler goes on; a write to a closed client fails
+        // later and ends the connection then.
+        if (r == 0) co_return;
         *fired = true;
         handler.cancel();
         co_return;
@@ -225,12 +352,25 @@ Task<> HttpConnection::handle_request() {
 
     // The target: origin form "/p?q", or absolute form "http://host/p?q".
     std::string_view target = head_->path;
+    authority_.clear();
     if (!target.empty() && target[0] != '/' && target != "*") {
         std::size_t scheme = target.find("://");
         if (scheme != std::string_view::npos) {
-            std::size_t slash = target.find('/', scheme + 3);
+            std::size_t slash = target.find_first_of("/?#", scheme + 3);
+            std::string_view authority = target.substr(scheme + 3, slash == std::string_view::npos
+                                                                       ? std::string_view::npos
+                                                                       : slash - (scheme + 3));
+            if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+            authority_.assign(authority);
             target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+            if (!target.empty() && target[0] != '/') target = "/";  // "http://h?q": no path
         }
+    }
+    // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without
+    // Host (there is no other way to tell which site it is for).
+    if (head_->version == http::HttpVersion11 && !head_->headers.contains("Host")) {
+        answer_error(400, "an HTTP/1.1 request needs a Host header");
+        co_return;
     }
     std::size_t q = target.find('?');
     query_string_.assign(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
@@ -267,11 +407,19 @@ Task<> HttpConnection::handle_request() {
         if (!*fired) throw;
         client_gone = true;
     } catch (...) {
-        failure = std::current_exception();
+        // A write to the client failed inside the handler (a StreamResponse
+        // to a client that reset): the client is gone, not the handler broken.
+        if (peer_failed_)
+            client_gone = true;
+        else
+            failure = std::current_exception();
     }
     if (watcher.valid() && !watcher.done()) watcher.cancel();
     if (client_gone) {
         close_after_ = true;
+        peer_failed_ = true;
+        log_error(*fired ? "the client reset the connection while its request was handled"
+                         : "the client went away while the response was written");
         co_return;
     }
     if (failure) {
@@ -350,7 +498,10 @@ Task<> HttpConnection::send_response(StreamResponse& resp) {
     }
     if (!head_only) out_ += *body;
     log_access(status, head_only ? 0 : body->size());
-    if (out_.size() >= kOutputBatch || reader_.buffered().empty() || close_after_) co_await flush();
+    ++queued_;
+    if (out_.size() >= kOutputBatch || queued_ >= server_.opts.max_pipelined || reader_.buffered().empty() ||
+        close_after_)
+        co_await flush();
 }
 
 void HttpConnection::append_head(int status, std::string_view reason, const http::Headers& headers,
@@ -468,23 +619,19 @@ Task<> HttpConnection::write_stream(StreamState& st, std::string_view data, bool
         st.body_bytes += payload.size();
     }
     if (last) st.eof = true;
-    if (!out_.empty()) {
-        writer_.write(out_);
-        out_.clear();
-    }
-    co_await writer_.drain();
+    co_await flush();
 }
 
 Task<> HttpConnection::sendfile_all(int fd, std::uint64_t offset, std::uint64_t count) {
     // sendfile needs the writer's own buffer empty first, so that bytes stay in order.
     writer_.set_write_buffer_limits(0, 0);
-    co_await writer_.drain();
+    co_await drain_timed();
     writer_.set_write_buffer_limits(64 * 1024, 16 * 1024);
     int sock = std::any_cast<int>(writer_.get_extra_info("socket"));
     off_t off = static_cast<off_t>(offset);
     while (count > 0) {
         std::size_t n = count > (std::size_t(1) << 30) ? (std::size_t(1) << 30) : static_cast<std::size_t>(count);
-        ssize_t r = ::sendfile(sock, fd, &off, n);
+        ssize_t r = sendfile_nosignal(sock, fd, &off, n);
         if (r > 0) {
             count -= static_cast<std::uint64_t>(r);
             continue;
@@ -493,9 +640,23 @@ Task<> HttpConnection::sendfile_all(int fd, std::uint64_t offset, std::uint64_t 
         int err = errno;
         if (err == EINTR) continue;
         if (err == EAGAIN || err == EWOULDBLOCK) {
-            co_await aio::detail::wait_fd(sock, false);
+            // The client takes no bytes: wait at most send_timeout for room.
+            auto writable = aio::detail::wait_fd(sock, false);
+            auto guarded = aio::timeout(server_.opts.send_timeout, std::move(writable));
+            bool late = false;
+            try {
+                co_await std::move(guarded);
+            } catch (const aio::TimeoutError&) {
+                late = true;
+            }
+            if (late) {
+                peer_failed_ = true;
+                throw aio::TimeoutError("the client took no file bytes for " +
+                                        std::to_string(server_.opts.send_timeout.count()) + " ms (send_timeout)");
+            }
             continue;
         }
+        peer_failed_ = true;
         throw_os_error(err, "sendfile", "");
     }
 }
@@ -576,8 +737,7 @@ Task<> HttpConnection::send_file(StreamResponse& resp) {
         ssize_t r = static_cast<ssize_t>(chunk.size());
         offset += static_cast<std::uint64_t>(r);
         count -= static_cast<std::uint64_t>(r);
-        writer_.write(chunk);
-        co_await writer_.drain();
+        co_await send_bytes(chunk);
     }
 }
 

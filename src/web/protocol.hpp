@@ -4,11 +4,13 @@
 
 #include <ctime>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 
 #include "aio/http/compression.hpp"
 #include "aio/http/parser.hpp"
+#include "aio/locks.hpp"
 #include "aio/streams.hpp"
 #include "aio/web/app.hpp"
 #include "aio/web/request.hpp"
@@ -27,6 +29,12 @@ struct ServerState {
     std::size_t in_flight = 0;
     std::list<HttpConnection*> connections;
     Task<> sweeper;  // enforces the header and keep-alive timeouts
+    /// Every accepted connection's task (TLS handshakes included), by id:
+    /// their number is held under opts.max_connections.
+    std::map<std::uint64_t, Task<>> clients;
+    std::uint64_t next_client = 0;
+    aio::Event slot_free;   // set when a client ends (accept loops wait on it at the cap)
+    aio::Event all_closed;  // set when the last client ends (cleanup waits on it)
 };
 
 /// The state of a streamed response once prepared.
@@ -62,6 +70,8 @@ public:
     const http::RequestHead& head() const noexcept { return *head_; }
     const std::string& path() const noexcept { return path_; }
     std::string_view query_string() const noexcept { return query_string_; }
+    /// The authority of an absolute-form target ("http://h:1/p" gives "h:1"), else "".
+    const std::string& authority() const noexcept { return authority_; }
     MatchInfo& match() noexcept { return match_; }
     Application& app() noexcept { return *server_.app; }
     StreamWriter& writer() noexcept { return writer_; }
@@ -74,6 +84,8 @@ public:
         return std::string_view(body_buf_).substr(body_pos_);
     }
     void body_consume(std::size_t n) noexcept;
+    /// Bytes of chunk-size lines of the body so far (they count against size limits).
+    std::uint64_t framing_bytes() const noexcept { return parser_.framing_bytes(); }
     bool body_done() const noexcept { return message_done_ && body_pos_ == body_buf_.size(); }
 
     // For StreamResponse.
@@ -86,6 +98,12 @@ private:
     Task<> send_response(StreamResponse& resp);
     Task<> send_file(StreamResponse& resp);
     Task<> flush();
+    /// Writes `data` in pieces, each drained within the send timeout.
+    Task<> send_bytes(std::string_view data);
+    /// writer_.drain() within the send timeout (TimeoutError past it).
+    Task<> drain_timed();
+    /// One line to the server's error_log, prefixed with the peer's address.
+    void log_error(std::string_view what);
     Task<> sendfile_all(int fd, std::uint64_t offset, std::uint64_t count);
     void append_head(int status, std::string_view reason, const http::Headers& headers,
                      std::optional<std::uint64_t> length, bool chunked, bool head_only);
@@ -108,8 +126,14 @@ private:
     bool continue_sent_ = false;
     bool close_after_ = false;
     bool responded_ = false;
+    /// A read or write to the client failed (reset, broken pipe, a deadline):
+    /// nothing more is written and no handler error is reported for it.
+    bool peer_failed_ = false;
+    /// Responses in out_ since the last flush (bounded by max_pipelined).
+    std::size_t queued_ = 0;
     std::string path_;
     std::string query_string_;
+    std::string authority_;
     MatchInfo match_;
     std::string body_buf_;
     std::size_t body_pos_ = 0;

@@ -10,9 +10,11 @@
 
 #include "aio/http/urlencoded.hpp"
 #include "aio/streams.hpp"
+#include "aio/threads.hpp"
 #include "aio/web/app.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
+#include "web/util.hpp"
 
 namespace aio::web {
 
@@ -130,6 +132,8 @@ const http::MultiDict& Request::query() const {
 }
 
 std::string Request::host() const {
+    // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
+    if (!c_->authority().empty()) return c_->authority();
     if (auto h = headers().get("Host")) return std::string(*h);
     return c_->writer().sockname().to_string();
 }
@@ -183,13 +187,20 @@ Task<std::string> Request::read() {
     std::string body;
     while (true) {
         std::string_view have = c_->body_buffered();
+        // The bytes of chunk-size lines count too (a body of tiny chunks with
+        // long extensions costs what it sends, not what it carries).
+        std::uint64_t sent = body.size() + have.size() + c_->framing_bytes();
+        if (max && sent > max) throw HTTPRequestEntityTooLarge(max, sent);
         if (!have.empty()) {
-            if (max && body.size() + have.size() > max) throw HTTPRequestEntityTooLarge(max, body.size() + have.size());
             body.append(have);
             c_->body_consume(have.size());
         }
         bool more = co_await c_->pull();
-        if (!more) break;
+        if (!more) {
+            sent = body.size() + c_->framing_bytes();
+            if (max && sent > max) throw HTTPRequestEntityTooLarge(max, sent);
+            break;
+        }
     }
     body_cache_ = body;
     co_return body;
@@ -257,12 +268,41 @@ struct TempFile {
     }
 };
 
-struct FileGuard {
-    int fd;
-    ~FileGuard() {
-        if (fd >= 0) ::close(fd);
-    }
+/// An upload's temporary file, created on the thread pool: owned here so that
+/// a result dropped by a cancelled await still closes and removes it.
+struct CreatedTemp {
+    std::shared_ptr<TempFile> tmp;
+    std::shared_ptr<detail::FileDescriptor> fd;
+    int err = 0;
 };
+
+CreatedTemp create_temp() {
+    CreatedTemp out;
+    std::string pattern = (std::filesystem::temp_directory_path() / "aio-upload-XXXXXX").string();
+    // O_CLOEXEC: a subprocess started meanwhile must not inherit the upload.
+    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) {
+        out.err = errno;
+        return out;
+    }
+    out.fd = std::make_shared<detail::FileDescriptor>(fd);
+    out.tmp = std::make_shared<TempFile>();
+    out.tmp->path = pattern;
+    return out;
+}
+
+/// Writes all of `data` to `fd`; 0 or the errno.
+int write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        ssize_t w = ::write(fd, data.data(), data.size());
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        data.remove_prefix(static_cast<std::size_t>(w));
+    }
+    return 0;
+}
 
 }  // namespace
 
@@ -270,6 +310,8 @@ Task<Form> Request::post() {
     Form form;
     std::string ct = content_type();
     std::size_t max = app().options().client_max_size;
+    const std::size_t max_parts = app().options().max_form_parts;
+    std::size_t parts = 0;
     if (ct == "application/x-www-form-urlencoded") {
         std::string body = co_await read();
         form.fields = http::parse_qsl(body, true);
@@ -293,7 +335,7 @@ Task<Form> Request::post() {
             have = c_->body_buffered();
         }
         total += have.size();
-        if (max && total > max) throw HTTPRequestEntityTooLarge(max, total);
+        if (max && total + c_->framing_bytes() > max) throw HTTPRequestEntityTooLarge(max, total + c_->framing_bytes());
         buf.append(have);
         c_->body_consume(have.size());
         co_return true;
@@ -340,30 +382,32 @@ Task<Form> Request::post() {
         std::string_view disp = ph.get("Content-Disposition").value_or("");
         std::string name = header_param(disp, "name").value_or("");
         std::optional<std::string> filename = header_param(disp, "filename");
+        if (++parts > max_parts)
+            throw HTTPRequestEntityTooLarge(max_parts, parts,
+                                            {.text = "413: Request Entity Too Large\n\nthe multipart form has more than " +
+                                                     std::to_string(max_parts) + " parts (max_form_parts)\n"});
         std::shared_ptr<TempFile> tmp;
-        int fd = -1;
+        std::shared_ptr<detail::FileDescriptor> file;
         std::string value;
         std::uint64_t size = 0;
         if (filename) {
-            std::string pattern = (std::filesystem::temp_directory_path() / "aio-upload-XXXXXX").string();
-            fd = ::mkstemp(pattern.data());
-            if (fd < 0) aio::throw_os_error(errno, "mkstemp", pattern);
-            tmp = std::make_shared<TempFile>();
-            tmp->path = pattern;
+            // Creating and writing the file may wait for the disk: on the thread pool.
+            CreatedTemp created = co_await aio::to_thread(create_temp);
+            if (created.err) aio::throw_os_error(created.err, "mkostemp", "");
+            tmp = std::move(created.tmp);
+            file = std::move(created.fd);
         }
-        FileGuard guard{fd};
         // Part data up to the next "\r\n--boundary".
         while (true) {
             std::size_t at = buf.find(inner);
             std::size_t safe = at != std::string::npos ? at : (buf.size() > inner.size() ? buf.size() - inner.size() : 0);
             if (safe > 0) {
-                if (fd >= 0) {
-                    std::size_t off = 0;
-                    while (off < safe) {
-                        ssize_t w = ::write(fd, buf.data() + off, safe - off);
-                        if (w < 0) aio::throw_os_error(errno, "write", tmp->path.string());
-                        off += static_cast<std::size_t>(w);
-                    }
+                if (file) {
+                    // The piece and the descriptor are owned by the pool call:
+                    // a cancelled upload cannot close or free them under it.
+                    auto write_piece = [file, piece = buf.substr(0, safe)] { return write_all(file->fd, piece); };
+                    int err = co_await aio::to_thread(write_piece);
+                    if (err) aio::throw_os_error(err, "write", tmp->path.string());
                 } else {
                     value.append(buf, 0, safe);
                 }

@@ -5,10 +5,17 @@
 #include <csignal>
 #include <cstdio>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "aio/dns.hpp"
 #include "aio/locks.hpp"
 #include "aio/runners.hpp"
 #include "aio/sleep.hpp"
 #include "aio/streams.hpp"
+#include "aio/timeouts.hpp"
+#include "streams/connection.hpp"
+#include "streams/tls.hpp"
 #include "web/protocol.hpp"
 
 namespace aio::web {
@@ -51,9 +58,78 @@ bool uses_tls(const SSLOption& o) {
     return true;
 }
 
-Task<> serve_connection(std::shared_ptr<detail::ServerState> s, bool tls, StreamReader r, StreamWriter w) {
-    detail::HttpConnection conn(*s, std::move(r), std::move(w), tls);
-    co_await conn.run();
+void log_line(detail::ServerState& s, const std::string& line) {
+    if (s.opts.error_log) s.opts.error_log(line);
+}
+
+/// One accepted connection: the TLS handshake (within header_timeout: it is
+/// part of getting the first request), then HTTP until it closes. Frees its
+/// slot under max_connections when it ends, however it ends.
+Task<> serve_client(std::shared_ptr<detail::ServerState> s, Socket sock, std::optional<SSLContext> ctx,
+                    std::uint64_t id) {
+    std::string peer;
+    try {
+        auto transport = aio::detail::make_socket_transport(std::move(sock));
+        if (ctx) {
+            auto handshake = aio::detail::tls_handshake(std::move(transport), *ctx, true, {});
+            auto guarded = aio::timeout(s->opts.header_timeout, std::move(handshake));
+            transport = co_await std::move(guarded);
+        }
+        auto c = std::make_shared<aio::detail::Connection>(std::move(transport), s->opts.read_limit);
+        detail::HttpConnection conn(*s, StreamReader(c), StreamWriter(c), ctx.has_value());
+        co_await conn.run();
+    } catch (const CancelledError&) {
+        // The runner closed its connections.
+    } catch (const aio::OSError& e) {
+        // A TLS handshake that failed or timed out, a reset before the first byte.
+        log_line(*s, std::string("a connection ended before its first request: ") + e.what());
+    } catch (...) {
+        if (auto* loop = running_loop_or_null())
+            loop->call_exception_handler({"Unhandled exception in an HTTP connection", std::current_exception(), {}});
+    }
+    auto it = s->clients.find(id);
+    if (it != s->clients.end()) {
+        Task<> self = std::move(it->second);  // dropped after the erase: this frame lives on until it ends
+        s->clients.erase(it);
+    }
+    s->slot_free.set();
+    if (s->clients.empty()) s->all_closed.set();
+}
+
+/// Accepts connections on one listener while the runner has room for them:
+/// at max_connections it stops calling accept() until a connection ends, and
+/// the kernel's backlog holds the clients meanwhile.
+Task<> accept_loop(std::shared_ptr<detail::ServerState> s, Socket* listener, std::optional<SSLContext> ctx) {
+    while (true) {
+        while (s->clients.size() >= s->opts.max_connections) {
+            s->slot_free.clear();
+            co_await s->slot_free.wait();
+        }
+        std::pair<Socket, SocketAddress> conn;
+        bool failed = false;
+        try {
+            conn = co_await listener->accept();
+        } catch (const CancelledError&) {
+            throw;
+        } catch (const OSError& e) {
+            // Out of descriptors or memory: report, pause, and go on (as asyncio).
+            log_line(*s, std::string("accept() failed: ") + e.what());
+            failed = true;
+        }
+        if (failed) {
+            co_await aio::sleep(std::chrono::milliseconds(100));
+            continue;
+        }
+        if (conn.second.family() != AF_UNIX) {
+            try {
+                conn.first.set_option(IPPROTO_TCP, TCP_NODELAY, 1);
+            } catch (const OSError&) {
+            }
+        }
+        std::uint64_t id = s->next_client++;
+        s->all_closed.clear();
+        s->clients.emplace(id, create_task(serve_client(s, std::move(conn.first), ctx, id)));
+    }
 }
 
 }  // namespace
@@ -83,11 +159,12 @@ struct TCPSite::Impl {
     std::string host;
     std::uint16_t port;
     SiteOptions opts;
-    std::optional<Server> server;
+    std::vector<Socket> listeners;
+    std::vector<Task<>> acceptors;
 };
 
 TCPSite::TCPSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts)
-    : impl_(new Impl{runner, std::move(host), port, std::move(opts), std::nullopt}) {
+    : impl_(new Impl{runner, std::move(host), port, std::move(opts), {}, {}}) {
     runner.sites_.push_back(this);
 }
 
@@ -99,26 +176,47 @@ TCPSite::~TCPSite() {
 
 Task<> TCPSite::start() {
     auto state = impl_->runner.state_;
-    bool tls = uses_tls(impl_->opts.ssl);
-    ConnectionHandler h = [state, tls](StreamReader r, StreamWriter w) {
-        return serve_connection(state, tls, std::move(r), std::move(w));
-    };
-    aio::ServerOptions opts;
-    opts.limit = state->opts.read_limit;
-    opts.ssl = impl_->opts.ssl;
-    opts.backlog = impl_->opts.backlog;
-    opts.reuse_port = impl_->opts.reuse_port;
-    Server server = co_await aio::start_server(std::move(h), impl_->host, impl_->port, std::move(opts));
-    impl_->server.emplace(std::move(server));
+    std::optional<SSLContext> ctx;
+    if (const auto* c = std::get_if<SSLContext>(&impl_->opts.ssl)) ctx = *c;
+    if (!ctx && uses_tls(impl_->opts.ssl))
+        throw aio::ValueError(
+            "ssl=true needs a server SSLContext with a certificate (create_default_context(Purpose::CLIENT_AUTH) "
+            "and load_cert_chain): a site never serves plain HTTP while claiming https");
+    if (!impl_->acceptors.empty()) co_return;
+    const std::string& host = impl_->host;
+    auto infos = co_await aio::getaddrinfo(host, std::to_string(impl_->port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
+    std::vector<Socket> listeners;
+    for (const auto& info : infos) {
+        Socket sock;
+        try {
+            sock = Socket(info.family, SOCK_STREAM);
+        } catch (const OSError&) {
+            continue;  // e.g. no IPv6 on this machine
+        }
+        sock.set_option(SOL_SOCKET, SO_REUSEADDR, 1);
+        if (impl_->opts.reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
+        if (info.family == AF_INET6) sock.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+        sock.bind(info.address);
+        sock.listen(impl_->opts.backlog);
+        listeners.push_back(std::move(sock));
+    }
+    if (listeners.empty())
+        throw OSError(0, "could not listen on " + host + ":" + std::to_string(impl_->port), {});
+    impl_->listeners = std::move(listeners);
+    for (auto& l : impl_->listeners) impl_->acceptors.push_back(create_task(accept_loop(state, &l, ctx)));
 }
 
 void TCPSite::stop() {
-    if (impl_->server) impl_->server->close();
+    // The accept loops first: none may wait on a descriptor being closed.
+    for (auto& a : impl_->acceptors) a.cancel();
+    impl_->acceptors.clear();
+    for (auto& l : impl_->listeners) l.close();
 }
 
 std::uint16_t TCPSite::port() const {
-    if (!impl_->server || impl_->server->sockets().empty()) return impl_->port;
-    return impl_->server->sockets().at(0).getsockname().port();
+    for (const auto& l : impl_->listeners)
+        if (l.fd() >= 0) return l.getsockname().port();
+    return impl_->port;
 }
 
 std::string TCPSite::name() const {
@@ -143,11 +241,10 @@ Task<> AppRunner::cleanup() {
         co_await aio::sleep(std::chrono::milliseconds(10));
     // 4. Whatever is left is cancelled.
     for (detail::HttpConnection* c : state_->connections) c->task.cancel();
-    for (TCPSite* site : sites_) {
-        if (site->impl_->server) {
-            site->impl_->server->close_clients();
-            co_await site->impl_->server->wait_closed();
-        }
+    for (auto& [id, t] : state_->clients) t.cancel();  // TLS handshakes too
+    while (!state_->clients.empty()) {
+        state_->all_closed.clear();
+        co_await state_->all_closed.wait();
     }
     if (state_->sweeper.valid() && !state_->sweeper.done()) state_->sweeper.cancel();
     // 5. Last hooks.

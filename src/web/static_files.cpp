@@ -1,5 +1,16 @@
 // add_static: files under a directory, and nothing outside it.
+//
+// Paths are resolved by the kernel beneath a descriptor of the root, never
+// by name from "/": openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the
+// kernel has it (5.6+), else one openat(O_NOFOLLOW) per component. Nothing a
+// request names can leave the root, through "..", a symlink, or a directory
+// renamed between a check and an open (there is no separate check).
+#include <dirent.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -13,7 +24,56 @@
 
 namespace aio::web::detail {
 
+/// Tests set this to exercise the openat fallback on kernels that have openat2.
+std::atomic<bool> g_static_without_openat2{false};
+
 namespace {
+
+/// Set once openat2 answered ENOSYS (a kernel before 5.6, or a seccomp filter).
+std::atomic<bool> g_no_openat2{false};
+
+/// openat with O_NOFOLLOW one component at a time from `root`: every
+/// directory on the way is opened O_PATH | O_DIRECTORY | O_NOFOLLOW, so a
+/// symlink anywhere fails (ELOOP / ENOTDIR) instead of being followed.
+int open_components(int root, std::string_view rel, int flags) {
+    int cur = root;
+    std::optional<FileDescriptor> owned;
+    while (true) {
+        std::size_t slash = rel.find('/');
+        std::string comp(rel.substr(0, slash));
+        rel.remove_prefix(slash == std::string_view::npos ? rel.size() : slash + 1);
+        bool last = rel.find_first_not_of('/') == std::string_view::npos;
+        if (comp.empty() || comp == ".") {
+            if (!last) continue;
+            comp = ".";
+        }
+        if (comp == "..") {
+            errno = EXDEV;
+            return -1;
+        }
+        if (last) return ::openat(cur, comp.c_str(), flags | O_NOFOLLOW);
+        int next = ::openat(cur, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) return -1;
+        owned.reset();  // closes the previous directory
+        owned.emplace(next);
+        cur = next;
+    }
+}
+
+/// Opens `rel` beneath the directory `root` without following any symlink
+/// and without leaving it. -1 with errno set on failure (ELOOP for a symlink,
+/// EXDEV for an escape, ENOENT, EACCES, ...).
+int open_beneath(int root, const std::string& rel, int flags) {
+    if (!g_static_without_openat2.load(std::memory_order_relaxed) && !g_no_openat2.load(std::memory_order_relaxed)) {
+        open_how how{};
+        how.flags = static_cast<std::uint64_t>(flags);
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+        long fd = ::syscall(SYS_openat2, root, rel.empty() ? "." : rel.c_str(), &how, sizeof how);
+        if (fd >= 0 || errno != ENOSYS) return static_cast<int>(fd);
+        g_no_openat2.store(true, std::memory_order_relaxed);
+    }
+    return open_components(root, rel, flags);
+}
 
 std::string html_escape(std::string_view s) {
     std::string out;
@@ -33,12 +93,8 @@ struct StaticConfig {
     std::string prefix;
     std::filesystem::path root;  // canonical
     StaticOptions opts;
+    std::shared_ptr<FileDescriptor> root_fd;  // O_PATH | O_DIRECTORY: what paths are resolved beneath
 };
-
-bool inside(const std::filesystem::path& p, const std::filesystem::path& root) {
-    auto [r, q] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
-    return r == root.end();
-}
 
 /// What a static path names, found on the thread pool: canonicalising,
 /// opening and listing a directory all touch the disk and must not block the
@@ -51,22 +107,57 @@ struct Lookup {
     std::shared_ptr<OpenedFile> opened;  // a file (its err set when it could not be opened)
 };
 
+/// The entries of an open directory, sorted, "sub/" for directories.
+std::vector<std::string> list_directory(int dir_fd) {
+    std::vector<std::string> names;
+    int fd = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return names;
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        ::close(fd);
+        return names;
+    }
+    while (dirent* e = ::readdir(d)) {
+        std::string n = e->d_name;
+        if (n == "." || n == "..") continue;
+        bool dir = e->d_type == DT_DIR;
+        if (e->d_type == DT_UNKNOWN) {
+            struct stat st {};
+            dir = ::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+        }
+        names.push_back(n + (dir ? "/" : ""));
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
 Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
     Lookup out;
-    std::filesystem::path full = cfg.root / std::filesystem::path(rel);
-    std::error_code ec;
-    out.real = std::filesystem::canonical(full, ec);
-    if (ec) return out;
-    if (!cfg.opts.follow_symlinks && !inside(out.real, cfg.root)) return out;
-    auto opened = std::make_shared<OpenedFile>(OpenedFile::open(out.real));
+    std::shared_ptr<OpenedFile> opened;
+    if (cfg.opts.follow_symlinks) {
+        // Symlinks may lead anywhere (the owner asked for it): by name.
+        std::filesystem::path full = cfg.root / std::filesystem::path(rel);
+        std::error_code ec;
+        out.real = std::filesystem::canonical(full, ec);
+        if (ec) return out;
+        opened = std::make_shared<OpenedFile>(OpenedFile::open(out.real));
+    } else {
+        out.real = cfg.root / std::filesystem::path(rel);
+        opened = std::make_shared<OpenedFile>();
+        // O_NONBLOCK: a FIFO must not hang the thread.
+        opened->file.fd = open_beneath(cfg.root_fd->fd, rel, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (opened->file.fd < 0 || ::fstat(opened->file.fd, &opened->st) != 0) opened->err = errno;
+        // A symlink, an escape, a missing file: all "not found", whatever is there.
+        if (opened->err == ELOOP || opened->err == EXDEV || opened->err == ENOTDIR || opened->err == ENOENT)
+            return out;
+    }
     if (opened->err == 0 && S_ISDIR(opened->st.st_mode)) {
         if (!cfg.opts.show_index) {
             out.kind = Lookup::forbidden;
             return out;
         }
-        for (const auto& e : std::filesystem::directory_iterator(out.real, ec))
-            out.names.push_back(e.path().filename().string() + (e.is_directory() ? "/" : ""));
-        std::sort(out.names.begin(), out.names.end());
+        out.names = list_directory(opened->file.fd);
         out.kind = Lookup::directory;
         return out;
     }
@@ -142,7 +233,10 @@ std::unique_ptr<Resource> make_static_resource(std::string prefix, std::filesyst
     std::error_code ec;
     std::filesystem::path root = std::filesystem::canonical(directory, ec);
     if (ec || !std::filesystem::is_directory(root)) throw aio::ValueError("no such directory: " + directory.string());
-    auto cfg = std::make_shared<StaticConfig>(StaticConfig{std::move(prefix), root, std::move(opts)});
+    int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0) aio::throw_os_error(errno, "open", root.string());
+    auto fd = std::make_shared<FileDescriptor>(root_fd);
+    auto cfg = std::make_shared<StaticConfig>(StaticConfig{std::move(prefix), root, std::move(opts), std::move(fd)});
     return std::make_unique<StaticFiles>(cfg);
 }
 

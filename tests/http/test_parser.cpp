@@ -270,11 +270,32 @@ TEST(RequestParser, TrimsOptionalWhitespaceAroundValuesAndKeepsInnerSpaces) {
     EXPECT_EQ(r.rec.requests[0].headers.get("x-b"), "c");
 }
 
-TEST(RequestParser, AcceptsObsTextInValuesAndTarget) {
-    Outcome r = parse("GET /caf\xc3\xa9 HTTP/1.1\r\nX: caf\xc3\xa9\r\n\r\n");
+TEST(RequestParser, AcceptsObsTextInValuesButNotInTheTarget) {
+    Outcome r = parse("GET /caf%C3%A9 HTTP/1.1\r\nX: caf\xc3\xa9\r\n\r\n");
     ASSERT_EQ(r.rec.requests.size(), 1u);
-    EXPECT_EQ(r.rec.requests[0].path, "/caf\xc3\xa9");
+    EXPECT_EQ(r.rec.requests[0].path, "/caf%C3%A9");
     EXPECT_EQ(r.rec.requests[0].headers.get("x"), "caf\xc3\xa9");
+}
+
+TEST(RequestParser, RawBytesAbove0x7fInTheTargetAre400) {
+    for (std::string target : {"/caf\xc3\xa9", "/\x80", "/a?q=\xff", "http://h/\xe2\x82\xac"}) {
+        auto e = error_of<BadStatusLine>("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        EXPECT_EQ(e.status(), 400);
+        EXPECT_NE(e.message().find("not ASCII"), std::string::npos) << e.message();
+    }
+}
+
+TEST(RequestParser, ConnectWithContentLengthHasNoBody) {
+    Recorder rec;
+    RequestParser p(rec);
+    std::string head = "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 5\r\n\r\n";
+    std::string in = head + "\x16\x03\x01\x00\x05";
+    EXPECT_EQ(p.feed(in), head.size());
+    ASSERT_EQ(rec.requests.size(), 1u);
+    EXPECT_FALSE(rec.requests[0].content_length.has_value());
+    EXPECT_TRUE(rec.bodies.empty() || rec.bodies[0].empty());
+    EXPECT_EQ(rec.completed, 1);
+    EXPECT_TRUE(p.upgraded());
 }
 
 TEST(RequestParser, ReadsAContentLengthBody) {
@@ -790,12 +811,40 @@ TEST(ParserLimits, DeclaredBodyOverTheLimitIs413) {
 }
 
 TEST(ParserLimits, ChunkedBodyOverTheLimitIs413AtTheChunkSize) {
-    ParserLimits lim{.max_body_size = 10};
+    // 10 data bytes and three chunk-size lines of 3 bytes each ("5\r\n", "5\r\n", "0\r\n").
+    ParserLimits lim{.max_body_size = 19};
     std::string head = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
     EXPECT_EQ(parse(head + "5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", Options{.limits = lim}).rec.completed, 1);
-    Outcome r = parse(head + "5\r\n01234\r\n6\r\n567890\r\n0\r\n\r\n", Options{.limits = lim});
+    Outcome r = parse(head + "5\r\n01234\r\n9\r\n567890123\r\n0\r\n\r\n", Options{.limits = lim});
     EXPECT_EQ(r.rec.bodies.at(0), "01234");
     EXPECT_NE(r.transcript.find("ERROR BodyTooLarge 413"), std::string::npos) << r.transcript;
+}
+
+TEST(ParserLimits, ChunkSizeLinesCountAgainstTheBodyLimit) {
+    // One data byte per chunk, carried by long extensions or leading zeros:
+    // the data alone (20 bytes) is far under the limit, the bytes sent are not.
+    ParserLimits lim{.max_body_size = 200};
+    std::string head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string ext, zeros;
+    for (int i = 0; i < 20; ++i) ext += "1;name=" + std::string(20, 'v') + "\r\nx\r\n";
+    for (int i = 0; i < 20; ++i) zeros += std::string(20, '0') + "1\r\nx\r\n";
+    for (const std::string& body : {ext, zeros}) {
+        Outcome r = parse(head + body + "0\r\n\r\n", Options{.limits = lim});
+        EXPECT_EQ(r.rec.completed, 0);
+        EXPECT_NE(r.transcript.find("ERROR BodyTooLarge 413"), std::string::npos) << r.transcript;
+        expect_split_invariant(head + body + "0\r\n\r\n", Options{.limits = lim});
+    }
+    // The same chunks with short lines fit.
+    std::string plain;
+    for (int i = 0; i < 20; ++i) plain += "1\r\nx\r\n";
+    EXPECT_EQ(parse(head + plain + "0\r\n\r\n", Options{.limits = lim}).rec.completed, 1);
+}
+
+TEST(ParserLimits, FramingBytesAreReported) {
+    Recorder rec;
+    RequestParser p(rec);
+    p.feed("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\n\r\n");
+    EXPECT_EQ(p.framing_bytes(), 7u + 3u);
 }
 
 TEST(ParserLimits, BodyUntilCloseOverTheLimitDeliversTheLimitThenFails) {

@@ -21,8 +21,9 @@ namespace aio::test {
 /// the kernel) in a background thread; stops it gracefully on destruction.
 class WebServer {
 public:
-    explicit WebServer(std::function<void(web::Application&)> setup, web::ServerOptions opts = {})
-        : setup_(std::move(setup)), opts_(std::move(opts)) {
+    explicit WebServer(std::function<void(web::Application&)> setup, web::ServerOptions opts = {},
+                       web::SiteOptions site = {}, web::ApplicationOptions app_opts = {})
+        : setup_(std::move(setup)), opts_(std::move(opts)), site_(std::move(site)), app_opts_(app_opts) {
         thread_ = std::thread([this] {
             try {
                 aio::run(main());
@@ -55,12 +56,12 @@ public:
 
 private:
     aio::Task<> main() {
-        web::Application app;
+        web::Application app(app_opts_);
         setup_(app);
         web::AppRunner runner(app, opts_);
         runner_ = &runner;
         co_await runner.setup();
-        web::TCPSite site(runner, "127.0.0.1", 0);
+        web::TCPSite site(runner, "127.0.0.1", 0, site_);
         co_await site.start();
         port_ = site.port();
         loop_ = &aio::get_running_loop();
@@ -71,6 +72,8 @@ private:
 
     std::function<void(web::Application&)> setup_;
     web::ServerOptions opts_;
+    web::SiteOptions site_;
+    web::ApplicationOptions app_opts_;
     std::thread thread_;
     std::atomic<bool> ready_{false};
     std::atomic<std::uint16_t> port_{0};

@@ -24,7 +24,8 @@
 // of `feed`; after an error the parser is failed and rethrows it on each
 // further feed):
 //   - the start line: one SP between parts, a token method, a request-target
-//     without controls or spaces (origin, absolute, authority form for CONNECT
+//     of ASCII without controls or spaces (a raw byte >= 0x80 is refused: it
+//     must be percent-encoded) (origin, absolute, authority form for CONNECT
 //     only, `*` for OPTIONS only), a version "HTTP/D.D" of 1.0 or 1.1 (others:
 //     505), a three-digit status 100..999 and a reason without controls;
 //   - header fields: a token name directly followed by ':', a value without
@@ -36,6 +37,8 @@
 //     repeated or not the final coding, empty list elements, chunk sizes that
 //     are not 1*HEXDIG or overflow, malformed chunk extensions, chunk data not
 //     followed by CRLF; a request with another coding than chunked gets 501;
+//     a CONNECT request never has a body (RFC 9110 §9.3.6), whatever its
+//     Content-Length says: the bytes after its head are the tunnel's;
 //   - line endings: CRLF. A request with a line ending in a bare LF is rejected.
 //     Responses may use bare LF line endings (RFC 9112 §2.2 lets a recipient
 //     accept them; some old servers send them, and a client gains nothing by
@@ -83,7 +86,8 @@ struct ParserLimits {
     std::size_t max_headers = 1000;
     /// The body, declared (Content-Length, refused at the head) or counted
     /// (chunked or read until close, refused when a chunk size or the bytes
-    /// pass it) (BodyTooLarge, 413). Unlimited by default: servers set it.
+    /// pass it; the bytes of chunk-size lines, extensions included, count
+    /// too) (BodyTooLarge, 413). Unlimited by default: servers set it.
     std::uint64_t max_body_size = UINT64_MAX;
 };
 
@@ -153,6 +157,10 @@ public:
     bool message_in_progress() const noexcept;
     /// After an upgrade the server declined: parse HTTP again from the next byte.
     void resume_after_upgrade() noexcept;
+    /// The bytes of the current (or last) message's chunk-size lines, with
+    /// their extensions and CRLF: a server adds them to the body bytes when it
+    /// holds a chunked body to a size limit.
+    std::uint64_t framing_bytes() const noexcept;
 
 private:
     std::unique_ptr<detail::ParserCore> core_;

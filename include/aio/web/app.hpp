@@ -155,6 +155,11 @@ struct ApplicationOptions {
     /// The largest body read(), text(), json() and post() accept (aiohttp's
     /// client_max_size): 1 MiB, aiohttp's default.
     std::size_t client_max_size = 1024 * 1024;
+    /// The most parts post() accepts in a multipart/form-data body
+    /// (HTTPRequestEntityTooLarge, 413, past it). 1,000: real forms have tens;
+    /// each part costs a header parse and, for a file, a temporary file, so a
+    /// body of tiny parts must not cost the server thousands of each.
+    std::size_t max_form_parts = 1000;
 };
 
 /// A web application: the router, middlewares, lifecycle hooks and state

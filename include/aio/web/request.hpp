@@ -143,7 +143,8 @@ public:
     /// The peer's address as text ("127.0.0.1"), aiohttp's remote.
     std::string remote() const;
     SocketAddress peername() const;
-    /// The Host header (or the server's address).
+    /// The authority of an absolute-form target ("GET http://h:1/p"), else the
+    /// Host header (RFC 9112 §3.2.2), else the server's address.
     std::string host() const;
     /// "http" or "https".
     std::string_view scheme() const noexcept;

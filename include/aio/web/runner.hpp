@@ -40,12 +40,50 @@ namespace aio::web {
 /// How the server treats its clients. The defaults are aiohttp's where it
 /// has one.
 struct ServerOptions {
-    /// An idle keep-alive connection is closed after this long (aiohttp's
-    /// keepalive_timeout, 75 s).
+    // Deadlines. Each phase of a connection has one, of nginx's order, so
+    // that no peer can hold a connection (a descriptor, a slot under
+    // max_connections) without making progress. A request head or body cut
+    // off by its deadline is answered 408 and the connection closed; an
+    // idle connection or a stalled write is closed without an answer.
+
+    /// An idle keep-alive connection (between a response and the first byte
+    /// of the next request) is closed after this long. Empty lines between
+    /// requests do not count as activity (aiohttp's keepalive_timeout and
+    /// nginx's, 75 s).
     std::chrono::milliseconds keepalive_timeout{75000};
-    /// A request head must arrive within this time of its first byte (or of
-    /// the connection): slow-header (slowloris) clients are cut off. 408.
-    std::chrono::milliseconds header_timeout{30000};
+    /// A request head must be complete within this time of its first byte;
+    /// on a fresh connection, of the accept (nginx's client_header_timeout,
+    /// 60 s): slow-header (slowloris) clients are cut off. 408.
+    std::chrono::milliseconds header_timeout{60000};
+    /// Reading a request body: each wait for more bytes may last this long
+    /// (nginx's client_body_timeout, 60 s: a body that trickles on is fine, a
+    /// body that stops is not). 408.
+    std::chrono::milliseconds body_timeout{60000};
+    /// Writing a response: each wait for the client to take the next
+    /// (64 KiB) piece may last this long (nginx's send_timeout, 60 s). The
+    /// connection is closed when it passes.
+    std::chrono::milliseconds send_timeout{60000};
+
+    /// Connections served at once by each runner (every site together):
+    /// past it the listeners stop accepting until one closes, and new
+    /// clients wait in the kernel's backlog. 10,000 is nginx's order
+    /// (worker_connections times a few workers) and stays under common
+    /// descriptor limits once raised; it bounds the memory and descriptors
+    /// a flood of clients can take.
+    std::size_t max_connections = 10000;
+    /// Responses to pipelined requests held in one connection's output
+    /// before they are written out (and the client must take them before
+    /// the next request is read). 128: real clients pipeline a few; a client
+    /// that sends thousands of tiny requests and never reads gets
+    /// backpressure, not a growing buffer.
+    std::size_t max_pipelined = 128;
+
+    /// Called with one line when a connection ends by an error of the peer
+    /// (a reset, a broken pipe, a deadline): "ADDRESS: what happened". The
+    /// server goes on serving the others. Off by default (aiohttp logs these
+    /// at debug level only).
+    std::function<void(std::string_view line)> error_log{};
+
     /// Line, field, header and body limits of the parser (8 KiB lines, 32 KiB
     /// of header fields; the body is bounded by client_max_size where the
     /// handler reads it whole and by `max_body_size` for any request).
@@ -101,7 +139,9 @@ private:
 
 /// Options of a TCPSite / run_app's listener.
 struct SiteOptions {
-    /// A server-side SSLContext for HTTPS (empty: plain HTTP).
+    /// A server-side SSLContext for HTTPS (empty or false: plain HTTP).
+    /// `true` is refused by start() with ValueError: a server has no default
+    /// certificate, and a site must not claim https while speaking plain HTTP.
     SSLOption ssl{};
     bool reuse_port = false;
     int backlog = 1024;
@@ -113,7 +153,8 @@ public:
     /// host "" listens on every interface; port 0 picks a free port.
     TCPSite(AppRunner& runner, std::string host = "0.0.0.0", std::uint16_t port = 8080, SiteOptions opts = {});
     ~TCPSite();
-    /// Starts listening. Throws OSError (address in use, ...).
+    /// Starts listening. Throws OSError (address in use, ...), ValueError
+    /// for `ssl = true` without an SSLContext.
     Task<> start();
     /// Stops listening (connections go on).
     void stop();
@@ -132,6 +173,7 @@ private:
 struct RunAppOptions {
     std::string host = "0.0.0.0";
     std::uint16_t port = 8080;
+    /// As SiteOptions::ssl: an SSLContext, or nothing (`true` is a ValueError).
     SSLOption ssl{};
     bool reuse_port = false;
     ServerOptions server{};

@@ -1,0 +1,260 @@
+// aio::web's request rules and resource bounds: no https claim without TLS,
+// Host on HTTP/1.1, the absolute-form authority, 100-continue ordering,
+// chunk-size lines against client_max_size, static files resolved beneath
+// the root, multipart temporary files and part counts.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+
+#include "support/support.hpp"
+#include "web/web_fixture.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+namespace web = aio::web;
+using aio::Task;
+using aio::test::RawClient;
+using aio::test::run_command;
+using aio::test::status_of;
+using aio::test::WebServer;
+
+namespace aio::web::detail {
+// Defined in src/web/static_files.cpp: forces the openat fallback.
+extern std::atomic<bool> g_static_without_openat2;
+}  // namespace aio::web::detail
+
+namespace {
+
+Task<web::StreamResponse> hello(web::Request&) { co_return web::Response({.text = "Hello, world"}); }
+
+struct TempDir {
+    fs::path path;
+    TempDir() {
+        std::string pattern = (fs::temp_directory_path() / "aio-web-XXXXXX").string();
+        path = ::mkdtemp(pattern.data());
+    }
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::string get(std::uint16_t port, const std::string& request) {
+    RawClient c(port, 500);  // answers come at once; the wait only ends a kept-alive connection
+    c.send(request);
+    return c.read_all();
+}
+
+}  // namespace
+
+TEST(WebHardening, SslTrueWithoutAContextIsAValueErrorNotPlainHttp) {
+    web::SiteOptions site;
+    site.ssl = true;
+    WebServer s([](web::Application& app) { app.router().add_get("/", hello); }, {}, site);
+    EXPECT_NE(s.error().find("SSLContext"), std::string::npos) << s.error();
+    EXPECT_EQ(s.port(), 0);  // never listened
+}
+
+TEST(WebHardening, Http11WithoutHostIs400AndHttp10IsServed) {
+    WebServer s([](web::Application& app) { app.router().add_get("/", hello); });
+    std::string out = get(s.port(), "GET / HTTP/1.1\r\n\r\n");
+    EXPECT_EQ(status_of(out), 400) << out;
+    EXPECT_NE(out.find("Host"), std::string::npos);
+    EXPECT_EQ(status_of(get(s.port(), "GET / HTTP/1.0\r\n\r\n")), 200);
+    EXPECT_EQ(status_of(get(s.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")), 200);
+}
+
+TEST(WebHardening, AbsoluteFormAuthorityWinsOverHost) {
+    WebServer s([](web::Application& app) {
+        app.router().add_get("/who", [](web::Request& r) -> Task<web::StreamResponse> {
+            co_return web::Response({.text = "host=" + r.host() + " path=" + r.path()});
+        });
+    });
+    std::string out = get(s.port(), "GET http://real.example:8080/who?x=1 HTTP/1.1\r\nHost: other.example\r\n\r\n");
+    EXPECT_NE(out.find("host=real.example:8080 path=/who"), std::string::npos) << out;
+    out = get(s.port(), "GET /who HTTP/1.1\r\nHost: other.example\r\n\r\n");
+    EXPECT_NE(out.find("host=other.example path=/who"), std::string::npos) << out;
+}
+
+TEST(WebHardening, ContinueGoesOutAfterEarlierPipelinedResponses) {
+    WebServer s([](web::Application& app) {
+        app.router().add_get("/", hello);
+        app.router().add_post("/upload", [](web::Request& r) -> Task<web::StreamResponse> {
+            std::string body = co_await r.read();
+            co_return web::Response({.text = "got " + body});
+        });
+    });
+    RawClient c(s.port());
+    c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+           "POST /upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    std::string out = c.read_until("100 Continue");
+    std::size_t hello_at = out.find("Hello, world");
+    std::size_t continue_at = out.find("HTTP/1.1 100 Continue");
+    ASSERT_NE(continue_at, std::string::npos) << out;
+    ASSERT_NE(hello_at, std::string::npos) << out;
+    EXPECT_LT(hello_at, continue_at) << out;
+    c.send("hello");
+    EXPECT_NE(c.read_until("got hello").find("got hello"), std::string::npos);
+}
+
+TEST(WebHardening, ChunkSizeLinesCountAgainstClientMaxSize) {
+    web::ApplicationOptions ao;
+    ao.client_max_size = 200;
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/upload", [](web::Request& r) -> Task<web::StreamResponse> {
+            std::string body = co_await r.read();
+            co_return web::Response({.text = "got " + std::to_string(body.size())});
+        });
+    }, {}, {}, ao);
+    std::string head = "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string padded, plain;
+    for (int i = 0; i < 20; ++i) padded += "1;pad=" + std::string(20, 'p') + "\r\nx\r\n";  // 20 data bytes
+    for (int i = 0; i < 20; ++i) plain += "1\r\nx\r\n";
+    EXPECT_EQ(status_of(get(s.port(), head + padded + "0\r\n\r\n")), 413);
+    std::string ok = get(s.port(), head + plain + "0\r\n\r\n");
+    EXPECT_EQ(status_of(ok), 200) << ok;
+    EXPECT_NE(ok.find("got 20"), std::string::npos);
+}
+
+namespace {
+
+/// root/ holds pub.txt and sub/nested.txt; secret.txt lies beside root, and
+/// root holds symlinks to it (a file link and a directory link).
+struct StaticTree {
+    TempDir dir;
+    fs::path root;
+    StaticTree() {
+        root = dir.path / "root";
+        fs::create_directories(root / "sub");
+        std::ofstream(root / "pub.txt") << "public";
+        std::ofstream(root / "sub" / "nested.txt") << "nested";
+        fs::create_directories(dir.path / "outside");
+        std::ofstream(dir.path / "outside" / "secret.txt") << "secret";
+        fs::create_symlink(dir.path / "outside" / "secret.txt", root / "link.txt");
+        fs::create_directory_symlink(dir.path / "outside", root / "dirlink");
+    }
+};
+
+void check_static_rules(std::uint16_t port) {
+    auto fetch = [&](const std::string& path) {
+        return get(port, "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    };
+    std::string out = fetch("/static/pub.txt");
+    EXPECT_EQ(status_of(out), 200);
+    EXPECT_NE(out.find("public"), std::string::npos);
+    out = fetch("/static/sub/nested.txt");
+    EXPECT_EQ(status_of(out), 200);
+    EXPECT_NE(out.find("nested"), std::string::npos);
+    for (std::string bad : {"/static/link.txt", "/static/dirlink/secret.txt", "/static/../outside/secret.txt",
+                            "/static/sub/../../outside/secret.txt", "/static/%2e%2e/outside/secret.txt",
+                            "/static/sub/%2E%2E/%2E%2E/outside/secret.txt"}) {
+        out = fetch(bad);
+        int st = status_of(out);
+        EXPECT_TRUE(st == 403 || st == 404) << bad << ": " << out.substr(0, 100);
+        EXPECT_EQ(out.find("secret"), std::string::npos) << bad;
+    }
+}
+
+}  // namespace
+
+TEST(WebHardening, StaticFilesResolveBeneathTheRootWithOpenat2) {
+    StaticTree t;
+    WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
+    check_static_rules(s.port());
+}
+
+TEST(WebHardening, StaticFilesResolveBeneathTheRootWithTheOpenatFallback) {
+    StaticTree t;
+    aio::web::detail::g_static_without_openat2 = true;
+    {
+        WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
+        check_static_rules(s.port());
+    }
+    aio::web::detail::g_static_without_openat2 = false;
+}
+
+namespace {
+
+std::string multipart_head(std::size_t length) {
+    return "POST /form HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=BOUND\r\n"
+           "Content-Length: " +
+           std::to_string(length) + "\r\n\r\n";
+}
+
+/// Descriptors of this process open on an aio upload file, with their open flags.
+std::vector<long> upload_fd_flags() {
+    std::vector<long> flags;
+    for (const auto& e : fs::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        fs::path target = fs::read_symlink(e.path(), ec);
+        if (ec || target.filename().string().rfind("aio-upload-", 0) != 0) continue;
+        std::ifstream info("/proc/self/fdinfo/" + e.path().filename().string());
+        std::string key;
+        while (info >> key) {
+            if (key == "flags:") {
+                std::string octal;
+                info >> octal;
+                flags.push_back(std::stol(octal, nullptr, 8));
+                break;
+            }
+        }
+    }
+    return flags;
+}
+
+}  // namespace
+
+TEST(WebHardening, MultipartTempFilesAreCloseOnExec) {
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/form", [](web::Request& r) -> Task<web::StreamResponse> {
+            web::Form f = co_await r.post();
+            const web::FileField* file = f.file("up");
+            co_return web::Response({.text = file ? "size " + std::to_string(file->size) + " " + file->read() : "none"});
+        });
+    });
+    std::string first = "--BOUND\r\nContent-Disposition: form-data; name=\"up\"; filename=\"a.txt\"\r\n\r\nhello ";
+    std::string rest = "world\r\n--BOUND--\r\n";
+    RawClient c(s.port(), 3000);
+    c.send(multipart_head(first.size() + rest.size()) + first);
+    // While the upload is in progress, its temporary file is open.
+    std::vector<long> flags;
+    for (int i = 0; i < 300 && flags.empty(); ++i) {
+        flags = upload_fd_flags();
+        if (flags.empty()) std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(flags.empty());
+    for (long f : flags) EXPECT_NE(f & O_CLOEXEC, 0) << std::oct << f;
+    c.send(rest);
+    std::string out = c.read_until("world");
+    EXPECT_EQ(status_of(out), 200) << out;
+    EXPECT_NE(out.find("size 11 hello world"), std::string::npos) << out;
+}
+
+TEST(WebHardening, MultipartPartsAreBounded) {
+    web::ApplicationOptions ao;
+    ao.max_form_parts = 3;
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/form", [](web::Request& r) -> Task<web::StreamResponse> {
+            web::Form f = co_await r.post();
+            co_return web::Response({.text = "fields " + std::to_string(f.fields.size())});
+        });
+    }, {}, {}, ao);
+    auto body_of = [](int parts) {
+        std::string b;
+        for (int i = 0; i < parts; ++i)
+            b += "--BOUND\r\nContent-Disposition: form-data; name=\"f" + std::to_string(i) + "\"\r\n\r\nv\r\n";
+        return b + "--BOUND--\r\n";
+    };
+    std::string ok = body_of(3);
+    std::string out = get(s.port(), multipart_head(ok.size()) + ok);
+    EXPECT_EQ(status_of(out), 200) << out;
+    EXPECT_NE(out.find("fields 3"), std::string::npos);
+    std::string many = body_of(4);
+    out = get(s.port(), multipart_head(many.size()) + many);
+    EXPECT_EQ(status_of(out), 413) << out;
+    EXPECT_NE(out.find("max_form_parts"), std::string::npos) << out;
+}
