@@ -66,7 +66,7 @@ constexpr std::uint32_t kNeedsUnescape = 0x80000000u;
 }  // namespace
 
 std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                TokenizerHooks& hooks, std::size_t lines) {
+                                TokenizerHooks& hooks, std::size_t lines, std::size_t arena) {
     out.reserve_rows(lines + 1);
     std::size_t pos = begin;
     if (d_.simple()) {
@@ -77,7 +77,7 @@ std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, 
             return pos;
         }
     }
-    pos = tokenize_general(text, pos, end, final, out, hooks);
+    pos = tokenize_general(text, pos, end, final, out, hooks, arena == 0 ? end + kPadding : arena);
     out.seal();
     return pos;
 }
@@ -178,6 +178,7 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
                 }
             }
             if (col > ncols) {
+                if (col > max_fields_) hooks.too_many_fields(row_start, col);  // throws
                 hooks.bad_row(row_start, col);  // throws, or drops the row
             } else {
                 for (std::size_t c = col; c < ncols; ++c) row[c] = Field{0, kAbsent};
@@ -213,9 +214,8 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
 }
 
 std::size_t Tokenizer::tokenize_general(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                        TokenizerHooks& hooks) const {
+                                        TokenizerHooks& hooks, std::size_t arena) const {
     const std::size_t ncols = out.ncols;
-    std::size_t arena = end + kPadding;
     std::vector<Field>& fields = const_cast<std::vector<Field>&>(scratch_);
     std::size_t pos = begin;
     while (pos < end) {
@@ -242,6 +242,7 @@ std::size_t Tokenizer::record(char* s, std::size_t p, std::size_t end, bool fina
                               bool& blank, std::size_t& arena, TokenizerHooks& hooks) const {
     fields.clear();
     blank = false;
+    const std::size_t record_start = p;
     const bool ws_sep = d_.whitespace_sep;
     const bool multi_sep = !d_.sep_text.empty();
     const std::size_t sep_len = multi_sep ? d_.sep_text.size() : 1;
@@ -310,6 +311,7 @@ std::size_t Tokenizer::record(char* s, std::size_t p, std::size_t end, bool fina
             s[out_begin + out_len++] = s[at];
         };
         auto push = [&] {
+            if (fields.size() >= max_fields_) hooks.too_many_fields(record_start, fields.size() + 1);  // throws
             if (copied) arena += out_len;
             fields.push_back(Field{static_cast<std::uint32_t>(out_len == 0 ? fstart : out_begin),
                                    static_cast<std::uint32_t>(out_len)});
