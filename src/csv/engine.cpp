@@ -247,11 +247,18 @@ std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final,
         block_.clear();
         block_.ncols = cfg_.ncols;
         count_tokenized(cut - at);
-        const std::size_t next = tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding);
+        const std::size_t next =
+            tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
+        const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
         deliver();
         flush_warnings();
         check_memory(true);
-        if (last || done_) return next;
+        if (done_) return next;
+        if (capped && next < cut) {
+            at = next;
+            continue;
+        }
+        if (last) return next;
         if (next == at) {  // one record spans more than `want` lines
             want *= 2;
             continue;

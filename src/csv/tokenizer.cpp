@@ -66,7 +66,8 @@ constexpr std::uint32_t kNeedsUnescape = 0x80000000u;
 }  // namespace
 
 std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                TokenizerHooks& hooks, std::size_t lines, std::size_t arena) {
+                                TokenizerHooks& hooks, std::size_t lines, std::size_t arena,
+                                std::size_t max_rows) {
     out.reserve_rows(lines + 1);
     std::size_t pos = begin;
     if (d_.simple()) {
@@ -77,7 +78,7 @@ std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, 
             return pos;
         }
     }
-    pos = tokenize_general(text, pos, end, final, out, hooks, arena == 0 ? end + kPadding : arena);
+    pos = tokenize_general(text, pos, end, final, out, hooks, arena == 0 ? end + kPadding : arena, max_rows);
     out.seal();
     return pos;
 }
@@ -214,11 +215,11 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
 }
 
 std::size_t Tokenizer::tokenize_general(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                        TokenizerHooks& hooks, std::size_t arena) const {
+                                        TokenizerHooks& hooks, std::size_t arena, std::size_t max_rows) const {
     const std::size_t ncols = out.ncols;
     std::vector<Field>& fields = const_cast<std::vector<Field>&>(scratch_);
     std::size_t pos = begin;
-    while (pos < end) {
+    while (pos < end && out.rows < max_rows) {
         bool blank = false;
         const std::size_t next = record(text, pos, end, final, fields, blank, arena, hooks);
         if (next == kIncomplete) break;

@@ -106,8 +106,11 @@ public:
     /// `arena` is where changed fields are written: 0 for end + kPadding; a
     /// caller tokenizing text[begin, end) as a part of text[0, whole) passes
     /// whole + kPadding (and gives text arena_capacity(whole) bytes).
+    /// It stops early, at a record's start, once `out` has `max_rows` rows
+    /// (rows ended by a bare CR are not in `lines`).
     std::size_t tokenize(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                         TokenizerHooks& hooks, std::size_t lines, std::size_t arena = 0);
+                         TokenizerHooks& hooks, std::size_t lines, std::size_t arena = 0,
+                         std::size_t max_rows = std::numeric_limits<std::size_t>::max());
 
     /// Tokenizes one record at `begin` into `fields` and returns the offset past
     /// it, or kIncomplete when the text ends first and !final. `blank` is set
@@ -121,7 +124,7 @@ private:
     std::size_t tokenize_fast(char* text, std::size_t begin, std::size_t end, RowBlock& out, TokenizerHooks& hooks,
                               bool& bailed) const;
     std::size_t tokenize_general(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                 TokenizerHooks& hooks, std::size_t arena) const;
+                                 TokenizerHooks& hooks, std::size_t arena, std::size_t max_rows) const;
     const Dialect& d_;
     std::size_t max_fields_;
     std::vector<Field> scratch_;

@@ -254,6 +254,28 @@ TEST(CsvFaults, AWideHeaderAllowedByMaxColumnsHitsMaxMemory) {
     }
 }
 
+TEST(CsvFaults, RowsEndedByBareCarriageReturnsUnderAWideHeaderHitMaxMemory) {
+    // Rows ended by CR alone are not counted as lines up front: the index of
+    // one block must still be built in parts, or 512 Ki rows x 16,000
+    // columns would be asked for at once (64 GB).
+    std::string text(15'999, ',');
+    text += "\r";
+    for (int i = 0; i < 1'000'000; ++i) text += "1\r";
+    ReadOptions o;
+    o.max_memory = 256 * kMiB;
+    try {
+        aio::csv::read_csv_string(text, o);
+        FAIL() << "no error";
+    } catch (const LimitError& e) {
+        EXPECT_EQ(e.limit(), "max_memory");
+    }
+    // Under the limit, every row lands.
+    std::string small = "a,b,c\r";
+    for (int i = 0; i < 200'000; ++i) small += std::to_string(i) + "\r";
+    const aio::Table t = aio::csv::read_csv_string(small);
+    ASSERT_EQ(t.num_rows(), 200'000u);
+}
+
 TEST(CsvFaults, AWideTableUnderTheLimitsIsReadWhole) {
     // 20,000 columns (max_columns raised) by 300 rows: tokenized in parts of
     // a few hundred rows, and every value lands.
