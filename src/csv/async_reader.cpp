@@ -189,6 +189,11 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
     co_return std::move(*table);
 }
 
+/// Bytes fed between looks for a finished chunk (1 KiB: gzip inflates at
+/// most about 1000:1, so a piece adds at most about a block of text, and its
+/// chunks, before they are handed out).
+constexpr std::size_t kChunkFeed = std::size_t{1} << 10;
+
 /// The chunked forms: tables of chunksize rows from pieces read with `read()`
 /// ("" at the end), parsed on the loop's thread so that each chunk is out as
 /// soon as its last row has arrived. `on_done` runs when nrows was reached
@@ -207,7 +212,13 @@ AsyncGenerator<Table> chunks(ReadOptions options, std::string name, Read read, O
         }
         std::string piece = co_await read();
         if (piece.empty()) break;
-        feeder.feed(piece);
+        // A part at a time, handing out chunks in between: a piece of gzip
+        // may inflate to many chunks (see kChunkFeed).
+        for (std::size_t at = 0; at < piece.size() && !parser.done(); at += kChunkFeed) {
+            feeder.feed(std::string_view(piece).substr(at, kChunkFeed));
+            if (at + kChunkFeed >= piece.size()) break;  // the outer loop hands these out
+            while (std::optional<Table> chunk = parser.ready_chunk()) co_yield std::move(*chunk);
+        }
     }
     parser.finish();
     while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);

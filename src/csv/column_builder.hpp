@@ -70,6 +70,10 @@ public:
     /// Appends another builder's rows (the next part of the same column).
     void append(ColumnBuilder&& other);
     std::size_t size() const noexcept { return data_.size; }
+    /// Bytes of the values built so far (for ReadOptions::max_memory).
+    std::size_t memory() const noexcept {
+        return data_.values.size() + data_.chars.size() + data_.validity.size();
+    }
     /// The finished column (the builder is left empty).
     Column finish();
 

@@ -30,6 +30,10 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 
 /// Bytes of output inflated per call (256 KiB: a few calls per input block).
 constexpr std::size_t kInflateChunk = 256 * 1024;
+/// Text one decode() call inflates at most (1 MiB, one parser block): a few
+/// KiB of gzip can inflate to GiBs, so the parser takes the text a block at
+/// a time, parsing (and checking its limits) in between.
+constexpr std::size_t kMaxInflate = std::size_t{1} << 20;
 
 }  // namespace
 
@@ -41,11 +45,18 @@ struct Decoder::Inflater {
         if (inflateInit2(&zs, 15 + 16) != Z_OK) throw std::bad_alloc();
     }
     ~Inflater() { inflateEnd(&zs); }
-    void run(std::string_view in, aio::table_detail::Buffer& out) {
+    /// Inflates a prefix of `in` into `out`, stopping once about `max_out`
+    /// bytes came out; returns the bytes of `in` consumed.
+    std::size_t run(std::string_view in, aio::table_detail::Buffer& out, std::size_t max_out) {
         zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
         zs.avail_in = static_cast<uInt>(in.size());
-        while (zs.avail_in > 0) {
+        const std::size_t start = out.size();
+        bool full = false;  // the last call filled its output: zlib may hold more
+        // With input left, up to max_out; without, only what zlib still holds.
+        while (zs.avail_in > 0 ? out.size() - start < max_out : full) {
+            full = false;
             if (ended) {
+                if (zs.avail_in == 0) break;
                 // Another gzip member follows (concatenated .gz files).
                 inflateReset(&zs);
                 ended = false;
@@ -64,7 +75,9 @@ struct Decoder::Inflater {
             if (rc == Z_BUF_ERROR && zs.avail_in == 0) break;
             if (rc != Z_OK && rc != Z_BUF_ERROR)
                 throw ParserError(std::string("invalid gzip data: ") + (zs.msg ? zs.msg : "corrupt stream"), 0);
+            full = zs.avail_out == 0;
         }
+        return in.size() - zs.avail_in;
     }
 };
 
@@ -102,27 +115,37 @@ bool Decoder::passthrough() const noexcept {
     return compression_ == Compression::none && !latin1_ && bom_checked_ && pending_.empty();
 }
 
-void Decoder::decode(std::string_view in, aio::table_detail::Buffer& out) {
-    raw_in_ += in.size();
+std::size_t Decoder::decode(std::string_view in, aio::table_detail::Buffer& out) {
     if (compression_ == Compression::infer) {
-        pending_.append(in);
-        if (pending_.size() < 2) return;
-        const bool gz = static_cast<unsigned char>(pending_[0]) == 0x1f && static_cast<unsigned char>(pending_[1]) == 0x8b;
+        // Hold the first byte until the second tells whether this is gzip.
+        if (pending_.size() + in.size() < 2) {
+            pending_.append(in);
+            raw_in_ += in.size();
+            return in.size();
+        }
+        const char second = pending_.empty() ? in[1] : in[0];
+        const char first = pending_.empty() ? in[0] : pending_[0];
+        const bool gz = static_cast<unsigned char>(first) == 0x1f && static_cast<unsigned char>(second) == 0x8b;
         compression_ = gz ? Compression::gzip : Compression::none;
         if (gz) inflater_ = std::make_unique<Inflater>();
         std::string held = std::move(pending_);
         pending_.clear();
-        raw_in_ -= held.size();
-        decode(held, out);
-        return;
+        if (!held.empty()) {
+            raw_in_ -= held.size();
+            decode(held, out);  // one byte: consumed whole
+        }
+        return decode(in, out);
     }
     if (compression_ == Compression::gzip) {
-        aio::table_detail::Buffer plain;
-        inflater_->run(in, plain);
-        emit(std::string_view(reinterpret_cast<const char*>(plain.data()), plain.size()), out);
-        return;
+        plain_.clear();
+        const std::size_t used = inflater_->run(in, plain_, kMaxInflate);
+        raw_in_ += used;
+        emit(std::string_view(reinterpret_cast<const char*>(plain_.data()), plain_.size()), out);
+        return used;
     }
+    raw_in_ += in.size();
     emit(in, out);
+    return in.size();
 }
 
 void Decoder::emit(std::string_view text, aio::table_detail::Buffer& out) {
@@ -161,6 +184,12 @@ void Decoder::finish(aio::table_detail::Buffer& out) {
         std::string held = std::move(pending_);
         pending_.clear();
         emit(held, out);
+    }
+    if (compression_ == Compression::gzip && inflater_) {
+        // Output zlib still holds (the last call filled its buffer).
+        plain_.clear();
+        inflater_->run(std::string_view(), plain_, kMaxInflate);
+        emit(std::string_view(reinterpret_cast<const char*>(plain_.data()), plain_.size()), out);
     }
     if (compression_ == Compression::gzip && inflater_ && (!inflater_->ended || !inflater_->any))
         throw ParserError("compressed file ended before the end-of-stream marker was reached", 0);

@@ -23,8 +23,10 @@ public:
     Decoder(Decoder&&) noexcept;
     Decoder& operator=(Decoder&&) noexcept;
 
-    /// Appends the text decoded from `in` to `out`.
-    void decode(std::string_view in, aio::table_detail::Buffer& out);
+    /// Appends the text decoded from a prefix of `in` to `out` and returns
+    /// the prefix's length: all of `in`, except for gzip, which stops once
+    /// it has inflated about 1 MiB (call again with the rest).
+    std::size_t decode(std::string_view in, aio::table_detail::Buffer& out);
     /// The end of the input: throws ParserError for a truncated gzip stream.
     void finish(aio::table_detail::Buffer& out);
     /// True when decode() only copies (no gzip, no transcoding, no BOM left to
@@ -48,6 +50,7 @@ private:
     std::string encoding_name_;
     std::string pending_;  // bytes held back: the first ones while the magic/BOM is undecided
     std::unique_ptr<Inflater> inflater_;
+    aio::table_detail::Buffer plain_;  // inflated text on its way to emit()
     std::size_t raw_in_ = 0;
 };
 

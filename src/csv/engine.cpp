@@ -6,8 +6,11 @@
 #include <aio/csv/errors.hpp>
 #include <aio/exceptions.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <cstring>
 #include <map>
 #include <set>
@@ -16,7 +19,52 @@
 #include <emmintrin.h>
 #endif
 
+namespace aio::csv {
+
+namespace {
+
+/// The cgroup's memory limit (v2 memory.max, else v1), 0 when none.
+std::size_t cgroup_memory_limit() {
+    for (const char* path : {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}) {
+        std::ifstream in(path);
+        unsigned long long v = 0;
+        if (in >> v) return static_cast<std::size_t>(v);  // "max" (no limit) fails to parse
+    }
+    return 0;
+}
+
+}  // namespace
+
+std::size_t default_max_memory() noexcept {
+    static const std::size_t value = [] {
+        const long pages = ::sysconf(_SC_PHYS_PAGES);
+        const long page = ::sysconf(_SC_PAGE_SIZE);
+        std::size_t limit = pages > 0 && page > 0 ? static_cast<std::size_t>(pages) * static_cast<std::size_t>(page)
+                                                  : std::size_t{8} << 30;
+        try {
+            const std::size_t cg = cgroup_memory_limit();
+            if (cg != 0 && cg < limit) limit = cg;
+        } catch (...) {
+        }
+        return limit / 2;
+    }();
+    return value;
+}
+
+}  // namespace aio::csv
+
 namespace aio::csv::detail {
+
+namespace {
+std::atomic<std::size_t> g_tokenized{0};
+}  // namespace
+
+std::size_t tokenized_bytes() noexcept { return g_tokenized.load(std::memory_order_relaxed); }
+
+void Engine::count_tokenized(std::size_t n) noexcept {
+    tokenized_ += n;
+    g_tokenized.fetch_add(n, std::memory_order_relaxed);
+}
 
 std::size_t count_newlines(const char* p, std::size_t n) noexcept {
     std::size_t count = 0;
@@ -48,11 +96,52 @@ Config::Config(ReadOptions o) : options(std::move(o)), dialect(make_dialect(opti
     std::set<std::string> seen;
     for (const auto& n : options.names)
         if (!seen.insert(n).second) throw ValueError("Duplicate names are not allowed.");
+    if (options.max_columns == 0) throw ValueError("max_columns must be a positive integer");
+    if (options.max_record_bytes == 0 || options.max_record_bytes > kMaxBlockText)
+        throw ValueError("max_record_bytes must be between 1 and " + std::to_string(kMaxBlockText));
+    max_memory = options.max_memory != 0 ? options.max_memory : default_max_memory();
 }
 
 Engine::Engine(Config& config, std::string encoding, bool validate)
-    : cfg_(config), encoding_(std::move(encoding)), validate_(validate), tok_(config.dialect) {
+    : cfg_(config),
+      encoding_(std::move(encoding)),
+      validate_(validate),
+      tok_(config.dialect, std::max(config.options.max_columns, config.options.names.size())) {
     if (cfg_.header_done) new_builders();  // a worker starting after the header
+}
+
+Engine::~Engine() { cfg_.memory_in_use.fetch_sub(memory_reported_, std::memory_order_relaxed); }
+
+void Engine::check_memory(bool recount_builders) {
+    if (recount_builders) {
+        builders_bytes_ = 0;
+        for (const auto& b : builders_) builders_bytes_ += b.memory();
+    }
+    // The text and its arena, the block's index, the columns.
+    const std::size_t mine =
+        2 * text_.size() + block_.fields.size() + block_.row_starts.size() + builders_bytes_ + ready_total_;
+    if (mine >= memory_reported_)
+        cfg_.memory_in_use.fetch_add(mine - memory_reported_, std::memory_order_relaxed);
+    else
+        cfg_.memory_in_use.fetch_sub(memory_reported_ - mine, std::memory_order_relaxed);
+    memory_reported_ = mine;
+    if (cfg_.memory_in_use.load(std::memory_order_relaxed) > cfg_.max_memory)
+        throw LimitError("read_csv needs more than " + std::to_string(cfg_.max_memory) +
+                             " bytes of memory (ReadOptions::max_memory) by line " + std::to_string(line_base_) +
+                             "; raise max_memory to read it, or read fewer columns (usecols) or chunks (chunksize)",
+                         line_base_, "max_memory");
+}
+
+void Engine::hold_incomplete() {
+    const std::size_t left = text_.size();
+    const std::size_t cap = cfg_.options.max_record_bytes;
+    if (left > cap)
+        throw LimitError("a record longer than " + std::to_string(cap) +
+                             " bytes (ReadOptions::max_record_bytes) starting at line " + std::to_string(line_base_) +
+                             " (a quote that never closes, or a line that never ends); raise max_record_bytes to "
+                             "read it",
+                         line_base_, "max_record_bytes");
+    retry_at_ = left < kRetryFloor ? 0 : std::min(2 * left, cap + 1);
 }
 
 bool Engine::skipped_line(std::size_t line_index) const {
@@ -84,9 +173,17 @@ void Engine::consume(std::size_t n, std::size_t newlines) {
 
 void Engine::process(bool final) {
     const std::size_t end = text_.size();
+    if (!final && end < retry_at_) {  // the incomplete record has not had enough new text
+        check_memory(false);
+        return;
+    }
+    retry_at_ = 0;
     if (end > kMaxBlockText)
-        throw ParserError("a row longer than 1 GiB at line " + std::to_string(line_base_), line_base_);
+        throw LimitError("more than " + std::to_string(kMaxBlockText) + " bytes of text in one block at line " +
+                             std::to_string(line_base_) + " (feed it in smaller pieces)",
+                         line_base_, "max_record_bytes");
     text_.reserve(arena_capacity(end));
+    check_memory(false);
     cached_off_ = 0;
     cached_line_ = line_base_;
     if (validate_ && validated_ < end) {
@@ -102,10 +199,12 @@ void Engine::process(bool final) {
     }
     std::size_t pos = 0;
     if (!cfg_.header_done) {
+        count_tokenized(end);
         pos = parse_header(final, end);
         if (!cfg_.header_done) {
             if (final) throw EmptyDataError("No columns to parse from file");
             consume(pos);
+            hold_incomplete();
             return;
         }
     }
@@ -113,17 +212,59 @@ void Engine::process(bool final) {
         consume(end);
         return;
     }
-    block_.clear();
-    block_.ncols = cfg_.ncols;
     const char* t = reinterpret_cast<const char*>(text_.data());
     const std::size_t lines = count_newlines(t + pos, end - pos);
-    const std::size_t used = tok_.tokenize(reinterpret_cast<char*>(text_.data()), pos, end, final, block_, *this, lines);
-    deliver();
-    flush_warnings();
+    const std::size_t used = tokenize_block(pos, end, final, lines);
     if (done_ || used == end) {
         consume(end, count_newlines(t, pos) + lines);
     } else {
         consume(used, count_newlines(t, pos) + lines - count_newlines(t + used, end - used));
+        hold_incomplete();
+    }
+}
+
+std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final, std::size_t lines) {
+    char* t = reinterpret_cast<char*>(text_.data());
+    // Rows per part, so that a part's index holds at most kMaxBlockFields
+    // fields (every row has ncols, however few it wrote).
+    const std::size_t max_rows = std::max<std::size_t>(kMaxBlockFields / std::max<std::size_t>(cfg_.ncols, 1), 1);
+    std::size_t want = std::min(lines, max_rows);
+    std::size_t at = pos;
+    for (;;) {
+        std::size_t cut = end;
+        if (want < lines) {  // the end of the want-th line from `at`
+            cut = at;
+            for (std::size_t n = 0; n < want; ++n) {
+                const void* nl = std::memchr(t + cut, '\n', end - cut);
+                if (nl == nullptr) {
+                    cut = end;
+                    break;
+                }
+                cut = static_cast<std::size_t>(static_cast<const char*>(nl) - t) + 1;
+            }
+        }
+        const bool last = cut == end;
+        block_.clear();
+        block_.ncols = cfg_.ncols;
+        count_tokenized(cut - at);
+        const std::size_t next =
+            tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
+        const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
+        deliver();
+        flush_warnings();
+        check_memory(true);
+        if (done_) return next;
+        if (capped && next < cut) {
+            at = next;
+            continue;
+        }
+        if (last) return next;
+        if (next == at) {  // one record spans more than `want` lines
+            want *= 2;
+            continue;
+        }
+        at = next;
+        want = max_rows;
     }
 }
 
@@ -291,8 +432,22 @@ void Engine::deliver() {
         r += take;
         chunk_rows_ += take;
         rows_total_ += take;
-        if (o.chunksize && chunk_rows_ == *o.chunksize) ready_.push_back(take_table());
+        if (o.chunksize && chunk_rows_ == *o.chunksize) {
+            std::size_t bytes = 0;
+            for (const auto& b : builders_) bytes += b.memory();
+            ready_.push_back(take_table());
+            ready_bytes_.push_back(bytes);
+            ready_total_ += bytes;
+        }
     }
+}
+
+Table Engine::pop_ready() {
+    Table t = std::move(ready_.front());
+    ready_.pop_front();
+    ready_total_ -= ready_bytes_.front();
+    ready_bytes_.pop_front();
+    return t;
 }
 
 Table Engine::take_table() {
@@ -345,6 +500,14 @@ void Engine::open_quote(std::size_t offset, std::size_t field) {
     std::string msg = "Error tokenizing data: EOF inside string starting at line " + std::to_string(line);
     if (!column.empty()) msg += ", column '" + column + "'";
     throw ParserError(msg, line, column);
+}
+
+void Engine::too_many_fields(std::size_t row_start, std::size_t fields) {
+    const std::size_t line = line_at(row_start);
+    throw LimitError("more than " + std::to_string(cfg_.options.max_columns) +
+                         " fields (ReadOptions::max_columns) in line " + std::to_string(line) + ", saw " +
+                         std::to_string(fields) + "; raise max_columns to read it",
+                     line, "max_columns");
 }
 
 std::size_t Engine::line_of_row(std::size_t row) { return line_at(block_.row_start(row)); }

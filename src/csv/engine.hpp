@@ -11,6 +11,7 @@
 #include <aio/csv/options.hpp>
 #include <aio/table.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -23,6 +24,9 @@ namespace aio::csv::detail {
 struct Config {
     explicit Config(ReadOptions o);
     ReadOptions options;
+    std::size_t max_memory = 0;  // options.max_memory, 0 resolved
+    /// Bytes held by every engine of the read (the parallel mode has two).
+    std::atomic<std::size_t> memory_in_use{0};
     Dialect dialect;
     ConvertSettings settings;
     std::vector<std::size_t> skip_lines;  // sorted skiprows list
@@ -39,14 +43,22 @@ public:
     /// `config` must outlive the engine; `encoding` names the text's encoding
     /// for errors; `validate` checks UTF-8.
     Engine(Config& config, std::string encoding, bool validate);
+    ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
 
     /// The unparsed text; append decoded bytes here, then call process().
     aio::table_detail::Buffer& text() noexcept { return text_; }
     /// Parses the complete rows in text() (with `final`, all of it) and drops
-    /// them from text().
+    /// them from text(). Without `final`, when the last call left an
+    /// incomplete record of kRetryFloor bytes or more, it waits (returns at
+    /// once) until text() has twice that, or more than max_record_bytes:
+    /// an endless record is tokenized O(log n) times, not once per block.
+    /// Throws LimitError past max_record_bytes, max_columns or max_memory.
     void process(bool final);
+    /// Bytes given to the tokenizer so far (every pass over the same bytes
+    /// counts), for tests of the work done on hostile input.
+    std::size_t tokenized() const noexcept { return tokenized_; }
     /// Starts a worker at a row boundary: the header is done, text() starts
     /// at line `line`, byte `byte` of the input.
     void start_at(std::size_t line, std::size_t byte) noexcept {
@@ -61,8 +73,10 @@ public:
     std::size_t rows() const noexcept { return rows_total_; }
     /// Rows in the builders, not yet in a chunk.
     std::size_t pending_rows() const noexcept { return chunk_rows_; }
-    /// Complete chunks (chunksize mode).
-    std::deque<Table>& ready() noexcept { return ready_; }
+    /// Complete chunks (chunksize mode); they count in max_memory until taken.
+    bool has_ready() const noexcept { return !ready_.empty(); }
+    /// The oldest complete chunk (has_ready() must be true).
+    Table pop_ready();
     /// The rows not yet in a chunk, as a table; leaves the engine empty.
     Table take_table();
     /// The builders of the rows not yet in a chunk (to merge parallel parts).
@@ -78,12 +92,17 @@ private:
     void deliver();
     void consume(std::size_t n);
     void consume(std::size_t n, std::size_t newlines);  // newlines: '\n' in text_[0, n)
+    std::size_t tokenize_block(std::size_t pos, std::size_t end, bool final, std::size_t lines);
+    void hold_incomplete();
+    void check_memory(bool recount_builders);
+    void count_tokenized(std::size_t n) noexcept;
     void new_builders();
     std::size_t line_at(std::size_t offset);
     bool skipped_line(std::size_t line_index) const;
     // TokenizerHooks
     void bad_row(std::size_t row_start, std::size_t fields) override;
     void open_quote(std::size_t offset, std::size_t field) override;
+    void too_many_fields(std::size_t row_start, std::size_t fields) override;
     // LineLocator
     std::size_t line_of_row(std::size_t row) override;
 
@@ -103,12 +122,34 @@ private:
     // data
     std::vector<ColumnBuilder> builders_;
     std::deque<Table> ready_;
+    std::deque<std::size_t> ready_bytes_;  // memory of each chunk in ready_
+    std::size_t ready_total_ = 0;
     std::size_t chunk_rows_ = 0;
     std::size_t rows_total_ = 0;
     bool done_ = false;
     bool hold_warnings_ = false;
     std::vector<std::string> warnings_;
+    // limits
+    std::size_t retry_at_ = 0;         // process(false) waits until text_ is this large
+    std::size_t tokenized_ = 0;
+    std::size_t builders_bytes_ = 0;   // at the last count
+    std::size_t memory_reported_ = 0;  // this engine's part of cfg_.memory_in_use
 };
+
+/// An incomplete record shorter than this is tokenized again whenever more
+/// text arrives (64 KiB: rows end soon after a block's end, and the chunked
+/// readers want each row as soon as it is complete); a longer one only when
+/// the text has doubled.
+inline constexpr std::size_t kRetryFloor = std::size_t{64} << 10;
+/// Most fields tokenized into one RowBlock (4 Mi fields, 32 MiB of index): a
+/// block of many short rows under a wide header is tokenized in parts, so
+/// that its index never needs rows × columns cells at once.
+inline constexpr std::size_t kMaxBlockFields = std::size_t{4} << 20;
+
+/// Bytes given to the tokenizer by every engine of the process so far: tests
+/// assert with it that hostile input costs work linear in its size (they
+/// declare it themselves: src/ is not on their include path).
+std::size_t tokenized_bytes() noexcept;
 
 /// Number of '\n' in p[0, n).
 std::size_t count_newlines(const char* p, std::size_t n) noexcept;

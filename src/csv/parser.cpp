@@ -23,8 +23,7 @@ void ParserImpl::feed(std::string_view bytes) {
     // near one block.
     while (!bytes.empty()) {
         const std::size_t n = bytes.size() < StreamingParser::kBlockSize ? bytes.size() : StreamingParser::kBlockSize;
-        decoder_.decode(bytes.substr(0, n), engine_.text());
-        bytes.remove_prefix(n);
+        bytes.remove_prefix(decoder_.decode(bytes.substr(0, n), engine_.text()));
         maybe_process();
         if (engine_.done()) return;
     }
@@ -60,16 +59,12 @@ void ParserImpl::finish() {
 }
 
 std::optional<Table> ParserImpl::next_chunk() {
-    auto& ready = engine_.ready();
     // Parse the complete rows that have arrived, so that a chunk is ready as
     // soon as its rows are (not only once a whole block is in).
-    if (ready.empty() && !finished_ && config_->options.chunksize && !engine_.text().empty() && !engine_.done())
+    if (!engine_.has_ready() && !finished_ && config_->options.chunksize && !engine_.text().empty() &&
+        !engine_.done())
         engine_.process(false);
-    if (!ready.empty()) {
-        Table t = std::move(ready.front());
-        ready.pop_front();
-        return t;
-    }
+    if (engine_.has_ready()) return engine_.pop_ready();
     if (!finished_ || table_taken_) return std::nullopt;
     table_taken_ = true;
     // The rest: the last, shorter chunk (none when the chunks came out even,

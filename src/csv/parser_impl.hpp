@@ -26,6 +26,11 @@ public:
     void finish();
     bool done() const noexcept { return engine_.done(); }
     std::optional<Table> next_chunk();
+    /// A chunk already complete, without parsing more (nullopt if none).
+    std::optional<Table> ready_chunk() {
+        if (!engine_.has_ready()) return std::nullopt;
+        return engine_.pop_ready();
+    }
     Table table();
 
     Config& config() noexcept { return *config_; }

@@ -15,7 +15,6 @@
 #include <aio/exceptions.hpp>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include <functional>
 #include <future>
 #include <thread>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -36,6 +36,12 @@ namespace {
 
 /// Bytes read from a file per call (1 MiB: one parser block).
 constexpr std::size_t kReadSize = std::size_t{1} << 20;
+/// Bytes the chunked reader feeds between looks for a finished chunk (1
+/// KiB: gzip inflates at most about 1000:1, so one piece adds at most about
+/// a block of text, and its chunks, before they are handed out, whatever a
+/// read inflates to; uncompressed, a feed is a copy of 1 KiB, and blocks
+/// are parsed as before, when 1 MiB of text is in).
+constexpr std::size_t kChunkFeed = std::size_t{1} << 10;
 /// Inputs this large are parsed by two threads when threads = 0 (16 MiB:
 /// below it the second thread's start-up and the merge cost more than they save).
 constexpr std::size_t kParallelThreshold = std::size_t{16} << 20;
@@ -102,6 +108,9 @@ public:
     bool regular() const noexcept { return regular_; }
     int fd() const noexcept { return fd_; }
     std::size_t size() const override { return size_; }
+    /// Throws ParserError when the file ends before the size it had when
+    /// opened (it was truncated while being read): the rows would otherwise
+    /// be cut off without a word.
     std::size_t read(std::size_t offset, char* dst, std::size_t n) override {
         std::size_t got = 0;
         while (got < n) {
@@ -113,6 +122,11 @@ public:
             if (r == 0) break;
             got += static_cast<std::size_t>(r);
         }
+        if (got < n && offset + got < size_)
+            throw ParserError("the file " + name_ + " was truncated while it was read: it ended at byte " +
+                                  std::to_string(offset + got) + " of the " + std::to_string(size_) +
+                                  " it had when opened",
+                              0);
         return got;
     }
     /// Sequential read for pipes and other unsized files.
@@ -127,28 +141,19 @@ public:
 private:
     void scan_impl(std::size_t offset, std::size_t n,
                    const std::function<void(const char*, std::size_t)>& f) override {
-        // Map the range read-only a window at a time, scan it, and unmap it:
-        // the file's pages never count in the process's memory for more
-        // than one window (they stay in the page cache for the parse).
-        constexpr std::size_t kWindow = std::size_t{4} << 20;
-        const std::size_t page = 4096;
+        // Read, not mapped: a mapping of a file that another process
+        // truncates raises SIGBUS on the next touch of a page past its new
+        // end, where read() just returns less (an error, see read()). One
+        // block at a time through a buffer that stays in the cache.
+        scan_buf_.resize(std::min(kReadSize, n));
         for (std::size_t at = offset; at < offset + n;) {
-            const std::size_t start = at / page * page;
-            const std::size_t len = std::min(kWindow, offset + n - start);
-            void* p = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE, fd_, static_cast<off_t>(start));
-            if (p == MAP_FAILED) {
-                std::string buf(kReadSize, '\0');
-                const std::size_t got = read(at, buf.data(), std::min(kReadSize, offset + n - at));
-                if (got == 0) return;
-                f(buf.data(), got);
-                at += got;
-                continue;
-            }
-            f(static_cast<const char*>(p) + (at - start), start + len - at);
-            ::munmap(p, len);
-            at = start + len;
+            const std::size_t got = read(at, scan_buf_.data(), std::min(kReadSize, offset + n - at));
+            if (got == 0) return;
+            f(scan_buf_.data(), got);
+            at += got;
         }
     }
+    std::vector<char> scan_buf_;  // scan() runs on one thread at a time
     std::string name_;
     int fd_ = -1;
     std::size_t size_ = 0;
@@ -387,6 +392,8 @@ struct TextFileReader::State {
     std::size_t offset = 0;
     bool finished = false;
     bool sequential = false;  // a pipe: read() instead of pread()
+    std::string buf;          // bytes read and not yet fed: buf[buf_at, end)
+    std::size_t buf_at = 0;
 };
 
 namespace {
@@ -424,18 +431,27 @@ std::optional<Table> TextFileReader::get_chunk() {
             s.finished = true;
             continue;
         }
-        std::string buf(kReadSize, '\0');
+        if (s.buf_at < s.buf.size()) {
+            // A piece at a time, handing out the chunks it completed (see kChunkFeed).
+            const std::size_t n = std::min(kChunkFeed, s.buf.size() - s.buf_at);
+            s.parser->feed(std::string_view(s.buf).substr(s.buf_at, n));
+            s.buf_at += n;
+            if (s.buf_at < s.buf.size())
+                if (auto t = s.parser->ready_chunk()) return t;
+            continue;
+        }
+        s.buf.resize(kReadSize);
         std::size_t got;
         if (s.sequential)
-            got = static_cast<FileSource&>(*s.src).read_next(buf.data(), buf.size());
+            got = static_cast<FileSource&>(*s.src).read_next(s.buf.data(), s.buf.size());
         else
-            got = s.src->read(s.offset, buf.data(), buf.size());
+            got = s.src->read(s.offset, s.buf.data(), s.buf.size());
         s.offset += got;
+        s.buf.resize(got);
+        s.buf_at = 0;
         if (got == 0) {
             s.parser->finish();
             s.finished = true;
-        } else {
-            s.parser->feed(std::string_view(buf.data(), got));
         }
     }
 }

@@ -66,7 +66,8 @@ constexpr std::uint32_t kNeedsUnescape = 0x80000000u;
 }  // namespace
 
 std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                TokenizerHooks& hooks, std::size_t lines) {
+                                TokenizerHooks& hooks, std::size_t lines, std::size_t arena,
+                                std::size_t max_rows) {
     out.reserve_rows(lines + 1);
     std::size_t pos = begin;
     if (d_.simple()) {
@@ -77,7 +78,7 @@ std::size_t Tokenizer::tokenize(char* text, std::size_t begin, std::size_t end, 
             return pos;
         }
     }
-    pos = tokenize_general(text, pos, end, final, out, hooks);
+    pos = tokenize_general(text, pos, end, final, out, hooks, arena == 0 ? end + kPadding : arena, max_rows);
     out.seal();
     return pos;
 }
@@ -178,6 +179,7 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
                 }
             }
             if (col > ncols) {
+                if (col > max_fields_) hooks.too_many_fields(row_start, col);  // throws
                 hooks.bad_row(row_start, col);  // throws, or drops the row
             } else {
                 for (std::size_t c = col; c < ncols; ++c) row[c] = Field{0, kAbsent};
@@ -213,12 +215,11 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
 }
 
 std::size_t Tokenizer::tokenize_general(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                        TokenizerHooks& hooks) const {
+                                        TokenizerHooks& hooks, std::size_t arena, std::size_t max_rows) const {
     const std::size_t ncols = out.ncols;
-    std::size_t arena = end + kPadding;
     std::vector<Field>& fields = const_cast<std::vector<Field>&>(scratch_);
     std::size_t pos = begin;
-    while (pos < end) {
+    while (pos < end && out.rows < max_rows) {
         bool blank = false;
         const std::size_t next = record(text, pos, end, final, fields, blank, arena, hooks);
         if (next == kIncomplete) break;
@@ -242,6 +243,7 @@ std::size_t Tokenizer::record(char* s, std::size_t p, std::size_t end, bool fina
                               bool& blank, std::size_t& arena, TokenizerHooks& hooks) const {
     fields.clear();
     blank = false;
+    const std::size_t record_start = p;
     const bool ws_sep = d_.whitespace_sep;
     const bool multi_sep = !d_.sep_text.empty();
     const std::size_t sep_len = multi_sep ? d_.sep_text.size() : 1;
@@ -310,6 +312,7 @@ std::size_t Tokenizer::record(char* s, std::size_t p, std::size_t end, bool fina
             s[out_begin + out_len++] = s[at];
         };
         auto push = [&] {
+            if (fields.size() >= max_fields_) hooks.too_many_fields(record_start, fields.size() + 1);  // throws
             if (copied) arena += out_len;
             fields.push_back(Field{static_cast<std::uint32_t>(out_len == 0 ? fstart : out_begin),
                                    static_cast<std::uint32_t>(out_len)});

@@ -83,6 +83,9 @@ public:
     /// closes before the end of the input: throw, or return to drop the
     /// record (when it lies past nrows).
     virtual void open_quote(std::size_t offset, std::size_t field) = 0;
+    /// The record at `row_start` has more than Tokenizer's field cap
+    /// (`fields` so far, or in all): must throw.
+    virtual void too_many_fields(std::size_t row_start, std::size_t fields) = 0;
 
 protected:
     ~TokenizerHooks() = default;
@@ -90,7 +93,9 @@ protected:
 
 class Tokenizer {
 public:
-    explicit Tokenizer(const Dialect& dialect) : d_(dialect) {}
+    /// `max_fields`: records with more fields are given to
+    /// hooks.too_many_fields (which throws) before their fields are stored.
+    Tokenizer(const Dialect& dialect, std::size_t max_fields) : d_(dialect), max_fields_(max_fields) {}
 
     /// Tokenizes the complete records of text[begin, end) into `out` (rows of
     /// out.ncols fields; short rows padded with absent fields, long rows given
@@ -98,8 +103,14 @@ public:
     /// `final`, `end` is the end of the input: everything is consumed.
     /// `text` needs arena_capacity(end) bytes.
     /// `lines` (the number of '\n' in the text, or an estimate) sizes `out`.
+    /// `arena` is where changed fields are written: 0 for end + kPadding; a
+    /// caller tokenizing text[begin, end) as a part of text[0, whole) passes
+    /// whole + kPadding (and gives text arena_capacity(whole) bytes).
+    /// It stops early, at a record's start, once `out` has `max_rows` rows
+    /// (rows ended by a bare CR are not in `lines`).
     std::size_t tokenize(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                         TokenizerHooks& hooks, std::size_t lines);
+                         TokenizerHooks& hooks, std::size_t lines, std::size_t arena = 0,
+                         std::size_t max_rows = std::numeric_limits<std::size_t>::max());
 
     /// Tokenizes one record at `begin` into `fields` and returns the offset past
     /// it, or kIncomplete when the text ends first and !final. `blank` is set
@@ -113,8 +124,9 @@ private:
     std::size_t tokenize_fast(char* text, std::size_t begin, std::size_t end, RowBlock& out, TokenizerHooks& hooks,
                               bool& bailed) const;
     std::size_t tokenize_general(char* text, std::size_t begin, std::size_t end, bool final, RowBlock& out,
-                                 TokenizerHooks& hooks) const;
+                                 TokenizerHooks& hooks, std::size_t arena, std::size_t max_rows) const;
     const Dialect& d_;
+    std::size_t max_fields_;
     std::vector<Field> scratch_;
 };
 

@@ -34,6 +34,22 @@ private:
     std::string column_;
 };
 
+/// The input goes past one of ReadOptions' limits (max_memory, max_columns,
+/// max_record_bytes): "a record longer than 268435456 bytes
+/// (ReadOptions::max_record_bytes) starting at line 1; raise max_record_bytes
+/// to read it". aio's own: pandas has no limits.
+class LimitError : public ParserError {
+public:
+    /// `limit` names the option ("max_memory").
+    LimitError(const std::string& message, std::size_t line, std::string limit)
+        : ParserError(message, line), limit_(std::move(limit)) {}
+    /// The option that was exceeded, as ReadOptions names it.
+    const std::string& limit() const noexcept { return limit_; }
+
+private:
+    std::string limit_;
+};
+
 /// There is nothing to parse: no header and no data ("No columns to parse
 /// from file", pandas.errors.EmptyDataError).
 class EmptyDataError : public ValueError {

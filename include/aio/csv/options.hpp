@@ -163,6 +163,40 @@ struct ReadOptions {
     /// disk; 0 lets aio choose (2 when the input is 16 MiB or more and the
     /// machine has two cores), 1 parses on the calling thread.
     unsigned threads = 0;
+
+    // Limits (aio's own; pandas has none). Input past one of them is an
+    // aio::csv::LimitError (a ParserError) that names the option, instead of
+    // std::bad_alloc, the OOM killer, or a parse that never ends.
+
+    /// Bytes the parser may hold at once: the text of the rows not yet
+    /// parsed, their field index, and the columns built so far (not chunks
+    /// already handed out). 0, the default, means default_max_memory(): half
+    /// of the memory this process may use (the smaller of physical memory
+    /// and the cgroup's memory.max). Half, because a table that needs more
+    /// than that leaves no room for the program that uses it, and a typed
+    /// error beats a visit from the OOM killer. Checked as each block's
+    /// rows are built and as decompressed text is produced.
+    std::size_t max_memory = 0;
+    /// Most columns a header (or first row) may have. 16,384 is Excel's
+    /// limit, the widest sheet most CSV producers write; a wider "header" is
+    /// more often junk, and every row costs one cell per column however few
+    /// fields it has (a header of 100,000 commas makes each 2-byte row
+    /// 100,000 cells). Raise it for wider files.
+    std::size_t max_columns = 16'384;
+    /// Longest record (its bytes, line breaks inside quotes included) the
+    /// parser holds while it waits for the record's end: a quote that never
+    /// closes, or a line that never ends, fails once this many bytes of it are
+    /// in, not at the end of a 500 MB file. 256 MiB: a record is held with an
+    /// index and an arena of the same size, so about 1 GiB at the cap; a
+    /// record this long is a blob, not a row. Records are measured while they
+    /// are incomplete at the end of a block (StreamingParser::kBlockSize), so
+    /// one is always caught by the time max_record_bytes + 1 MiB of it are
+    /// in. At most 1 GiB (field offsets are 32-bit, with the arena).
+    std::size_t max_record_bytes = std::size_t{256} << 20;
 };
+
+/// The default of ReadOptions::max_memory: half of the smaller of physical
+/// memory and the cgroup's memory limit (read once).
+std::size_t default_max_memory() noexcept;
 
 }  // namespace aio::csv

@@ -43,8 +43,11 @@ class ParserImpl;
 /// typed exactly as pandas types it.
 ///
 /// Errors (aio::csv::ParserError, ConversionError, EmptyDataError,
-/// aio::UnicodeDecodeError, aio::ValueError for bad options) are thrown by
-/// the call that meets them; after an error the parser is unusable.
+/// aio::UnicodeDecodeError, aio::ValueError for bad options, and LimitError
+/// for input past ReadOptions' max_memory, max_columns or max_record_bytes)
+/// are thrown by the call that meets them; after an error the parser is
+/// unusable. A record that never ends (an open quote) costs work linear in
+/// its length: it is tokenized again only each time the text held doubles.
 ///
 /// Not thread-safe: one thread at a time. Movable, not copyable.
 class StreamingParser {
