@@ -53,6 +53,12 @@ struct RowBlock {
     /// Room for `more` rows beyond the current ones (the tokenizer reserves
     /// for every line of a block up front, so rows are then written without checks).
     void reserve_rows(std::size_t more) {
+        // Rows are written past the buffers' sizes (seal() sets them), and a
+        // Buffer that moves keeps only [0, size): first make the sizes cover
+        // the rows committed, or a block whose rows outgrow the room reserved
+        // up front (rows ended by bare CRs, not in `lines`) loses them.
+        fields.resize(rows * ncols * sizeof(Field));
+        row_starts.resize(rows * sizeof(std::uint32_t));
         fields.reserve((rows + more) * ncols * sizeof(Field));
         row_starts.reserve((rows + more) * sizeof(std::uint32_t));
         capacity_rows = rows + more;

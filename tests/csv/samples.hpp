@@ -2,6 +2,7 @@
 #pragma once
 
 #include <aio/http/compression.hpp>
+#include <aio/table.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +39,55 @@ inline std::string r8_like(std::size_t rows, unsigned seed = 1) {
         s += "\n";
     }
     return s;
+}
+
+/// A CSV "a,b,c" of `rows` rows (i, 7i - 3, "s<i>" and padding), every line
+/// ended by `eol` ("mixed": CR, LF and CR LF in turn). The row whose line
+/// break would cross a multiple of `block` is padded with 'x' so that its
+/// break starts on the block's last byte (a CR ending a block, a CR LF cut in
+/// two); pandas reads a and b as int64, c as text.
+inline std::string eol_text(std::size_t rows, std::string_view eol, std::size_t block = std::size_t{1} << 20) {
+    static const char* const kMixed[] = {"\r", "\n", "\r\n"};
+    std::string s = "a,b,c";
+    s += eol == "mixed" ? "\r" : eol;
+    s.reserve(rows * 32);
+    for (std::size_t i = 0; i < rows; ++i) {
+        const std::string_view e = eol == "mixed" ? std::string_view(kMixed[i % 3]) : eol;
+        std::string row = std::to_string(i) + "," + std::to_string(7 * static_cast<std::int64_t>(i) - 3) + ",s" +
+                          std::to_string(i);
+        const std::size_t next = (s.size() / block + 1) * block;  // the next block boundary
+        const std::size_t room = next - 1 - s.size();             // row length putting its break there
+        if (room < 128 && room >= row.size()) row.append(room - row.size(), 'x');
+        s += row;
+        s += e;
+    }
+    return s;
+}
+
+/// "" when `t` holds rows [first, first + t.num_rows()) of eol_text() (int64
+/// a and b with every value present, c as text), else what is wrong first.
+inline std::string eol_rows_mismatch(const aio::Table& t, std::size_t first) {
+    if (t.num_columns() != 3) return "columns: " + std::to_string(t.num_columns());
+    for (std::size_t c = 0; c < 3; ++c) {
+        const aio::DType want = c < 2 ? aio::DType::int64 : aio::DType::object;
+        if (t.dtypes()[c] != want)
+            return "column " + t.columns()[c] + " is " + std::string(aio::to_string(t.dtypes()[c]));
+        if (t.column(c).null_count() != 0)
+            return "column " + t.columns()[c] + " has " + std::to_string(t.column(c).null_count()) + " missing";
+    }
+    const auto av = t.column(0).values<std::int64_t>();
+    const auto bv = t.column(1).values<std::int64_t>();
+    const aio::Column& c = t.column(2);
+    for (std::size_t r = 0; r < t.num_rows(); ++r) {
+        const auto i = static_cast<std::int64_t>(first + r);
+        const std::string_view cs = c.str(r);
+        const std::string want_c = "s" + std::to_string(i);
+        if (av[r] != i || bv[r] != 7 * i - 3 || cs.substr(0, want_c.size()) != want_c ||
+            cs.find_first_not_of('x', want_c.size()) != std::string_view::npos)
+            return "row " + std::to_string(i) + " is " + std::to_string(av[r]) + "," + std::to_string(bv[r]) + "," +
+                   std::string(cs);
+    }
+    return "";
 }
 
 }  // namespace aio::test

@@ -40,6 +40,15 @@ const std::string& big_text() {
     return t;
 }
 
+/// Six blocks of rows ended by `eol` (see eol_text), a break on each block's last byte.
+constexpr std::size_t kEolRows = 260000;
+const std::string& eol_body(const std::string& eol) {
+    static const std::string cr = aio::test::eol_text(kEolRows, "\r");
+    static const std::string crlf = aio::test::eol_text(kEolRows, "\r\n");
+    static const std::string mixed = aio::test::eol_text(kEolRows, "mixed");
+    return eol == "cr" ? cr : eol == "crlf" ? crlf : mixed;
+}
+
 /// Waits (on the server's loop) until `flag` is set.
 aio::Task<> wait_for(const std::atomic<bool>& flag) {
     while (!flag.load()) co_await aio::sleep(2ms);
@@ -108,6 +117,25 @@ struct Server {
                   co_await resp.write_eof();
                   co_return resp;
               });
+              // Line-ending bodies in pieces of 1 B to 8 KiB.
+              for (std::string eol : {"cr", "crlf", "mixed"}) {
+                  app.router().add_get("/eol-" + eol + ".csv",
+                                       [eol](aio::web::Request& r) -> aio::Task<aio::web::StreamResponse> {
+                                           aio::web::StreamResponse resp;
+                                           resp.set_content_type("text/csv");
+                                           co_await resp.prepare(r);
+                                           const std::string& t = eol_body(eol);
+                                           std::mt19937 rng(5);
+                                           for (std::size_t i = 0; i < t.size();) {
+                                               const std::size_t n = std::min<std::size_t>(
+                                                   1 + rng() % (rng() % 8 == 0 ? 3 : 8192), t.size() - i);
+                                               co_await resp.write(std::string_view(t).substr(i, n));
+                                               i += n;
+                                           }
+                                           co_await resp.write_eof();
+                                           co_return resp;
+                                       });
+              }
               app.router().add_get("/big.csv", [](aio::web::Request&) -> aio::Task<aio::web::StreamResponse> {
                   co_return aio::web::Response({.text = big_text(), .content_type = "text/csv"});
               });
@@ -323,7 +351,61 @@ TEST(ReadCsvAsync, BigBodiesParsedBesideTheDownloadEqualReadCsv) {
     expect_same(aio::run(fetch(server().url("/big.csv.gz"))), want);
 }
 
+TEST(ReadCsvAsync, LineEndingBodiesInSmallPiecesKeepEveryValue) {
+    // Rows ended by bare CRs, CR LF (pairs cut between pieces and blocks) and
+    // both mixed with LF: int64 columns with every value, as the body holds.
+    for (std::string eol : {"cr", "crlf", "mixed"}) {
+        const aio::Table t = aio::run(fetch(server().url("/eol-" + eol + ".csv")));
+        EXPECT_EQ(t.num_rows(), kEolRows) << eol;
+        EXPECT_EQ(aio::test::eol_rows_mismatch(t, 0), "") << eol;
+    }
+}
+
 class ReadCsvAsyncFile : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ReadCsvAsyncFile, BareCrFileHoldsEveryValue) {
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("aio_csv_async_cr_" + std::to_string(::getpid()) + "_" + GetParam() + ".csv"))
+                                 .string();
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << eol_body("cr");
+    }
+    ::setenv("AIO_IO_BACKEND", GetParam().c_str(), 1);
+    try {
+        aio::run([]() -> aio::Task<> { co_return; }());
+    } catch (const std::exception& e) {
+        ::unsetenv("AIO_IO_BACKEND");
+        std::filesystem::remove(path);
+        GTEST_SKIP() << "no " << GetParam() << " here: " << e.what();
+    }
+    const aio::Table whole = aio::run([&path]() -> aio::Task<aio::Table> {
+        auto f = co_await aio::files::open(path, "rb");
+        ReadOptions o;
+        aio::Table t = co_await aio::csv::read_csv_async(f, o);
+        co_await f.close();
+        co_return t;
+    }());
+    const std::vector<std::string> chunk_errors = aio::run([&path]() -> aio::Task<std::vector<std::string>> {
+        auto f = co_await aio::files::open(path, "rb");
+        std::vector<std::string> got;
+        ReadOptions o;
+        o.chunksize = 100000;
+        auto chunks = aio::csv::read_csv_chunks_async(f, o);
+        std::size_t first = 0;
+        while (auto chunk = co_await chunks.next()) {
+            got.push_back(std::to_string(chunk->num_rows()) + " " + aio::test::eol_rows_mismatch(*chunk, first));
+            first += chunk->num_rows();
+        }
+        co_await f.close();
+        co_return got;
+    }());
+    ::unsetenv("AIO_IO_BACKEND");
+    std::filesystem::remove(path);
+    EXPECT_EQ(whole.num_rows(), kEolRows);
+    EXPECT_EQ(aio::test::eol_rows_mismatch(whole, 0), "");
+    EXPECT_EQ(chunk_errors, (std::vector<std::string>{"100000 ", "100000 ", "60000 "}));
+}
 
 TEST_P(ReadCsvAsyncFile, FileFormsEqualReadCsv) {
     const std::string path = (std::filesystem::temp_directory_path() /
