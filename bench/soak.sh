@@ -19,7 +19,7 @@ TMP=$(mktemp -d /tmp/aio-soak.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT
-. "$HERE/lib.sh"  # free_port
+. "$HERE/lib.sh"  # free_port, start_nginx_1k
 wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/1k" && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
@@ -54,25 +54,7 @@ kill "$PID_AIO"
 
 echo "== client: $REQUESTS requests through ClientSession against nginx"
 P_NGX=$(free_port)
-mkdir -p "$TMP/nginx/html"
-head -c 1024 /dev/zero | tr '\0' 'x' > "$TMP/nginx/html/1k"
-cat > "$TMP/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  default_type text/plain;
-  client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx; fastcgi_temp_path $TMP/nginx;
-  uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
-  server { listen 127.0.0.1:$P_NGX; root $TMP/nginx/html; location / { } }
-}
-CONF
-taskset -c 1 /usr/sbin/nginx -c "$TMP/nginx/nginx.conf" -p "$TMP/nginx" 2>/dev/null &
-PIDS+=("$!")
+start_nginx_1k "$TMP/nginx" "$P_NGX"
 wait_port "$P_NGX"
 taskset -c 0 "$BUILD/bench/bench_http_client" soak "http://127.0.0.1:$P_NGX/1k" 64 "$REQUESTS" | tee "$TMP/client.txt"
 
