@@ -69,11 +69,14 @@ TEST_P(LineEndings, TheTextHasItsBreaksOnBlockEnds) {
     const std::string_view eol = GetParam().eol;
     for (std::size_t b = kBlock; b < text_.size(); b += kBlock) {
         const char last = text_[b - 1];
-        if (eol == "\n")
+        if (eol == "\n") {
             EXPECT_EQ(last, '\n') << "block end " << b;
-        else if (eol != "mixed")
+        } else if (eol != "mixed") {
             EXPECT_EQ(last, '\r') << "block end " << b;
-        if (eol == "\r\n") EXPECT_EQ(text_[b], '\n') << "CR LF cut at " << b;
+        }
+        if (eol == "\r\n") {
+            EXPECT_EQ(text_[b], '\n') << "CR LF cut at " << b;
+        }
     }
 }
 
