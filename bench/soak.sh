@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Soak: does a long run leave aio's memory and descriptors where they were?
-#   server: REQUESTS keep-alive GETs of /1k by wrk (-t1 -c64) against aio::web
+#   server: REQUESTS keep-alive GETs of /1k by wrk (-t1 -c64, one-second runs) against aio::web
 #           (bench_web), the server's RSS and open descriptors read from /proc
 #           when 10%, 50% and 100% are done;
 #   client: REQUESTS GETs of /1k through one ClientSession (64 connections)
@@ -24,28 +24,21 @@ wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 fds() { ls "/proc/$1/fd" | wc -l; }
 
-# wrk stops each run after LIMIT responses (its own -d is only an upper bound).
-cat > "$TMP/limit.lua" <<'LUA'
-local limit, seen = tonumber(os.getenv("LIMIT")), 0
-function response(status)
-  seen = seen + 1
-  if seen >= limit then wrk.thread:stop() end
-end
-LUA
-
 echo "== server: $REQUESTS requests by wrk against aio::web"
 P_AIO=$(free_port)
 taskset -c 1 "$BUILD/bench/bench_web" "$P_AIO" > "$TMP/aio.log" &
 PID_AIO=$!; PIDS+=("$PID_AIO")
 wait_port "$P_AIO"
 echo "soak server start rss_kib=$(rss_kb "$PID_AIO") fds=$(fds "$PID_AIO")"
+# wrk runs in one-second slices (each with 64 new connections); the server is
+# sampled after the slice that crosses 10%, 50% and 100% of REQUESTS.
 done_so_far=0
 for percent in 10 50 100; do
     target=$((REQUESTS * percent / 100))
-    LIMIT=$((target - done_so_far)) taskset -c 0 wrk -t1 -c64 -d600s -s "$TMP/limit.lua" \
-        "http://127.0.0.1:$P_AIO/1k" > "$TMP/wrk.out"
-    sent=$(awk '/requests in/ {print $1}' "$TMP/wrk.out")
-    done_so_far=$((done_so_far + sent))
+    while [ "$done_so_far" -lt "$target" ]; do
+        sent=$(taskset -c 0 wrk -t1 -c64 -d1s "http://127.0.0.1:$P_AIO/1k" | awk '/requests in/ {print $1}')
+        done_so_far=$((done_so_far + sent))
+    done
     sleep 0.5  # let the server close the 64 connections wrk left
     printf 'soak server %3d%% requests=%d rss_kib=%d fds=%d\n' "$percent" "$done_so_far" "$(rss_kb "$PID_AIO")" "$(fds "$PID_AIO")" |
         tee -a "$TMP/server.txt"
