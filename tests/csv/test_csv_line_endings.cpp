@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
+
 namespace {
 
 using aio::csv::ReadOptions;
@@ -130,25 +132,6 @@ TEST_P(LineEndings, StreamingParserFedInOddPieces) {
 
 const char* kPython = "/usr/bin/python3";
 
-bool have_pandas() {
-    static const bool ok = [] {
-        const std::string cmd = std::string(kPython) + " -c 'import pandas' >/dev/null 2>&1";
-        return std::system(cmd.c_str()) == 0;
-    }();
-    return ok;
-}
-
-std::string run(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return out;
-    char buf[65536];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
-
 /// compare_pandas.py's cell section (dtypes and every cell) for `t`.
 std::string cells(const aio::Table& t) {
     std::string out = "== shape " + std::to_string(t.num_rows()) + " " + std::to_string(t.num_columns()) + "\n";
@@ -168,12 +151,13 @@ std::string cells(const aio::Table& t) {
 }
 
 TEST_P(LineEndings, EveryCellAsPandasReadsIt) {
-    if (!have_pandas()) GTEST_SKIP() << "/usr/bin/python3 has no pandas";
+    if (!aio::test::python_has_module("pandas")) GTEST_SKIP() << "/usr/bin/python3 has no pandas";
     // Three blocks (pandas' side prints every cell: a smaller file).
     const std::string path = temp_path(std::string(GetParam().name) + "_pandas.csv");
     write_file(path, eol_text(100000, GetParam().eol));
     std::string expected =
-        run(std::string(kPython) + " " + AIO_SOURCE_DIR + "/tests/csv/compare_pandas.py '" + path + "'");
+        aio::test::run_command(std::string(kPython) + " " + AIO_SOURCE_DIR + "/tests/csv/compare_pandas.py '" + path + "'")
+            .output;
     const std::size_t end = expected.find("== to_csv\n");
     ASSERT_NE(end, std::string::npos) << "pandas failed";
     expected.resize(end);

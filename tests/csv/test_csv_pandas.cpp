@@ -10,29 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "support/support.hpp"
+
 namespace {
 
 const std::string kDir = std::string(AIO_SOURCE_DIR) + "/tests/csv/data/";
 const char* kPython = "/usr/bin/python3";
-
-bool have_pandas() {
-    static const bool ok = [] {
-        const std::string cmd = std::string(kPython) + " -c 'import pandas' >/dev/null 2>&1";
-        return std::system(cmd.c_str()) == 0;
-    }();
-    return ok;
-}
-
-std::string run(const std::string& cmd) {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return out;
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-    return out;
-}
 
 std::string esc(std::string_view s) {
     std::string r;
@@ -75,15 +58,17 @@ struct Case {
 };
 
 void compare(const Case& c) {
-    if (!have_pandas()) GTEST_SKIP() << "/usr/bin/python3 has no pandas";
+    if (!aio::test::python_has_module("pandas")) GTEST_SKIP() << "/usr/bin/python3 has no pandas";
     const std::string path = kDir + c.file;
-    const std::string expected = run(std::string(kPython) + " " + AIO_SOURCE_DIR + "/tests/csv/compare_pandas.py '" +
-                                     path + "' \"" + c.pandas_kwargs + "\"");
+    const std::string expected = aio::test::run_command(std::string(kPython) + " " + AIO_SOURCE_DIR +
+                                                        "/tests/csv/compare_pandas.py '" + path + "' \"" +
+                                                        c.pandas_kwargs + "\"")
+                                     .output;
     ASSERT_FALSE(expected.empty()) << "pandas failed on " << c.file;
     const aio::Table t = aio::csv::read_csv(path, c.options);
     EXPECT_EQ(dump(t), expected) << "file " << c.file;
     // The same through the streaming parser, a few bytes at a time.
-    std::string text = run("cat '" + path + "'");
+    std::string text = aio::test::run_command("cat '" + path + "'").output;
     aio::csv::StreamingParser p(c.options);
     for (std::size_t i = 0; i < text.size(); i += 7) p.feed(std::string_view(text).substr(i, 7));
     p.finish();

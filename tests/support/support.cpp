@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -32,6 +33,15 @@ CommandResult run_command(const std::string& command) {
     int st = ::pclose(p);
     r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     return r;
+}
+
+bool python_has_module(const std::string& module) {
+    static std::map<std::string, bool> known;
+    auto it = known.find(module);
+    if (it == known.end())
+        it = known.emplace(module, run_command("/usr/bin/python3 -c 'import " + module + "' 2>/dev/null").status == 0)
+                 .first;
+    return it->second;
 }
 
 int count_open_fds() {

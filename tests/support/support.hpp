@@ -18,6 +18,8 @@ struct CommandResult {
     std::string output;
 };
 CommandResult run_command(const std::string& command);
+/// Does /usr/bin/python3 import MODULE? (Asked once per module and process.)
+bool python_has_module(const std::string& module);
 /// Number of open file descriptors of this process.
 int count_open_fds();
 /// A TCP port on 127.0.0.1 held bound but not listening while this lives:

@@ -66,10 +66,7 @@ struct TempDir {
 };
 
 /// pandas installed for /usr/bin/python3 (python3-pandas)?
-bool have_pandas() {
-    static int have = run_command("/usr/bin/python3 -c 'import pandas' 2>/dev/null").status == 0 ? 1 : 0;
-    return have == 1;
-}
+bool have_pandas() { return aio::test::python_has_module("pandas"); }
 
 /// What pandas prints for `expr` (df is pd.read_csv(path)).
 std::string pandas_prints(const std::string& path, const std::string& expr) {
