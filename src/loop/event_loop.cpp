@@ -279,7 +279,10 @@ void WorkItem::deliver(Runnable* r) noexcept {
 }
 
 void post_completion(WorkItem* item) noexcept {
-    std::shared_ptr<LoopLink> l = item->link;  // the item may be freed below
+    // A plain pointer, not another counted copy (two atomic operations per
+    // call): the item may be freed as soon as it is posted, but the loop's own
+    // reference keeps the link alive until close() takes mu, after us.
+    LoopLink* l = item->link.get();
     {
         std::lock_guard lock(l->mu);
         if (l->loop) {
