@@ -26,6 +26,7 @@ class ThreadPoolExecutor;
 namespace detail {
 class IoBackend;
 class LoopImpl;
+struct LoopAccess;
 struct CallbackNode;
 }  // namespace detail
 
@@ -140,14 +141,21 @@ public:
     /// The default pool, created on first use (min(32, cores + 4) threads, as asyncio).
     ThreadPoolExecutor& default_executor();
 
-    // --- internals used by awaiters and backends ---
-    detail::LoopImpl& impl() noexcept { return *impl_; }
-    /// Applies AIO_TIME_SCALE to a delay.
+    /// `d` times the loop's AIO_TIME_SCALE (see the constructor): every delay
+    /// aio waits for (sleep, call_later, timeouts) goes through it.
     Clock::duration scaled(Clock::duration d) const noexcept;
 
 private:
+    friend struct detail::LoopAccess;
     std::unique_ptr<detail::LoopImpl> impl_;
 };
+
+namespace detail {
+/// How the library reaches a loop's machinery (not API).
+struct LoopAccess {
+    static LoopImpl& impl(EventLoop& loop) noexcept { return *loop.impl_; }
+};
+}  // namespace detail
 
 /// The loop running on this thread (asyncio.get_running_loop).
 /// Throws RuntimeError when there is none.

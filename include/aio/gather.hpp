@@ -114,7 +114,7 @@ private:
 
 template <class T>
 TaskCore* task_core_at(const void* base, std::size_t i) noexcept {
-    return static_cast<const Task<T>*>(base)[i].core();
+    return detail::TaskAccess::core(static_cast<const Task<T>*>(base)[i]);
 }
 
 /// A scheduled handle for `t`: lazy ones are scheduled, lvalue scheduled ones shared.
@@ -131,14 +131,14 @@ Task<T> schedule_for_gather(Task<T>& t) {
 
 template <class T>
 value_or_monostate_t<T> result_of(Task<T>& t) {
-    auto& p = t.handle().promise();
+    auto& p = detail::TaskAccess::handle(t).promise();
     p.flags |= TaskCore::kRetrieved;
     return take_result<T, false>(p);
 }
 
 template <class T>
 Result<T> outcome_of(Task<T>& t) {
-    auto& p = t.handle().promise();
+    auto& p = detail::TaskAccess::handle(t).promise();
     p.flags |= TaskCore::kRetrieved;
     if (p.exception) return Result<T>(p.exception);
     return Result<T>(take_result<T, false>(p));
@@ -157,7 +157,7 @@ template <class T>
 std::vector<TaskCore*> cores_of(std::vector<Task<T>>& tasks) {
     std::vector<TaskCore*> cores;
     cores.reserve(tasks.size());
-    for (auto& t : tasks) cores.push_back(t.core());
+    for (auto& t : tasks) cores.push_back(detail::TaskAccess::core(t));
     return cores;
 }
 
@@ -180,7 +180,7 @@ GatherOfVector<T> schedule_and_watch(std::vector<Task<T>> tasks, bool return_exc
         for (auto& t : tasks) {
             if (!t.valid()) throw InvalidStateError(std::string(who) + "() of an empty Task handle");
             if (!t.scheduled()) schedule_unnamed(loop, t);
-            all->watch(t.core());
+            all->watch(detail::TaskAccess::core(t));
         }
     }
     all->watched_all();
@@ -208,14 +208,14 @@ auto gather_vector(GatherOfVector<T> g)
 
 template <class... Ts>
 Task<std::tuple<value_or_monostate_t<Ts>...>> gather_tuple(std::tuple<Task<Ts>...> tasks) {
-    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{t.core()...}; }, tasks), false);
+    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{TaskAccess::core(t)...}; }, tasks), false);
     co_await all;
     co_return std::apply([](auto&... t) { return std::tuple<value_or_monostate_t<Ts>...>(result_of(t)...); }, tasks);
 }
 
 template <class... Ts>
 Task<std::tuple<Result<Ts>...>> gather_tuple_results(std::tuple<Task<Ts>...> tasks) {
-    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{t.core()...}; }, tasks), true);
+    GatherAwaiter all(std::apply([](auto&... t) { return std::vector<TaskCore*>{TaskAccess::core(t)...}; }, tasks), true);
     co_await all;
     co_return std::apply([](auto&... t) { return std::tuple<Result<Ts>...>(outcome_of(t)...); }, tasks);
 }

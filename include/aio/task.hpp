@@ -37,6 +37,7 @@ namespace aio {
 
 template <class T = void>
 class Task;
+class TaskInfo;
 
 namespace detail {
 
@@ -53,6 +54,7 @@ using value_or_monostate_t = std::conditional_t<std::is_void_v<T>, std::monostat
 
 template <class T>
 class Promise;
+struct TaskAccess;
 
 class PromiseBase : public TaskCore {
 public:
@@ -257,11 +259,9 @@ public:
     auto operator co_await() & noexcept { return Awaiter<false>{h_}; }
     auto operator co_await() && noexcept { return Awaiter<true>{h_}; }
 
-    // --- for the library ---
-    explicit Task(handle_type h) noexcept : h_(h) {}
-    handle_type handle() const noexcept { return h_; }
-    detail::TaskCore* core() const noexcept { return h_ ? &h_.promise() : nullptr; }
-    /// Another counted handle to the same scheduled task.
+    /// Another handle to the same scheduled task, for a second owner that
+    /// awaits it too (in Python both would just hold the Task). Throws
+    /// InvalidStateError if the task is not scheduled.
     Task share() const {
         require_scheduled("share");
         h_.promise().add_ref();
@@ -269,6 +269,12 @@ public:
     }
 
 private:
+    friend struct detail::TaskAccess;
+    friend class detail::Promise<T>;  // get_return_object
+
+    explicit Task(handle_type h) noexcept : h_(h) {}
+    handle_type handle() const noexcept { return h_; }
+    detail::TaskCore* core() const noexcept { return h_ ? &h_.promise() : nullptr; }
     void drop() noexcept;
     void require_scheduled(const char* what) const {
         if (!h_) throw InvalidStateError(std::string(what) + "() on an empty Task handle");
@@ -381,6 +387,21 @@ void Task<T>::drop() noexcept {
 }
 
 namespace detail {
+/// How the library reaches a Task's frame (not API: a user holds only the handle).
+struct TaskAccess {
+    template <class T>
+    static typename Task<T>::handle_type handle(const Task<T>& t) noexcept {
+        return t.handle();
+    }
+    template <class T>
+    static TaskCore* core(const Task<T>& t) noexcept {
+        return t.core();
+    }
+    static TaskCore* core(const TaskInfo& t) noexcept;
+};
+}  // namespace detail
+
+namespace detail {
 /// Throws RuntimeError when `loop` is closed ("<what>() on a closed event loop").
 void check_open(EventLoop& loop, const char* what);
 
@@ -388,9 +409,10 @@ void check_open(EventLoop& loop, const char* what);
 /// pass over a million tasks): schedules the lazy `task` in place.
 template <class T>
 void schedule_unnamed(EventLoop& loop, Task<T>& task) {
-    auto& p = task.handle().promise();
+    auto h = TaskAccess::handle(task);
+    auto& p = h.promise();
     if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
-    p.start_in(loop, task.handle());
+    p.start_in(loop, h);
 }
 }  // namespace detail
 
@@ -406,7 +428,7 @@ Task<T> create_task(Task<T> task, std::string name = {}) {
 template <class T>
 Task<T> EventLoop::create_task(Task<T> task, std::string name) {
     if (!task.valid()) throw InvalidStateError("create_task() of an empty Task handle");
-    auto& p = task.handle().promise();
+    auto& p = detail::TaskAccess::handle(task).promise();
     if (p.has(detail::TaskCore::kRoot)) throw InvalidStateError("create_task() of a task that is already scheduled");
     detail::check_open(*this, "create_task");
     detail::schedule_unnamed(*this, task);
@@ -440,13 +462,15 @@ public:
     bool operator==(const TaskInfo& o) const noexcept { return core_ == o.core_; }
     template <class T>
     bool is(const Task<T>& t) const noexcept {
-        return core_ == t.core();
+        return core_ == detail::TaskAccess::core(t);
     }
-    detail::TaskCore* core() const noexcept { return core_; }
 
 private:
+    friend struct detail::TaskAccess;
     detail::TaskCore* core_ = nullptr;
 };
+
+inline detail::TaskCore* detail::TaskAccess::core(const TaskInfo& t) noexcept { return t.core_; }
 
 /// The task running now on this thread's loop (asyncio.current_task); empty in a callback.
 TaskInfo current_task();
@@ -466,9 +490,9 @@ template <class T>
 T EventLoop::run_until_complete(Task<T> task) {
     if (!task.valid()) throw InvalidStateError("run_until_complete() of an empty Task handle");
     if (!task.scheduled()) task = create_task(std::move(task));
-    detail::run_loop_until_done(*this, task.core());
+    detail::run_loop_until_done(*this, detail::TaskAccess::core(task));
     if (!task.done()) throw RuntimeError("the event loop stopped before the task completed");
-    auto& p = task.handle().promise();
+    auto& p = detail::TaskAccess::handle(task).promise();
     p.flags |= detail::TaskCore::kRetrieved;
     if constexpr (std::is_void_v<T>) {
         detail::take_result<T, true>(p);

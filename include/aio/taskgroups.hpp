@@ -36,7 +36,7 @@ public:
     Task<T> create_task(Task<T> task, std::string name = {}) {
         check_accepting();
         Task<T> t = aio::create_task(std::move(task), std::move(name));
-        adopt(t.core());
+        adopt(detail::TaskAccess::core(t));
         return t;
     }
 

@@ -36,6 +36,7 @@ namespace aio {
 namespace detail {
 
 struct LoopLink;
+struct PoolAccess;
 
 /// A call handed to a pool. Reference-counted: the awaiter and the worker each
 /// hold one reference, so either may go first.
@@ -131,15 +132,14 @@ public:
     void shutdown(bool wait = true, bool cancel_futures = false);
     std::size_t max_workers() const noexcept { return max_workers_; }
 
-    // --- for the library ---
+private:
+    friend struct detail::PoolAccess;
     /// Queues an item (takes one reference). Throws RuntimeError after shutdown.
     void enqueue(detail::WorkItem* item);
     /// Removes a queued, not started item; true if it was removed (its reference is dropped).
     bool try_remove(detail::WorkItem* item) noexcept;
     /// Queues a plain function.
     void post(std::function<void()> f);
-
-private:
     void worker_main();
     void spawn_if_needed();
 
@@ -155,6 +155,12 @@ private:
 };
 
 namespace detail {
+
+/// How the library hands work items to a pool (not API).
+struct PoolAccess {
+    static void enqueue(ThreadPoolExecutor& pool, WorkItem* item) { pool.enqueue(item); }
+    static bool try_remove(ThreadPoolExecutor& pool, WorkItem* item) noexcept { return pool.try_remove(item); }
+};
 
 /// Awaits a call on a pool (the body of to_thread and run_in_executor).
 template <class R>
@@ -176,7 +182,7 @@ public:
         item_->waiter = task;
         item_->add_ref();  // the pool's reference
         try {
-            pool_.enqueue(item_);
+            PoolAccess::enqueue(pool_, item_);
         } catch (...) {
             item_->release();
             item_->waiter = nullptr;
@@ -189,7 +195,7 @@ public:
     bool request_cancel() noexcept override {
         if (item_->delivered) return false;  // result already here
         TaskCore* task = item_->waiter;
-        pool_.try_remove(item_);  // not started: never runs
+        PoolAccess::try_remove(pool_, item_);  // not started: never runs
         item_->waiter = nullptr;  // running: abandon, the worker's result is dropped
         cancelled_ = true;
         task->wake();
@@ -209,7 +215,7 @@ private:
 
 template <class R>
 LoopImpl* ExecutorAwaiter<R>::running_impl_checked() {
-    return &get_running_loop().impl();
+    return &LoopAccess::impl(get_running_loop());
 }
 
 template <class F, class... Args>

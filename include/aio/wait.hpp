@@ -56,7 +56,7 @@ private:
 
 template <class T>
 Task<T> shielded(Task<T> inner) {
-    ShieldAwaiter waiting(inner.core());
+    ShieldAwaiter waiting(detail::TaskAccess::core(inner));
     co_await waiting;
     co_return result_of(inner);
 }

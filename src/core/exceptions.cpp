@@ -1,3 +1,4 @@
+// The exception tree's messages and describe_exception (asyncio's and OSError's errno mapping).
 #include "aio/exceptions.hpp"
 
 #include <cerrno>

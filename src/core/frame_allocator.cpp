@@ -1,3 +1,4 @@
+// The per-thread free lists that coroutine frames are allocated from.
 #include "aio/detail/frame_allocator.hpp"
 
 #include <sys/mman.h>
@@ -11,6 +12,8 @@ namespace aio::detail {
 
 namespace {
 
+// Size classes are 16 bytes apart: the alignment operator new guarantees, so
+// a class never wastes more than 15 bytes of a frame.
 constexpr std::size_t kGranule = 16;
 constexpr std::size_t kClasses = kMaxRecycledFrame / kGranule;
 // A thread keeps at most this many idle frames per size class: enough to absorb
@@ -38,8 +41,8 @@ struct FreeFrame {
 // hundred page faults instead of tens of thousands. Chunks stay with the
 // process (frames are recycled through the free lists); past kMaxSlabBytes a
 // thread falls back to the heap.
-constexpr std::size_t kChunk = std::size_t(2) << 20;
-constexpr std::size_t kMaxSlabBytes = std::size_t(1) << 30;
+constexpr std::size_t kChunk = std::size_t(2) << 20;  // one x86-64 huge page
+constexpr std::size_t kMaxSlabBytes = std::size_t(1) << 30;  // 1 GiB: millions of frames, and a bound on a leak
 
 // Every chunk's base, to tell slab frames from heap frames on the rare paths
 // where a frame cannot go back to a free list.

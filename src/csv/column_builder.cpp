@@ -1,7 +1,8 @@
+// Typed columns built from tokenized fields: dtype inference, NA values, converters, parse_dates.
 #include "csv/column_builder.hpp"
 
-#include "csv/datetime.hpp"
-#include "csv/numbers.hpp"
+#include "values/datetime.hpp"
+#include "values/numbers.hpp"
 #include "table/format.hpp"
 
 #include <aio/csv/errors.hpp>
@@ -15,6 +16,7 @@ namespace aio::csv::detail {
 
 using aio::table_detail::ColumnData;
 using aio::table_detail::kNaT;
+using namespace aio::values;
 
 namespace {
 

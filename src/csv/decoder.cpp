@@ -1,3 +1,4 @@
+// Input bytes to UTF-8 for the CSV reader: BOM, encodings and encoding_errors.
 #include "csv/decoder.hpp"
 
 #include <aio/csv/errors.hpp>

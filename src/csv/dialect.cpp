@@ -1,3 +1,4 @@
+// The CSV dialect made from ReadOptions (one-character options checked), and the NA value set.
 #include "csv/dialect.hpp"
 
 #include <aio/exceptions.hpp>

@@ -1,3 +1,4 @@
+// The CSV engine: blocks of input tokenized, columns built, a Table assembled (read_csv's core).
 #include "csv/engine.hpp"
 
 #include "csv/decoder.hpp"

@@ -1,3 +1,4 @@
+// read_csv / read_csv_chunks over a file, a string or a stream: options in, Table out.
 #include "csv/parser_impl.hpp"
 
 #include <aio/csv/errors.hpp>

@@ -1,3 +1,4 @@
+// The CSV tokenizer's state machine: bytes to field offsets, quotes, escapes, comments, line endings.
 #include "csv/tokenizer.hpp"
 
 #include <cstring>

@@ -1,3 +1,4 @@
+// Text mode for aio files: encodings, errors and newline translation (as io.TextIOWrapper).
 #include "files/codec.hpp"
 
 #include <cstring>

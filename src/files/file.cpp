@@ -1,3 +1,4 @@
+// aio::files::File: open, read, write, seek and close, on io_uring or the thread pool (aiofiles).
 #include "aio/files/file.hpp"
 
 #include <fcntl.h>

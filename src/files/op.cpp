@@ -1,14 +1,13 @@
+// One file operation awaited: on the loop's io_uring when it has the kind, on the thread pool otherwise.
 #include "files/op.hpp"
 
 #include <cerrno>
 #include <thread>
 
 #include "loop/backends/sync_io.hpp"
-#include "loop/loop_impl.hpp"
 
 namespace aio::files::impl {
 
-using aio::detail::LoopImpl;
 using aio::detail::TaskCore;
 
 /// A pool call: the op's system call (on a copy of the op, so the worker
@@ -27,20 +26,15 @@ public:
     std::atomic<bool> finished{false};
 };
 
-bool native(IoOp::Kind kind) {
-    LoopImpl* loop = aio::detail::running_impl();
-    if (!loop) throw RuntimeError("file operation outside a running event loop");
-    return loop->backend->supports(kind);
-}
+bool native(IoOp::Kind kind) { return aio::detail::running_backend("file operation").supports(kind); }
 
-OpAwaiter::OpAwaiter(const IoOp& op) noexcept { op_.base = op; }
+OpAwaiter::OpAwaiter(const IoOp& op) noexcept : io_(op) {}
 
 OpAwaiter::OpAwaiter(std::function<void()> call) noexcept : call_(std::move(call)) {}
 
 OpAwaiter::~OpAwaiter() {
-    if (pending_ && backend_) backend_->abandon(op_.base);
     if (item_) {
-        if (pending_ && !pool_->try_remove(item_)) {
+        if (pending_ && !aio::detail::PoolAccess::try_remove(*pool_, item_)) {
             // The frame goes away while a worker runs the call on its memory:
             // wait for the call to end (only when a loop tears down a task).
             while (!item_->finished.load(std::memory_order_acquire)) std::this_thread::yield();
@@ -52,31 +46,24 @@ OpAwaiter::~OpAwaiter() {
 
 bool OpAwaiter::start(TaskCore* task, std::coroutine_handle<> h) {
     task_ = task;
-    LoopImpl* loop = aio::detail::running_impl();
-    if (!loop) throw RuntimeError("file operation outside a running event loop");
-    if (!call_ && loop->backend->supports(op_.base.kind)) {
-        op_.self = this;
-        op_.base.complete = &OpAwaiter::on_complete;
-        if (loop->backend->submit(op_.base)) return false;  // finished at once
-        backend_ = loop->backend.get();
-    } else {
-        pool_ = &loop->owner.default_executor();
-        item_ = new PoolItem;
-        if (call_)
-            item_->call = std::move(call_);
-        else
-            item_->op = op_.base;
-        item_->loop = loop;
-        item_->waiter = task;
-        item_->add_ref();  // the pool's reference
-        try {
-            pool_->enqueue(item_);
-        } catch (...) {
-            item_->release();  // the pool's
-            item_->release();  // ours
-            item_ = nullptr;
-            throw;
-        }
+    aio::detail::IoBackend& backend = aio::detail::running_backend("file operation");
+    if (!call_ && backend.supports(io_.op().kind)) return io_.start(backend, task, h);  // false: done at once
+    pool_ = &get_running_loop().default_executor();
+    item_ = new PoolItem;
+    if (call_)
+        item_->call = std::move(call_);
+    else
+        item_->op = io_.op();
+    item_->loop = &aio::detail::LoopAccess::impl(get_running_loop());
+    item_->waiter = task;
+    item_->add_ref();  // the pool's reference
+    try {
+        aio::detail::PoolAccess::enqueue(*pool_, item_);
+    } catch (...) {
+        item_->release();  // the pool's
+        item_->release();  // ours
+        item_ = nullptr;
+        throw;
     }
     pending_ = true;
     task->suspend_on(this, h);
@@ -84,22 +71,11 @@ bool OpAwaiter::start(TaskCore* task, std::coroutine_handle<> h) {
     return true;
 }
 
-void OpAwaiter::on_complete(IoOp* op) noexcept {
-    OpAwaiter* self = reinterpret_cast<Op*>(op)->self;
-    self->pending_ = false;
-    self->task_->waiting_on = nullptr;
-    self->task_->wake();
-}
-
 bool OpAwaiter::request_cancel() noexcept {
+    // Only a pool call registers the OpAwaiter itself: a kernel request
+    // registers io_, which answers cancellation on its own.
     if (uncancellable_) return false;
-    if (backend_) {
-        if (!pending_) return false;
-        cancel_asked_ = true;
-        backend_->cancel(op_.base);  // the completion wakes the task: -ECANCELED, or the real result
-        return true;
-    }
-    if (item_ && !item_->delivered && pool_->try_remove(item_)) {
+    if (item_ && !item_->delivered && aio::detail::PoolAccess::try_remove(*pool_, item_)) {
         // Not started: it never runs.
         withdrawn_ = true;
         pending_ = false;
@@ -118,11 +94,11 @@ int OpAwaiter::await_resume() {
         if (withdrawn_) throw CancelledError();
         return item_->op.result;
     }
-    if (cancel_asked_) {
-        if (op_.base.result == -ECANCELED) throw CancelledError();
-        task_->flags |= TaskCore::kCancelPending;  // the op won the race: deliver at the next await
-    }
-    return op_.base.result;
+    if (io_.withdrawn()) throw CancelledError();
+    // The operation won a race with a cancellation: its result is delivered
+    // and the cancellation waits for the task's next await.
+    if (io_.cancel_asked()) task_->flags |= TaskCore::kCancelPending;
+    return io_.result();
 }
 
 }  // namespace aio::files::impl

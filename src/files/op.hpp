@@ -19,7 +19,7 @@
 
 #include "aio/detail/task_core.hpp"
 #include "aio/threads.hpp"
-#include "loop/io_backend.hpp"
+#include "loop/io_wait.hpp"
 
 namespace aio::files::impl {
 
@@ -56,24 +56,20 @@ public:
     bool request_cancel() noexcept override;
     /// Cancellation never withdraws this operation (closing a descriptor
     /// must happen): it completes, and the cancellation waits for the next await.
-    void uncancellable() noexcept { uncancellable_ = true; }
+    void uncancellable() noexcept {
+        uncancellable_ = true;
+        io_.uncancellable();
+    }
 
 private:
-    struct Op {
-        IoOp base;  // first: on_complete gets back from the IoOp to the awaiter
-        OpAwaiter* self = nullptr;
-    };
     bool start(aio::detail::TaskCore* task, std::coroutine_handle<> h);
-    static void on_complete(IoOp* op) noexcept;
 
-    Op op_;
+    aio::detail::IoWait io_;   // the kernel's request, when the backend performs it
     std::function<void()> call_;
     aio::detail::TaskCore* task_ = nullptr;
-    aio::detail::IoBackend* backend_ = nullptr;  // set while a kernel request is pending
-    PoolItem* item_ = nullptr;                   // set while a pool call is pending
+    PoolItem* item_ = nullptr;  // set while a pool call is pending
     ThreadPoolExecutor* pool_ = nullptr;
     bool pending_ = false;
-    bool cancel_asked_ = false;
     bool withdrawn_ = false;
     bool uncancellable_ = false;
 };

@@ -1,3 +1,4 @@
+// aiofiles.os: stat, rename, remove, mkdir, listdir, scandir and the other path operations.
 #include "aio/files/os.hpp"
 
 #include <dirent.h>

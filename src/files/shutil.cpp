@@ -1,3 +1,4 @@
+// aio::files copy and move of whole files and trees (shutil), without blocking the loop.
 #include "aio/files/shutil.hpp"
 
 #include <dirent.h>

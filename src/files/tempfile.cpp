@@ -1,3 +1,4 @@
+// Temporary files and directories (tempfile), created and removed off the loop.
 #include "aio/files/tempfile.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// read_bytes / read_text / write_bytes / write_text: a whole file in one call.
 #include "aio/files/whole_file.hpp"
 
 #include "aio/files/file.hpp"

@@ -1,3 +1,4 @@
+// Content-Encoding for client and server: gzip, deflate and brotli, with bounded output.
 #include "aio/http/compression.hpp"
 
 #include <brotli/decode.h>

@@ -1,3 +1,4 @@
+// HTTP status codes and their reason phrases.
 #include "aio/http/status.hpp"
 
 namespace aio::http {

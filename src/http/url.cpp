@@ -1,3 +1,4 @@
+// aio::http::URL (yarl): parsing, normalising, joining and building URLs.
 #include "aio/http/url.hpp"
 
 #include "aio/http/urlencoded.hpp"

@@ -1,3 +1,4 @@
+// application/x-www-form-urlencoded: quote / unquote and query strings parsed and built.
 #include "aio/http/urlencoded.hpp"
 
 #include "http/percent.hpp"

@@ -1,3 +1,4 @@
+// HTTP/1.1 message heads and bodies serialized: chunked encoding, Content-Length, header checks.
 #include "aio/http/writer.hpp"
 
 #include "aio/exceptions.hpp"

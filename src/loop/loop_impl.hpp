@@ -1,4 +1,4 @@
-// The loop's machinery, behind aio::EventLoop.
+// The loop's machinery behind aio::EventLoop: ready queue, timers, backend, thread-safe inbox, signals.
 #pragma once
 
 #include <signal.h>
@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "aio/events.hpp"
+#include "aio/threads.hpp"
 #include "loop/io_backend.hpp"
 #include "loop/timer_heap.hpp"
 
@@ -74,7 +75,17 @@ public:
     void discard_pending() noexcept;
     /// At close: gives up pending tasks (abandon) and drops call_later handles.
     void close_pending() noexcept;
-    /// Clears `link`: executor calls finishing later are dropped.
+
+    // Executor calls, counted from the moment a pool takes one until its
+    // result is delivered here (a loop that waits for them can still progress).
+    /// A pool took `item`: counts it and gives it the link its result comes back through.
+    void executor_call_taken(WorkItem& item) {
+        if (!item.link) item.link = link_;
+        ++executor_calls_;
+    }
+    /// A counted call was delivered, or given back by its pool before it ran.
+    void executor_call_ended() noexcept { --executor_calls_; }
+    /// Clears the link: executor calls finishing later are dropped.
     void detach_executors() noexcept;
 
     EventLoop& owner;
@@ -87,8 +98,6 @@ public:
     std::unique_ptr<IoBackend> backend;
     EventLoop::ExceptionHandler exception_handler;
     std::unique_ptr<ThreadPoolExecutor> default_executor;
-    std::size_t in_flight = 0;   // executor calls not yet delivered
-    std::shared_ptr<LoopLink> link;  // held by executor calls (see LoopLink)
 
     /// Whether anything could still wake a task (used to stop waiting for
     /// tasks that can never finish when a loop shuts down).
@@ -117,6 +126,9 @@ private:
     std::atomic<bool> ts_pending_{false};
     std::atomic<bool> sleeping_{false};
 
+    std::size_t executor_calls_ = 0;
+    std::shared_ptr<LoopLink> link_;  // shared with executor calls (see LoopLink)
+
     TaskCore* tasks_head_ = nullptr;
     std::uint64_t task_counter_ = 0;
     unsigned ticks_since_poll_ = 0;
@@ -133,5 +145,12 @@ private:
 
 /// The loop of this thread's running EventLoop (nullptr if none).
 LoopImpl* running_impl() noexcept;
+
+/// What the ready queue runs for a task: one step of it (task_core.cpp).
+void resume_task(Runnable* r) noexcept;
+/// What the ready queue runs for a call_soon / call_later callback (handles.cpp).
+void run_callback(Runnable* r) noexcept;
+/// A call_later timer fired: queues its callback (handles.cpp).
+void fire_callback_timer(TimerNode* t) noexcept;
 
 }  // namespace aio::detail

@@ -1,3 +1,4 @@
+// aio::run's shutdown of a loop: pending tasks cancelled and awaited, then the loop closed.
 #include "aio/runners.hpp"
 
 #include "loop/loop_impl.hpp"
@@ -9,7 +10,7 @@ void check_no_running_loop() {
 }
 
 void shutdown_loop(EventLoop& loop) noexcept {
-    LoopImpl& impl = loop.impl();
+    LoopImpl& impl = LoopAccess::impl(loop);
     try {
         if (!impl.closed && !impl.running) {
             std::vector<TaskCore*> pending;

@@ -1,3 +1,4 @@
+// UDP endpoints (asyncio's create_datagram_endpoint): sendto and recvfrom on the loop.
 #include "aio/datagram.hpp"
 
 #include "aio/dns.hpp"

@@ -1,3 +1,4 @@
+// Name resolution (getaddrinfo) on the thread pool, with asyncio's family and flags.
 #include "aio/dns.hpp"
 
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// Sockets on the loop: readiness waits, connect, accept, and socket addresses.
 #include "aio/sockets.hpp"
 
 #include <arpa/inet.h>
@@ -8,8 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "loop/io_backend.hpp"
-#include "loop/loop_impl.hpp"
+#include "loop/io_wait.hpp"
 
 namespace aio {
 
@@ -18,65 +18,31 @@ namespace detail {
 namespace {
 
 /// Suspends until the backend reports the fd ready (PollIn / PollOut).
-class FdWait final : public Suspension {
+/// A cancellation asked while waiting ends the wait with CancelledError even
+/// when readiness won the race: readiness is not data, nothing is lost.
+class FdWait {
 public:
-    FdWait(int fd, bool readable) noexcept {
-        op_.base.kind = readable ? IoOp::Kind::PollIn : IoOp::Kind::PollOut;
-        op_.base.fd = fd;
-        op_.base.complete = &FdWait::on_complete;
-        readable_ = readable;
-    }
-    FdWait(const FdWait&) = delete;
-    ~FdWait() {
-        if (pending_) backend_->abandon(op_.base);
+    FdWait(int fd, bool readable) noexcept : readable_(readable) {
+        io_.op().kind = readable ? IoOp::Kind::PollIn : IoOp::Kind::PollOut;
+        io_.op().fd = fd;
     }
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        task_ = h.promise().owner;
-        LoopImpl* loop = running_impl();
-        if (!loop) throw RuntimeError("socket operation outside a running loop");
-        backend_ = loop->backend.get();
-        op_.self = this;
-        backend_->clear_ready(op_.base.fd, readable_);
-        if (backend_->submit(op_.base)) return false;  // ready at once
-        pending_ = true;
-        task_->suspend_on(this, h);
-        task_->deliver_pending_cancel();
-        return true;
+        IoBackend& backend = running_backend("socket operation");
+        backend.clear_ready(io_.op().fd, readable_);
+        return io_.start(backend, h.promise().owner, h);  // false: ready at once
     }
     void await_resume() const {
-        if (cancelled_) throw CancelledError();
-        if (op_.base.result < 0 && op_.base.result != -ECANCELED) throw_os_error(-op_.base.result);
-        if (op_.base.result == -ECANCELED) throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
-    }
-    bool request_cancel() noexcept override {
-        cancelled_ = true;
-        backend_->cancel(op_.base);  // the completion (-ECANCELED) wakes the task
-        return true;
+        if (io_.cancel_asked()) throw CancelledError();
+        int r = io_.result();
+        if (r == -ECANCELED) throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
+        if (r < 0) throw_os_error(-r);
     }
 
 private:
-    struct Op {
-        IoOp base;
-        FdWait* self = nullptr;
-    };
-    static void on_complete(IoOp* op) noexcept {
-        FdWait* self = reinterpret_cast<Op*>(op)->self;
-        self->pending_ = false;
-        self->task_->waiting_on = nullptr;
-        self->task_->wake();
-    }
-    Op op_;
-    IoBackend* backend_ = nullptr;
-    TaskCore* task_ = nullptr;
+    IoWait io_;
     bool readable_ = true;
-    bool pending_ = false;
-    bool cancelled_ = false;
-
-public:
-    // IoOp first: on_complete gets back from the IoOp to the Op.
-    static_assert(offsetof(Op, base) == 0);
 };
 
 }  // namespace
@@ -87,7 +53,7 @@ Task<> wait_fd(int fd, bool readable) {
 }
 
 void forget_fd(int fd) noexcept {
-    if (LoopImpl* loop = running_impl()) loop->backend->forget_fd(fd);
+    if (IoBackend* backend = running_backend_or_null()) backend->forget_fd(fd);
 }
 
 }  // namespace detail

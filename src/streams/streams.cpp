@@ -1,3 +1,4 @@
+// StreamReader and StreamWriter over a socket transport (asyncio streams): buffering and backpressure.
 #include "aio/streams.hpp"
 
 #include <netinet/in.h>
@@ -28,7 +29,9 @@ std::any Transport::extra_info(std::string_view) const { return {}; }
 
 namespace {
 
-/// How much a single read asks the kernel for.
+/// How much a single read asks the kernel for: 64 KiB is the most a loopback
+/// or TCP receive usually has queued (the default socket buffer), so a read
+/// takes all of it in one system call without a large idle buffer per stream.
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 class SocketTransport final : public Transport {

@@ -1,3 +1,4 @@
+// Child processes (asyncio.subprocess): spawn, pipes as streams, wait, signals.
 #include "aio/subprocess.hpp"
 
 #include <fcntl.h>

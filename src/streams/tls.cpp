@@ -35,8 +35,9 @@ namespace aio::detail {
 namespace {
 
 /// Ciphertext asked of the plain transport per read: one TLS record of the
-/// largest size (16 KiB of data, plus header, padding and tag).
-constexpr std::size_t kReadChunk = 16 * 1024 + 512;
+/// largest size (16 KiB of data, plus header, padding and tag), so one read
+/// gives OpenSSL at least one whole record to decrypt.
+constexpr std::size_t kCipherReadChunk = 16 * 1024 + 512;
 /// Plaintext handed to SSL_write at a time: one full record.
 constexpr std::size_t kRecordData = 16 * 1024;
 /// Encrypted bytes that may wait for the plain transport before write_nowait
@@ -141,7 +142,7 @@ private:
 
     std::string out_;  // records not yet taken by the plain transport, from out_pos_
     std::size_t out_pos_ = 0;
-    std::unique_ptr<char[]> in_;  // kReadChunk bytes, allocated at the first read
+    std::unique_ptr<char[]> in_;  // kCipherReadChunk bytes, allocated at the first read
 
     bool reading_ = false;  // a task is in plain_->read_some
     WaitList read_waiters_;
@@ -244,10 +245,10 @@ Task<> TlsTransport::fill_input() {
             t.read_waiters_.grant_all();
         }
     } reading{*this};
-    if (!in_) in_ = std::make_unique_for_overwrite<char[]>(kReadChunk);
+    if (!in_) in_ = std::make_unique_for_overwrite<char[]>(kCipherReadChunk);
     std::size_t n = 0;
     try {
-        n = co_await plain_->read_some(in_.get(), kReadChunk);
+        n = co_await plain_->read_some(in_.get(), kCipherReadChunk);
     } catch (const CancelledError&) {
         throw;  // nothing was read; the next read starts over
     } catch (...) {

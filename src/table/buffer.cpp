@@ -1,3 +1,4 @@
+// Aligned, growable buffers that table columns and the CSV engine store values in.
 #include "table/buffer.hpp"
 
 #include <sys/mman.h>

@@ -1,5 +1,6 @@
-#include "csv/datetime.hpp"
-#include "csv/numbers.hpp"
+// aio::table::Column: typed values with validity, access, astype and statistics.
+#include "values/datetime.hpp"
+#include "values/numbers.hpp"
 #include "table/column_data.hpp"
 #include "table/format.hpp"
 
@@ -581,8 +582,8 @@ Column Column::astype(DType to) const {
                         case DType::bool_: v = d.values.as<bool>()[i]; break;
                         case DType::object: {
                             auto s = d.str(i);
-                            if (!csv::detail::parse_double(s.data(), s.size(), '.', 0, v)) {
-                                if (csv::detail::iequals(s.data(), s.size(), "nan")) {
+                            if (!values::parse_double(s.data(), s.size(), '.', 0, v)) {
+                                if (values::iequals(s.data(), s.size(), "nan")) {
                                     v = kNaN;
                                     break;
                                 }
@@ -618,11 +619,11 @@ Column Column::astype(DType to) const {
                     case DType::object: {
                         auto s = d.str(i);
                         if (to == DType::int64) {
-                            if (csv::detail::parse_int64(s.data(), s.size(), 0, v) != csv::detail::IntStatus::ok)
+                            if (values::parse_int64(s.data(), s.size(), 0, v) != values::IntStatus::ok)
                                 throw bad(i, "");
                         } else {
-                            auto st = csv::detail::parse_uint64(s.data(), s.size(), 0, u);
-                            if (st == csv::detail::UintStatus::ok_small || st == csv::detail::UintStatus::ok_big) break;
+                            auto st = values::parse_uint64(s.data(), s.size(), 0, u);
+                            if (st == values::UintStatus::ok_small || st == values::UintStatus::ok_big) break;
                             throw bad(i, "");
                         }
                         break;
@@ -668,7 +669,7 @@ Column Column::astype(DType to) const {
                         case DType::float64: ns = static_cast<std::int64_t>(d.values.as<double>()[i]); break;
                         case DType::object: {
                             auto s = d.str(i);
-                            if (s != "NaT" && !csv::detail::parse_datetime(s, {}, ns)) throw bad(i, "not a date");
+                            if (s != "NaT" && !values::parse_datetime(s, {}, ns)) throw bad(i, "not a date");
                             if (s == "NaT") ns = kNaT;
                             break;
                         }

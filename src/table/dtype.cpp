@@ -1,3 +1,4 @@
+// DType names and the text forms of single values, as pandas prints them.
 #include "table/format.hpp"
 
 #include <aio/exceptions.hpp>

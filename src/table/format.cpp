@@ -1,3 +1,4 @@
+// Python's text forms of numbers and timestamps, for printing and to_csv.
 #include "table/format.hpp"
 
 #include <charconv>

@@ -1,3 +1,4 @@
+// aio::table::Table: columns by name, selection, head/tail, to_csv.
 #include "table/column_data.hpp"
 #include "table/format.hpp"
 #include "table/table_access.hpp"

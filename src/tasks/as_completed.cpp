@@ -1,3 +1,4 @@
+// as_completed: results in the order tasks finish.
 #include "aio/as_completed.hpp"
 
 namespace aio::detail {

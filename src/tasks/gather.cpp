@@ -1,3 +1,4 @@
+// gather's bookkeeping: children watched, results collected, failures and cancellation propagated.
 #include "aio/gather.hpp"
 
 namespace aio::detail {

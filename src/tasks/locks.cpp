@@ -1,3 +1,4 @@
+// Lock, Event, Condition, Semaphore and Barrier (asyncio.locks): waiter lists and hand-over.
 #include "aio/locks.hpp"
 
 namespace aio {

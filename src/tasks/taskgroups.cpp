@@ -1,3 +1,4 @@
+// TaskGroup (asyncio.TaskGroup): children adopted, the first failure cancels the rest.
 #include "aio/taskgroups.hpp"
 
 namespace aio {

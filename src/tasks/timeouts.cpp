@@ -1,3 +1,4 @@
+// timeout / timeout_at / wait_for (asyncio.timeouts): a timer that cancels the task, and uncancel.
 #include "aio/timeouts.hpp"
 
 namespace aio {

@@ -1,3 +1,4 @@
+// wait and shield (asyncio.wait, asyncio.shield).
 #include "aio/wait.hpp"
 
 namespace aio::detail {

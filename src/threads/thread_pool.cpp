@@ -1,3 +1,4 @@
+// ThreadPoolExecutor: worker threads started on demand as Python's, a queue of work items.
 #include <pthread.h>
 #include <signal.h>
 
@@ -71,16 +72,13 @@ void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
     {
         std::lock_guard lock(mu_);
         if (shutdown_) throw RuntimeError("cannot schedule new calls after the executor was shut down");
-        if (item->loop) {
-            if (!item->link) item->link = item->loop->link;
-            ++item->loop->in_flight;
-        }
+        if (item->loop) item->loop->executor_call_taken(*item);
         queue_.push_back(item);
         try {
             spawn_if_needed();
         } catch (...) {
             queue_.pop_back();
-            if (item->loop) --item->loop->in_flight;
+            if (item->loop) item->loop->executor_call_ended();
             throw;
         }
     }
@@ -100,7 +98,7 @@ bool ThreadPoolExecutor::try_remove(detail::WorkItem* item) noexcept {
         if (it == queue_.end()) return false;
         queue_.erase(it);
     }
-    if (item->loop) --item->loop->in_flight;
+    if (item->loop) item->loop->executor_call_ended();
     item->release();
     return true;
 }

@@ -1,3 +1,4 @@
+// Small helpers of aio::web: UTF-8 checks, ETag lists, path decoding, compressible types.
 #include "web/util.hpp"
 
 #include <time.h>

@@ -200,7 +200,9 @@ private:
 /// direct frame-to-frame transfers; when it runs out the next transfer goes back
 /// through the ready queue. This bounds stack depth where symmetric transfer is
 /// not a tail call (GCC PR 94794: -O0 and sanitizer builds), at the cost of one
-/// queue hop per kTransferBudget synchronous completions.
+/// queue hop per kTransferBudget synchronous completions. 64 frames of a few
+/// hundred bytes of stack each stay far below the 8 MiB main-thread stack
+/// even unoptimized, and one hop in 64 costs under 2% of a chain.
 inline constexpr int kTransferBudget = 64;
 
 /// Resume `h` (a frame of `task`) now if the budget allows, else via the loop.

@@ -23,7 +23,9 @@ namespace aio::detail {
 /// Budget of operations a task may complete without suspending before it
 /// must yield to the loop (as Tokio's cooperative budget): a consumer of an
 /// always-ready queue or socket cannot starve the other tasks. Reset each
-/// time the loop resumes a task.
+/// time the loop resumes a task. 128 is tokio's: a few microseconds of work
+/// at most between two looks at the other tasks, while a hop through the
+/// queue per 128 operations costs well under 1%.
 inline constexpr int kCoopBudget = 128;
 inline thread_local int t_coop_budget = kCoopBudget;
 

@@ -1,3 +1,4 @@
+// HTTP authentication for the client: BasicAuth and DigestAuth (RFC 7617, RFC 7616).
 #include <aio/http/client/auth.hpp>
 #include <aio/http/urlencoded.hpp>
 

@@ -1,3 +1,4 @@
+// FormData: urlencoded and multipart/form-data request bodies.
 #include <aio/http/client/formdata.hpp>
 
 #include <random>

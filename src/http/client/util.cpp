@@ -1,3 +1,4 @@
+// Small helpers of the HTTP client: repr of strings, case folding, base64, media type parameters.
 #include "http/client/util.hpp"
 
 #include <aio/http/multidict.hpp>

@@ -1,3 +1,4 @@
+// The epoll backend: readiness turned into completions, the system call made when the fd is ready.
 #include "loop/backends/epoll_backend.hpp"
 
 #include <sys/epoll.h>

@@ -1,3 +1,4 @@
+// An IoOp performed synchronously: the system call the thread pool makes for a backend without it.
 #include "loop/backends/sync_io.hpp"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// The io_uring backend: operations submitted to the kernel, completions reaped into the loop.
 #include "loop/backends/uring_backend.hpp"
 
 #include <poll.h>

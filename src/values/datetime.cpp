@@ -1,10 +1,11 @@
-#include "csv/datetime.hpp"
+// Text to datetime64[ns]: ISO 8601 forms and strptime-style formats.
+#include "values/datetime.hpp"
 
-#include "csv/numbers.hpp"
+#include "values/numbers.hpp"
 
 #include <limits>
 
-namespace aio::csv::detail {
+namespace aio::values {
 
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
     y -= m <= 2;
@@ -247,4 +248,4 @@ bool parse_datetime(std::string_view s, const std::string& format, std::int64_t&
     return format.empty() ? parse_inferred(s, ns) : parse_format(s, format, ns);
 }
 
-}  // namespace aio::csv::detail
+}  // namespace aio::values

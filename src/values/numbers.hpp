@@ -1,7 +1,7 @@
-// Internal: the text → value conversions of the CSV reader, with the syntax
-// pandas' C parser accepts (leading/trailing ASCII whitespace, a sign,
-// thousands separators after the first digit, a configurable decimal point).
-// Doubles are correctly rounded (std::from_chars).
+// The values room: text → number conversions with the syntax pandas' C parser
+// accepts (leading/trailing ASCII whitespace, a sign, thousands separators after
+// the first digit, a configurable decimal point), shared by the CSV reader and
+// the table's astype. Doubles are correctly rounded (std::from_chars).
 #pragma once
 
 #include <charconv>
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace aio::csv::detail {
+namespace aio::values {
 
 inline bool is_space(unsigned char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 inline bool is_digit(unsigned char c) noexcept { return static_cast<unsigned char>(c - '0') < 10; }
@@ -307,4 +307,4 @@ inline int parse_bool(const char* p, std::size_t n) noexcept {
     }
 }
 
-}  // namespace aio::csv::detail
+}  // namespace aio::values

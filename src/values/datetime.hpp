@@ -1,11 +1,11 @@
-// Internal: text → datetime64[ns] for parse_dates.
+// The values room: text → datetime64[ns] (parse_dates, astype), shared by the CSV reader and the table.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
-namespace aio::csv::detail {
+namespace aio::values {
 
 /// Parses `text` as a date-time, with `format` (strftime directives %Y %y %m
 /// %d %H %I %M %S %f %p %b %B %j %%; a space matches any run of spaces) or,
@@ -18,4 +18,4 @@ bool parse_datetime(std::string_view text, const std::string& format, std::int64
 /// Days since 1970-01-01 of a valid civil date.
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept;
 
-}  // namespace aio::csv::detail
+}  // namespace aio::values

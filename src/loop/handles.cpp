@@ -1,0 +1,88 @@
+// Scheduled callbacks: asyncio's Handle and TimerHandle, and call_soon / call_at / call_soon_threadsafe.
+#include "aio/events.hpp"
+#include "loop/loop_impl.hpp"
+
+namespace aio {
+
+namespace detail {
+
+void run_callback(Runnable* r) noexcept {
+    auto* node = static_cast<CallbackNode*>(r);
+    std::shared_ptr<CallbackNode> keep = std::move(node->self);
+    if (node->cancelled) return;
+    auto fn = std::move(node->fn);
+    try {
+        fn();
+    } catch (...) {
+        node->loop->owner.call_exception_handler({"Exception in callback", std::current_exception(), {}});
+    }
+}
+
+void fire_callback_timer(TimerNode* t) noexcept {
+    CallbackNode* node = static_cast<CallbackTimer*>(t)->owner;
+    node->loop->enqueue(node);
+}
+
+void LoopImpl::post_threadsafe(std::function<void()> f) {
+    auto node = std::make_shared<CallbackNode>();
+    node->fn = std::move(f);
+    node->loop = this;
+    node->run = &run_callback;
+    node->self = node;
+    post_threadsafe(static_cast<Runnable*>(node.get()));
+}
+
+}  // namespace detail
+
+void Handle::cancel() {
+    if (!node_ || node_->cancelled) return;
+    node_->cancelled = true;
+    node_->fn = nullptr;
+    if (node_->timed && node_->timer.armed()) {
+        node_->loop->remove_timer(&node_->timer);
+        node_->self.reset();
+    }
+}
+
+bool Handle::cancelled() const { return node_ && node_->cancelled; }
+
+Clock::time_point TimerHandle::when() const { return node_ ? node_->timer.deadline : Clock::time_point{}; }
+
+Handle EventLoop::call_soon(Callback f) {
+    impl_->check_open("call_soon");
+    auto node = std::make_shared<detail::CallbackNode>();
+    node->fn = std::move(f);
+    node->loop = impl_.get();
+    node->run = &detail::run_callback;
+    node->self = node;
+    impl_->enqueue(node.get());
+    return Handle(std::move(node));
+}
+
+TimerHandle EventLoop::call_at(Clock::time_point when, Callback f) {
+    impl_->check_open("call_at");
+    auto node = std::make_shared<detail::CallbackNode>();
+    node->fn = std::move(f);
+    node->loop = impl_.get();
+    node->run = &detail::run_callback;
+    node->timed = true;
+    node->timer.deadline = when;
+    node->timer.fire = &detail::fire_callback_timer;
+    node->timer.owner = node.get();
+    node->self = node;
+    impl_->add_timer(&node->timer);
+    return TimerHandle(std::move(node));
+}
+
+Handle EventLoop::call_soon_threadsafe(Callback f) {
+    impl_->check_open("call_soon_threadsafe");
+    auto node = std::make_shared<detail::CallbackNode>();
+    node->fn = std::move(f);
+    node->loop = impl_.get();
+    node->run = &detail::run_callback;
+    node->self = node;
+    impl_->post_threadsafe(static_cast<detail::Runnable*>(node.get()));
+    return Handle(std::move(node));
+}
+
+}  // namespace aio

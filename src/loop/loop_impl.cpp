@@ -1,0 +1,307 @@
+// The loop itself: the ready queue, timers and I/O polled in turn (asyncio: base_events.py's _run_once).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "aio/task.hpp"
+#include "aio/threads.hpp"
+#include "loop/backends/epoll_backend.hpp"
+#include "loop/io_wait.hpp"
+#include "loop/loop_impl.hpp"
+#include "loop/thread_state.hpp"
+
+namespace aio::detail {
+
+constinit thread_local EventLoop* t_running_loop = nullptr;
+
+namespace {
+
+/// With a busy ready queue, I/O is still polled (without blocking) after this
+/// many task steps, so a flood of ready tasks cannot starve sockets. 61 is
+/// tokio's event_interval: sockets then wait at most a few microseconds of
+/// short steps, while the non-blocking poll (a system call of ~0.5 µs) costs
+/// under 1% of a busy loop; being prime, it does not fall into step with
+/// programs that spawn tasks in round batches.
+constexpr unsigned kIoPollInterval = 61;
+
+bool env_flag(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v && std::strcmp(v, "0") != 0;
+}
+
+/// asyncio ignores SIGPIPE at start-up, so a write to a closed socket or pipe
+/// fails with EPIPE (BrokenPipeError) instead of killing the process. aio does
+/// it when the first loop is made, once per process, and only if SIGPIPE
+/// still has its default action: a handler (or SIG_IGN) the program set is
+/// left alone. Children spawned by aio get the default action back.
+void ignore_sigpipe_once() noexcept {
+    static const bool done = [] {
+        struct sigaction current {};
+        if (::sigaction(SIGPIPE, nullptr, &current) != 0) return false;
+        if ((current.sa_flags & SA_SIGINFO) || current.sa_handler != SIG_DFL) return false;
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        return ::sigaction(SIGPIPE, &ignore, nullptr) == 0;
+    }();
+    (void)done;
+}
+
+}  // namespace
+
+LoopImpl* running_impl() noexcept { return t_running_loop ? &LoopAccess::impl(*t_running_loop) : nullptr; }
+
+IoBackend& running_backend(const char* what) {
+    if (!t_running_loop) throw RuntimeError(fmt::format("{} outside a running event loop", what));
+    return *LoopAccess::impl(*t_running_loop).backend;
+}
+
+IoBackend* running_backend_or_null() noexcept {
+    return t_running_loop ? LoopAccess::impl(*t_running_loop).backend.get() : nullptr;
+}
+
+LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
+    ignore_sigpipe_once();
+    ready_.loop = &o;
+    link_ = std::make_shared<LoopLink>();
+    link_->loop = this;
+    debug = opts.debug || env_flag("AIO_DEBUG");
+    if (const char* s = std::getenv("AIO_TIME_SCALE")) {
+        char* end = nullptr;
+        double v = std::strtod(s, &end);
+        if (end != s && std::isfinite(v) && v >= 0) time_scale = v;
+    }
+    backend = make_backend();
+    sigemptyset(&signal_mask_);
+}
+
+void LoopImpl::discard_pending() noexcept {
+    // Completions that arrived after the loop stopped still own memory:
+    // executor results are delivered (their awaiters are gone), callbacks are
+    // dropped without running, tasks are taken off the queue (a delivery may
+    // queue its task again: hence the loop).
+    for (;;) {
+        drain_threadsafe();
+        Runnable* r = ready_.take_all();
+        if (!r) return;
+        while (r) {
+            Runnable* next = r->next_ready;
+            r->next_ready = nullptr;
+            if (r->run == &run_callback) {
+                static_cast<CallbackNode*>(r)->cancelled = true;
+                r->run(r);
+            } else if (r->run == &WorkItem::deliver) {
+                r->run(r);
+            }
+            r = next;
+        }
+    }
+}
+
+void LoopImpl::close_pending() noexcept {
+    discard_pending();
+    // Tasks that can never run again: each is given up (done, cancelled) and
+    // its frame destroyed unless a handle still holds it. A destructor may
+    // wake another task: such queue entries are dropped below unread.
+    while (TaskCore* t = tasks_head_) {
+        if (debug) {
+            try {
+                owner.call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
+            } catch (...) {
+            }
+        }
+        t->abandon();
+    }
+    (void)ready_.take_all();
+    // call_later handles are dropped; timers of frames that outlive the loop
+    // (held by a handle) are unarmed so their destructors leave the loop alone.
+    while (!timers_.empty()) {
+        TimerNode* n = timers_.pop();
+        if (n->fire != &fire_callback_timer) continue;
+        CallbackNode* node = static_cast<CallbackTimer*>(n)->owner;
+        node->cancelled = true;
+        std::shared_ptr<CallbackNode> keep = std::move(node->self);
+        auto fn = std::move(node->fn);  // its captures may hold tasks: destroyed here
+    }
+    (void)ready_.take_all();
+}
+
+LoopImpl::~LoopImpl() {
+    detach_executors();
+    discard_pending();
+    // Timers still in the heap belong to frames that may be destroyed later:
+    // unarm them so their destructors do not reach for this loop.
+    while (!timers_.empty()) timers_.pop();
+    if (signal_fd_ >= 0) {
+        backend->forget_fd(signal_fd_);
+        ::close(signal_fd_);
+        pthread_sigmask(SIG_SETMASK, &saved_thread_mask_, nullptr);
+    }
+}
+
+
+void LoopImpl::check_open(const char* what) const {
+    if (closed) throw RuntimeError(fmt::format("{}(): the event loop is closed", what));
+}
+
+void LoopImpl::link_task(TaskCore* t) noexcept {
+    t->prev_task = nullptr;
+    t->next_task = tasks_head_;
+    if (tasks_head_) tasks_head_->prev_task = t;
+    tasks_head_ = t;
+}
+
+void LoopImpl::unlink_task(TaskCore* t) noexcept {
+    if (t->prev_task)
+        t->prev_task->next_task = t->next_task;
+    else if (tasks_head_ == t)
+        tasks_head_ = t->next_task;
+    if (t->next_task) t->next_task->prev_task = t->prev_task;
+    t->prev_task = t->next_task = nullptr;
+}
+
+void LoopImpl::post_threadsafe(Runnable* r) {
+    {
+        std::lock_guard lock(ts_mutex_);
+        r->next_ready = nullptr;
+        *ts_tail_ = r;
+        ts_tail_ = &r->next_ready;
+        ts_pending_.store(true, std::memory_order_seq_cst);
+    }
+    if (sleeping_.load(std::memory_order_seq_cst)) backend->wake();
+}
+
+
+void LoopImpl::drain_threadsafe() {
+    Runnable* head;
+    {
+        std::lock_guard lock(ts_mutex_);
+        head = ts_head_;
+        ts_head_ = nullptr;
+        ts_tail_ = &ts_head_;
+        ts_pending_.store(false, std::memory_order_relaxed);
+    }
+    while (head) {
+        Runnable* next = head->next_ready;
+        head->next_ready = nullptr;
+        enqueue(head);
+        head = next;
+    }
+}
+
+std::int64_t LoopImpl::compute_timeout_ns() const {
+    if (stopping || !ready_.empty()) return 0;
+    if (timers_.empty()) return -1;
+    auto d = timers_.top()->deadline - Clock::now();
+    if (d.count() <= 0) return 0;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+}
+
+void LoopImpl::run_expired_timers() {
+    if (timers_.empty()) return;
+    auto now = Clock::now();
+    while (!timers_.empty() && timers_.top()->deadline <= now) {
+        TimerNode* n = timers_.pop();
+        n->fire(n);
+    }
+}
+
+unsigned LoopImpl::run_ready_batch() {
+    Runnable* r = ready_.take_all();
+    unsigned n = 0;
+    if (!debug) {
+        while (r) {
+            Runnable* next = r->next_ready;
+            r->next_ready = nullptr;  // off the queue: it may be pushed again
+            r->run(r);
+            r = next;
+            ++n;
+        }
+        return n;
+    }
+    while (r) {
+        ++n;
+        Runnable* next = r->next_ready;
+        r->next_ready = nullptr;
+        bool is_task = r->run == &resume_task;
+        std::string what = is_task ? "Task " + static_cast<TaskCore*>(r)->name() : std::string("a callback");
+        auto t0 = Clock::now();
+        r->run(r);
+        auto took = Clock::now() - t0;
+        if (took >= options.slow_callback_duration) {
+            owner.call_exception_handler(
+                {fmt::format("Executing {} took {:.3f} seconds", what,
+                             std::chrono::duration<double>(took).count()),
+                 nullptr, {}});
+        }
+        r = next;
+    }
+    return n;
+}
+
+void LoopImpl::run_once() {
+    if (!ready_.empty() || stopping) {
+        // Busy: ask the kernel for I/O events only now and then, and never
+        // when no operation is waiting for one (a system call per iteration
+        // would cost more than the tasks themselves).
+        if (backend->has_pending_completions() ||
+            (backend->pending_ops() != 0 && ticks_since_poll_ >= kIoPollInterval)) {
+            ticks_since_poll_ = 0;
+            backend->wait(0);
+        }
+    } else {
+        ticks_since_poll_ = 0;
+        sleeping_.store(true, std::memory_order_seq_cst);
+        std::int64_t timeout = ts_pending_.load(std::memory_order_seq_cst) ? 0 : compute_timeout_ns();
+        backend->wait(timeout);
+        sleeping_.store(false, std::memory_order_relaxed);
+    }
+    if (ts_pending_.load(std::memory_order_acquire)) drain_threadsafe();
+    run_expired_timers();
+    ticks_since_poll_ += run_ready_batch();
+}
+
+bool LoopImpl::can_progress() const noexcept {
+    std::size_t own_ops = signal_read_armed_ ? 1 : 0;  // the signalfd read is always pending
+    return !ready_.empty() || !timers_.empty() || executor_calls_ > 0 || ts_pending_.load() ||
+           backend->has_pending_completions() || backend->pending_ops() > own_ops;
+}
+
+template <class Cond>
+void LoopImpl::run_loop(Cond keep_going) {
+    check_open("run");
+    if (running) throw RuntimeError("this event loop is already running");
+    if (t_running_loop) throw RuntimeError("cannot run an event loop while another loop is running on this thread");
+    struct Scope {
+        LoopImpl& impl;
+        explicit Scope(LoopImpl& i) : impl(i) {
+            impl.running = true;
+            t_running_loop = &impl.owner;
+        }
+        ~Scope() {
+            impl.running = false;
+            impl.stopping = false;
+            t_running_loop = nullptr;
+        }
+    } scope(*this);
+    if (signal_fd_ >= 0) arm_signal_read();
+    // asyncio: stop() lets the current iteration finish, including callbacks
+    // that were ready when it was called.
+    while (!stopping && keep_going()) run_once();
+}
+
+void LoopImpl::run_while(const std::function<bool()>& keep_going) { run_loop(keep_going); }
+
+void LoopImpl::run_forever() {
+    run_loop([] { return true; });
+}
+
+void LoopImpl::run_until_done(TaskCore* core) {
+    run_loop([core] { return !core->done(); });
+}
+
+}  // namespace aio::detail
