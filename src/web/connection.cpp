@@ -107,10 +107,16 @@ void HttpConnection::log_error(std::string_view what) {
 }
 
 Task<> HttpConnection::drain_timed() {
-    auto drain = writer_.drain();
-    auto guarded = aio::timeout(server_.opts.send_timeout, std::move(drain));
     try {
-        co_await std::move(guarded);
+        if (writer_.buffer_size() == 0) {
+            // The kernel took everything: drain() only reports a write error
+            // and never waits, so no timer is armed (one per response otherwise).
+            co_await writer_.drain();
+        } else {
+            auto drain = writer_.drain();
+            auto guarded = aio::timeout(server_.opts.send_timeout, std::move(drain));
+            co_await std::move(guarded);
+        }
     } catch (const aio::TimeoutError&) {
         peer_failed_ = true;
         throw aio::TimeoutError("the client took no response bytes for " +
