@@ -299,24 +299,24 @@ TEST(ReadCsvAsync, ChunksArriveBeforeTheBodyEnds) {
 }
 
 TEST(ReadCsvAsync, ChunksNeedAChunksize) {
-    EXPECT_THROW(aio::run([]() -> aio::Task<> {
-                     aio::http::ClientSession session;
-                     std::exception_ptr error;
-                     {
-                         aio::http::RequestOptions ro;
-                         auto resp = co_await session.get(server().url("/data.csv"), ro);
-                         ReadOptions no_chunksize;
-                         auto chunks = aio::csv::read_csv_chunks_async(resp, no_chunksize);
-                         try {
-                             (void)co_await chunks.next();
-                         } catch (...) {
-                             error = std::current_exception();
-                         }
-                     }
-                     co_await session.close();
-                     if (error) std::rethrow_exception(error);
-                 }()),
-                 aio::ValueError);
+    auto read_without_chunksize = []() -> aio::Task<> {
+        aio::http::ClientSession session;
+        std::exception_ptr error;
+        {
+            aio::http::RequestOptions ro;
+            auto resp = co_await session.get(server().url("/data.csv"), ro);
+            ReadOptions no_chunksize;
+            auto chunks = aio::csv::read_csv_chunks_async(resp, no_chunksize);
+            try {
+                (void)co_await chunks.next();
+            } catch (...) {
+                error = std::current_exception();
+            }
+        }
+        co_await session.close();
+        if (error) std::rethrow_exception(error);
+    };
+    EXPECT_THROW(aio::run(read_without_chunksize()), aio::ValueError);
 }
 
 TEST(ReadCsvAsync, NotFoundIsAClientResponseError) {

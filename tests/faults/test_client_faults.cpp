@@ -40,7 +40,8 @@ aio::Task<std::string> expect_fault(http::ClientSession& session, std::string ba
     EXPECT_TRUE(matched) << path;
     // The pool is healthy: the next request on the same session works.
     auto ok = co_await session.get(base + "/ok");
-    EXPECT_EQ(co_await ok.text(), "ok");
+    auto ok_text = co_await ok.text();
+    EXPECT_EQ(ok_text, "ok");
     co_return what;
 }
 
@@ -74,10 +75,12 @@ TEST_F(ClientFaults, ADeadPooledConnectionIsRetriedOnceForIdempotentRequests) {
         trace.on_request_retry = [&](const http::TraceRequestRetry&) { ++retries; };
         http::ClientSession session({.trace_configs = {trace}});
         auto first = co_await session.get(url("/ok-then-close"));
-        EXPECT_EQ(co_await first.text(), "ok");
+        auto first_text = co_await first.text();
+        EXPECT_EQ(first_text, "ok");
         co_await aio::sleep(200ms);  // the server has closed the pooled connection by now
         auto second = co_await session.get(url("/ok"));
-        EXPECT_EQ(co_await second.text(), "ok");
+        auto second_text = co_await second.text();
+        EXPECT_EQ(second_text, "ok");
         EXPECT_LE(retries, 1);
         co_await session.close();
     }());
@@ -142,7 +145,8 @@ TEST_F(ClientFaults, AResetMidBodyIsAClientOSErrorNamingTheReset) {
         }
         EXPECT_EQ(code, ECONNRESET) << what;
         auto ok = co_await session.get(url("/ok"));
-        EXPECT_EQ(co_await ok.text(), "ok");
+        auto ok_text = co_await ok.text();
+        EXPECT_EQ(ok_text, "ok");
         co_await session.close();
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
@@ -153,10 +157,12 @@ TEST_F(ClientFaults, ExcessBytesAfterAShortContentLengthNeverAnswerTheNextReques
     aio::run([]() -> aio::Task<> {
         http::ClientSession session({.limit = 1});
         auto first = co_await session.get(url("/short-length"));
-        EXPECT_EQ(co_await first.text(), "ok");
+        auto first_text = co_await first.text();
+        EXPECT_EQ(first_text, "ok");
         co_await aio::sleep(150ms);  // the forged response has arrived on the idle connection
         auto second = co_await session.get(url("/ok"));
-        EXPECT_EQ(co_await second.text(), "ok");  // not "forged"
+        auto second_text = co_await second.text();
+        EXPECT_EQ(second_text, "ok");  // not "forged"
         EXPECT_EQ(session.pool_stats().opened, 2u);
         // Longer than what comes: a payload error, not a hang.
         auto w = co_await caught<http::ClientPayloadError>(session, url("/lying-length"));
@@ -175,7 +181,8 @@ TEST_F(ClientFaults, TruncatedGzipAndChunkedBodiesArePayloadErrors) {
         auto ch = co_await caught<http::ClientPayloadError>(session, url("/truncated-chunked"));
         EXPECT_NE(ch.find("Response payload is not completed"), std::string::npos) << ch;
         auto ok = co_await session.get(url("/ok"));
-        EXPECT_EQ(co_await ok.text(), "ok");
+        auto ok_text = co_await ok.text();
+        EXPECT_EQ(ok_text, "ok");
         co_await session.close();
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
@@ -224,7 +231,8 @@ TEST_F(ClientFaults, AHalfClosedServerEndsTheExchangeAndNeverHangs) {
         EXPECT_NE(w.find("Server disconnected"), std::string::npos) << w;
         // A body without length ends at the server's shutdown: complete, not an error.
         auto resp = co_await session.get(url("/half-close-body"));
-        EXPECT_EQ(co_await resp.text(), "until the end");
+        auto text = co_await resp.text();
+        EXPECT_EQ(text, "until the end");
         co_await session.close();
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);

@@ -70,7 +70,8 @@ TEST(ProcessFaults, WriteToTheStdinOfADeadChildIsBrokenPipeError) {
         aio::SubprocessOptions pipes{.stdin_ = aio::PIPE};
         std::vector<std::string> args{"-c", "exit 3"};
         auto p = co_await aio::create_subprocess_exec("/bin/sh", args, pipes);
-        EXPECT_EQ(co_await p.wait(), 3);
+        auto status = co_await p.wait();
+        EXPECT_EQ(status, 3);
         try {
             p.stdin_()->write(std::string(1000, 'x'));
             co_await p.stdin_()->drain();
@@ -107,7 +108,8 @@ TEST(ProcessFaults, ChildExitsInTheMiddleOfAWrite) {
         } catch (const aio::BrokenPipeError&) {
             broken = true;
         }
-        EXPECT_EQ(co_await p.wait(), 0);
+        auto status = co_await p.wait();
+        EXPECT_EQ(status, 0);
         signals = sigpipe.deliveries();
     }());
     EXPECT_TRUE(broken) << written << " bytes were written without an error";

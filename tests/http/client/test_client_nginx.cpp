@@ -87,11 +87,13 @@ TEST_F(ClientNginx, GzipChunkedStaticFilesAndRedirects) {
         auto resp = co_await session.get(base + "/hello.txt");
         EXPECT_EQ(resp.headers().get("Content-Encoding"), "gzip");
         EXPECT_EQ(resp.headers().get("Transfer-Encoding"), "chunked");
-        EXPECT_EQ(co_await resp.text(), peers->hello());
+        auto text = co_await resp.text();
+        EXPECT_EQ(text, peers->hello());
         auto moved = co_await session.get(base + "/moved");
         EXPECT_EQ(moved.history().size(), 1u);
         EXPECT_EQ(moved.history()[0].status(), 301);
-        EXPECT_EQ(co_await moved.text(), peers->hello());
+        auto moved_text = co_await moved.text();
+        EXPECT_EQ(moved_text, peers->hello());
         auto missing = co_await session.get(base + "/nope");
         EXPECT_EQ(missing.status(), 404);
         co_await session.close();
@@ -106,7 +108,8 @@ TEST_F(ClientNginx, HttpsVerifiesAgainstTheGivenCaAndRejectsOthers) {
         auto ctx = aio::create_default_context(aio::Purpose::SERVER_AUTH, peers->dir + "/ca.pem");
         http::ClientSession session({.ssl = ctx});
         auto resp = co_await session.get(url);
-        EXPECT_EQ(co_await resp.text(), peers->hello());
+        auto text = co_await resp.text();
+        EXPECT_EQ(text, peers->hello());
         EXPECT_GT(resp.timings().tls.count(), 0);
 
         // The system's CAs do not know the test CA: a certificate error naming the URL.
@@ -138,12 +141,14 @@ TEST_F(ClientNginx, ThroughTinyproxyPlainAndConnect) {
         http::RequestOptions via_proxy{.proxy = proxy};
         auto plain = co_await session.get("http://127.0.0.1:" + std::to_string(peers->http_port) + "/hello.txt",
                                           via_proxy);
-        EXPECT_EQ(co_await plain.text(), peers->hello());
+        auto plain_text = co_await plain.text();
+        EXPECT_EQ(plain_text, peers->hello());
         EXPECT_TRUE(plain.headers().contains("Via"));  // tinyproxy adds it
         http::RequestOptions tunnel{.proxy = proxy};  // named: g++ 12 and braced temporaries in co_await
         auto tunneled =
             co_await session.get("https://localhost:" + std::to_string(peers->https_port) + "/hello.txt", tunnel);
-        EXPECT_EQ(co_await tunneled.text(), peers->hello());
+        auto tunneled_text = co_await tunneled.text();
+        EXPECT_EQ(tunneled_text, peers->hello());
         co_await session.close();
 
         // trust_env: HTTP_PROXY from the environment, NO_PROXY honoured.

@@ -32,7 +32,8 @@ TEST_F(ClientSession, GetReadsStatusHeadersAndBody) {
         EXPECT_TRUE(resp.headers().contains("content-length"));
         std::string text = co_await resp.text();
         EXPECT_NE(text.find("ünïcødé"), std::string::npos);
-        EXPECT_EQ(co_await resp.read(), text);  // kept
+        auto data = co_await resp.read();
+        EXPECT_EQ(data, text);  // kept
         co_await session.close();
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
@@ -56,7 +57,8 @@ TEST_F(ClientSession, ParamsHeadersAndEveryMethod) {
         }
         auto head = co_await session.head(url("/www.example.com"));
         EXPECT_EQ(head.status(), 200);
-        EXPECT_EQ(co_await head.read(), "");
+        auto head_data = co_await head.read();
+        EXPECT_EQ(head_data, "");
         co_await session.close();
     }());
 }
@@ -130,8 +132,10 @@ TEST_F(ClientSession, StreamingResponseByLinesAndChunks) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session;
         auto resp = co_await session.get(url("/stream/5"));
-        EXPECT_EQ(co_await resp.content().readline(), "line 0\n");
-        EXPECT_EQ(co_await resp.content().readexactly(3), "lin");
+        auto line = co_await resp.content().readline();
+        EXPECT_EQ(line, "line 0\n");
+        auto exact = co_await resp.content().readexactly(3);
+        EXPECT_EQ(exact, "lin");
         std::string rest;
         auto chunks = resp.content().iter_chunked(4);
         while (auto c = co_await chunks.next()) {
@@ -155,10 +159,12 @@ TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins
 
         aio::http::RequestOptions opts7{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
         auto r303 = co_await session.post(url("/redirect-status/303"), opts7);
-        EXPECT_EQ((co_await r303.json())["method"].as_string(), "GET");
+        auto r303_doc = co_await r303.json();
+        EXPECT_EQ(r303_doc["method"].as_string(), "GET");
         aio::http::RequestOptions opts8{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
         auto r302 = co_await session.post(url("/redirect-status/302"), opts8);
-        EXPECT_EQ((co_await r302.json())["method"].as_string(), "GET");
+        auto r302_doc = co_await r302.json();
+        EXPECT_EQ(r302_doc["method"].as_string(), "GET");
         aio::http::RequestOptions opts9{.data = "body"};  // named: g++ 12 and braced temporaries in co_await
         auto r307 = co_await session.post(url("/redirect-status/307"), opts9);
         auto j307 = co_await r307.json();
@@ -166,16 +172,19 @@ TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins
         EXPECT_EQ(j307["body"].as_string(), "body");
         aio::http::RequestOptions opts10{.data = "b8"};  // named: g++ 12 and braced temporaries in co_await
         auto r308 = co_await session.put(url("/redirect-status/308"), opts10);
-        EXPECT_EQ((co_await r308.json())["body"].as_string(), "b8");
+        auto r308_doc = co_await r308.json();
+        EXPECT_EQ(r308_doc["body"].as_string(), "b8");
 
         // Same origin keeps Authorization; 127.0.0.1 -> localhost drops it.
         aio::http::RequestOptions opts11{.auth = http::BasicAuth{"u", "p"}};  // named: g++ 12 and braced temporaries in co_await
         auto same = co_await session.get(url("/redirect/1"), opts11);
-        EXPECT_NE((co_await same.json())["auth"].as_string(), "");
+        auto same_doc = co_await same.json();
+        EXPECT_NE(same_doc["auth"].as_string(), "");
         std::string other = "http://localhost:" + std::to_string(server_->port) + "/redirect/0";
         aio::http::RequestOptions cross_opts{.params = {{"url", other}}, .auth = http::BasicAuth{"u", "p"}};
         auto cross = co_await session.get(url("/redirect-to"), cross_opts);
-        EXPECT_EQ((co_await cross.json())["auth"].as_string(), "");
+        auto cross_doc = co_await cross.json();
+        EXPECT_EQ(cross_doc["auth"].as_string(), "");
 
         aio::http::RequestOptions opts12{.allow_redirects = false};  // named: g++ 12 and braced temporaries in co_await
         auto noredir = co_await session.get(url("/redirect/2"), opts12);
@@ -193,7 +202,8 @@ TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins
         }
         EXPECT_TRUE(threw);
         auto after = co_await session.get(url("/1k"));  // the pool is fine
-        EXPECT_EQ((co_await after.read()).size(), 1024u);
+        auto after_data = co_await after.read();
+        EXPECT_EQ(after_data.size(), 1024u);
         co_await session.close();
     }());
 }
@@ -207,9 +217,11 @@ TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
         EXPECT_EQ(set.cookies().get("plain"), "1");
         co_await set.read();
         auto root = co_await session.get(base + "/cookies");
-        EXPECT_EQ(co_await root.text(), "plain=1; dom=5");
+        auto root_text = co_await root.text();
+        EXPECT_EQ(root_text, "plain=1; dom=5");
         auto sub = co_await session.get(base + "/cookies/sub/x");
-        EXPECT_EQ(co_await sub.text(), "scoped=2; plain=1; dom=5");
+        auto sub_text = co_await sub.text();
+        EXPECT_EQ(sub_text, "scoped=2; plain=1; dom=5");
         // "sec" came with Secure over http: not kept (RFC 6265bis).
         bool kept_secure = false;
         for (const auto& c : session.cookie_jar().cookies()) kept_secure = kept_secure || c.name == "sec";
@@ -221,7 +233,8 @@ TEST_F(ClientSession, CookiesFollowDomainPathExpiryAndSecureRules) {
         EXPECT_EQ(ip_session.cookie_jar().size(), 0u);
         aio::http::RequestOptions opts14{.cookies = {{"mine", "7"}}};  // named: g++ 12 and braced temporaries in co_await
         auto extra = co_await ip_session.get(url("/cookies"), opts14);
-        EXPECT_EQ(co_await extra.text(), "mine=7");
+        auto extra_text = co_await extra.text();
+        EXPECT_EQ(extra_text, "mine=7");
         co_await ip_session.close();
         co_await session.close();
     }());
@@ -234,11 +247,13 @@ TEST_F(ClientSession, ContentCodingsAndCharsets) {
         for (int i = 0; i < 1000; ++i) expected += "encoded body ";
         for (std::string coding : {"gzip", "deflate", "br"}) {
             auto resp = co_await session.get(url("/encoded/" + coding));
-            EXPECT_EQ(co_await resp.text(), expected) << coding;
+            auto text = co_await resp.text();
+            EXPECT_EQ(text, expected) << coding;
         }
         auto latin = co_await session.get(url("/latin1"));
         EXPECT_EQ(latin.charset(), "iso-8859-1");
-        EXPECT_EQ(co_await latin.text(), "café naïve");
+        auto latin_text = co_await latin.text();
+        EXPECT_EQ(latin_text, "café naïve");
         auto j = co_await session.get(url("/json"));
         auto v = co_await j.json();
         EXPECT_EQ(v["name"].as_string(), "Zoë");
@@ -385,7 +400,8 @@ TEST_F(ClientSession, RetryPolicyRetriesWithBackoffWithinBudget) {
         http::ClientSession session({.retry = {.attempts = 4, .backoff = 5ms}, .trace_configs = {trace}});
         auto ok = co_await session.get(url("/flaky/a/2"));
         EXPECT_EQ(ok.status(), 200);
-        EXPECT_EQ(co_await ok.text(), "ok after 2");
+        auto ok_text = co_await ok.text();
+        EXPECT_EQ(ok_text, "ok after 2");
         EXPECT_EQ(retries, (std::vector<int>{503, 503}));
         // Out of attempts: the last response is returned.
         auto still = co_await session.get(url("/flaky/b/10"));
@@ -437,7 +453,8 @@ TEST_F(ClientSession, BaseUrlAuthAndRaiseForStatus) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session({.base_url = server_->base() + "/", .auth = http::BasicAuth{"user", "pw"}});
         auto r = co_await session.get("auth");
-        EXPECT_EQ(co_await r.text(), "Basic dXNlcjpwdw==");
+        auto text = co_await r.text();
+        EXPECT_EQ(text, "Basic dXNlcjpwdw==");
         auto missing = co_await session.get("status/418");
         EXPECT_EQ(missing.status(), 418);
         int status = 0;
@@ -604,7 +621,8 @@ TEST_F(ClientSession, StreamingReadsFreeWhatTheyConsumedAndMaxBodySizeBoundsOnly
         EXPECT_NE(what.find("max_body_size"), std::string::npos) << what;
         // Under the limit, read() works on the same session.
         auto small = co_await session.get(url("/ndjson/1/1024"));
-        EXPECT_EQ((co_await small.read()).size(), 1u << 20);
+        auto small_data = co_await small.read();
+        EXPECT_EQ(small_data.size(), 1u << 20);
         co_await session.close();
     }());
     EXPECT_LT(streaming_growth, kAllowedGrowthKib);
