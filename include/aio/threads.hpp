@@ -142,6 +142,7 @@ private:
     void post(std::function<void()> f);
     void worker_main();
     void spawn_if_needed();
+    bool should_notify() const noexcept;
 
     std::size_t max_workers_;
     std::mutex mu_;
@@ -151,6 +152,15 @@ private:
     /// Python's _idle_semaphore: one permit each time a worker finds the
     /// queue empty, one taken by each enqueue that finds a permit.
     std::size_t idle_permits_ = 0;
+    // Who may be woken (all under mu_): workers blocked on cv_, the part of
+    // them already notified, and workers looking at the queue before they
+    // block. A worker is notified only when no one is looking and one is
+    // blocked that was not notified yet.
+    std::size_t sleeping_ = 0;
+    std::size_t notified_ = 0;
+    std::size_t searching_ = 0;
+    /// queue_.size(), readable without mu_ by a searching worker.
+    std::atomic<std::size_t> queued_{0};
     bool shutdown_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,6 +28,12 @@ namespace {
 /// under 1% of a busy loop; being prime, it does not fall into step with
 /// programs that spawn tasks in round batches.
 constexpr unsigned kIoPollInterval = 61;
+/// With executor calls in flight and nothing to run, the loop yields its core
+/// this many times, looking for a result, before it sleeps: a pool thread
+/// finishing a short call posts its result within microseconds, and on a
+/// single core the yield lets the workers finish their whole run of calls,
+/// whose results are then taken together (instead of one wake-up each).
+constexpr int kResultYields = 8;
 
 bool env_flag(const char* name) {
     const char* v = std::getenv(name);
@@ -172,7 +179,8 @@ void LoopImpl::post_threadsafe(Runnable* r) {
         ts_tail_ = &r->next_ready;
         ts_pending_.store(true, std::memory_order_seq_cst);
     }
-    if (sleeping_.load(std::memory_order_seq_cst)) backend->wake();
+    if (sleeping_.load(std::memory_order_seq_cst) && !wake_sent_.exchange(true, std::memory_order_acq_rel))
+        backend->wake();
 }
 
 
@@ -255,6 +263,9 @@ void LoopImpl::run_once() {
         }
     } else {
         ticks_since_poll_ = 0;
+        for (int i = 0; i < kResultYields && executor_calls_ > 0 && !ts_pending_.load(std::memory_order_relaxed); ++i)
+            std::this_thread::yield();
+        wake_sent_.store(false, std::memory_order_relaxed);
         sleeping_.store(true, std::memory_order_seq_cst);
         std::int64_t timeout = ts_pending_.load(std::memory_order_seq_cst) ? 0 : compute_timeout_ns();
         backend->wait(timeout);

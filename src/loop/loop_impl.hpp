@@ -125,6 +125,10 @@ private:
     Runnable** ts_tail_ = &ts_head_;
     std::atomic<bool> ts_pending_{false};
     std::atomic<bool> sleeping_{false};
+    /// Set by the first post that wakes a sleeping loop, cleared before the
+    /// next sleep: the posts after it (a worker finishing a run of calls)
+    /// write no eventfd.
+    std::atomic<bool> wake_sent_{false};
 
     std::size_t executor_calls_ = 0;
     std::shared_ptr<LoopLink> link_;  // shared with executor calls (see LoopLink)
