@@ -79,7 +79,36 @@ std::uint64_t data_of(const IoOp& op) noexcept {
     return reinterpret_cast<std::uintptr_t>(&op) | ((op.stage & kStagePoll) ? kPollBit : 0);
 }
 
+/// Armed failures of each uring_faults::Point on this thread.
+struct ArmedFault {
+    int err = 0;
+    int times = 0;
+};
+constexpr int kFaultPoints = 5;
+thread_local ArmedFault t_faults[kFaultPoints];
+
+/// Consumes one armed failure at `point`: its errno, or 0 when none is armed.
+int take_fault(uring_faults::Point point) noexcept {
+    ArmedFault& f = t_faults[static_cast<int>(point)];
+    if (f.times == 0) return 0;
+    --f.times;
+    return f.err;
+}
+
+/// A hard io_uring_enter failure (not a full queue, a signal or a timeout).
+bool enter_failed(int r) noexcept {
+    return r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN;
+}
+
 }  // namespace
+
+void uring_faults::fail_next(Point point, int err, int times) noexcept {
+    t_faults[static_cast<int>(point)] = {err, times};
+}
+
+void uring_faults::clear() noexcept {
+    for (ArmedFault& f : t_faults) f = {};
+}
 
 /// msghdr + iovec of a RecvFrom/SendTo: the kernel reads them after submission.
 struct UringBackend::MsgSlot {
@@ -91,19 +120,26 @@ struct UringBackend::MsgSlot {
 UringBackend::UringBackend() {
     io_uring_params params{};
     params.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-    int r = io_uring_queue_init_params(kRingEntries, &ring_, &params);
+    int r = 0;
+    if (int e = take_fault(uring_faults::Point::setup))
+        r = -e;
+    else
+        r = io_uring_queue_init_params(kRingEntries, &ring_, &params);
     if (r == -EINVAL) {  // kernels before 5.19 know none of these flags
         params = io_uring_params{};
         r = io_uring_queue_init_params(kRingEntries, &ring_, &params);
     }
     if (r < 0) throw_os_error(-r, "io_uring_setup", "");
     ring_ok_ = true;
-    if (io_uring_probe* probe = io_uring_get_probe_ring(&ring_)) {
+    io_uring_probe* probe =
+        take_fault(uring_faults::Point::register_probe) != 0 ? nullptr : io_uring_get_probe_ring(&ring_);
+    if (probe) {
         for (int k = 0; k < IoOp::kKindCount; ++k)
             supported_[k] = io_uring_opcode_supported(probe, opcode_of(static_cast<IoOp::Kind>(k))) != 0;
         has_cancel_ = io_uring_opcode_supported(probe, IORING_OP_ASYNC_CANCEL) != 0;
         io_uring_free_probe(probe);
     }
+    if (take_fault(uring_faults::Point::async_cancel) != 0) has_cancel_ = false;
     if (!has_cancel_) {
         // Without ASYNC_CANCEL an op could never be withdrawn: abandon() would
         // wait for a socket that may never become ready. Such a kernel gets epoll.
@@ -139,6 +175,7 @@ bool UringBackend::supports(IoOp::Kind kind) const noexcept {
 }
 
 io_uring_sqe* UringBackend::get_sqe() {
+    if (int e = take_fault(uring_faults::Point::get_sqe)) throw_os_error(e, "io_uring_get_sqe", "");
     io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
     while (!sqe) {
         flush_submissions();
@@ -149,7 +186,11 @@ io_uring_sqe* UringBackend::get_sqe() {
 
 void UringBackend::flush_submissions() {
     for (;;) {
-        int r = io_uring_submit(&ring_);
+        int r = 0;
+        if (int e = take_fault(uring_faults::Point::submit))
+            r = -e;
+        else
+            r = io_uring_submit(&ring_);
         if (r >= 0) return;
         if (r == -EBUSY || r == -EAGAIN) {
             // The completion queue is full (or the kernel is short of memory
@@ -158,8 +199,29 @@ void UringBackend::flush_submissions() {
             continue;
         }
         if (r == -EINTR) continue;
-        throw_os_error(-r, "io_uring_submit", "");  // the ring is unusable
+        fail_unsubmitted(-r);  // their tasks are told at the next wait()
+        throw_os_error(-r, "io_uring_submit", "");
     }
+}
+
+unsigned UringBackend::fail_unsubmitted(int err) noexcept {
+    // The entries from the kernel's head up to our tail were not taken (the
+    // SQ array maps ring positions to entries one to one: liburing sets it up so).
+    unsigned failed = 0;
+    const unsigned head = io_uring_smp_load_acquire(ring_.sq.khead);
+    for (unsigned i = head; i != ring_.sq.sqe_tail; ++i) {
+        io_uring_sqe* sqe = &ring_.sq.sqes[i & ring_.sq.ring_mask];
+        const std::uint64_t data = sqe->user_data;
+        if (data == kIgnoreData || data == kWakeData || data == LIBURING_UDATA_TIMEOUT) continue;
+        io_uring_prep_nop(sqe);
+        io_uring_sqe_set_data64(sqe, kIgnoreData);
+        IoOp& op = *reinterpret_cast<IoOp*>(data & ~kPollBit);
+        if (!op.queued) continue;
+        op.stage = 0;
+        finish(op, -err);
+        ++failed;
+    }
+    return failed;
 }
 
 UringBackend::MsgSlot* UringBackend::take_msg() {
@@ -223,9 +285,8 @@ void UringBackend::prep_main(IoOp& op, io_uring_sqe* sqe) {
     io_uring_sqe_set_data64(sqe, data_of(op));
 }
 
-void UringBackend::prep_poll(IoOp& op) {
+void UringBackend::prep_poll(IoOp& op, io_uring_sqe* sqe) {
     op.stage |= kStagePoll;
-    io_uring_sqe* sqe = get_sqe();
     io_uring_prep_poll_add(sqe, op.fd, is_read_side(op.kind) ? POLLIN : POLLOUT);
     io_uring_sqe_set_data64(sqe, data_of(op));
 }
@@ -256,12 +317,14 @@ bool UringBackend::submit(IoOp& op) {
         // Without IORING_OP_CONNECT: connect here, then wait for writability.
         if (begin_connect(op)) return true;
     }
+    // The slot first: when none can be had (OSError) nothing of op is recorded.
+    io_uring_sqe* sqe = get_sqe();
     if (op.kind == IoOp::Kind::RecvFrom || op.kind == IoOp::Kind::SendTo) op.backend_data = take_msg();
     start(op);
     if (native)
-        prep_main(op, get_sqe());
+        prep_main(op, sqe);
     else
-        prep_poll(op);
+        prep_poll(op, sqe);
     return false;
 }
 
@@ -313,7 +376,7 @@ void UringBackend::on_cqe(std::uint64_t data, int res) noexcept {
                 // Connect: the connect has ended, SO_ERROR tells how. Others: the
                 // kernel lacks the opcode, so the non-blocking call is made here.
                 if (try_io(op)) return finish(op, op.result);
-                return prep_poll(op);
+                return prep_poll(op, get_sqe());
             }
             return prep_main(op, get_sqe());
         } catch (const OSError& e) {
@@ -325,7 +388,7 @@ void UringBackend::on_cqe(std::uint64_t data, int res) noexcept {
     if (again) {
         if (cancelling) return finish(op, -ECANCELED);
         try {
-            return prep_poll(op);
+            return prep_poll(op, get_sqe());
         } catch (const OSError& e) {
             return finish(op, -e.errno_code());
         }
@@ -381,11 +444,19 @@ void UringBackend::abandon(IoOp& op) noexcept {
         // cancelled at once; a file read already running finishes first).
         // Completions of other ops are only moved to the done list here.
         while (op.queued) {
-            int r = io_uring_submit_and_wait(&ring_, 1);
+            int r = 0;
+            if (int e = take_fault(uring_faults::Point::submit))
+                r = -e;
+            else
+                r = io_uring_submit_and_wait(&ring_, 1);
             reap();
-            // A ring the kernel refuses to enter will deliver nothing more:
-            // give up waiting rather than spin.
-            if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY && r != -ETIME) break;
+            if (enter_failed(r)) {
+                // A ring the kernel refuses to enter will deliver nothing more:
+                // give up waiting rather than spin, and let go of the op.
+                fail_unsubmitted(-r);
+                if (op.queued) finish(op, r);
+                break;
+            }
         }
     }
     remove_from_done(op);
@@ -417,7 +488,9 @@ void UringBackend::deliver_done() noexcept {
 void UringBackend::wait(std::int64_t timeout_ns) {
     if (done_head_) timeout_ns = 0;
     int r = 0;
-    if (timeout_ns == 0) {
+    if (int e = take_fault(uring_faults::Point::submit)) {
+        r = -e;
+    } else if (timeout_ns == 0) {
         // Enter the kernel only when there is something to hand over or task
         // work to run (completions may need it with COOP_TASKRUN).
         unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
@@ -430,7 +503,9 @@ void UringBackend::wait(std::int64_t timeout_ns) {
         io_uring_cqe* cqe = nullptr;
         r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     }
-    if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN) throw_os_error(-r, "io_uring_enter", "");
+    // A refused submission fails the ops it carried (their tasks get the
+    // OSError); with none to fail, the ring itself is unusable: the loop's is.
+    if (enter_failed(r) && fail_unsubmitted(-r) == 0) throw_os_error(-r, "io_uring_enter", "");
     reap();
     deliver_done();
     if (broken_errno_ != 0) throw_os_error(broken_errno_, "io_uring_submit", "");

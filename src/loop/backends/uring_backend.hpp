@@ -30,13 +30,35 @@
 
 namespace aio::detail {
 
+/// Fault injection for tests, compiled in always and reachable only from
+/// aio::detail: the calling thread's next calls at one point of the backend
+/// fail as the kernel would fail them. Unarmed, a point costs one
+/// thread-local load.
+namespace uring_faults {
+enum class Point {
+    setup,           // io_uring_queue_init_params answers -err
+    register_probe,  // io_uring_get_probe_ring (IORING_REGISTER_PROBE) fails: no opcode is known
+    async_cancel,    // the probe reports IORING_OP_ASYNC_CANCEL missing (construction fails with ENOSYS)
+    get_sqe,         // no submission slot can be had: get_sqe throws OSError(err)
+    submit,          // io_uring_enter refuses the submission (-err), in submit() or wait()
+};
+/// The next `times` calls at `point` on this thread fail with errno `err`
+/// (nonzero: 0 disarms the point).
+void fail_next(Point point, int err, int times = 1) noexcept;
+/// Disarms every point on this thread.
+void clear() noexcept;
+}  // namespace uring_faults
+
 class UringBackend final : public IoBackend {
 public:
     /// Sets up the ring and probes the kernel's opcodes. Throws OSError when
     /// the kernel refuses io_uring (ENOSYS; EPERM under seccomp or with
     /// kernel.io_uring_disabled; ENOMEM) or lacks IORING_OP_ASYNC_CANCEL
-    /// (ENOSYS: an op could never be withdrawn). submit() and wait() throw
-    /// OSError when the kernel stops accepting submissions.
+    /// (ENOSYS: an op could never be withdrawn). When the kernel refuses a
+    /// submission, the ops whose entries it carried complete with its errno
+    /// (their tasks get OSError); submit() throws OSError for the op it was
+    /// given, and wait() throws only when there was no op to fail (the ring
+    /// itself is unusable).
     UringBackend();
     ~UringBackend() override;
     UringBackend(const UringBackend&) = delete;
@@ -64,11 +86,16 @@ private:
 
     io_uring_sqe* get_sqe();
     void prep_main(IoOp& op, io_uring_sqe* sqe);
-    void prep_poll(IoOp& op);
+    void prep_poll(IoOp& op, io_uring_sqe* sqe);
     void start(IoOp& op);
     void arm_wake();
-    /// Hands queued SQEs to the kernel. Throws OSError when the ring is unusable.
+    /// Hands queued SQEs to the kernel. Throws OSError when the ring is unusable
+    /// (the ops whose entries it refused have failed with that error first).
     void flush_submissions();
+    /// After io_uring_enter refused a submission: every op whose entry the
+    /// kernel did not take finishes with -err and its entry becomes a no-op
+    /// (cancel requests and the wake-up poll stay queued). Returns how many.
+    unsigned fail_unsubmitted(int err) noexcept;
     void reap() noexcept;
     void on_cqe(std::uint64_t data, int res) noexcept;
     void finish(IoOp& op, int res) noexcept;
