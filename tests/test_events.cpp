@@ -89,6 +89,27 @@ TEST(EventLoop, CallSoonThreadsafeWakesASleepingLoop) {
     EXPECT_TRUE(ran);
 }
 
+TEST(EventLoop, ALoopAsleepAgainIsWokenAgain) {
+    // Each round the loop goes to sleep with nothing to do, and another thread
+    // posts one callback: the wake-up of one round must not be taken for the
+    // next one's.
+    aio::EventLoop loop;
+    constexpr int kRounds = 200;
+    std::atomic<int> handled{0};
+    std::thread poster([&] {
+        for (int i = 0; i < kRounds; ++i) {
+            while (handled.load() != i) std::this_thread::yield();
+            std::this_thread::sleep_for(std::chrono::microseconds(200));  // the loop is asleep by now
+            loop.call_soon_threadsafe([&] {
+                if (handled.fetch_add(1) + 1 == kRounds) loop.stop();
+            });
+        }
+    });
+    loop.run_forever();
+    poster.join();
+    EXPECT_EQ(handled.load(), kRounds);
+}
+
 TEST(EventLoop, ManyThreadsPostingConcurrently) {
     aio::EventLoop loop;
     int count = 0;  // touched on the loop thread only

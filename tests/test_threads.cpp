@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -176,6 +178,41 @@ TEST(ThreadPoolExecutor, ABurstStartsThreadsAlthoughOneWorkerIsIdle) {
     EXPECT_TRUE(a.get());  // all three ran at the same time
     EXPECT_TRUE(b.get());
     EXPECT_TRUE(c.get());
+}
+
+namespace {
+/// Submits `n` calls that each wait (5 s at most) until all `n` have started:
+/// true when every one of them saw the others, i.e. they ran at the same time.
+bool n_calls_meet(aio::ThreadPoolExecutor& pool, int n) {
+    std::mutex m;
+    std::condition_variable cv;
+    int arrived = 0;
+    auto meet = [&] {
+        std::unique_lock lock(m);
+        ++arrived;
+        cv.notify_all();
+        return cv.wait_for(lock, std::chrono::seconds(5), [&] { return arrived >= n; });
+    };
+    std::vector<std::future<bool>> calls;
+    for (int i = 0; i < n; ++i) calls.push_back(pool.submit(meet));
+    bool all = true;
+    for (auto& c : calls) all = c.get() && all;
+    return all;
+}
+}  // namespace
+
+TEST(ThreadPoolExecutor, ABurstWakesEveryIdleWorker) {
+    // Workers that are asleep, or still looking at the queue after their last
+    // call, are each woken for a burst (one notifying the next): a worker
+    // that looks for work takes only one call at a time.
+    aio::ThreadPoolExecutor pool(4);
+    EXPECT_TRUE(n_calls_meet(pool, 4));  // four threads exist now
+    EXPECT_TRUE(n_calls_meet(pool, 4));  // at once: some of them are still looking
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // all asleep
+    EXPECT_TRUE(n_calls_meet(pool, 4));
+    for (int round = 0; round < 20; ++round) {
+        EXPECT_TRUE(n_calls_meet(pool, 3)) << "round " << round;
+    }
 }
 
 TEST(ThreadPoolExecutor, AUserPoolMayOutliveItsLoop) {
