@@ -32,9 +32,9 @@ TEST(EventLoop, CallSoonRunsInFifoOrder) {
 TEST(EventLoop, CallLaterOrdersByTimeAndCanBeCancelled) {
     aio::EventLoop loop;
     std::vector<std::string> order;
-    loop.call_later(20ms, [&] { order.push_back("20"); });
+    auto h20 = loop.call_later(20ms, [&] { order.push_back("20"); });
     auto h = loop.call_later(10ms, [&] { order.push_back("10-cancelled"); });
-    loop.call_later(5ms, [&] { order.push_back("5"); });
+    auto h5 = loop.call_later(5ms, [&] { order.push_back("5"); });
     loop.call_at(loop.time() + 30ms, [&] {
         order.push_back("30");
         loop.stop();
@@ -42,7 +42,13 @@ TEST(EventLoop, CallLaterOrdersByTimeAndCanBeCancelled) {
     h.cancel();
     EXPECT_TRUE(h.cancelled());
     loop.run_forever();
-    EXPECT_EQ(order, (std::vector<std::string>{"5", "20", "30"}));
+    // By deadline: "5" was set after "20", so on a machine that stalled more
+    // than 15 ms between the two calls its deadline is the later one.
+    std::vector<std::string> by_deadline{"5", "20", "30"};
+    if (h20.when() <= h5.when()) {
+        by_deadline = {"20", "5", "30"};
+    }
+    EXPECT_EQ(order, by_deadline);
 }
 
 TEST(EventLoop, TimerHandleKnowsWhen) {
