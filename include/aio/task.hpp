@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "aio/detail/context.hpp"
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/task_core.hpp"
 #include "aio/events.hpp"
@@ -239,10 +240,15 @@ public:
         return p.exception;
     }
     /// Calls f on the loop (via call_soon) when the task is done; at once
-    /// (scheduled) if it already is.
+    /// (scheduled) if it already is. f runs in a copy of the context current
+    /// here (contextvars), as asyncio's add_done_callback does.
     void add_done_callback(std::function<void()> f) {
         require_scheduled("add_done_callback");
-        h_.promise().add_done_callback(std::move(f));
+        h_.promise().add_done_callback(
+            [context = detail::ContextRef::capture(), f = std::move(f)]() mutable {
+                detail::ContextScope in_context(context.slot());
+                f();
+            });
     }
     /// The task's name ("Task-N" unless given).
     std::string get_name() const { return h_ ? h_.promise().name() : std::string(); }

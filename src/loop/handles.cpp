@@ -1,4 +1,5 @@
 // Scheduled callbacks: asyncio's Handle and TimerHandle, and call_soon / call_at / call_soon_threadsafe.
+#include "aio/detail/context.hpp"
 #include "aio/events.hpp"
 #include "loop/loop_impl.hpp"
 
@@ -11,6 +12,7 @@ void run_callback(Runnable* r) noexcept {
     std::shared_ptr<CallbackNode> keep = std::move(node->self);
     if (node->cancelled) return;
     auto fn = std::move(node->fn);
+    ContextScope in_context(node->context.slot());  // the context of call_soon's caller
     try {
         fn();
     } catch (...) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "aio/detail/context.hpp"
 #include "aio/events.hpp"
 #include "aio/threads.hpp"
 #include "loop/io_backend.hpp"
@@ -25,6 +26,7 @@ struct CallbackNode : Runnable {
     std::function<void()> fn;
     CallbackTimer timer;
     LoopImpl* loop = nullptr;
+    ContextRef context = ContextRef::capture();  // asyncio's Handle runs in the scheduler's context
     bool cancelled = false;
     bool timed = false;
     std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "aio/detail/context.hpp"
 #include "aio/detail/wait_list.hpp"
 #include "aio/task.hpp"
 #include "loop/loop_impl.hpp"
@@ -47,7 +48,10 @@ void resume_task(Runnable* r) noexcept {
     t_current_task = task;
     t_transfer_budget = kTransferBudget;
     t_coop_budget = kCoopBudget;
+    ContextData** outer_context = t_context_slot;
+    t_context_slot = &task->context;
     task->resume_point.resume();  // `task` may be gone after this
+    t_context_slot = outer_context;
     t_current_task = nullptr;
 }
 
@@ -62,7 +66,10 @@ std::coroutine_handle<> transfer_to(TaskCore* task, std::coroutine_handle<> h) n
 
 // ---------------------------------------------------------------- TaskCore
 
-TaskCore::~TaskCore() { delete extras; }
+TaskCore::~TaskCore() {
+    delete extras;
+    context_release(context);
+}
 
 void TaskCore::deliver_pending_cancel() noexcept {
     if (!has(kCancelPending)) return;
@@ -130,6 +137,7 @@ void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
     flags |= kRoot;
     refs = 2;  // the handle, and the task itself while it runs
     number = static_cast<std::uint32_t>(impl.next_task_number());
+    context = capture_context();
     impl.link_task(this);
     impl.enqueue(this);
 }

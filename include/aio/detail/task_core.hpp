@@ -82,6 +82,7 @@ protected:
 };
 
 class TaskCore;
+struct ContextData;
 
 /// Something to tell when a task finishes (an awaiting task, gather, wait, ...).
 struct CompletionWaiter {
@@ -126,6 +127,7 @@ public:
     TaskCore* prev_task = nullptr;  // the loop's list of pending tasks (all_tasks)
     TaskCore* next_task = nullptr;
     ReadyQueue* ready = nullptr;  // the loop's ready queue (wake() is on every hot path)
+    ContextData* context = nullptr;  // the task's contextvars (counted; null: empty)
     std::uint32_t refs = 0;    // handles + 1 while running
     std::uint32_t number = 0;  // for the default name, "Task-<number>"
     std::uint16_t flags = 0;
