@@ -55,6 +55,28 @@ void resume_task(Runnable* r) noexcept {
     t_current_task = nullptr;
 }
 
+/// An eager task's first step, run inside its creator (asyncio's eager_start):
+/// the creator's current task and context are set aside meanwhile. Nested
+/// eager starts share the creator's transfer budget, which bounds the stack:
+/// with the budget spent the task goes on the ready queue instead.
+void start_eagerly(TaskCore* task) noexcept {
+    int budget = t_transfer_budget;
+    if (budget <= 1) {
+        task->ready->push(task);
+        return;
+    }
+    task->flags |= TaskCore::kStarted;
+    TaskCore* outer_task = t_current_task;
+    ContextData** outer_context = t_context_slot;
+    t_current_task = task;
+    t_context_slot = &task->context;
+    t_transfer_budget = budget - 1;
+    task->resume_point.resume();  // `task` may be gone after this
+    t_transfer_budget = budget;
+    t_context_slot = outer_context;
+    t_current_task = outer_task;
+}
+
 TaskCore* current_core() noexcept { return t_current_task; }
 
 std::coroutine_handle<> transfer_to(TaskCore* task, std::coroutine_handle<> h) noexcept {
@@ -127,7 +149,7 @@ void TaskCore::rethrow_if_failed() {
     if (exception) std::rethrow_exception(exception);
 }
 
-void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
+void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self, Start how) noexcept {
     LoopImpl& impl = LoopAccess::impl(l);
     owner = this;
     ready = &impl.ready_queue();
@@ -139,7 +161,10 @@ void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
     number = static_cast<std::uint32_t>(impl.next_task_number());
     context = capture_context();
     impl.link_task(this);
-    impl.enqueue(this);
+    if ((how == Start::kEager || impl.options.eager_tasks) && impl.running)
+        start_eagerly(this);  // asyncio: eager tasks start only on a running loop
+    else
+        impl.enqueue(this);
 }
 
 std::coroutine_handle<> TaskCore::on_final_suspend(std::coroutine_handle<> self) noexcept {

@@ -183,9 +183,13 @@ public:
     void rethrow_if_failed();
 
     // --- lifecycle ---
-    /// Makes this (lazy, unstarted) frame a task of `loop` and schedules its first step.
+    /// How start_in runs the first step: on the ready queue, or at once
+    /// (eager) when the loop runs; kLoopDefault asks LoopOptions::eager_tasks.
+    enum class Start : std::uint8_t { kLoopDefault, kEager };
+    /// Makes this (lazy, unstarted) frame a task of `loop` (in a copy of the
+    /// current context) and schedules its first step, or runs it now (eager).
     /// The loop must be open (create_task and gather check it once).
-    void start_in(EventLoop& loop, std::coroutine_handle<> self) noexcept;
+    void start_in(EventLoop& loop, std::coroutine_handle<> self, Start how = Start::kLoopDefault) noexcept;
     /// Called at final suspension of frame `self`; returns the frame to resume next.
     std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
     /// Gives up on a task that can never finish (its loop is shutting down):
