@@ -27,6 +27,7 @@
 #include "aio/table.hpp"
 #include "aio/taskgroups.hpp"
 #include "aio/threads.hpp"
+#include "aio/threadsafe.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/wait.hpp"
 #include "aio/web.hpp"

@@ -27,7 +27,7 @@ struct CallbackNode : Runnable {
     CallbackTimer timer;
     LoopImpl* loop = nullptr;
     ContextRef context = ContextRef::capture();  // asyncio's Handle runs in the scheduler's context
-    bool cancelled = false;
+    std::atomic<bool> cancelled{false};  // Handle::cancel() may come from another thread
     bool timed = false;
     std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled
 };
@@ -58,6 +58,9 @@ public:
     // Thread-safe posting (worker threads, signal of completion).
     void post_threadsafe(Runnable* r);
     void post_threadsafe(std::function<void()> f);
+    /// How other threads learn whether the loop is still open (see LoopLink):
+    /// post through it, under its lock.
+    const std::shared_ptr<LoopLink>& link() const noexcept { return link_; }
 
     // Tasks.
     void link_task(TaskCore* t) noexcept;
