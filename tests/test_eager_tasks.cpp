@@ -127,6 +127,19 @@ TEST(EagerTask, ASuspendedEagerTaskIsCancelledAsAnyOther) {
     }());
 }
 
+TEST(EagerTask, StartsEagerlyFromALoopCallbackToo) {
+    aio::run([]() -> aio::Task<> {
+        bool done_at_creation = false;
+        aio::get_running_loop().call_soon([&] {
+            auto t = aio::create_eager_task(forty_two());
+            done_at_creation = t.done();
+        });
+        co_await aio::sleep(0s);
+        co_await aio::sleep(0s);
+        EXPECT_TRUE(done_at_creation);
+    }());
+}
+
 TEST(EagerTask, NeedsARunningLoop) {
     EXPECT_THROW((void)aio::create_eager_task(forty_two()), aio::RuntimeError);
 }

@@ -171,7 +171,9 @@ TEST(RunCoroutineThreadsafe, ALoopClosedWhileTheTaskWaitsCancelsTheFuture) {
 }
 
 TEST(RunCoroutineThreadsafe, WorksWithEagerTasks) {
-    LoopThread lt(aio::LoopOptions{.eager_tasks = true});
+    aio::LoopOptions eager;
+    eager.eager_tasks = true;
+    LoopThread lt(eager);
     auto immediate = []() -> aio::Task<int> { co_return 5; };
     auto f = aio::run_coroutine_threadsafe(immediate(), lt.loop());
     EXPECT_EQ(f.result(), 5);

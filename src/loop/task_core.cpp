@@ -58,9 +58,11 @@ void resume_task(Runnable* r) noexcept {
 /// An eager task's first step, run inside its creator (asyncio's eager_start):
 /// the creator's current task and context are set aside meanwhile. Nested
 /// eager starts share the creator's transfer budget, which bounds the stack:
-/// with the budget spent the task goes on the ready queue instead.
+/// with the budget spent the task goes on the ready queue instead. Outside
+/// a task (a callback) the stack is shallow: the whole budget is available.
 void start_eagerly(TaskCore* task) noexcept {
-    int budget = t_transfer_budget;
+    int outer_budget = t_transfer_budget;
+    int budget = t_current_task ? outer_budget : kTransferBudget;
     if (budget <= 1) {
         task->ready->push(task);
         return;
@@ -72,7 +74,7 @@ void start_eagerly(TaskCore* task) noexcept {
     t_context_slot = &task->context;
     t_transfer_budget = budget - 1;
     task->resume_point.resume();  // `task` may be gone after this
-    t_transfer_budget = budget;
+    t_transfer_budget = outer_budget;
     t_context_slot = outer_context;
     t_current_task = outer_task;
 }
