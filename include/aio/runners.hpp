@@ -90,7 +90,7 @@ T Runner::run(Task<T> task) {
         Runner& runner;
         TaskInfo task;
         ~KeepContext() { runner.keep_context_of(task); }
-    } keep{*this, TaskInfo(task.core())};
+    } keep{*this, TaskInfo(detail::TaskAccess::core(task))};
     return loop.run_until_complete(std::move(task));
 }
 

@@ -143,7 +143,7 @@ struct LaunchOnLoop {
         auto s = std::move(state);
         if (s->cancelled()) return;  // cancelled before it started: never runs (asyncio)
         Task<> t = create_task(run_for_future<T>(std::move(coro), s));
-        if (!t.done()) s->task = t.core();  // an eager task may be done already
+        if (!t.done()) s->task = TaskAccess::core(t);  // an eager task may be done already
     }
 };
 

@@ -77,7 +77,8 @@ void Runner::close() {
 }
 
 void Runner::keep_context_of(const TaskInfo& task) noexcept {
-    if (task.core()) context_ = Context(detail::ContextRef(detail::context_retain(task.core()->context)));
+    if (detail::TaskCore* core = detail::TaskAccess::core(task))
+        context_ = Context(detail::ContextRef(detail::context_retain(core->context)));
 }
 
 }  // namespace aio
