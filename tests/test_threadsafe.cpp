@@ -58,8 +58,10 @@ aio::Task<int> fail_with_value_error() {
     throw aio::ValueError("bad value");
 }
 
-/// Sleeps for an hour; reports through `saw_cancel` that CancelledError arrived.
-aio::Task<> sleep_until_cancelled(std::promise<void>* saw_cancel) {
+/// Reports through `started` that it runs, sleeps for an hour, and reports
+/// through `saw_cancel` that CancelledError arrived.
+aio::Task<> sleep_until_cancelled(std::promise<void>* saw_cancel, std::promise<void>* started) {
+    started->set_value();
     try {
         co_await aio::sleep(1h);
     } catch (const aio::CancelledError&) {
@@ -104,8 +106,9 @@ TEST(RunCoroutineThreadsafe, TheTasksExceptionReachesResultAndException) {
 
 TEST(RunCoroutineThreadsafe, ResultWithATimeoutThrowsTimeoutErrorThenCancelReachesTheTask) {
     LoopThread lt;
-    std::promise<void> saw_cancel;
-    auto f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel), lt.loop());
+    std::promise<void> saw_cancel, started;
+    auto f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel, &started), lt.loop());
+    started.get_future().get();
     EXPECT_THROW((void)f.result(10ms), aio::TimeoutError);
     EXPECT_THROW((void)f.exception(1ms), aio::TimeoutError);
     EXPECT_FALSE(f.done());
@@ -159,11 +162,12 @@ TEST(RunCoroutineThreadsafe, ALoopClosedBeforeTheCoroutineRanCancelsTheFuture) {
 }
 
 TEST(RunCoroutineThreadsafe, ALoopClosedWhileTheTaskWaitsCancelsTheFuture) {
-    std::promise<void> saw_cancel;
+    std::promise<void> saw_cancel, started;
     aio::ConcurrentFuture<> f;
     {
         LoopThread lt;
-        f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel), lt.loop());
+        f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel, &started), lt.loop());
+        started.get_future().get();
         EXPECT_THROW(f.result(5ms), aio::TimeoutError);
     }  // the Runner cancels the pending task at shutdown
     EXPECT_TRUE(f.cancelled());
@@ -177,11 +181,53 @@ TEST(RunCoroutineThreadsafe, WorksWithEagerTasks) {
     auto immediate = []() -> aio::Task<int> { co_return 5; };
     auto f = aio::run_coroutine_threadsafe(immediate(), lt.loop());
     EXPECT_EQ(f.result(), 5);
-    std::promise<void> saw_cancel;
-    auto g = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel), lt.loop());
+    std::promise<void> saw_cancel, started;
+    auto g = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel, &started), lt.loop());
+    started.get_future().get();
     EXPECT_THROW(g.result(5ms), aio::TimeoutError);
     EXPECT_TRUE(g.cancel());
     saw_cancel.get_future().get();
+}
+
+TEST(RunCoroutineThreadsafe, CancelledBeforeItStartedTheCoroutineNeverRuns) {
+    LoopThread lt;
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    lt.loop().call_soon_threadsafe([released] { released.wait(); });  // keeps the loop busy
+    std::atomic<bool> ran{false};
+    auto body = [](std::atomic<bool>* r) -> aio::Task<> {
+        *r = true;
+        co_return;
+    };
+    auto f = aio::run_coroutine_threadsafe(body(&ran), lt.loop());
+    EXPECT_TRUE(f.cancel());
+    release.set_value();
+    std::promise<void> after;
+    lt.loop().call_soon_threadsafe([&] { after.set_value(); });
+    after.get_future().get();
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_FALSE(ran.load());
+}
+
+TEST(RunCoroutineThreadsafe, ATaskCancelledBeforeItsFirstStepCancelsTheFuture) {
+    // The loop stops (and the Runner shuts it down) before the task's first
+    // step: the task is cancelled without running, and so is the future.
+    std::atomic<bool> ran{false};
+    auto body = [](std::atomic<bool>* r) -> aio::Task<> {
+        *r = true;
+        co_return;
+    };
+    aio::ConcurrentFuture<> f;
+    std::thread loop_thread([&] {
+        aio::Runner runner;
+        aio::EventLoop& loop = runner.get_loop();
+        f = aio::run_coroutine_threadsafe(body(&ran), loop);
+        loop.call_soon_threadsafe([&loop] { loop.stop(); });  // after the launch, before the task's step
+        loop.run_forever();
+    });
+    loop_thread.join();
+    EXPECT_TRUE(f.cancelled());
+    EXPECT_FALSE(ran.load());
 }
 
 TEST(RunCoroutineThreadsafe, EmptyOrScheduledTasksAreRejected) {

@@ -101,29 +101,39 @@ private:
     std::optional<value_or_monostate_t<T>> value_;
 };
 
+/// Settles the future as cancelled if nothing else did first. A parameter of
+/// run_for_future: it is destroyed with the frame whether or not the body
+/// ever ran (a task cancelled before its first step never runs it; a task
+/// given up at the loop's close is destroyed where it waits).
+template <class T>
+struct SettleAtLast {
+    std::shared_ptr<ConcurrentStateOf<T>> state;
+    explicit SettleAtLast(std::shared_ptr<ConcurrentStateOf<T>> s) noexcept : state(std::move(s)) {}
+    SettleAtLast(SettleAtLast&&) noexcept = default;
+    SettleAtLast(const SettleAtLast&) = delete;
+    ~SettleAtLast() {
+        if (!state) return;
+        state->task = nullptr;
+        state->finish(ConcurrentState::Status::kCancelled, nullptr);
+    }
+};
+
 /// On the loop: the task that runs the submitted coroutine and settles the future.
 template <class T>
-Task<> run_for_future(Task<T> coro, std::shared_ptr<ConcurrentStateOf<T>> state) {
-    struct Done {
-        ConcurrentStateOf<T>& s;
-        ~Done() {
-            s.task = nullptr;
-            // Still pending: the frame is destroyed unfinished (its loop closed).
-            s.finish(ConcurrentState::Status::kCancelled, nullptr);
-        }
-    } done{*state};
+Task<> run_for_future(Task<T> coro, SettleAtLast<T> settle) {
+    ConcurrentStateOf<T>& state = *settle.state;
     try {
         if constexpr (std::is_void_v<T>) {
             co_await std::move(coro);
-            state->set_value({});
+            state.set_value({});
         } else {
             T v = co_await std::move(coro);
-            state->set_value(std::move(v));
+            state.set_value(std::move(v));
         }
     } catch (const CancelledError&) {
-        state->finish(ConcurrentState::Status::kCancelled, nullptr);
+        state.finish(ConcurrentState::Status::kCancelled, nullptr);
     } catch (...) {
-        state->finish(ConcurrentState::Status::kFinished, std::current_exception());
+        state.finish(ConcurrentState::Status::kFinished, std::current_exception());
     }
 }
 
@@ -142,7 +152,7 @@ struct LaunchOnLoop {
     void launch() {
         auto s = std::move(state);
         if (s->cancelled()) return;  // cancelled before it started: never runs (asyncio)
-        Task<> t = create_task(run_for_future<T>(std::move(coro), s));
+        Task<> t = create_task(run_for_future<T>(std::move(coro), SettleAtLast<T>(s)));
         if (!t.done()) s->task = TaskAccess::core(t);  // an eager task may be done already
     }
 };
