@@ -3,6 +3,7 @@
 
 #include "aio/as_completed.hpp"
 #include "aio/async_generator.hpp"
+#include "aio/contextvars.hpp"
 #include "aio/events.hpp"
 #include "aio/exceptions.hpp"
 #include "aio/files.hpp"
@@ -26,6 +27,7 @@
 #include "aio/table.hpp"
 #include "aio/taskgroups.hpp"
 #include "aio/threads.hpp"
+#include "aio/threadsafe.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/wait.hpp"
 #include "aio/web.hpp"

@@ -65,6 +65,10 @@ struct LoopOptions {
     /// Also on when the environment has AIO_DEBUG=1.
     bool debug = false;
     std::chrono::milliseconds slow_callback_duration{100};
+    /// Every task created on the loop starts eagerly, as with asyncio's
+    /// `loop.set_task_factory(asyncio.eager_task_factory)`: see
+    /// aio::create_eager_task (aio/task.hpp).
+    bool eager_tasks = false;
 };
 
 /// The event loop (asyncio.AbstractEventLoop). Not copyable or movable.

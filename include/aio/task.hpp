@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "aio/detail/context.hpp"
 #include "aio/detail/frame_allocator.hpp"
 #include "aio/detail/task_core.hpp"
 #include "aio/events.hpp"
@@ -239,10 +240,15 @@ public:
         return p.exception;
     }
     /// Calls f on the loop (via call_soon) when the task is done; at once
-    /// (scheduled) if it already is.
+    /// (scheduled) if it already is. f runs in a copy of the context current
+    /// here (contextvars), as asyncio's add_done_callback does.
     void add_done_callback(std::function<void()> f) {
         require_scheduled("add_done_callback");
-        h_.promise().add_done_callback(std::move(f));
+        h_.promise().add_done_callback(
+            [context = detail::ContextRef::capture(), f = std::move(f)]() mutable {
+                detail::ContextScope in_context(context.slot());
+                f();
+            });
     }
     /// The task's name ("Task-N" unless given).
     std::string get_name() const { return h_ ? h_.promise().name() : std::string(); }
@@ -408,11 +414,25 @@ void check_open(EventLoop& loop, const char* what);
 /// create_task without a name, for a loop already checked open (gather's
 /// pass over a million tasks): schedules the lazy `task` in place.
 template <class T>
-void schedule_unnamed(EventLoop& loop, Task<T>& task) {
+void schedule_unnamed(EventLoop& loop, Task<T>& task, TaskCore::Start how = TaskCore::Start::kLoopDefault) {
     auto h = TaskAccess::handle(task);
     auto& p = h.promise();
     if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
-    p.start_in(loop, h);
+    p.start_in(loop, h, how);
+}
+
+/// The body of create_task and create_eager_task. The name is set first:
+/// an eager task's first step may already ask for it.
+template <class T>
+void schedule_named(EventLoop& loop, Task<T>& task, std::string name, TaskCore::Start how) {
+    if (!task.valid()) throw InvalidStateError("create_task() of an empty Task handle");
+    auto h = TaskAccess::handle(task);
+    auto& p = h.promise();
+    if (p.has(TaskCore::kRoot)) throw InvalidStateError("create_task() of a task that is already scheduled");
+    check_open(loop, "create_task");
+    if (p.has(TaskCore::kStarted)) throw InvalidStateError("create_task() of a task that was already awaited");
+    if (!name.empty()) p.set_name(std::move(name));
+    p.start_in(loop, h, how);
 }
 }  // namespace detail
 
@@ -427,12 +447,27 @@ Task<T> create_task(Task<T> task, std::string name = {}) {
 
 template <class T>
 Task<T> EventLoop::create_task(Task<T> task, std::string name) {
-    if (!task.valid()) throw InvalidStateError("create_task() of an empty Task handle");
-    auto& p = detail::TaskAccess::handle(task).promise();
-    if (p.has(detail::TaskCore::kRoot)) throw InvalidStateError("create_task() of a task that is already scheduled");
-    detail::check_open(*this, "create_task");
-    detail::schedule_unnamed(*this, task);
-    if (!name.empty()) p.set_name(std::move(name));
+    detail::schedule_named(*this, task, std::move(name), detail::TaskCore::Start::kLoopDefault);
+    return task;
+}
+
+/// create_task, started eagerly (asyncio 3.14: create_task(coro,
+/// eager_start=True); 3.12: the eager_task_factory). The task's first step
+/// runs now, inside the caller, up to its first real suspension: a task
+/// that finishes without suspending is done when this returns and never
+/// touches the ready queue (no loop iteration, no queue hop). The caller's
+/// current task and context are set aside meanwhile: the task runs in a copy
+/// of the caller's context and current_task() is the new task.
+/// Differences from create_task, as in asyncio: the task's code runs before
+/// the caller's next statement, and an exception it raises before suspending
+/// is stored in the task (never thrown here). Nested eager starts beyond
+/// kTransferBudget deep are queued instead (the stack stays bounded). Needs a
+/// running loop (RuntimeError otherwise); InvalidStateError as create_task.
+/// LoopOptions::eager_tasks makes every create_task (and gather, TaskGroup,
+/// ...) on a loop eager.
+template <class T>
+Task<T> create_eager_task(Task<T> task, std::string name = {}) {
+    detail::schedule_named(get_running_loop(), task, std::move(name), detail::TaskCore::Start::kEager);
     return task;
 }
 

@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/detail/context.hpp"
 #include "aio/task.hpp"
 
 namespace aio {
@@ -228,11 +229,15 @@ LoopImpl* ExecutorAwaiter<R>::running_impl_checked() {
     return &LoopAccess::impl(get_running_loop());
 }
 
+/// The call a worker makes: f(args...) in a copy of the caller's context
+/// (contextvars; asyncio.to_thread does the same with copy_context().run).
 template <class F, class... Args>
 auto bind_call(F f, Args... args) {
     using R = std::invoke_result_t<F, Args...>;
-    return std::function<R()>(
-        [f = std::move(f), ... a = std::move(args)]() mutable -> R { return std::invoke(f, std::move(a)...); });
+    return std::function<R()>([context = ContextRef::capture(), f = std::move(f), ... a = std::move(args)]() mutable -> R {
+        ContextScope in_context(context.slot());
+        return std::invoke(f, std::move(a)...);
+    });
 }
 
 template <class R>

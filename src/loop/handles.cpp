@@ -1,4 +1,5 @@
 // Scheduled callbacks: asyncio's Handle and TimerHandle, and call_soon / call_at / call_soon_threadsafe.
+#include "aio/detail/context.hpp"
 #include "aio/events.hpp"
 #include "loop/loop_impl.hpp"
 
@@ -9,8 +10,9 @@ namespace detail {
 void run_callback(Runnable* r) noexcept {
     auto* node = static_cast<CallbackNode*>(r);
     std::shared_ptr<CallbackNode> keep = std::move(node->self);
-    if (node->cancelled) return;
+    if (node->cancelled.load(std::memory_order_acquire)) return;
     auto fn = std::move(node->fn);
+    ContextScope in_context(node->context.slot());  // the context of call_soon's caller
     try {
         fn();
     } catch (...) {
@@ -35,8 +37,11 @@ void LoopImpl::post_threadsafe(std::function<void()> f) {
 }  // namespace detail
 
 void Handle::cancel() {
-    if (!node_ || node_->cancelled) return;
-    node_->cancelled = true;
+    // Any thread may cancel (call_soon_threadsafe's handle): the flag is
+    // atomic, and only the loop's own thread drops the callback early or
+    // touches the timer heap (timer handles belong to the loop's thread).
+    if (!node_ || node_->cancelled.exchange(true, std::memory_order_acq_rel)) return;
+    if (!node_->timed && detail::running_impl() != node_->loop) return;  // dropped when the loop reaches it
     node_->fn = nullptr;
     if (node_->timed && node_->timer.armed()) {
         node_->loop->remove_timer(&node_->timer);
@@ -75,13 +80,19 @@ TimerHandle EventLoop::call_at(Clock::time_point when, Callback f) {
 }
 
 Handle EventLoop::call_soon_threadsafe(Callback f) {
-    impl_->check_open("call_soon_threadsafe");
     auto node = std::make_shared<detail::CallbackNode>();
     node->fn = std::move(f);
     node->loop = impl_.get();
     node->run = &detail::run_callback;
     node->self = node;
-    impl_->post_threadsafe(static_cast<detail::Runnable*>(node.get()));
+    {
+        // `closed` belongs to the loop's thread; other threads learn of
+        // close() through the link, under its lock.
+        detail::LoopLink& link = *impl_->link();
+        std::lock_guard lock(link.mu);
+        if (!link.loop) throw RuntimeError("call_soon_threadsafe(): the event loop is closed");
+        impl_->post_threadsafe(static_cast<detail::Runnable*>(node.get()));
+    }
     return Handle(std::move(node));
 }
 

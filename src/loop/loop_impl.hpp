@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 
+#include "aio/detail/context.hpp"
 #include "aio/events.hpp"
 #include "aio/threads.hpp"
 #include "loop/io_backend.hpp"
@@ -25,7 +26,8 @@ struct CallbackNode : Runnable {
     std::function<void()> fn;
     CallbackTimer timer;
     LoopImpl* loop = nullptr;
-    bool cancelled = false;
+    ContextRef context = ContextRef::capture();  // asyncio's Handle runs in the scheduler's context
+    std::atomic<bool> cancelled{false};  // Handle::cancel() may come from another thread
     bool timed = false;
     std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled
 };
@@ -56,6 +58,9 @@ public:
     // Thread-safe posting (worker threads, signal of completion).
     void post_threadsafe(Runnable* r);
     void post_threadsafe(std::function<void()> f);
+    /// How other threads learn whether the loop is still open (see LoopLink):
+    /// post through it, under its lock.
+    const std::shared_ptr<LoopLink>& link() const noexcept { return link_; }
 
     // Tasks.
     void link_task(TaskCore* t) noexcept;

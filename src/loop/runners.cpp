@@ -43,3 +43,42 @@ void shutdown_loop(EventLoop& loop) noexcept {
 }
 
 }  // namespace aio::detail
+
+namespace aio {
+
+Runner::Runner(LoopOptions options) : options_(options) {}
+
+Runner::~Runner() {
+    try {
+        close();
+    } catch (...) {
+    }
+}
+
+void Runner::check_can_run() {
+    if (running_loop_or_null()) throw RuntimeError("Runner::run() cannot be called from a running event loop");
+    if (closed_) throw RuntimeError("Runner::run(): the Runner is closed");
+}
+
+EventLoop& Runner::get_loop() {
+    if (closed_) throw RuntimeError("Runner::get_loop(): the Runner is closed");
+    if (!loop_) loop_ = std::make_unique<EventLoop>(options_);
+    return *loop_;
+}
+
+void Runner::close() {
+    if (closed_) return;
+    if (loop_ && loop_->is_running()) throw RuntimeError("Runner::close() while its event loop is running");
+    closed_ = true;
+    if (loop_) {
+        detail::shutdown_loop(*loop_);
+        loop_.reset();
+    }
+}
+
+void Runner::keep_context_of(const TaskInfo& task) noexcept {
+    if (detail::TaskCore* core = detail::TaskAccess::core(task))
+        context_ = Context(detail::ContextRef(detail::context_retain(core->context)));
+}
+
+}  // namespace aio

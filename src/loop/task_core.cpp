@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "aio/detail/context.hpp"
 #include "aio/detail/wait_list.hpp"
 #include "aio/task.hpp"
 #include "loop/loop_impl.hpp"
@@ -47,8 +48,35 @@ void resume_task(Runnable* r) noexcept {
     t_current_task = task;
     t_transfer_budget = kTransferBudget;
     t_coop_budget = kCoopBudget;
+    ContextData** outer_context = t_context_slot;
+    t_context_slot = &task->context;
     task->resume_point.resume();  // `task` may be gone after this
+    t_context_slot = outer_context;
     t_current_task = nullptr;
+}
+
+/// An eager task's first step, run inside its creator (asyncio's eager_start):
+/// the creator's current task and context are set aside meanwhile. Nested
+/// eager starts share the creator's transfer budget, which bounds the stack:
+/// with the budget spent the task goes on the ready queue instead. Outside
+/// a task (a callback) the stack is shallow: the whole budget is available.
+void start_eagerly(TaskCore* task) noexcept {
+    int outer_budget = t_transfer_budget;
+    int budget = t_current_task ? outer_budget : kTransferBudget;
+    if (budget <= 1) {
+        task->ready->push(task);
+        return;
+    }
+    task->flags |= TaskCore::kStarted;
+    TaskCore* outer_task = t_current_task;
+    ContextData** outer_context = t_context_slot;
+    t_current_task = task;
+    t_context_slot = &task->context;
+    t_transfer_budget = budget - 1;
+    task->resume_point.resume();  // `task` may be gone after this
+    t_transfer_budget = outer_budget;
+    t_context_slot = outer_context;
+    t_current_task = outer_task;
 }
 
 TaskCore* current_core() noexcept { return t_current_task; }
@@ -62,7 +90,10 @@ std::coroutine_handle<> transfer_to(TaskCore* task, std::coroutine_handle<> h) n
 
 // ---------------------------------------------------------------- TaskCore
 
-TaskCore::~TaskCore() { delete extras; }
+TaskCore::~TaskCore() {
+    delete extras;
+    context_release(context);
+}
 
 void TaskCore::deliver_pending_cancel() noexcept {
     if (!has(kCancelPending)) return;
@@ -120,7 +151,7 @@ void TaskCore::rethrow_if_failed() {
     if (exception) std::rethrow_exception(exception);
 }
 
-void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
+void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self, Start how) noexcept {
     LoopImpl& impl = LoopAccess::impl(l);
     owner = this;
     ready = &impl.ready_queue();
@@ -130,8 +161,12 @@ void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self) noexcept {
     flags |= kRoot;
     refs = 2;  // the handle, and the task itself while it runs
     number = static_cast<std::uint32_t>(impl.next_task_number());
+    context = capture_context();
     impl.link_task(this);
-    impl.enqueue(this);
+    if ((how == Start::kEager || impl.options.eager_tasks) && impl.running)
+        start_eagerly(this);  // asyncio: eager tasks start only on a running loop
+    else
+        impl.enqueue(this);
 }
 
 std::coroutine_handle<> TaskCore::on_final_suspend(std::coroutine_handle<> self) noexcept {

@@ -59,9 +59,16 @@ void TaskGroup::adopt(detail::TaskCore* core) {
     m->notify = &TaskGroup::on_done;
     m->task = core;
     core->add_ref();
-    core->add_waiter(m.get());
     ++pending_;
+    Member* member = m.get();
     members_.push_back(std::move(m));
+    if (core->done()) {
+        // An eager task that finished while it was being created (asyncio's
+        // TaskGroup calls _on_task_done at once for it).
+        on_done(member, *core);
+        return;
+    }
+    core->add_waiter(member);
 }
 
 void TaskGroup::abort() noexcept {

@@ -52,11 +52,20 @@ Task<std::vector<double>> r1_rounds(std::size_t n) {
     for (int i = 0; i < 4; ++i) ns.push_back(co_await r1_round(n));
     co_return ns;
 }
-Figure r1(double scale) {
+Figure r1_with(double scale, aio::LoopOptions options) {
     std::size_t n = scaled(1'000'000, scale);
-    auto ns = aio::run(r1_rounds(n));
+    auto ns = aio::run(r1_rounds(n), options);
     std::sort(ns.begin() + 1, ns.end());
     return {fmt::format("{} tasks", n), fmt::format("{:.0f} ns/task first round, {:.0f} warm", ns[0], ns[2])};
+}
+Figure r1(double scale) { return r1_with(scale, {}); }
+// R1e: R1 on a loop whose tasks start eagerly (LoopOptions::eager_tasks,
+// asyncio's eager_task_factory): each task finishes while gather schedules
+// it, without a trip through the ready queue.
+Figure r1e(double scale) {
+    aio::LoopOptions options;
+    options.eager_tasks = true;
+    return r1_with(scale, options);
 }
 
 // R2 switch: two tasks pass a counter through two 1-slot queues.
@@ -197,6 +206,7 @@ struct Workload {
 const std::vector<Workload>& workloads() {
     static const std::vector<Workload> all = {
         {"R1", "spawn: tasks returning an int, gathered", r1},
+        {"R1e", "spawn, eager tasks (LoopOptions::eager_tasks)", r1e},
         {"R2", "switch: ping-pong through two 1-slot queues", r2},
         {"R3", "timers: tasks sleeping a random time, gathered", r3},
         {"R4", "lock: async with lock: counter += 1", r4},
@@ -214,16 +224,18 @@ std::vector<std::string> bench_workloads() {
     return ids;
 }
 
+static std::string bench_id_upper(std::string id) {
+    for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return id;
+}
+
 int run_bench(const BenchOptions& opts) {
     std::vector<std::string> wanted;
-    for (auto id : opts.workloads) {
-        for (char& c : id) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        wanted.push_back(id);
-    }
+    for (const auto& id : opts.workloads) wanted.push_back(bench_id_upper(id));
     fmt::print("{:<4} {:<48} {:<26} {}\n", "id", "workload", "size", "figure");
     int failed = 0;
     for (const auto& w : workloads()) {
-        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), w.id) == wanted.end()) continue;
+        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), bench_id_upper(w.id)) == wanted.end()) continue;
         try {
             Figure f = w.run(opts.scale);
             fmt::print("{:<4} {:<48} {:<26} {}\n", w.id, w.title, f.size, f.value);

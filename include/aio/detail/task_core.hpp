@@ -82,6 +82,7 @@ protected:
 };
 
 class TaskCore;
+struct ContextData;
 
 /// Something to tell when a task finishes (an awaiting task, gather, wait, ...).
 struct CompletionWaiter {
@@ -126,6 +127,7 @@ public:
     TaskCore* prev_task = nullptr;  // the loop's list of pending tasks (all_tasks)
     TaskCore* next_task = nullptr;
     ReadyQueue* ready = nullptr;  // the loop's ready queue (wake() is on every hot path)
+    ContextData* context = nullptr;  // the task's contextvars (counted; null: empty)
     std::uint32_t refs = 0;    // handles + 1 while running
     std::uint32_t number = 0;  // for the default name, "Task-<number>"
     std::uint16_t flags = 0;
@@ -181,9 +183,13 @@ public:
     void rethrow_if_failed();
 
     // --- lifecycle ---
-    /// Makes this (lazy, unstarted) frame a task of `loop` and schedules its first step.
+    /// How start_in runs the first step: on the ready queue, or at once
+    /// (eager) when the loop runs; kLoopDefault asks LoopOptions::eager_tasks.
+    enum class Start : std::uint8_t { kLoopDefault, kEager };
+    /// Makes this (lazy, unstarted) frame a task of `loop` (in a copy of the
+    /// current context) and schedules its first step, or runs it now (eager).
     /// The loop must be open (create_task and gather check it once).
-    void start_in(EventLoop& loop, std::coroutine_handle<> self) noexcept;
+    void start_in(EventLoop& loop, std::coroutine_handle<> self, Start how = Start::kLoopDefault) noexcept;
     /// Called at final suspension of frame `self`; returns the frame to resume next.
     std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
     /// Gives up on a task that can never finish (its loop is shutting down):
