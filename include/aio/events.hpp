@@ -27,6 +27,14 @@ namespace detail {
 class IoBackend;
 class LoopImpl;
 struct LoopAccess;
+// The bodies of EventLoop's member templates, defined with Task (task.hpp)
+// and the thread pool (threads.hpp), which this header cannot include.
+template <class T>
+void schedule_named(EventLoop& loop, Task<T>& task, std::string name, TaskCore::Start how);
+template <class T>
+T run_until_complete(EventLoop& loop, Task<T>& task);
+template <class Executor, class F, class... Args>
+auto run_in_executor(EventLoop& loop, Executor executor, F f, Args... args);
 struct CallbackNode;
 }  // namespace detail
 
@@ -106,7 +114,9 @@ public:
     void run_forever();
     /// Schedules `task` (if lazy), runs until it is done, returns its result or rethrows.
     template <class T>
-    T run_until_complete(Task<T> task);
+    T run_until_complete(Task<T> task) {
+        return detail::run_until_complete(*this, task);
+    }
     /// Makes run_forever() return after the current iteration.
     void stop();
     /// Closes the loop: runs nothing more, shuts the default executor down.
@@ -118,7 +128,10 @@ public:
     // --- tasks ---
     /// asyncio: loop.create_task. Schedules `task` on this loop.
     template <class T>
-    Task<T> create_task(Task<T> task, std::string name = {});
+    Task<T> create_task(Task<T> task, std::string name = {}) {
+        detail::schedule_named(*this, task, std::move(name), detail::TaskCore::Start::kLoopDefault);
+        return task;
+    }
 
     // --- signals (signalfd) ---
     /// Calls f on the loop whenever `sig` arrives (asyncio: add_signal_handler).
@@ -139,9 +152,12 @@ public:
     // --- executors ---
     /// Runs f(args...) on `executor` (nullptr: the loop's default thread pool,
     /// or a ThreadPoolExecutor* / ProcessPoolExecutor*) and returns a scheduled
-    /// Task with the result (asyncio: loop.run_in_executor). Defined in threads.hpp.
+    /// Task with the result (asyncio: loop.run_in_executor). The call is
+    /// scheduled at once. Needs aio/threads.hpp (or aio/process_pool.hpp).
     template <class Executor, class F, class... Args>
-    auto run_in_executor(Executor executor, F f, Args... args);
+    auto run_in_executor(Executor executor, F f, Args... args) {
+        return detail::run_in_executor(*this, executor, std::move(f), std::move(args)...);
+    }
     /// The default pool, created on first use (min(32, cores + 4) threads, as asyncio).
     ThreadPoolExecutor& default_executor();
 

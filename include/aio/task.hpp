@@ -445,12 +445,6 @@ Task<T> create_task(Task<T> task, std::string name = {}) {
     return get_running_loop().create_task(std::move(task), std::move(name));
 }
 
-template <class T>
-Task<T> EventLoop::create_task(Task<T> task, std::string name) {
-    detail::schedule_named(*this, task, std::move(name), detail::TaskCore::Start::kLoopDefault);
-    return task;
-}
-
 /// create_task, started eagerly (asyncio 3.14: create_task(coro,
 /// eager_start=True); 3.12: the eager_task_factory). The task's first step
 /// runs now, inside the caller, up to its first real suspension: a task
@@ -522,10 +516,10 @@ void run_loop_until_done(EventLoop& loop, TaskCore* core);
 }  // namespace detail
 
 template <class T>
-T EventLoop::run_until_complete(Task<T> task) {
+T detail::run_until_complete(EventLoop& loop, Task<T>& task) {
     if (!task.valid()) throw InvalidStateError("run_until_complete() of an empty Task handle");
-    if (!task.scheduled()) task = create_task(std::move(task));
-    detail::run_loop_until_done(*this, detail::TaskAccess::core(task));
+    if (!task.scheduled()) task = loop.create_task(std::move(task));
+    detail::run_loop_until_done(loop, detail::TaskAccess::core(task));
     if (!task.done()) throw RuntimeError("the event loop stopped before the task completed");
     auto& p = detail::TaskAccess::handle(task).promise();
     p.flags |= detail::TaskCore::kRetrieved;

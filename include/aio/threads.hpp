@@ -261,18 +261,17 @@ Task<std::invoke_result_t<F, Args...>> to_thread(F f, Args... args) {
     return detail::run_on_pool<R>(nullptr, detail::bind_call(std::move(f), std::move(args)...));
 }
 
-/// asyncio: loop.run_in_executor(executor, f, *args). executor == nullptr means
-/// the default pool. The call is scheduled at once (a scheduled Task is returned).
+/// The body of EventLoop::run_in_executor (events.hpp).
 template <class Executor, class F, class... Args>
-auto EventLoop::run_in_executor(Executor executor, F f, Args... args) {
+auto detail::run_in_executor(EventLoop& loop, Executor executor, F f, Args... args) {
     using R = std::invoke_result_t<F, Args...>;
     if constexpr (std::is_same_v<Executor, std::nullptr_t>) {
-        return create_task(detail::run_on_pool<R>(nullptr, detail::bind_call(std::move(f), std::move(args)...)));
+        return loop.create_task(detail::run_on_pool<R>(nullptr, detail::bind_call(std::move(f), std::move(args)...)));
     } else if constexpr (std::is_convertible_v<Executor, ThreadPoolExecutor*>) {
-        return create_task(detail::run_on_pool<R>(executor, detail::bind_call(std::move(f), std::move(args)...)));
+        return loop.create_task(detail::run_on_pool<R>(executor, detail::bind_call(std::move(f), std::move(args)...)));
     } else {
         // Other executors (ProcessPoolExecutor) provide their own submit_async.
-        return create_task(executor->submit_async(std::move(f), std::move(args)...));
+        return loop.create_task(executor->submit_async(std::move(f), std::move(args)...));
     }
 }
 
