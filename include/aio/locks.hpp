@@ -159,7 +159,7 @@ public:
         explicit WaitAwaiter(Event& ev) noexcept : ListWait(ev.waiters_), e(ev) {}
         bool await_ready() const noexcept { return e.set_; }
         bool await_resume() const {
-            check();
+            check_no_result();
             return true;
         }
     };

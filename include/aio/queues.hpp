@@ -208,6 +208,7 @@ public:
         BasicQueue& q;
         explicit JoinAwaiter(BasicQueue& queue) noexcept : ListWait(queue.joiners_), q(queue) {}
         bool await_ready() const noexcept { return q.unfinished_ == 0; }
+        void await_resume() const { check_no_result(); }
     };
     /// Waits until every item put has been marked with task_done().
     JoinAwaiter join() noexcept { return JoinAwaiter(*this); }
