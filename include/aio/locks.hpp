@@ -11,6 +11,7 @@
 // it) and sees the cancellation at its next await — a wake-up is never lost.
 // These primitives belong to the loop they are used on and are not
 // thread-safe (as asyncio's).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <coroutine>

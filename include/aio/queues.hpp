@@ -14,6 +14,7 @@
 // shutdown(immediate = false) (asyncio 3.13): put() raises QueueShutDown from
 // then on; get() drains what is left, then raises QueueShutDown. With
 // immediate = true the queue is emptied at once and waiting getters raise too.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <algorithm>
