@@ -102,6 +102,10 @@ TEST(AsCompleted, AnExceptionIsThrownAtItsTurnAndIterationGoesOn) {
             }
             EXPECT_TRUE(threw) << "awaiting gen.next() did not throw std::runtime_error";
         }
+        std::optional<int> rest = co_await gen.next();
+        EXPECT_EQ(rest, 1);
+        std::optional<int> end = co_await gen.next();
+        EXPECT_FALSE(end.has_value());
     }());
 }
 

@@ -5,8 +5,11 @@
 //
 // Lazy tasks are scheduled when as_completed() is called. A task's exception
 // is thrown from next() at its turn; the generator can be resumed after that
-// for the remaining results. Destroying the generator early leaves the
-// remaining tasks running (as asyncio does).
+// for the remaining results. A next() cancelled while it waits raises
+// CancelledError and the iteration goes on from there (nothing is skipped).
+// Destroying the generator early leaves the remaining tasks running (as
+// asyncio does).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <deque>
@@ -56,12 +59,27 @@ private:
     bool cancelled_ = false;
 };
 
+/// Errors (a task's exception, a cancelled next()) are yielded as YieldError,
+/// not thrown out of the body: next() raises them and the iteration goes on.
 template <class T>
 AsyncGenerator<value_or_monostate_t<T>> completed_in_order(std::vector<Task<T>> tasks) {
     CompletionQueue queue(cores_of(tasks));
-    for (std::size_t left = tasks.size(); left > 0; --left) {
-        std::size_t i = co_await queue.next();
-        co_yield result_of(tasks[i]);
+    for (std::size_t left = tasks.size(); left > 0;) {
+        std::exception_ptr error;
+        std::optional<value_or_monostate_t<T>> value;
+        try {
+            std::size_t i = co_await queue.next();
+            --left;
+            value.emplace(result_of(tasks[i]));
+        } catch (...) {
+            error = std::current_exception();
+        }
+        if (error) {
+            YieldError failure{std::move(error)};  // named: g++ 12 destroys a braced temporary in co_yield twice
+            co_yield failure;
+        } else {
+            co_yield std::move(*value);
+        }
     }
 }
 

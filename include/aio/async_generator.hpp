@@ -22,6 +22,15 @@
 
 namespace aio {
 
+namespace detail {
+/// `co_yield detail::YieldError{e}` in an AsyncGenerator body: that next()
+/// throws e, and the body stays suspended there, so the iteration can go on
+/// (as_completed: a task's exception, a cancelled wait).
+struct YieldError {
+    std::exception_ptr error;
+};
+}  // namespace detail
+
 template <class T>
 class [[nodiscard]] AsyncGenerator {
 public:
@@ -43,8 +52,13 @@ public:
             current.emplace(std::move(v));
             return {};
         }
+        YieldAwaiter yield_value(detail::YieldError e) noexcept {
+            yielded_error = std::move(e.error);
+            return {};
+        }
         void return_void() noexcept {}
         std::optional<T> current;
+        std::exception_ptr yielded_error;  // thrown by this next(); the body goes on afterwards
         bool running = false;  // a next() is under way (Python's ag_running)
     };
     using handle_type = std::coroutine_handle<promise_type>;
@@ -86,6 +100,7 @@ public:
                 if (p.exception) std::rethrow_exception(std::exchange(p.exception, nullptr));
                 return std::nullopt;
             }
+            if (p.yielded_error) std::rethrow_exception(std::exchange(p.yielded_error, nullptr));
             return std::exchange(p.current, std::nullopt);
         }
     };

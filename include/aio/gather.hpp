@@ -15,6 +15,7 @@
 // - cancelling the awaiter cancels every child, waits for all of them to
 //   finish, then raises CancelledError;
 // - with return_exceptions every outcome becomes an aio::Result<T>.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <memory>

@@ -11,6 +11,7 @@
 // it) and sees the cancellation at its next await — a wake-up is never lost.
 // These primitives belong to the loop they are used on and are not
 // thread-safe (as asyncio's).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <coroutine>
@@ -159,7 +160,7 @@ public:
         explicit WaitAwaiter(Event& ev) noexcept : ListWait(ev.waiters_), e(ev) {}
         bool await_ready() const noexcept { return e.set_; }
         bool await_resume() const {
-            check();
+            check_no_result();
             return true;
         }
     };

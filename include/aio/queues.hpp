@@ -14,6 +14,7 @@
 // shutdown(immediate = false) (asyncio 3.13): put() raises QueueShutDown from
 // then on; get() drains what is left, then raises QueueShutDown. With
 // immediate = true the queue is emptied at once and waiting getters raise too.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <algorithm>
@@ -208,6 +209,7 @@ public:
         BasicQueue& q;
         explicit JoinAwaiter(BasicQueue& queue) noexcept : ListWait(queue.joiners_), q(queue) {}
         bool await_ready() const noexcept { return q.unfinished_ == 0; }
+        void await_resume() const { check_no_result(); }
     };
     /// Waits until every item put has been marked with task_done().
     JoinAwaiter join() noexcept { return JoinAwaiter(*this); }

@@ -1,4 +1,5 @@
 // aio/sleep.hpp — aio::sleep (asyncio.sleep).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <chrono>

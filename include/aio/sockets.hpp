@@ -5,6 +5,7 @@
 // wait) or suspends the task until the kernel reports the socket ready, then
 // retries. A task suspended here is cancelled at once (the readiness wait is
 // withdrawn; no byte is lost: nothing was read or written).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <netinet/in.h>

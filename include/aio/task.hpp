@@ -16,6 +16,7 @@
 //
 // Handles are move-only. Lifetimes: a coroutine's reference parameters must
 // outlive the coroutine — pass by value what a scheduled task uses.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <concepts>

@@ -14,6 +14,7 @@
 // A group destroyed before wait() completes cancels its unfinished tasks.
 // Unlike asyncio, a failing child does not cancel the parent task while the
 // parent is still running the block's body (see docs/differences.md).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <string>

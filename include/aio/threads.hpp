@@ -13,6 +13,7 @@
 // gets CancelledError at once, the thread finishes the call and its result is
 // dropped. A call that already finished delivers its result (nothing is lost)
 // and the cancellation is delivered at the task's next await.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <atomic>

@@ -13,6 +13,7 @@
 // CancelledError goes on (asyncio's cancelling()/uncancel() accounting).
 // Both forms keep the guarded work inside the current task: no new task is
 // made. Delays are scaled by AIO_TIME_SCALE.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <chrono>

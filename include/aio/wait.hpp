@@ -1,4 +1,5 @@
 // aio/wait.hpp — shield and wait (asyncio.shield, asyncio.wait).
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <optional>

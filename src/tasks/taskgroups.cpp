@@ -13,10 +13,14 @@ public:
     void await_suspend(std::coroutine_handle<P> h) {
         g_.waiter_ = h.promise().owner;
         g_.waiting_ = this;
+        suspended_ = true;
         g_.waiter_->suspend_on(this, h);
         g_.waiter_->deliver_pending_cancel();
     }
     void await_resume() noexcept {
+        // wait() has no result: a cancel() that arrived after the last task
+        // finished, before this task ran, is raised too (asyncio's __aexit__).
+        if (suspended_ && !cancelled && g_.waiter_->take_pending_cancel()) cancelled = true;
         g_.waiter_ = nullptr;
         g_.waiting_ = nullptr;
     }
@@ -33,6 +37,7 @@ public:
 
 private:
     TaskGroup& g_;
+    bool suspended_ = false;
 };
 
 TaskGroup::~TaskGroup() {

@@ -63,6 +63,10 @@ public:
     bool request_cancel() noexcept override;
     /// Throws CancelledError if the wait was cancelled.
     void check() const;
+    /// check() for a wait that has no result (an Event, a join): a cancel()
+    /// that arrived after the wake-up, before the task ran, is raised here
+    /// too, as sleep does — nothing is lost by raising.
+    void check_no_result() const;
 
     State state = State::idle;
     TaskCore* task = nullptr;
@@ -138,6 +142,11 @@ inline void WaitNode::wait_on(WaitList& l, TaskCore* t, std::coroutine_handle<> 
 
 inline void WaitNode::check() const {
     if (state == State::cancelled) throw CancelledError();
+}
+
+inline void WaitNode::check_no_result() const {
+    check();
+    if (state == State::granted && task->take_pending_cancel()) throw CancelledError();
 }
 
 inline bool WaitNode::request_cancel() noexcept {

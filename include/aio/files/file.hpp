@@ -20,6 +20,7 @@
 // (from another task) throws RuntimeError, as asyncio's StreamReader does.
 // Arguments of the coroutines (the data given to write()) must stay alive until
 // the co_await completes; `co_await f.write(x)` in one expression is always safe.
+// Cancellation: see docs/cancellation.md.
 #pragma once
 
 #include <cstddef>

@@ -1,6 +1,7 @@
 // The epoll backend: readiness turned into completions, the system call made when the fd is ready.
 #include "loop/backends/epoll_backend.hpp"
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -132,10 +133,17 @@ bool EpollBackend::submit(IoOp& op) {
         if (begin_connect(op)) return true;
     }
     FdState& st = state(op.fd);
+    bool fresh = !st.registered;
     ensure_registered(op.fd, st);
     bool read_side = is_read_side(op.kind);
     Queue& q = read_side ? st.readers : st.writers;
     bool& ready = read_side ? st.readable : st.writable;
+    if (fresh && (op.kind == IoOp::Kind::PollIn || op.kind == IoOp::Kind::PollOut)) {
+        // The readiness a fresh registration assumes is corrected by a read's
+        // EAGAIN; a readiness wait makes no such call, so it asks poll(2) once.
+        pollfd p{op.fd, static_cast<short>(read_side ? POLLIN : POLLOUT), 0};
+        ready = ::poll(&p, 1, 0) != 0;
+    }
     // Keep FIFO order: only try at once when nobody is queued before us.
     if (!q.head && ready) {
         if (op.kind == IoOp::Kind::Connect) {
