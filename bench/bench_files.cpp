@@ -1,6 +1,12 @@
 // File workloads R10 and R11 of shared/bench/WORKLOADS.md, one per process run:
 //   bench_files r10 DIR      read DIR/r10/00000..09999 (4 KiB each), 64 at a time
 //   bench_files r11 DIR      read DIR/big (1 GiB) sequentially, then copy it to DIR/copy
+//   bench_files r11-copy SRC DST [read|readinto|copyfile]
+//                            one copy of SRC over DST in place (created if missing, not
+//                            truncated), as the peers of R11 copy; prints "RESULT <GiB/s> GiB/s"
+//                            as peers/run.sh expects. read: `while (chunk = f.read(1 MiB))
+//                            g.write(chunk)` (aiofiles' loop, the default); readinto: one
+//                            reused buffer; copyfile: shutil.copyfile (truncates DST).
 // The data is made on first use (bench/files.sh keeps it under /tmp). The I/O
 // path is AIO_IO_BACKEND's (uring or threads). Prints lines
 // "<id> key=value ..." that bench/files.sh sets beside aiofiles and cp/dd.
@@ -171,11 +177,51 @@ aio::Task<> r11(std::string dir) {
                 files::backend_name());
 }
 
+// R11 as the peers run it: one copy of src over dst, in place (aiofiles'
+// open(dst, "ab").close(); open(dst, "r+b")), 1 MiB at a time.
+aio::Task<> r11_copy(std::string src, std::string dst, std::string style) {
+    int fd = ::open(dst.c_str(), O_WRONLY | O_CREAT, 0644);  // create if missing, keep the pages if present
+    if (fd < 0) std::abort();
+    ::close(fd);
+    auto t0 = Clock::now();
+    std::int64_t total = 0;
+    if (style == "copyfile") {
+        co_await files::shutil::copyfile(src, dst);
+        struct stat st {};
+        ::stat(dst.c_str(), &st);
+        total = st.st_size;
+    } else {
+        auto in = co_await files::open(src, "rb");
+        auto out = co_await files::open(dst, "r+b");
+        if (style == "readinto") {
+            std::vector<char> buf(kR11Chunk);
+            for (;;) {
+                std::size_t n = co_await in.readinto(buf);
+                if (n == 0) break;
+                co_await out.write(std::string_view(buf.data(), n));
+                total += static_cast<std::int64_t>(n);
+            }
+        } else {
+            for (;;) {
+                std::string chunk = co_await in.read(static_cast<std::int64_t>(kR11Chunk));
+                if (chunk.empty()) break;
+                co_await out.write(chunk);
+                total += static_cast<std::int64_t>(chunk.size());
+            }
+        }
+        co_await in.close();
+        co_await out.close();
+    }
+    double s = seconds_since(t0);
+    std::printf("RESULT %.6g GiB/s secs=%.3f backend=%s style=%s\n", double(total) / double(1 << 30) / s, s,
+                files::backend_name(), style.c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: bench_files r10|r11 DIR\n");
+        std::fprintf(stderr, "usage: bench_files r10|r11 DIR | r11-copy SRC DST [read|readinto|copyfile]\n");
         return 2;
     }
     std::string which = argv[1], dir = argv[2];
@@ -185,6 +231,8 @@ int main(int argc, char** argv) {
     } else if (which == "r11") {
         make_r11(dir);
         aio::run(r11(dir));
+    } else if (which == "r11-copy" && argc >= 4) {
+        aio::run(r11_copy(dir, argv[3], argc > 4 ? argv[4] : "read"));
     } else {
         std::fprintf(stderr, "unknown workload %s\n", which.c_str());
         return 2;
