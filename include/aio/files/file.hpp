@@ -121,8 +121,8 @@ public:
     /// ENOSPC) says how many bytes had been written. Throws UnsupportedOperation
     /// if not writable; ValueError for text that cannot be encoded (strict).
     ///
-    /// Write-behind: on a regular file (buffered, not opened for appending) a
-    /// write of at least the buffer's size and at most 8 MiB is copied into a
+    /// Write-behind: on io_uring, on a regular file (buffered, not opened for
+    /// appending), a write of at least the buffer's size and at most 8 MiB is copied into a
     /// buffer of the file's own and goes to the kernel in the background, so
     /// a copy loop reads its next chunk while this one is written. The next
     /// operation on the file waits for it; its failure is that operation's
