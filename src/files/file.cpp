@@ -137,7 +137,8 @@ struct BehindJob {
 Task<> write_behind(std::unique_ptr<BehindJob> job) {
     PendingWrite& w = *job->w;
     try {
-        int r = co_await *job->first;
+        OpAwaiter& first = *job->first;  // named: g++ 12 would copy the awaiter of `co_await *p`
+        int r = co_await first;
         for (;;) {
             if (r <= 0) {
                 w.err = r == 0 ? EIO : -r;  // a write that takes nothing and says no error: the device gave up
