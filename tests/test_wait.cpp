@@ -138,3 +138,30 @@ TEST(Shield, PassesTheResultThrough) {
     int got = aio::run([]() -> aio::Task<int> { co_return co_await aio::shield(value_after(4, 1ms)); }());
     EXPECT_EQ(got, 4);
 }
+
+namespace {
+aio::Task<> set_after(int* slot, int v, std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    *slot = v;
+}
+aio::Task<> fail_void_after(std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    throw aio::ValueError("inner failed");
+}
+}  // namespace
+
+TEST(Shield, AVoidTaskIsShieldedAndItsExceptionPassesThrough) {
+    int slot = 0;
+    aio::run([](int* s) -> aio::Task<> {
+        co_await aio::shield(set_after(s, 9, 1ms));
+        EXPECT_EQ(*s, 9);
+        bool threw = false;
+        try {
+            co_await aio::shield(fail_void_after(1ms));
+        } catch (const aio::ValueError& e) {
+            threw = std::string(e.what()).find("inner failed") != std::string::npos;
+        }
+        EXPECT_TRUE(threw) << "the void task's ValueError did not reach the awaiter of shield()";
+    }(&slot));
+    EXPECT_EQ(slot, 9);
+}

@@ -59,7 +59,11 @@ template <class T>
 Task<T> shielded(Task<T> inner) {
     ShieldAwaiter waiting(detail::TaskAccess::core(inner));
     co_await waiting;
-    co_return result_of(inner);
+    if constexpr (std::is_void_v<T>) {
+        result_of(inner);  // rethrows the task's exception
+    } else {
+        co_return result_of(inner);
+    }
 }
 
 }  // namespace detail
