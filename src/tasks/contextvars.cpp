@@ -1,3 +1,4 @@
+// contextvars: the immutable, counted maps behind Context, and the context current on this thread.
 #include "aio/contextvars.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// run_coroutine_threadsafe: a coroutine handed to another thread's loop, its outcome to a ConcurrentFuture.
 #include "aio/threadsafe.hpp"
 
 #include <cstdio>
