@@ -24,6 +24,7 @@ PEERS_DIR=${PEERS_DIR:-/work/peers}
 PB=$PEERS_DIR/build
 PORT=${PORT:-18290}
 TMP=$(mktemp -d /tmp/aio-r7p.XXXXXX)
+chmod 755 "$TMP"  # nginx's worker (user nobody) reads the files under it
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
@@ -75,6 +76,8 @@ for ((rep = 1; rep <= REPS; rep++)); do
       PID=$!
     fi
     if ! wait_up "$port"; then echo "$n did not start" >&2; stop "$PID"; PID=""; continue; fi
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$port/1k")
+    if [ "$got" != "200 1024" ]; then echo "$n answers $got, not 200 with 1024 bytes" >&2; stop "$PID"; PID=""; continue; fi
     load "$port" 1 >/dev/null
     wpid=$PID; [ "${CMDS[$i]}" = nginx ] && wpid=$(pgrep -P "$PID" | head -1)  # nginx: its worker
     c0=$(cpu_ticks "$wpid")
