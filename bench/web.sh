@@ -10,6 +10,7 @@ BUILD=${1:-/tmp/web-build}
 SECS=${2:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d /tmp/aio-r7.XXXXXX)
+chmod 755 "$TMP"  # nginx's worker (user nobody) reads the files under it: a 403 is no benchmark
 PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done; rm -rf "$TMP"; }
 trap cleanup EXIT

@@ -320,6 +320,79 @@ TEST_P(CancelContractSocket, SocketWait_AfterResult) {
     EXPECT_EQ(pending_bytes(), "x");  // readiness consumed nothing
 }
 
+// Socket::recv is one receive performed by the backend (io_uring receives in
+// the kernel): withdrawn, or its bytes returned; never both lost.
+
+aio::Task<std::size_t> recv_into(aio::Socket& s, std::string& into) {
+    char buf[16];
+    std::size_t n = co_await s.recv(buf, sizeof buf);
+    into.assign(buf, n);
+    co_return n;
+}
+
+TEST_P(CancelContractSocket, SocketRecv_BeforeSuspending) {
+    Seen seen;
+    std::string got;
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(observe_cancelled_first(seen, recv_into(a_, got)));
+        co_await settle(t);
+        EXPECT_TRUE(t.cancelled());
+    }());
+    // No byte was there: the receive was withdrawn.
+    EXPECT_TRUE(seen.raised);
+    EXPECT_TRUE(got.empty());
+    send_byte();
+    EXPECT_EQ(pending_bytes(), "x");  // the socket still works; nothing was consumed
+}
+
+TEST_P(CancelContractSocket, SocketRecv_WhileSuspended) {
+    Seen seen;
+    std::string got;
+    std::string received;
+    aio::run([&]() -> aio::Task<> {
+        auto t = aio::create_task(observe(seen, recv_into(a_, got)));
+        co_await let_others_run();
+        t.cancel();
+        co_await settle(t);
+        EXPECT_TRUE(t.cancelled());
+        // A new receive on the same socket works: the cancelled one left nothing behind.
+        send_byte();
+        co_await recv_into(a_, received);
+    }());
+    EXPECT_TRUE(seen.raised);
+    EXPECT_TRUE(got.empty());
+    EXPECT_EQ(received, "x");
+}
+
+TEST_P(CancelContractSocket, SocketRecv_AfterResult) {
+    Seen seen;
+    std::string got;
+    aio::run([&]() -> aio::Task<> {
+        aio::Task<> t = aio::create_task(observe(seen, recv_into(a_, got)));
+        co_await let_others_run();
+        send_byte();
+        // The receive completes with the byte (io_uring: at the loop's next
+        // io_uring_enter; epoll: at the next poll); the cancel comes after it
+        // woke the task and before the task ran.
+        for (int i = 0; i < 100 && !seen.resumed && got.empty(); ++i) {
+            co_await aio::sleep(0s);
+            if (a_.fd() >= 0 && !t.done() && !seen.resumed) {
+                char c;
+                if (::recv(a_.fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0) {
+                    t.cancel();  // the byte is gone from the socket: the receive has it
+                    break;
+                }
+            }
+        }
+        co_await settle(t);
+    }());
+    // The byte is returned; the cancellation comes at the next await.
+    EXPECT_EQ(got, "x");
+    EXPECT_TRUE(seen.resumed);
+    EXPECT_TRUE(seen.raised_next);
+    EXPECT_EQ(pending_bytes(), "");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CancelContractSocket, ::testing::Values("epoll", "uring"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 

@@ -86,6 +86,11 @@ public:
     /// Accepts one connection (non-blocking, close-on-exec) and its peer address.
     Task<std::pair<Socket, SocketAddress>> accept();
     /// Receives up to n bytes into buf; 0 means the peer closed its side.
+    /// `buf` must stay valid until the await ends. One receive performed by
+    /// the loop's backend (on io_uring the kernel waits for the data).
+    /// Cancelled, it is withdrawn (CancelledError, the bytes stay in the
+    /// socket) unless it already took bytes: those are returned and the
+    /// CancelledError comes at the task's next await (docs/cancellation.md).
     Task<std::size_t> recv(char* buf, std::size_t n);
     /// Sends all of data (waiting while the kernel buffer is full).
     Task<> sendall(std::string_view data);

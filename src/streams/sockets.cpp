@@ -45,6 +45,47 @@ private:
     bool readable_ = true;
 };
 
+/// One recv(2) performed by the backend (IoOp Recv): io_uring receives in
+/// the kernel (the request waits there for data: no EAGAIN round trip and
+/// no system call of its own, it travels with the loop's next
+/// io_uring_enter); epoll tries at once when the fd may be readable and
+/// otherwise after the next edge.
+/// Cancellation: a receive the backend withdraws ends with CancelledError; one
+/// that took bytes before the cancellation reached it returns them (nothing
+/// read is lost) and the cancellation waits for the task's next await.
+class RecvWait {
+public:
+    RecvWait(int fd, char* buf, std::size_t n) noexcept {
+        IoOp& op = io_.op();
+        op.kind = IoOp::Kind::Recv;
+        op.fd = fd;
+        op.buf = buf;
+        op.len = n < kMaxRecv ? n : kMaxRecv;
+    }
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> h) {
+        task_ = h.promise().owner;
+        return io_.start(running_backend("socket operation"), task_, h);  // false: done at once
+    }
+    /// Bytes received (0: the peer closed its side).
+    std::size_t await_resume() const {
+        if (io_.withdrawn()) throw CancelledError();
+        if (io_.cancel_asked()) task_->flags |= TaskCore::kCancelPending;
+        int r = io_.result();
+        if (r == -ECANCELED && !io_.cancel_asked())
+            throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
+        if (r < 0) throw_os_error(-r, "recv", "");
+        return static_cast<std::size_t>(r);
+    }
+
+private:
+    /// Results are `int`: one receive asks for at most 1 GiB.
+    static constexpr std::size_t kMaxRecv = std::size_t(1) << 30;
+    IoWait io_;
+    TaskCore* task_ = nullptr;
+};
+
 }  // namespace
 
 Task<> wait_fd(int fd, bool readable) {
@@ -221,13 +262,9 @@ Task<std::pair<Socket, SocketAddress>> Socket::accept() {
 }
 
 Task<std::size_t> Socket::recv(char* buf, std::size_t n) {
-    while (true) {
-        ssize_t r = ::recv(fd_, buf, n, 0);
-        if (r >= 0) co_return static_cast<std::size_t>(r);
-        if (errno == EINTR) continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recv", "");
-        co_await detail::wait_fd(fd_, true);
-    }
+    detail::RecvWait w(fd_, buf, n);
+    std::size_t r = co_await w;
+    co_return r;
 }
 
 std::size_t Socket::send_nowait(std::string_view data) {

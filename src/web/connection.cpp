@@ -390,7 +390,9 @@ Task<> HttpConnection::handle_request() {
     StreamResponse resp;
     std::exception_ptr failure;
     bool client_gone = false;
-    auto fired = std::make_shared<bool>(false);
+    // Made only when a watcher is started (a handler that waits): most
+    // handlers answer at once and cost no allocation here.
+    std::shared_ptr<bool> fired;
     Task<StreamResponse> handler = aio::create_task(server_.app->handle(*request_));
     co_await aio::sleep(std::chrono::seconds(0));
     Task<> watcher;
@@ -399,6 +401,7 @@ Task<> HttpConnection::handle_request() {
         // requests produced, and cancel the handler if the client goes away.
         co_await flush();
         int fd = std::any_cast<int>(writer_.get_extra_info("socket"));
+        fired = std::make_shared<bool>(false);
         watcher = aio::create_task(watch_disconnect(fd, handler.share(), fired));
     }
     try {
@@ -410,7 +413,7 @@ Task<> HttpConnection::handle_request() {
         close_after_ = true;
         resp = Response({.status = e.status(), .text = std::to_string(e.status()) + ": " + e.message()});
     } catch (const CancelledError&) {
-        if (!*fired) throw;
+        if (!fired || !*fired) throw;
         client_gone = true;
     } catch (...) {
         // A write to the client failed inside the handler (a StreamResponse
@@ -424,7 +427,7 @@ Task<> HttpConnection::handle_request() {
     if (client_gone) {
         close_after_ = true;
         peer_failed_ = true;
-        log_error(*fired ? "the client reset the connection while its request was handled"
+        log_error(fired && *fired ? "the client reset the connection while its request was handled"
                          : "the client went away while the response was written");
         co_return;
     }

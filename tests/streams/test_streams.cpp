@@ -172,6 +172,55 @@ TEST(Streams, CancelledReadLosesNoBytes) {
     }());
 }
 
+TEST(Streams, SocketRecvCancelledAsBytesArriveLosesNone) {
+    // The bytes arrive and the cancellation is asked in the same loop step:
+    // either the receive is withdrawn (CancelledError, the bytes stay in the
+    // socket) or it already took them (they are returned, and the task's
+    // next await raises CancelledError). Never are bytes dropped.
+    aio::run([]() -> aio::Task<> {
+        for (int round = 0; round < 20; ++round) {
+            int sv[2];
+            EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+            aio::Socket a = aio::Socket::adopt(sv[0]);
+            aio::Socket b = aio::Socket::adopt(sv[1]);
+            std::string got;
+            bool next_await_cancelled = false;
+            auto receiver = [&]() -> aio::Task<> {
+                char buf[16];
+                std::size_t n = co_await a.recv(buf, sizeof buf);
+                got.assign(buf, n);
+                try {
+                    co_await aio::sleep(0s);
+                } catch (const aio::CancelledError&) {
+                    next_await_cancelled = true;
+                    throw;
+                }
+            };
+            auto t = aio::create_task(receiver());
+            co_await aio::sleep(round % 2 == 0 ? 0ms : 1ms);  // the receive is pending
+            co_await b.sendall("hello");
+            t.cancel();
+            bool cancelled = false;
+            try {
+                co_await t;
+            } catch (const aio::CancelledError&) {
+                cancelled = true;
+            }
+            EXPECT_TRUE(cancelled);
+            if (!got.empty()) {
+                EXPECT_TRUE(next_await_cancelled);
+            }
+            while (got.size() < 5) {
+                char buf[16];
+                std::size_t n = co_await a.recv(buf, sizeof buf);
+                if (n == 0) break;
+                got.append(buf, n);
+            }
+            EXPECT_EQ(got, "hello");
+        }
+    }());
+}
+
 TEST(Streams, ConnectionRefused) {
     auto port = static_cast<std::uint16_t>(aio::test::free_port());
     aio::run([&]() -> aio::Task<> {
