@@ -11,7 +11,6 @@
 
 #include <fmt/format.h>
 
-#include "aio/events.hpp"
 #include "files/codec.hpp"
 #include "files/file_state.hpp"
 #include "files/op.hpp"
@@ -109,115 +108,8 @@ Task<> raw_write_all(FileState& s, const char* p, std::size_t n, std::size_t& wr
     }
 }
 
-// ------------------------------------------------------------------ write-behind
-
-/// The started first write of a write-behind, handed to the task that
-/// finishes it. Its destructor ends the write-behind: it runs when that
-/// task's frame goes (the task ended, or was cancelled before it ran: a loop
-/// shutting down), and the op is waited for or withdrawn before anyone is told.
-struct BehindJob {
-    std::shared_ptr<PendingWrite> w;
-    std::unique_ptr<OpAwaiter> first;
-    BehindJob(std::shared_ptr<PendingWrite> pw, std::unique_ptr<OpAwaiter> op) noexcept
-        : w(std::move(pw)), first(std::move(op)) {}
-    BehindJob(const BehindJob&) = delete;
-    BehindJob& operator=(const BehindJob&) = delete;
-    ~BehindJob() {
-        first.reset();  // an op still in flight is waited for (pool) or withdrawn (io_uring) here
-        w->in_flight = false;
-        w->finished.set();
-    }
-};
-
-/// The task of a write-behind: awaits the first write and, after a short
-/// write, writes the rest; the outcome is left in the PendingWrite. Every
-/// write is uncancellable: the bytes were accepted by write(). Nobody holds
-/// the task's handle, so its frame (and the job) goes as soon as it ends,
-/// always while the loop is alive. Never throws.
-Task<> write_behind(std::unique_ptr<BehindJob> job) {
-    PendingWrite& w = *job->w;
-    try {
-        OpAwaiter& first = *job->first;  // named: g++ 12 would copy the awaiter of `co_await *p`
-        int r = co_await first;
-        for (;;) {
-            if (r <= 0) {
-                w.err = r == 0 ? EIO : -r;  // a write that takes nothing and says no error: the device gave up
-                break;
-            }
-            w.written += static_cast<std::size_t>(r);
-            if (w.written >= w.len) break;
-            IoOp op = rw_op(IoOp::Kind::Write, w.fd, w.buf.get() + w.written, w.len - w.written,
-                            w.offset + static_cast<std::int64_t>(w.written));
-            OpAwaiter aw(op);
-            aw.uncancellable();
-            r = co_await aw;
-        }
-    } catch (const OSError& e) {
-        w.err = e.errno_code() != 0 ? e.errno_code() : EIO;  // the rest could not be submitted
-    }
-}
-
-/// Whether write(data) of `n` bytes may go to the kernel in the background:
-/// a regular file at an explicit position (not O_APPEND), buffered, a chunk
-/// no larger than kWriteBehindMax, and a loop whose backend performs writes
-/// itself (io_uring). On the thread pool a write in the background and the
-/// caller's next read are two pool calls at once, and the pool's workers and
-/// the loop, each yielding before it sleeps, slowed a copy loop 4-fold on two
-/// busy cores: there the write is awaited as before.
-bool can_write_behind(const FileState& s, std::size_t n) {
-    return s.seekable && s.regular && !s.append && !s.unbuffered && n <= kWriteBehindMax &&
-           native(IoOp::Kind::Write);
-}
-
-/// Copies `data` into the write-behind buffer and starts writing it at pos
-/// (pos moves past it). The caller settled the previous one first.
-void start_write_behind(FileState& s, std::string_view data) {
-    if (!s.behind) s.behind = std::make_shared<PendingWrite>();
-    PendingWrite& w = *s.behind;
-    if (w.cap < data.size()) {
-        w.buf.reset(new char[data.size()]);  // not zero-filled: overwritten at once
-        w.cap = data.size();
-    }
-    std::memcpy(w.buf.get(), data.data(), data.size());
-    w.fd = s.fd;
-    w.offset = s.pos;
-    w.len = data.size();
-    w.written = 0;
-    w.err = 0;
-    auto first = std::make_unique<OpAwaiter>(rw_op(IoOp::Kind::Write, s.fd, w.buf.get(), data.size(), s.pos));
-    first->uncancellable();
-    first->start_detached();  // OSError: nothing was started
-    w.in_flight = true;
-    w.finished.clear();
-    auto job = std::make_unique<BehindJob>(s.behind, std::move(first));
-    (void)aio::create_task(write_behind(std::move(job)));  // runs on its own; the handle is not kept
-    s.pos += static_cast<std::int64_t>(data.size());
-}
-
-/// Waits for the write-behind in flight, if any. Bytes it did not write go
-/// back to the front of the write buffer (pos moves back to them), where
-/// flush_writes finds them; a failure is thrown as OSError, as a failed
-/// flush. Cancelled while waiting: CancelledError, and the write stays in flight.
-Task<> settle_write_behind(FileState& s) {
-    if (!s.behind || s.behind->len == 0) co_return;
-    if (s.behind->in_flight) co_await s.behind->finished.wait();  // cancelled: CancelledError, the write goes on
-    PendingWrite& w = *s.behind;
-    const std::size_t written = w.written, len = w.len;
-    const int err = w.err;
-    w.len = w.written = 0;
-    w.err = 0;
-    if (written < len) {
-        s.wbuf.insert(0, w.buf.get() + written, len - written);
-        s.pos = w.offset + static_cast<std::int64_t>(written);
-    }
-    if (err == 0) co_return;
-    if (written == 0) throw_os_error(err, s.name);
-    throw_os_error(err, fmt::format("write ({} of {} bytes written)", written, len), s.name);
-}
-
 /// Hands the write buffer to the kernel; on failure keeps what was not written.
 Task<> flush_writes(FileState& s) {
-    co_await settle_write_behind(s);
     if (s.wbuf.empty()) co_return;
     std::size_t written = 0;
     std::exception_ptr error;
@@ -258,7 +150,7 @@ Task<std::size_t> fill(FileState& s) {
 
 /// Before reading: writes go out first.
 Task<> start_read(FileState& s) {
-    if (!s.wbuf.empty() || (s.behind && s.behind->len != 0)) co_await flush_writes(s);
+    if (!s.wbuf.empty()) co_await flush_writes(s);
 }
 
 /// Appends everything up to the end of the file to `out` (the buffer is empty).
@@ -488,9 +380,7 @@ Task<> write_bytes(FileState& s, std::string_view data) {
         co_return;
     }
     co_await flush_writes(s);
-    if (data.size() >= s.buffer_size && can_write_behind(s, data.size())) {
-        start_write_behind(s, data);  // written while the caller goes on
-    } else if (data.size() >= s.buffer_size) {
+    if (data.size() >= s.buffer_size) {
         std::size_t written = 0;
         co_await raw_write_all(s, data.data(), data.size(), written);
     } else {
@@ -683,20 +573,7 @@ Task<> do_close(FileState* p) {
     s.wbuf = std::string();
     std::string unlink_path;
     if (s.delete_on_close) unlink_path = s.name;
-    if (s.behind && s.behind->len != 0) {
-        // Cancelled while the write-behind was in flight: it finishes on its
-        // own, and the last of it closes the descriptor (~PendingWrite).
-        s.behind->fd = fd;
-        s.behind->owns_fd = true;
-        fd = -1;
-    }
-    s.behind.reset();
-    int r = 0;
-    if (fd >= 0) {
-        r = co_await close_fd(fd, std::move(unlink_path));
-    } else if (!unlink_path.empty()) {
-        ::unlink(unlink_path.c_str());  // the name goes now; the descriptor when the write is done
-    }
+    int r = co_await close_fd(fd, std::move(unlink_path));
     if (error) std::rethrow_exception(error);
     if (r < 0) throw_os_error(-r, s.name);
 }
@@ -715,27 +592,8 @@ FileState::~FileState() {
         done += static_cast<std::size_t>(r);
         pos += r;
     }
-    if (behind) {
-        // A write-behind may still be in flight: the last of it and the
-        // task performing it closes the descriptor once it is done.
-        behind->fd = fd;
-        behind->owns_fd = true;
-        behind.reset();
-    } else {
-        ::close(fd);
-    }
-    if (delete_on_close) ::unlink(name.c_str());
-}
-
-PendingWrite::~PendingWrite() {
-    if (!owns_fd) return;
-    while (err == 0 && written < len) {
-        ssize_t r = ::pwrite(fd, buf.get() + written, len - written, offset + static_cast<std::int64_t>(written));
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        written += static_cast<std::size_t>(r);
-    }
     ::close(fd);
+    if (delete_on_close) ::unlink(name.c_str());
 }
 
 Task<> open_state(FileState* st, int flags, int buffering, unsigned perm) {

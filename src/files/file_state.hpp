@@ -7,41 +7,9 @@
 #include <string>
 
 #include "aio/files/file.hpp"
-#include "aio/locks.hpp"
 #include "files/codec.hpp"
 
 namespace aio::files::impl {
-
-/// Largest write() that goes to the kernel in the background (write-behind):
-/// a copy of the data is written while the caller goes on (reads the next
-/// chunk of a copy, say), so the two overlap. Larger writes are awaited as
-/// they are: the copy would cost more than the overlap gains, and the memory
-/// kept per file stays bounded.
-inline constexpr std::size_t kWriteBehindMax = std::size_t(8) << 20;
-
-/// The write-behind of a file: one write at a time in flight, on a buffer of
-/// its own that is reused. Shared by the file and the task that performs the
-/// write (that task keeps running, and this alive, if the file goes first).
-struct PendingWrite {
-    PendingWrite() = default;
-    PendingWrite(const PendingWrite&) = delete;
-    PendingWrite& operator=(const PendingWrite&) = delete;
-    /// When the file handed its descriptor over (it was destroyed or closed
-    /// while the write was in flight): writes what is left, synchronously, and
-    /// closes the descriptor.
-    ~PendingWrite();
-
-    std::unique_ptr<char[]> buf;
-    std::size_t cap = 0;
-    int fd = -1;
-    std::int64_t offset = 0;  // where buf[0] goes
-    std::size_t len = 0;      // bytes of buf to write
-    std::size_t written = 0;  // of them, taken by the kernel
-    int err = 0;              // the write failed with this errno (written says how far it got)
-    bool in_flight = false;   // the task performing it has not ended
-    Event finished;           // set when in_flight turns false
-    bool owns_fd = false;     // close fd when the last owner lets go
-};
 
 struct FileState {
     FileState() = default;
@@ -78,10 +46,6 @@ struct FileState {
     std::size_t rend = 0;
     std::int64_t pos = 0;  // where the next read or write reaches the kernel (seekable files)
     std::string wbuf;
-    /// Write-behind (see kWriteBehindMax): while behind->in_flight its bytes
-    /// count as written (pos is past them) until settle_write_behind() says
-    /// otherwise.
-    std::shared_ptr<PendingWrite> behind;
 
     /// The position the user sees.
     std::int64_t logical() const noexcept {

@@ -44,7 +44,10 @@ OpAwaiter::~OpAwaiter() {
     }
 }
 
-void OpAwaiter::enqueue_on_pool(TaskCore* waiter) {
+bool OpAwaiter::start(TaskCore* task, std::coroutine_handle<> h) {
+    task_ = task;
+    aio::detail::IoBackend& backend = aio::detail::running_backend("file operation");
+    if (!call_ && backend.supports(io_.op().kind)) return io_.start(backend, task, h);  // false: done at once
     pool_ = &get_running_loop().default_executor();
     item_ = new PoolItem;
     if (call_)
@@ -52,7 +55,7 @@ void OpAwaiter::enqueue_on_pool(TaskCore* waiter) {
     else
         item_->op = io_.op();
     item_->loop = &aio::detail::LoopAccess::impl(get_running_loop());
-    item_->waiter = waiter;
+    item_->waiter = task;
     item_->add_ref();  // the pool's reference
     try {
         aio::detail::PoolAccess::enqueue(*pool_, item_);
@@ -63,37 +66,6 @@ void OpAwaiter::enqueue_on_pool(TaskCore* waiter) {
         throw;
     }
     pending_ = true;
-}
-
-bool OpAwaiter::start(TaskCore* task, std::coroutine_handle<> h) {
-    task_ = task;
-    aio::detail::IoBackend& backend = aio::detail::running_backend("file operation");
-    if (!call_ && backend.supports(io_.op().kind)) return io_.start(backend, task, h);  // false: done at once
-    enqueue_on_pool(task);
-    task->suspend_on(this, h);
-    task->deliver_pending_cancel();
-    return true;
-}
-
-void OpAwaiter::start_detached() {
-    aio::detail::IoBackend& backend = aio::detail::running_backend("file operation");
-    if (!call_ && backend.supports(io_.op().kind))
-        io_.start_detached(backend);
-    else
-        enqueue_on_pool(nullptr);  // attach() sets the waiter
-    detached_ = true;
-}
-
-bool OpAwaiter::finished() const noexcept { return item_ ? item_->delivered : !io_.pending(); }
-
-bool OpAwaiter::attach(TaskCore* task, std::coroutine_handle<> h) {
-    task_ = task;
-    if (finished()) return false;
-    if (!item_) {
-        io_.attach(task, h);
-        return true;
-    }
-    item_->waiter = task;
     task->suspend_on(this, h);
     task->deliver_pending_cancel();
     return true;

@@ -45,16 +45,9 @@ public:
     OpAwaiter& operator=(const OpAwaiter&) = delete;
     ~OpAwaiter();
 
-    /// Starts the operation now, with no task waiting: it runs while the
-    /// caller goes on, and a later `co_await` (from any task of this loop)
-    /// waits for its end and gives its result. Throws OSError when it cannot
-    /// be submitted.
-    void start_detached();
-
-    bool await_ready() const noexcept { return detached_ && finished(); }
+    bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        if (detached_) return attach(h.promise().owner, h);
         return start(h.promise().owner, h);
     }
     /// The op's result (>= 0 or -errno); 0 for a call. Throws CancelledError
@@ -70,11 +63,6 @@ public:
 
 private:
     bool start(aio::detail::TaskCore* task, std::coroutine_handle<> h);
-    bool attach(aio::detail::TaskCore* task, std::coroutine_handle<> h);
-    /// Hands the op (or the call) to the loop's default pool; `waiter` (may
-    /// be null) is woken when it is done. Throws when the pool refuses it.
-    void enqueue_on_pool(aio::detail::TaskCore* waiter);
-    bool finished() const noexcept;
 
     aio::detail::IoWait io_;   // the kernel's request, when the backend performs it
     std::function<void()> call_;
@@ -84,7 +72,6 @@ private:
     bool pending_ = false;
     bool withdrawn_ = false;
     bool uncancellable_ = false;
-    bool detached_ = false;  // started by start_detached()
 };
 
 /// Awaits a blocking call on the pool: `co_await blocking(f)` (f runs once).

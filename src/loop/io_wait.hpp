@@ -54,27 +54,6 @@ public:
         return true;
     }
 
-    /// Submits the operation with no task waiting yet (a file's write-behind);
-    /// attach() a task later, or let it complete unobserved. Returns false
-    /// when it completed at once.
-    bool start_detached(IoBackend& backend) {
-        backend_ = &backend;
-        op_.self = this;
-        op_.base.complete = &IoWait::on_complete;
-        if (backend.submit(op_.base)) return false;
-        pending_ = true;
-        return true;
-    }
-    /// The operation is in flight (submitted, not completed).
-    bool pending() const noexcept { return pending_; }
-    /// After start_detached() while pending(): `task`, suspended at `h`, is
-    /// woken by the completion.
-    void attach(TaskCore* task, std::coroutine_handle<> h) noexcept {
-        task_ = task;
-        task->suspend_on(this, h);
-        task->deliver_pending_cancel();
-    }
-
     bool request_cancel() noexcept override {
         if (!pending_ || uncancellable_) return false;
         cancel_asked_ = true;
@@ -100,7 +79,6 @@ private:
     static void on_complete(IoOp* op) noexcept {
         IoWait* self = reinterpret_cast<Op*>(op)->self;
         self->pending_ = false;
-        if (!self->task_) return;  // started detached, nobody waits yet
         self->task_->waiting_on = nullptr;
         self->task_->wake();
     }

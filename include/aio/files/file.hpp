@@ -120,14 +120,6 @@ public:
     /// until complete or until it fails, and then the error (an OSError such as
     /// ENOSPC) says how many bytes had been written. Throws UnsupportedOperation
     /// if not writable; ValueError for text that cannot be encoded (strict).
-    ///
-    /// Write-behind: on io_uring, on a regular file (buffered, not opened for
-    /// appending), a write of at least the buffer's size and at most 8 MiB is copied into a
-    /// buffer of the file's own and goes to the kernel in the background, so
-    /// a copy loop reads its next chunk while this one is written. The next
-    /// operation on the file waits for it; its failure is that operation's
-    /// OSError (see docs/differences.md). `data` may go as soon as write()
-    /// returns, as always.
     Task<std::size_t> write(std::string_view data);
     /// Writes each string in turn (no separators added), as Python's writelines.
     Task<> writelines(std::vector<std::string> lines);

@@ -1,10 +1,9 @@
-// Write-behind: a large write() of a regular file goes to the kernel while the
-// caller goes on (the copy loop `while (chunk = f.read(n)) g.write(chunk)`
-// overlaps its reads and writes). What it must keep: every byte lands where
-// it was written, in place or not; the next operation on the file (read,
-// seek, flush, close, another write) sees the data; a failure is reported by
-// that next operation, as OSError saying how much was written; a file
-// destroyed or closed with a write still in flight loses nothing and leaks no
+// Large writes (a chunk at least the buffer size, which goes to the kernel
+// as it is): the copy loop `while (chunk = f.read(n)) g.write(chunk)` of R11
+// must put every byte where it was written, in place or not, whatever the
+// chunk sizes and whatever the source does meanwhile; the next operation on
+// the file sees the data; a failure is an OSError saying how much was
+// written; a file destroyed or closed early loses nothing and leaks no
 // descriptor. Every test runs on io_uring and on the thread pool.
 // aio-test-labels: threads
 #include <fcntl.h>
@@ -54,10 +53,10 @@ aio::Task<std::size_t> copy_loop(std::string src, std::string dst, std::string d
 
 }  // namespace
 
-class WriteBehind : public FilesTest {};
-AIO_FILES_BACKENDS(WriteBehind);
+class LargeWrites : public FilesTest {};
+AIO_FILES_BACKENDS(LargeWrites);
 
-TEST_P(WriteBehind, CopyLoopInPlaceGivesTheSameBytes) {
+TEST_P(LargeWrites, CopyLoopInPlaceGivesTheSameBytes) {
     // 5.5 MiB: chunks of 1 MiB, the last one short; the destination exists,
     // longer and with other bytes, and is overwritten in place (r+b).
     std::string src = pattern(5 * kMiB + kMiB / 2, 1);
@@ -72,7 +71,7 @@ TEST_P(WriteBehind, CopyLoopInPlaceGivesTheSameBytes) {
     EXPECT_TRUE(got.compare(src.size(), std::string::npos, old, src.size()) == 0) << "the tail was touched";
 }
 
-TEST_P(WriteBehind, CopyLoopOfOddChunkSizesGivesTheSameBytes) {
+TEST_P(LargeWrites, CopyLoopOfOddChunkSizesGivesTheSameBytes) {
     std::string src = pattern(3 * kMiB + 12345, 3);
     put(path("src"), src);
     for (std::size_t chunk : {std::size_t(128 * 1024), std::size_t(1000 * 1000), kMiB + 1, 9 * kMiB}) {
@@ -82,15 +81,15 @@ TEST_P(WriteBehind, CopyLoopOfOddChunkSizesGivesTheSameBytes) {
     }
 }
 
-TEST_P(WriteBehind, TheNextOperationOnTheFileSeesTheWrite) {
+TEST_P(LargeWrites, TheNextOperationOnTheFileSeesTheWrite) {
     std::string a = pattern(kMiB, 4), b = pattern(2 * kMiB, 5);
     aio::run([&]() -> aio::Task<> {
         auto f = co_await files::open(path("f"), "w+b");
         co_await f.write(a);
         std::int64_t at = co_await f.tell();
-        EXPECT_EQ(at, static_cast<std::int64_t>(a.size()));  // counted as written at once
+        EXPECT_EQ(at, static_cast<std::int64_t>(a.size()));
         co_await f.write(b);
-        co_await f.write("tail");  // buffered behind the write in flight
+        co_await f.write("tail");  // buffered after the large writes
         co_await f.seek(0);
         std::string all = co_await f.read();
         EXPECT_TRUE(all == a + b + "tail");
@@ -103,7 +102,7 @@ TEST_P(WriteBehind, TheNextOperationOnTheFileSeesTheWrite) {
     }());
 }
 
-TEST_P(WriteBehind, FlushHandsTheWriteToTheKernel) {
+TEST_P(LargeWrites, FlushHandsTheWriteToTheKernel) {
     std::string a = pattern(kMiB, 6);
     aio::run([&]() -> aio::Task<> {
         auto f = co_await files::open(path("f"), "wb");
@@ -114,7 +113,7 @@ TEST_P(WriteBehind, FlushHandsTheWriteToTheKernel) {
     }());
 }
 
-TEST_P(WriteBehind, AFileDestroyedWithAWriteInFlightLosesNothing) {
+TEST_P(LargeWrites, AFileDestroyedWithoutCloseLosesNothing) {
     std::string a = pattern(2 * kMiB, 7), b = pattern(kMiB, 8);
     aio::run([&]() -> aio::Task<> {
         {
@@ -122,14 +121,14 @@ TEST_P(WriteBehind, AFileDestroyedWithAWriteInFlightLosesNothing) {
             co_await f.write(a);
             co_await f.write(b);
             co_await f.write("end");
-        }  // not closed: the destructor hands the descriptor to the write in flight
+        }  // not closed: the destructor writes the buffered rest and closes
         co_await aio::sleep(std::chrono::milliseconds(0));
     }());
     EXPECT_TRUE(get(path("f")) == a + b + "end");
     // The fixture checks that no descriptor leaked.
 }
 
-TEST_P(WriteBehind, AFileDestroyedAfterTheLoopEndedLosesNothing) {
+TEST_P(LargeWrites, AFileDestroyedAfterTheLoopEndedLosesNothing) {
     std::string a = pattern(kMiB, 9);
     std::optional<files::File> kept;
     aio::run([&]() -> aio::Task<> {
@@ -141,7 +140,7 @@ TEST_P(WriteBehind, AFileDestroyedAfterTheLoopEndedLosesNothing) {
     EXPECT_TRUE(get(path("f")) == a);
 }
 
-TEST_P(WriteBehind, CancelledWhileClosingTheWriteStillLands) {
+TEST_P(LargeWrites, CancelledWhileClosingTheDataStillLands) {
     std::string a = pattern(4 * kMiB, 10);
     bool written = false;
     aio::run([&]() -> aio::Task<> {
@@ -158,12 +157,12 @@ TEST_P(WriteBehind, CancelledWhileClosingTheWriteStillLands) {
             co_await t;
         } catch (const aio::CancelledError&) {
         }
-    }());  // the loop ends once the write in flight has
+    }());
     EXPECT_TRUE(written);
     EXPECT_TRUE(get(path("f")) == a);
 }
 
-TEST_P(WriteBehind, ASourceThatShrinksWhileCopyingEndsTheCopyAtItsNewEnd) {
+TEST_P(LargeWrites, ASourceThatShrinksWhileCopyingEndsTheCopyAtItsNewEnd) {
     std::string src = pattern(4 * kMiB, 11);
     put(path("src"), src);
     std::string p = path("src");
@@ -173,7 +172,7 @@ TEST_P(WriteBehind, ASourceThatShrinksWhileCopyingEndsTheCopyAtItsNewEnd) {
     EXPECT_TRUE(get(path("dst")) == src.substr(0, kMiB + kMiB / 2));
 }
 
-TEST_P(WriteBehind, ASourceThatGrowsWhileCopyingIsCopiedToItsNewEnd) {
+TEST_P(LargeWrites, ASourceThatGrowsWhileCopyingIsCopiedToItsNewEnd) {
     std::string src = pattern(2 * kMiB, 12), more = pattern(kMiB, 13);
     put(path("src"), src);
     std::string p = path("src");
@@ -183,7 +182,7 @@ TEST_P(WriteBehind, ASourceThatGrowsWhileCopyingIsCopiedToItsNewEnd) {
     EXPECT_TRUE(get(path("dst")) == src + more);
 }
 
-TEST_P(WriteBehind, WritingAClosedOrReadOnlyFileIsATypedError) {
+TEST_P(LargeWrites, WritingAClosedOrReadOnlyFileIsATypedError) {
     put(path("ro"), "x");
     aio::run([&]() -> aio::Task<> {
         std::string big = pattern(kMiB, 14);
@@ -199,7 +198,7 @@ TEST_P(WriteBehind, WritingAClosedOrReadOnlyFileIsATypedError) {
     EXPECT_EQ(get(path("ro")), "x");
 }
 
-TEST_P(WriteBehind, AFullFileSystemIsReportedByTheNextOperationWithTheCount) {
+TEST_P(LargeWrites, AFullFileSystemIsReportedWithTheCount) {
     std::string mnt = path("small");
     ASSERT_EQ(::mkdir(mnt.c_str(), 0700), 0);
     if (::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=512k") != 0)
@@ -211,7 +210,7 @@ TEST_P(WriteBehind, AFullFileSystemIsReportedByTheNextOperationWithTheCount) {
         std::string chunk = pattern(kMiB, 15);
         try {
             co_await f.write(chunk);  // 1 MiB into 512 KiB: part of it fits
-            co_await f.write(chunk);  // reports the first one's failure
+            co_await f.write(chunk);  // if the first did not report it, this one does
         } catch (const aio::OSError& e) {
             code = e.errno_code();
             message = e.what();
