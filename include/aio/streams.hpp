@@ -102,6 +102,10 @@ struct Connection;
 }  // namespace detail
 
 /// The reading half of a connection (asyncio.StreamReader).
+///
+/// Every read shares ownership of the connection while it runs: the reader
+/// may be moved or destroyed while a read waits, and that read still ends on
+/// the connection's bytes. Only one read may wait at a time (RuntimeError).
 class StreamReader {
 public:
     /// A reader fed by hand with feed_data()/feed_eof() (as asyncio allows).
@@ -120,7 +124,7 @@ public:
     Task<std::string> readexactly(std::size_t n);
     /// Everything up to and including `separator`. IncompleteReadError at EOF;
     /// LimitOverrunError when no separator is found within the limit (the
-    /// data stays in the buffer).
+    /// data stays in the buffer). The separator is copied.
     Task<std::string> readuntil(std::string_view separator = "\n");
     /// True when the buffer is empty and the peer has closed its side.
     bool at_eof() const noexcept;

@@ -144,8 +144,15 @@ void StreamReader::set_exception(std::exception_ptr e) {
     c_->feed_waiters.grant_all();
 }
 
-Task<bool> StreamReader::fill() {
-    auto c = c_;  // the connection outlives this read even if the reader is moved
+namespace {
+
+// The reader's coroutines run on the shared Connection, never on the
+// StreamReader: a reader destroyed or moved while one of its reads is
+// suspended (a process pool ending a worker under a call, a handler's
+// reader moved into a task) must not leave the read on a dead object.
+using ConnectionPtr = std::shared_ptr<detail::Connection>;
+
+Task<bool> fill_on(ConnectionPtr c) {
     if (c->read_error) std::rethrow_exception(c->read_error);
     if (c->eof) co_return false;
     if (c->reading) throw RuntimeError("another task is already reading from this stream");
@@ -172,6 +179,12 @@ Task<bool> StreamReader::fill() {
     } catch (const CancelledError&) {
         throw;
     } catch (...) {
+        // Our own writer closed the connection under this read: as asyncio's
+        // connection_lost(None), that is the end of the stream, not an error.
+        if (c->closed) {
+            c->eof = true;
+            co_return false;
+        }
         c->read_error = std::current_exception();
         throw;
     }
@@ -183,78 +196,89 @@ Task<bool> StreamReader::fill() {
     co_return true;
 }
 
-Task<std::string> StreamReader::read(long n) {
+Task<std::string> read_on(ConnectionPtr c, long n) {
     if (n == 0) co_return std::string();
     if (n < 0) {
         // Everything until EOF.
         while (true) {
-            bool more = co_await fill();
+            bool more = co_await fill_on(c);
             if (!more) break;
         }
-        std::string all(c_->rbuf.view());
-        c_->rbuf.consume(all.size());
+        std::string all(c->rbuf.view());
+        c->rbuf.consume(all.size());
         co_return all;
     }
-    if (c_->rbuf.empty()) co_await fill();
-    std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), c_->rbuf.size());
-    std::string out(c_->rbuf.data(), take);
-    c_->rbuf.consume(take);
+    if (c->rbuf.empty()) co_await fill_on(c);
+    std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), c->rbuf.size());
+    std::string out(c->rbuf.data(), take);
+    c->rbuf.consume(take);
     co_return out;
 }
 
-Task<std::string> StreamReader::readexactly(std::size_t n) {
-    while (c_->rbuf.size() < n) {
-        bool more = co_await fill();
+Task<std::string> readexactly_on(ConnectionPtr c, std::size_t n) {
+    while (c->rbuf.size() < n) {
+        bool more = co_await fill_on(c);
         if (!more) {
-            std::string partial(c_->rbuf.view());
-            c_->rbuf.consume(partial.size());
+            std::string partial(c->rbuf.view());
+            c->rbuf.consume(partial.size());
             throw IncompleteReadError(std::move(partial), n);
         }
     }
-    std::string out(c_->rbuf.data(), n);
-    c_->rbuf.consume(n);
+    std::string out(c->rbuf.data(), n);
+    c->rbuf.consume(n);
     co_return out;
 }
 
-Task<std::string> StreamReader::readuntil(std::string_view separator) {
+// `separator` is copied: the caller's string may be gone before the read ends.
+Task<std::string> readuntil_on(ConnectionPtr c, std::string separator) {
     if (separator.empty()) throw ValueError("the separator must not be empty");
     std::size_t searched = 0;  // bytes already known not to start a match
     while (true) {
-        std::string_view buf = c_->rbuf.view();
+        std::string_view buf = c->rbuf.view();
         std::size_t pos = buf.find(separator, searched);
         if (pos != std::string_view::npos) {
             std::size_t end = pos + separator.size();
-            if (end > c_->limit)
+            if (end > c->limit)
                 throw LimitOverrunError("the separator was found, but the chunk is longer than the limit", pos);
             std::string out(buf.substr(0, end));
-            c_->rbuf.consume(end);
+            c->rbuf.consume(end);
             co_return out;
         }
         if (buf.size() >= separator.size()) searched = buf.size() - separator.size() + 1;
-        if (buf.size() > c_->limit)
+        if (buf.size() > c->limit)
             throw LimitOverrunError("the separator was not found, and the chunk exceeds the limit", buf.size());
-        bool more = co_await fill();
+        bool more = co_await fill_on(c);
         if (!more) {
-            std::string partial(c_->rbuf.view());
-            c_->rbuf.consume(partial.size());
+            std::string partial(c->rbuf.view());
+            c->rbuf.consume(partial.size());
             throw IncompleteReadError(std::move(partial), std::nullopt);
         }
     }
 }
 
-Task<std::string> StreamReader::readline() {
+Task<std::string> readline_on(ConnectionPtr c) {
     try {
-        co_return co_await readuntil("\n");
+        co_return co_await readuntil_on(c, "\n");
     } catch (const IncompleteReadError& e) {
         co_return e.partial();
     } catch (const LimitOverrunError& e) {
         // As asyncio: discard the overlong line (or what was read of it).
-        std::string_view buf = c_->rbuf.view();
+        std::string_view buf = c->rbuf.view();
         std::size_t nl = buf.find('\n', e.consumed());
-        c_->rbuf.consume(nl == std::string_view::npos ? buf.size() : nl + 1);
+        c->rbuf.consume(nl == std::string_view::npos ? buf.size() : nl + 1);
     }
     throw ValueError("a line is longer than the stream's limit");
 }
+
+}  // namespace
+
+Task<bool> StreamReader::fill() { return fill_on(c_); }
+Task<std::string> StreamReader::read(long n) { return read_on(c_, n); }
+Task<std::string> StreamReader::readexactly(std::size_t n) { return readexactly_on(c_, n); }
+Task<std::string> StreamReader::readuntil(std::string_view separator) {
+    return readuntil_on(c_, std::string(separator));
+}
+Task<std::string> StreamReader::readline() { return readline_on(c_); }
 
 // ---------------------------------------------------------------- StreamWriter
 
