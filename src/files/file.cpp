@@ -70,7 +70,7 @@ IoOp rw_op(IoOp::Kind kind, int fd, void* buf, std::size_t len, std::int64_t off
     op.kind = kind;
     op.fd = fd;
     op.buf = buf;
-    op.len = std::min(len, kMaxIoChunk);
+    op.len = std::min(len, aio::detail::kMaxIoLen);
     op.offset = offset;
     return op;
 }
@@ -164,7 +164,7 @@ Task<> read_to_end(FileState& s, std::string& out) {
         std::size_t r = co_await raw_read(s, out.data() + old, want);
         out.resize(old + r);
         if (r == 0) break;
-        if (s.regular && r < std::min(want, kMaxIoChunk)) break;  // a short read of a regular file: its end
+        if (s.regular && r < std::min(want, aio::detail::kMaxIoLen)) break;  // a short read of a regular file: its end
         want = std::max(out.size(), kReadAllChunk);                // grow geometrically
     }
 }

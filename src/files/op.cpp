@@ -94,11 +94,7 @@ int OpAwaiter::await_resume() {
         if (withdrawn_) throw CancelledError();
         return item_->op.result;
     }
-    if (io_.withdrawn()) throw CancelledError();
-    // The operation won a race with a cancellation: its result is delivered
-    // and the cancellation waits for the task's next await.
-    if (io_.cancel_asked()) task_->flags |= TaskCore::kCancelPending;
-    return io_.result();
+    return io_.take_result();
 }
 
 }  // namespace aio::files::impl

@@ -29,10 +29,6 @@ using aio::detail::IoOp;
 /// false sends it to the thread pool. Throws RuntimeError without a running loop.
 bool native(IoOp::Kind kind);
 
-/// Largest byte count one read or write asks for: results are `int`, and
-/// Linux moves at most 0x7ffff000 bytes per call anyway.
-inline constexpr std::size_t kMaxIoChunk = std::size_t(1) << 30;
-
 class PoolItem;
 
 class OpAwaiter final : public aio::detail::Suspension {

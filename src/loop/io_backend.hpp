@@ -30,6 +30,10 @@
 
 namespace aio::detail {
 
+/// Largest byte count one read, write or receive asks for: results are
+/// `int`, and Linux moves at most 0x7ffff000 bytes per call anyway.
+inline constexpr std::size_t kMaxIoLen = std::size_t(1) << 30;
+
 struct IoOp {
     enum class Kind : std::uint8_t {
         PollIn,   // complete when fd is readable (result: 0); see IoBackend::clear_ready

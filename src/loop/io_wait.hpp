@@ -17,6 +17,7 @@
 #include <cstddef>
 
 #include "aio/detail/task_core.hpp"
+#include "aio/exceptions.hpp"
 #include "loop/io_backend.hpp"
 
 namespace aio::detail {
@@ -67,6 +68,15 @@ public:
     bool cancel_asked() const noexcept { return cancel_asked_; }
     /// The backend withdrew the operation at the task's request: it did nothing.
     bool withdrawn() const noexcept { return cancel_asked_ && op_.base.result == -ECANCELED; }
+    /// The result for an operation that produces something (bytes read or
+    /// written, a descriptor): CancelledError when the backend withdrew it;
+    /// otherwise its result, and a cancellation that lost the race waits for
+    /// the task's next await (nothing done is lost).
+    int take_result() const {
+        if (withdrawn()) throw CancelledError();
+        if (cancel_asked_) task_->flags |= TaskCore::kCancelPending;
+        return op_.base.result;
+    }
     /// Cancellation never withdraws this operation (closing a descriptor must
     /// happen): it completes, and the cancellation waits for the next await.
     void uncancellable() noexcept { uncancellable_ = true; }

@@ -60,30 +60,24 @@ public:
         op.kind = IoOp::Kind::Recv;
         op.fd = fd;
         op.buf = buf;
-        op.len = n < kMaxRecv ? n : kMaxRecv;
+        op.len = n < kMaxIoLen ? n : kMaxIoLen;
     }
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        task_ = h.promise().owner;
-        return io_.start(running_backend("socket operation"), task_, h);  // false: done at once
+        return io_.start(running_backend("socket operation"), h.promise().owner, h);  // false: done at once
     }
     /// Bytes received (0: the peer closed its side).
     std::size_t await_resume() const {
-        if (io_.withdrawn()) throw CancelledError();
-        if (io_.cancel_asked()) task_->flags |= TaskCore::kCancelPending;
-        int r = io_.result();
-        if (r == -ECANCELED && !io_.cancel_asked())
+        int r = io_.take_result();
+        if (r == -ECANCELED)  // not withdrawn at our request: the socket was closed under us
             throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
         if (r < 0) throw_os_error(-r, "recv", "");
         return static_cast<std::size_t>(r);
     }
 
 private:
-    /// Results are `int`: one receive asks for at most 1 GiB.
-    static constexpr std::size_t kMaxRecv = std::size_t(1) << 30;
     IoWait io_;
-    TaskCore* task_ = nullptr;
 };
 
 }  // namespace
