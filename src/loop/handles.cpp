@@ -25,13 +25,13 @@ void fire_callback_timer(TimerNode* t) noexcept {
     node->loop->enqueue(node);
 }
 
-void LoopImpl::post_threadsafe(std::function<void()> f) {
+std::shared_ptr<CallbackNode> make_callback(LoopImpl* loop, std::function<void()> fn) {
     auto node = std::make_shared<CallbackNode>();
-    node->fn = std::move(f);
-    node->loop = this;
+    node->fn = std::move(fn);
+    node->loop = loop;
     node->run = &run_callback;
     node->self = node;
-    post_threadsafe(static_cast<Runnable*>(node.get()));
+    return node;
 }
 
 }  // namespace detail
@@ -55,43 +55,29 @@ Clock::time_point TimerHandle::when() const { return node_ ? node_->timer.deadli
 
 Handle EventLoop::call_soon(Callback f) {
     impl_->check_open("call_soon");
-    auto node = std::make_shared<detail::CallbackNode>();
-    node->fn = std::move(f);
-    node->loop = impl_.get();
-    node->run = &detail::run_callback;
-    node->self = node;
+    auto node = detail::make_callback(impl_.get(), std::move(f));
     impl_->enqueue(node.get());
     return Handle(std::move(node));
 }
 
 TimerHandle EventLoop::call_at(Clock::time_point when, Callback f) {
     impl_->check_open("call_at");
-    auto node = std::make_shared<detail::CallbackNode>();
-    node->fn = std::move(f);
-    node->loop = impl_.get();
-    node->run = &detail::run_callback;
+    auto node = detail::make_callback(impl_.get(), std::move(f));
     node->timed = true;
     node->timer.deadline = when;
     node->timer.fire = &detail::fire_callback_timer;
     node->timer.owner = node.get();
-    node->self = node;
     impl_->add_timer(&node->timer);
     return TimerHandle(std::move(node));
 }
 
 Handle EventLoop::call_soon_threadsafe(Callback f) {
-    auto node = std::make_shared<detail::CallbackNode>();
-    node->fn = std::move(f);
-    node->loop = impl_.get();
-    node->run = &detail::run_callback;
-    node->self = node;
-    {
-        // `closed` belongs to the loop's thread; other threads learn of
-        // close() through the link, under its lock.
-        detail::LoopLink& link = *impl_->link();
-        std::lock_guard lock(link.mu);
-        if (!link.loop) throw RuntimeError("call_soon_threadsafe(): the event loop is closed");
-        impl_->post_threadsafe(static_cast<detail::Runnable*>(node.get()));
+    auto node = detail::make_callback(impl_.get(), std::move(f));
+    // `closed` belongs to the loop's thread; other threads learn of close()
+    // through the link, under its lock.
+    if (!impl_->link()->try_post(node.get())) {
+        node->self.reset();
+        throw RuntimeError("call_soon_threadsafe(): the event loop is closed");
     }
     return Handle(std::move(node));
 }

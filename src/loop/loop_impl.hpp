@@ -32,13 +32,22 @@ struct CallbackNode : Runnable {
     std::shared_ptr<CallbackNode> self;  // the loop's reference while scheduled
 };
 
-/// The counted link an executor's calls hold to their loop. close() clears
-/// it (under mu), so a pool that outlives the loop drops the completions of
-/// calls still running instead of posting them into a freed loop.
+/// How other threads reach a loop: executor calls, call_soon_threadsafe and
+/// run_coroutine_threadsafe hold a counted link. close() clears it (under
+/// mu), so a pool or a thread that outlives the loop is refused instead of
+/// posting into a freed loop.
 struct LoopLink {
     std::mutex mu;
     LoopImpl* loop = nullptr;
+    /// Posts `r` to the loop if it is still open; false once it has closed.
+    bool try_post(Runnable* r) noexcept;
+    /// Posts a callback (run in the context current here) if the loop is still open.
+    bool try_post(std::function<void()>& f);
 };
+
+/// A callback node of `loop` for `fn`, holding its own reference (`self`)
+/// until the loop has run or dropped it.
+std::shared_ptr<CallbackNode> make_callback(LoopImpl* loop, std::function<void()> fn);
 
 class LoopImpl {
 public:
@@ -57,7 +66,6 @@ public:
 
     // Thread-safe posting (worker threads, signal of completion).
     void post_threadsafe(Runnable* r);
-    void post_threadsafe(std::function<void()> f);
     /// How other threads learn whether the loop is still open (see LoopLink):
     /// post through it, under its lock.
     const std::shared_ptr<LoopLink>& link() const noexcept { return link_; }

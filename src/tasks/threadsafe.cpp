@@ -34,9 +34,7 @@ bool ConcurrentState::cancelled() const {
 }
 
 void ConcurrentState::post(std::function<void()> f) {
-    std::lock_guard lock(link_->mu);
-    if (!link_->loop) throw RuntimeError("run_coroutine_threadsafe(): the event loop is closed");
-    link_->loop->post_threadsafe(std::move(f));
+    if (!link_->try_post(f)) throw RuntimeError("run_coroutine_threadsafe(): the event loop is closed");
 }
 
 bool ConcurrentState::cancel() {
