@@ -84,7 +84,8 @@ bool ThreadPoolExecutor::should_notify() const noexcept {
 void ThreadPoolExecutor::enqueue(detail::WorkItem* item) {
     // Once the item is queued a worker may run and free it (a FunctionItem) at
     // any moment, so everything read from it is read before it is published.
-    // in_flight belongs to the loop's thread, which is the one calling here.
+    // The loop's count of executor calls belongs to the loop's thread, which
+    // is the one calling here.
     bool notify = false;
     {
         std::lock_guard lock(mu_);
@@ -128,10 +129,17 @@ bool ThreadPoolExecutor::try_remove(detail::WorkItem* item) noexcept {
 
 void ThreadPoolExecutor::worker_main() {
     std::unique_lock lock(mu_);
+    bool idle = false;  // this worker's idle permit is out (Python: once per empty queue found)
     while (true) {
         if (queue_.empty()) {
             if (shutdown_) return;
-            ++idle_permits_;  // released when the queue is found empty; claimed by enqueue
+            if (!idle) {
+                // Released when the queue is found empty, claimed by enqueue. A
+                // worker woken for an item another one took finds it empty
+                // again: it is still the same idle worker, not a second one.
+                ++idle_permits_;
+                idle = true;
+            }
             if (searching_ == 0) {
                 // One worker at a time looks again before blocking (more would
                 // only take turns on the same cores).
@@ -149,6 +157,7 @@ void ThreadPoolExecutor::worker_main() {
             if (notified_ > 0) --notified_;  // (a spurious wake-up may take another's: one notify too many later)
             continue;
         }
+        idle = false;
         detail::WorkItem* item = queue_.front();
         queue_.pop_front();
         queued_.store(queue_.size(), std::memory_order_relaxed);
