@@ -48,6 +48,8 @@
 namespace aio {
 
 class Context;
+class Runner;
+Context copy_context() noexcept;
 
 namespace detail {
 
@@ -197,11 +199,11 @@ public:
     /// How many variables have a value here (len(ctx)).
     std::size_t size() const noexcept { return data_.get() ? data_.get()->entries.size() : 0; }
 
-    // --- for the library ---
-    explicit Context(detail::ContextRef data) noexcept : data_(std::move(data)) {}
-    const detail::ContextRef& data() const noexcept { return data_; }
-
 private:
+    friend Context copy_context() noexcept;
+    friend class Runner;
+    explicit Context(detail::ContextRef data) noexcept : data_(std::move(data)) {}
+
     class Enter {
     public:
         explicit Enter(Context& c);
