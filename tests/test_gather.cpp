@@ -5,6 +5,7 @@
 
 #include <string>
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -129,13 +130,8 @@ TEST(Gather, CancellingTheAwaiterCancelsEveryChildAndWaitsForThem) {
         co_await aio::sleep(1ms);
         outer.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await outer;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting outer did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(outer);
+            EXPECT_TRUE(raised.has_value()) << "awaiting outer did not throw aio::CancelledError";
         }
         EXPECT_EQ(cleaned, 3);
     }());
@@ -151,13 +147,8 @@ TEST(Gather, ACancelledChildPropagatesCancelledError) {
         };
         auto c = aio::create_task(canceller());
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await aio::gather(victim, other);
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting aio::gather(victim, other) did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(aio::gather(victim, other));
+            EXPECT_TRUE(raised.has_value()) << "awaiting aio::gather(victim, other) did not throw aio::CancelledError";
         }
         co_await c;
     }());

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -74,13 +75,8 @@ TEST(Lock, CancelledAfterBeingHandedTheLockKeepsItAndReleasesIt) {
         held.release();  // hands the lock to the waiter...
         t.cancel();      // ...which is cancelled before it runs
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         EXPECT_TRUE(got);
         EXPECT_FALSE(lock.locked());  // its guard released it: nothing leaked
@@ -149,13 +145,8 @@ TEST(Condition, MisuseWithoutTheLockIsARuntimeError) {
         aio::Condition cond;
         EXPECT_THROW(cond.notify(), aio::RuntimeError);
         {  // expects aio::RuntimeError
-            bool threw = false;
-            try {
-                co_await cond.wait();
-            } catch (const aio::RuntimeError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting cond.wait() did not throw aio::RuntimeError";
+            auto raised = co_await aio::test::raises<aio::RuntimeError>(cond.wait());
+            EXPECT_TRUE(raised.has_value()) << "awaiting cond.wait() did not throw aio::RuntimeError";
         }
     }());
 }
@@ -205,13 +196,8 @@ TEST(Condition, ANotifiedWaiterThatIsCancelledPassesTheNotificationOn) {
             a.cancel();      // ...which is cancelled before it can use it
         }
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await a;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(a);
+            EXPECT_TRUE(raised.has_value()) << "awaiting a did not throw aio::CancelledError";
         }
         co_await aio::wait_for(std::move(b), 1s);
         EXPECT_TRUE(second_woke);
@@ -256,13 +242,8 @@ TEST(Semaphore, CancelledWaiterDoesNotTakeAPermit) {
         EXPECT_TRUE(sem.locked());
         t.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         permit.release();
         EXPECT_EQ(sem.value(), 1);
@@ -289,22 +270,12 @@ TEST(Barrier, AbortBreaksItForEveryone) {
         co_await aio::sleep(0s);
         barrier.abort();
         {  // expects aio::BrokenBarrierError
-            bool threw = false;
-            try {
-                co_await a;
-            } catch (const aio::BrokenBarrierError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting a did not throw aio::BrokenBarrierError";
+            auto raised = co_await aio::test::raises<aio::BrokenBarrierError>(a);
+            EXPECT_TRUE(raised.has_value()) << "awaiting a did not throw aio::BrokenBarrierError";
         }
         {  // expects aio::BrokenBarrierError
-            bool threw = false;
-            try {
-                co_await barrier.wait();
-            } catch (const aio::BrokenBarrierError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting barrier.wait() did not throw aio::BrokenBarrierError";
+            auto raised = co_await aio::test::raises<aio::BrokenBarrierError>(barrier.wait());
+            EXPECT_TRUE(raised.has_value()) << "awaiting barrier.wait() did not throw aio::BrokenBarrierError";
         }
         EXPECT_TRUE(barrier.broken());
         barrier.reset();

@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -94,13 +95,8 @@ TEST(ProcessPool, ACrashingWorkerFailsOnlyItsCallAndIsReplaced) {
     aio::run([]() -> aio::Task<> {
         aio::ProcessPoolExecutor pool(1);
         {  // expects aio::BrokenProcessPool
-            bool threw = false;
-            try {
-                co_await pool.submit_async(crashes, 0);
-            } catch (const aio::BrokenProcessPool&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "pool.submit_async(crashes, 0) did not throw aio::BrokenProcessPool";
+            auto raised = co_await aio::test::raises<aio::BrokenProcessPool>(pool.submit_async(crashes, 0));
+            EXPECT_TRUE(raised.has_value()) << "pool.submit_async(crashes, 0) did not throw aio::BrokenProcessPool";
         }
         auto result = co_await pool.submit_async(fib, 12);
         EXPECT_EQ(result, 144);
@@ -116,13 +112,8 @@ TEST(ProcessPool, CancellingAQueuedCallRemovesIt) {
         co_await aio::sleep(10ms);
         queued.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await queued;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "queued did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(queued);
+            EXPECT_TRUE(raised.has_value()) << "queued did not throw aio::CancelledError";
         }
         auto busy_result = co_await busy;
         EXPECT_EQ(busy_result, 100);
@@ -137,13 +128,8 @@ TEST(ProcessPool, CancellingARunningCallKillsItsWorker) {
         co_await aio::sleep(20ms);
         running.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await running;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "running did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(running);
+            EXPECT_TRUE(raised.has_value()) << "running did not throw aio::CancelledError";
         }
         auto result = co_await pool.submit_async(fib, 5);
         EXPECT_EQ(result, 5);
@@ -158,13 +144,8 @@ TEST(ProcessPool, SubmittingAfterShutdownIsARuntimeError) {
         EXPECT_EQ(result, 2);
         pool.shutdown();
         {  // expects aio::RuntimeError
-            bool threw = false;
-            try {
-                co_await pool.submit_async(fib, 3);
-            } catch (const aio::RuntimeError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "pool.submit_async(fib, 3) did not throw aio::RuntimeError";
+            auto raised = co_await aio::test::raises<aio::RuntimeError>(pool.submit_async(fib, 3));
+            EXPECT_TRUE(raised.has_value()) << "pool.submit_async(fib, 3) did not throw aio::RuntimeError";
         }
     }());
     EXPECT_TRUE(no_children());

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -81,13 +82,8 @@ TEST(Queue, TaskDoneAndJoin) {
         EXPECT_EQ(processed, 3);
         w.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await w;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting w did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(w);
+            EXPECT_TRUE(raised.has_value()) << "awaiting w did not throw aio::CancelledError";
         }
         EXPECT_THROW(q.task_done(), aio::ValueError);
     }());
@@ -104,13 +100,8 @@ TEST(Queue, CancelledGetterTakesNothing) {
         co_await aio::sleep(0s);
         q.put_nowait(5);
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await a;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(a);
+            EXPECT_TRUE(raised.has_value()) << "awaiting a did not throw aio::CancelledError";
         }
         {
             auto got = co_await b;
@@ -132,13 +123,8 @@ TEST(Queue, GetterCancelledAfterItWasHandedAnItemStillReturnsIt) {
         q.put_nowait(7);  // handed to the waiting getter...
         a.cancel();       // ...then cancelled before it runs
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await a;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting a did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(a);
+            EXPECT_TRUE(raised.has_value()) << "awaiting a did not throw aio::CancelledError";
         }
         EXPECT_EQ(received, 7);  // the item was not lost
         EXPECT_TRUE(q.empty());
@@ -189,22 +175,12 @@ TEST(Queue, ImmediateShutdownWakesWaitingGettersAndPutters) {
         empty.shutdown(true);
         full.shutdown(true);
         {  // expects aio::QueueShutDown
-            bool threw = false;
-            try {
-                co_await g;
-            } catch (const aio::QueueShutDown&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting g did not throw aio::QueueShutDown";
+            auto raised = co_await aio::test::raises<aio::QueueShutDown>(g);
+            EXPECT_TRUE(raised.has_value()) << "awaiting g did not throw aio::QueueShutDown";
         }
         {  // expects aio::QueueShutDown
-            bool threw = false;
-            try {
-                co_await p;
-            } catch (const aio::QueueShutDown&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting p did not throw aio::QueueShutDown";
+            auto raised = co_await aio::test::raises<aio::QueueShutDown>(p);
+            EXPECT_TRUE(raised.has_value()) << "awaiting p did not throw aio::QueueShutDown";
         }
         EXPECT_TRUE(full.empty());
         co_await full.join();  // the dropped item no longer counts

@@ -16,6 +16,7 @@
 
 #include "faults/sigpipe_recorder.hpp"
 #include "support/support.hpp"
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -155,13 +156,8 @@ TEST(Subprocess, CancellingCommunicateKillsNothing) {
         co_await aio::sleep(10ms);
         waiting.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await waiting;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "waiting did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(waiting);
+            EXPECT_TRUE(raised.has_value()) << "waiting did not throw aio::CancelledError";
         }
         EXPECT_FALSE(p.returncode());  // still running
         p.kill();

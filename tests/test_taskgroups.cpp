@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <aio/aio.hpp>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -61,13 +62,8 @@ TEST(TaskGroup, CreateTaskAfterAFailureIsRefused) {
         co_await aio::sleep(2ms);
         EXPECT_THROW((void)tg.create_task(value_after(1, 0ms)), aio::RuntimeError);
         {  // expects aio::ExceptionGroup
-            bool threw = false;
-            try {
-                co_await tg.wait();
-            } catch (const aio::ExceptionGroup&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting tg.wait() did not throw aio::ExceptionGroup";
+            auto raised = co_await aio::test::raises<aio::ExceptionGroup>(tg.wait());
+            EXPECT_TRUE(raised.has_value()) << "awaiting tg.wait() did not throw aio::ExceptionGroup";
         }
     }());
 }
@@ -94,13 +90,8 @@ TEST(TaskGroup, CancellingTheWaiterCancelsTheGroup) {
         co_await aio::sleep(1ms);
         t.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         EXPECT_EQ(cancelled, 2);
     }());
@@ -114,13 +105,8 @@ TEST(TaskGroup, DestroyedBeforeWaitCancelsItsTasks) {
             t = tg.create_task(value_after(1, 1h));
         }
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
     }());
 }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -130,13 +131,8 @@ TEST(Task, ExceptionsPropagateToTheAwaiterAndOutOfRun) {
     aio::run([]() -> aio::Task<> {
         auto t = aio::create_task(fail_after(1ms));
         {  // expects std::runtime_error
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const std::runtime_error&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw std::runtime_error";
+            auto raised = co_await aio::test::raises<std::runtime_error>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw std::runtime_error";
         }
         EXPECT_NE(t.exception(), nullptr);
     }());
@@ -168,13 +164,8 @@ TEST(Cancellation, DeliveredAtTheCurrentAwaitAndCatchable) {
         co_await aio::sleep(1ms);
         EXPECT_TRUE(t.cancel());
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         EXPECT_TRUE(t.cancelled());
         EXPECT_THROW((void)t.result(), aio::CancelledError);
@@ -212,13 +203,8 @@ TEST(Cancellation, CancellingATaskCancelsTheTaskItAwaits) {
         co_await aio::sleep(1ms);
         outer.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await outer;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting outer did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(outer);
+            EXPECT_TRUE(raised.has_value()) << "awaiting outer did not throw aio::CancelledError";
         }
         EXPECT_TRUE(inner.cancelled());
     }());
@@ -240,13 +226,8 @@ TEST(Cancellation, ReachesTheInnermostLazyAwait) {
         co_await aio::sleep(1ms);
         t.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
     }());
     EXPECT_TRUE(inner_saw_it);
@@ -262,13 +243,8 @@ TEST(Cancellation, BeforeTheFirstStepTheBodyNeverRuns) {
         auto t = aio::create_task(body());
         t.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
     }());
     EXPECT_FALSE(ran);
@@ -310,13 +286,8 @@ TEST(Cancellation, PendingWhileRunningIsDeliveredAtTheNextAwait) {
     aio::run([&]() -> aio::Task<> {
         auto t = aio::create_task(self_cancel());
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
     }());
     EXPECT_EQ(log, (std::vector<std::string>{"still running", "cancelled at next await"}));
@@ -330,13 +301,8 @@ TEST(Cancellation, RequestAfterTheLastAwaitEndsTheTaskCancelled) {
         };
         auto t = aio::create_task(body());
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         EXPECT_TRUE(t.cancelled());
     }());

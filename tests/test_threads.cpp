@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -72,13 +73,8 @@ TEST(ToThread, CancellingAQueuedCallRemovesIt) {
         co_await aio::sleep(5ms);
         queued.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await queued;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting queued did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(queued);
+            EXPECT_TRUE(raised.has_value()) << "awaiting queued did not throw aio::CancelledError";
         }
         release = true;
         co_await blocker;
@@ -98,13 +94,8 @@ TEST(ToThread, CancellingARunningCallAbandonsIt) {
         while (!started) co_await aio::sleep(1ms);
         t.cancel();
         {  // expects aio::CancelledError  — at once: the call is abandoned
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
         EXPECT_FALSE(finished.load());
         release = true;
@@ -126,13 +117,8 @@ TEST(ThreadPoolExecutor, RunInExecutorOnAShutDownPoolIsARuntimeError) {
         pool.shutdown();
         auto t = aio::get_running_loop().run_in_executor(&pool, [] { return 1; });
         {  // expects aio::RuntimeError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::RuntimeError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::RuntimeError";
+            auto raised = co_await aio::test::raises<aio::RuntimeError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::RuntimeError";
         }
     }());
 }

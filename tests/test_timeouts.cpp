@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <aio/aio.hpp>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -29,13 +30,8 @@ TEST(Timeout, ExpiryRaisesTimeoutErrorAndCancelsTheWork) {
     };
     aio::run([&]() -> aio::Task<> {
         {  // expects aio::TimeoutError
-            bool threw = false;
-            try {
-                co_await aio::timeout(5ms, slow());
-            } catch (const aio::TimeoutError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting aio::timeout(5ms, slow()) did not throw aio::TimeoutError";
+            auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::timeout(5ms, slow()));
+            EXPECT_TRUE(raised.has_value()) << "awaiting aio::timeout(5ms, slow()) did not throw aio::TimeoutError";
         }
         // The task goes on normally afterwards: the cancellation was consumed.
         co_await aio::sleep(1ms);
@@ -59,25 +55,15 @@ TEST(Timeout, WaitForCancelsAScheduledTaskAndWaitsForIt) {
     aio::run([]() -> aio::Task<> {
         auto t = aio::create_task(value_after(1, 1h));
         {  // expects aio::TimeoutError
-            bool threw = false;
-            try {
-                co_await aio::wait_for(std::move(t), 2ms);
-            } catch (const aio::TimeoutError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting aio::wait_for(std::move(t), 2ms) did not throw aio::TimeoutError";
+            auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::wait_for(std::move(t), 2ms));
+            EXPECT_TRUE(raised.has_value()) << "awaiting aio::wait_for(std::move(t), 2ms) did not throw aio::TimeoutError";
         }
         auto t2 = aio::create_task(value_after(1, 1h));
         auto& ref = t2;
         auto waiting = aio::wait_for(t2.share(), 2ms);
         {  // expects aio::TimeoutError
-            bool threw = false;
-            try {
-                co_await std::move(waiting);
-            } catch (const aio::TimeoutError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting std::move(waiting) did not throw aio::TimeoutError";
+            auto raised = co_await aio::test::raises<aio::TimeoutError>(std::move(waiting));
+            EXPECT_TRUE(raised.has_value()) << "awaiting std::move(waiting) did not throw aio::TimeoutError";
         }
         EXPECT_TRUE(ref.cancelled());
     }());
@@ -90,13 +76,8 @@ TEST(Timeout, OuterCancellationIsNotTurnedIntoTimeout) {
         co_await aio::sleep(1ms);
         t.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await t;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting t did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(t);
+            EXPECT_TRUE(raised.has_value()) << "awaiting t did not throw aio::CancelledError";
         }
     }());
 }
@@ -126,13 +107,8 @@ TEST(Timeout, RescheduleAndExpired) {
             co_await aio::sleep(1h);
         };
         {  // expects aio::TimeoutError
-            bool threw = false;
-            try {
-                co_await cm.run(body());
-            } catch (const aio::TimeoutError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting cm.run(body()) did not throw aio::TimeoutError";
+            auto raised = co_await aio::test::raises<aio::TimeoutError>(cm.run(body()));
+            EXPECT_TRUE(raised.has_value()) << "awaiting cm.run(body()) did not throw aio::TimeoutError";
         }
         EXPECT_TRUE(cm.expired());
         EXPECT_THROW(cm.reschedule(std::nullopt), aio::RuntimeError);
@@ -143,13 +119,8 @@ TEST(Timeout, APastDeadlineExpiresAtTheFirstAwait) {
     aio::run([]() -> aio::Task<> {
         auto when = aio::get_running_loop().time() - 1s;
         {  // expects aio::TimeoutError
-            bool threw = false;
-            try {
-                co_await aio::timeout_at(when, value_after(1, 1h));
-            } catch (const aio::TimeoutError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting aio::timeout_at(when, value_after(1, 1h)) did not throw aio::TimeoutError";
+            auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::timeout_at(when, value_after(1, 1h)));
+            EXPECT_TRUE(raised.has_value()) << "awaiting aio::timeout_at(when, value_after(1, 1h)) did not throw aio::TimeoutError";
         }
     }());
 }
@@ -159,13 +130,8 @@ TEST(Timeout, UsedTwiceIsARuntimeError) {
         aio::Timeout cm = aio::timeout(1h);
         co_await cm.run(value_after(1, 0ms));
         {  // expects aio::RuntimeError
-            bool threw = false;
-            try {
-                co_await cm.run(value_after(1, 0ms));
-            } catch (const aio::RuntimeError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting cm.run(value_after(1, 0ms)) did not throw aio::RuntimeError";
+            auto raised = co_await aio::test::raises<aio::RuntimeError>(cm.run(value_after(1, 0ms)));
+            EXPECT_TRUE(raised.has_value()) << "awaiting cm.run(value_after(1, 0ms)) did not throw aio::RuntimeError";
         }
     }());
 }

@@ -4,6 +4,7 @@
 #include <aio/aio.hpp>
 
 #include <vector>
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 
@@ -117,13 +118,8 @@ TEST(Shield, CancellingTheAwaiterLeavesTheInnerTaskRunning) {
         co_await aio::sleep(1ms);
         outer.cancel();
         {  // expects aio::CancelledError
-            bool threw = false;
-            try {
-                co_await outer;
-            } catch (const aio::CancelledError&) {
-                threw = true;
-            }
-            EXPECT_TRUE(threw) << "awaiting outer did not throw aio::CancelledError";
+            auto raised = co_await aio::test::raises<aio::CancelledError>(outer);
+            EXPECT_TRUE(raised.has_value()) << "awaiting outer did not throw aio::CancelledError";
         }
         EXPECT_FALSE(inner.done());
         {

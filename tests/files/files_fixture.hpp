@@ -15,6 +15,8 @@
 #include <aio/sleep.hpp>
 #include <aio/task.hpp>
 
+#include "support/raises.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -66,19 +68,6 @@ private:
     std::string dir_;
     int fds_before_ = 0;
 };
-
-/// The message of the E that `t` throws, or nullopt if it finishes normally
-/// (other exceptions propagate). Keeps co_await out of EXPECT_* macros.
-template <class E, class T>
-aio::Task<std::optional<std::string>> raises(aio::Task<T> t) {
-    std::optional<std::string> message;
-    try {
-        co_await std::move(t);
-    } catch (const E& e) {
-        message = e.what();
-    }
-    co_return message;
-}
 
 inline std::string backend_param_name(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
 
