@@ -258,7 +258,8 @@ Task<std::string> readuntil_on(ConnectionPtr c, std::string separator) {
 
 Task<std::string> readline_on(ConnectionPtr c) {
     try {
-        co_return co_await readuntil_on(c, "\n");
+        auto line = readuntil_on(c, "\n");  // named: g++ 12 and temporaries inside co_await
+        co_return co_await std::move(line);
     } catch (const IncompleteReadError& e) {
         co_return e.partial();
     } catch (const LimitOverrunError& e) {
