@@ -14,6 +14,7 @@
 #include "files/codec.hpp"
 #include "files/file_state.hpp"
 #include "files/op.hpp"
+#include "loop/thread_state.hpp"
 
 namespace aio::files {
 
@@ -108,6 +109,22 @@ Task<> raw_write_all(FileState& s, const char* p, std::size_t n, std::size_t& wr
     }
 }
 
+/// Appends up to `want` bytes read at the position to `out`; 0 at the end.
+/// On failure `out` is as it was.
+Task<std::size_t> raw_read_append(FileState& s, std::string& out, std::size_t want) {
+    std::size_t old = out.size();
+    out.resize(old + want);
+    std::size_t r = 0;
+    try {
+        r = co_await raw_read(s, out.data() + old, want);
+    } catch (...) {
+        out.resize(old);
+        throw;
+    }
+    out.resize(old + r);
+    co_return r;
+}
+
 /// Hands the write buffer to the kernel; on failure keeps what was not written.
 Task<> flush_writes(FileState& s) {
     if (s.wbuf.empty()) co_return;
@@ -159,10 +176,7 @@ Task<> read_to_end(FileState& s, std::string& out) {
     if (s.regular && s.seekable && s.size_at_open > s.pos)
         want = static_cast<std::size_t>(s.size_at_open - s.pos) + 1;  // + 1: sees the end at once
     for (;;) {
-        std::size_t old = out.size();
-        out.resize(old + want);
-        std::size_t r = co_await raw_read(s, out.data() + old, want);
-        out.resize(old + r);
+        std::size_t r = co_await raw_read_append(s, out, want);
         if (r == 0) break;
         if (s.regular && r < std::min(want, aio::detail::kMaxIoLen)) break;  // a short read of a regular file: its end
         want = std::max(out.size(), kReadAllChunk);                // grow geometrically
@@ -171,6 +185,36 @@ Task<> read_to_end(FileState& s, std::string& out) {
 
 std::string_view buffered(const FileState& s) noexcept {
     return {s.rbuf.get() + s.rpos, s.rend - s.rpos};
+}
+
+/// Puts bytes a read had taken back in front of the read buffer. A read that
+/// needs several operations and then fails or is cancelled calls it before
+/// rethrowing, so the bytes it took are read again by the next read: nothing
+/// is lost and the position is where the read began.
+void unread(FileState& s, std::string_view bytes) {
+    if (bytes.empty()) return;
+    std::size_t held = s.rend - s.rpos;
+    if (s.seekable) {
+        // Reads name their offset: moving the position back is enough, and
+        // copies nothing however large the read was.
+        s.pos -= static_cast<std::int64_t>(held + bytes.size());
+        s.rpos = s.rend = 0;
+        return;
+    }
+    if (s.rbuf && s.rpos >= bytes.size()) {
+        s.rpos -= bytes.size();
+        std::memmove(s.rbuf.get() + s.rpos, bytes.data(), bytes.size());  // may be these very bytes
+        return;
+    }
+    // One byte of room beyond: a full buffer makes fill() report the end.
+    std::size_t cap = std::max(s.rcap, bytes.size() + held + 1);
+    std::unique_ptr<char[]> grown(new char[cap]);
+    std::memcpy(grown.get(), bytes.data(), bytes.size());
+    if (held) std::memcpy(grown.get() + bytes.size(), s.rbuf.get() + s.rpos, held);
+    s.rbuf = std::move(grown);
+    s.rcap = cap;
+    s.rpos = 0;
+    s.rend = bytes.size() + held;
 }
 
 /// Text: skips a UTF-8 BOM at the start of the file (utf-8-sig).
@@ -183,28 +227,44 @@ Task<> skip_bom(FileState& s) {
     if (buffered(s).substr(0, kBom.size()) == kBom) s.rpos += kBom.size();
 }
 
+/// A cancel() that arrived while a read's last operation completed would end
+/// the task cancelled with the bytes in its hands. The read gives them back
+/// and raises the CancelledError itself, so a cancelled read takes nothing.
+void raise_if_cancelled(FileState& s, std::string_view taken) {
+    aio::detail::TaskCore* task = aio::detail::t_current_task;
+    if (!task || !task->take_pending_cancel()) return;
+    unread(s, taken);
+    throw CancelledError();
+}
+
+/// What a read has taken so far: bytes copied into `raw`, or (text read
+/// that decoded straight from the buffer) `direct`, a view of the buffer
+/// just behind the reader, valid until the buffer next changes.
+struct Taken {
+    std::string raw;
+    std::string_view direct;
+    std::string_view bytes() const noexcept { return raw.empty() ? direct : std::string_view(raw); }
+};
+
 // ------------------------------------------------------------------ reading
 
-Task<std::string> read_binary(FileState& s, std::int64_t n) {
-    std::string out;
+Task<std::string> read_binary_taking(FileState& s, std::int64_t n, std::string& out) {
     if (n < 0) {
         out.assign(buffered(s));
         s.rpos = s.rend = 0;
         co_await read_to_end(s, out);
-        co_return out;
+        co_return std::move(out);
     }
     auto want = static_cast<std::size_t>(n);
-    if (s.unbuffered) {
-        out.resize(want);
-        std::size_t r = co_await raw_read(s, out.data(), want);
-        out.resize(r);
-        co_return out;
+    if (s.unbuffered && s.rpos == s.rend) {
+        co_await raw_read_append(s, out, want);  // one operation: nothing to give back if it fails
+        co_return std::move(out);
     }
     std::size_t avail = s.rend - s.rpos;
     if (avail >= want) {
         out.assign(s.rbuf.get() + s.rpos, want);
         s.rpos += want;
-        co_return out;
+        co_return std::move(out);
     }
     out.assign(buffered(s));
     s.rpos = s.rend = 0;
@@ -212,10 +272,7 @@ Task<std::string> read_binary(FileState& s, std::int64_t n) {
         std::size_t remaining = want - out.size();
         if (remaining >= s.buffer_size) {
             // Large reads go straight into the result.
-            std::size_t old = out.size();
-            out.resize(old + remaining);
-            std::size_t r = co_await raw_read(s, out.data() + old, remaining);
-            out.resize(old + r);
+            std::size_t r = co_await raw_read_append(s, out, remaining);
             if (r == 0) break;
         } else {
             std::size_t r = co_await fill(s);
@@ -225,11 +282,31 @@ Task<std::string> read_binary(FileState& s, std::int64_t n) {
             s.rpos += take;
         }
     }
-    co_return out;
+    co_return std::move(out);
 }
 
-Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
-    std::size_t got = std::min(want, s.rend - s.rpos);
+/// read(n) of a binary file. `out` holds what was taken so far, so a failure
+/// or cancellation after the first operation gives the bytes back.
+Task<std::string> read_binary(FileState& s, std::int64_t n) {
+    std::string out, got;
+    std::exception_ptr error;
+    try {
+        got = co_await read_binary_taking(s, n, out);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (error) {
+        unread(s, out);
+        std::rethrow_exception(error);
+    }
+    raise_if_cancelled(s, got);
+    co_return got;
+}
+
+/// readinto(): `got` counts the bytes already in the caller's buffer, which
+/// a failure or cancellation gives back.
+Task<std::size_t> readinto_binary_taking(FileState& s, char* dst, std::size_t want, std::size_t& got) {
+    got = std::min(want, s.rend - s.rpos);
     if (got) std::memcpy(dst, s.rbuf.get() + s.rpos, got);
     s.rpos += got;
     if (s.unbuffered && got == 0 && want > 0) {
@@ -254,36 +331,97 @@ Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
     co_return got;
 }
 
-Task<std::string> read_text(FileState& s, std::int64_t n) {
-    co_await skip_bom(s);
-    std::string out;
-    if (n < 0) {
-        std::int64_t start = s.logical();
-        std::string bytes(buffered(s));
-        s.rpos = s.rend = 0;
-        co_await read_to_end(s, bytes);
-        decode(out, bytes, s.encoding, s.replace_errors, start);
-        co_return out;
+Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
+    std::size_t got = 0, n = 0;
+    std::exception_ptr error;
+    try {
+        n = co_await readinto_binary_taking(s, dst, want, got);
+    } catch (...) {
+        error = std::current_exception();
     }
-    std::int64_t left = n;
+    if (error) {
+        unread(s, {dst, got});
+        std::rethrow_exception(error);
+    }
+    raise_if_cancelled(s, {dst, n});
+    co_return n;
+}
+
+/// Runs a read that records what it takes in `taken`: if the read fails or
+/// is cancelled, gives that back before the exception goes on.
+/// `result_is_taken`: the result is exactly the bytes taken (binary lines).
+Task<std::string> giving_back(FileState& s, Taken& taken, Task<std::string> body, bool result_is_taken = false) {
+    std::string result;
+    std::exception_ptr error;
+    try {
+        result = co_await std::move(body);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (error) {
+        unread(s, taken.bytes());
+        std::rethrow_exception(error);
+    }
+    raise_if_cancelled(s, result_is_taken ? std::string_view(result) : taken.bytes());
+    co_return result;
+}
+
+/// Up to `max_chars` (> 0) characters of text, stopping after a line end
+/// when `line`. Characters that need no further read decode straight from
+/// the buffer (unless `keep_raw`); otherwise their bytes collect in `t.raw`
+/// and decode at the end, so a failure can give every byte back.
+Task<std::string> read_chars(FileState& s, std::int64_t max_chars, bool line, Taken& t, bool keep_raw) {
+    std::string out;
+    std::int64_t start = s.logical();
+    std::int64_t left = max_chars;
     bool eof = false;
     while (left > 0) {
-        Scan sc = scan(buffered(s), s.encoding, left, false, eof);
-        decode(out, buffered(s).substr(0, sc.bytes), s.encoding, s.replace_errors, s.logical());
-        s.rpos += sc.bytes;
+        std::string_view b = buffered(s);
+        Scan sc = scan(b, s.encoding, left, line, eof);
         left -= static_cast<std::int64_t>(sc.chars);
-        if (left == 0 || (eof && !sc.need_more && s.rpos == s.rend)) break;
+        bool done = sc.newline || left == 0 || (eof && !sc.need_more && sc.bytes == b.size());
+        if (done && t.raw.empty() && !keep_raw) {
+            decode(out, b.substr(0, sc.bytes), s.encoding, s.replace_errors, start);
+            s.rpos += sc.bytes;
+            t.direct = b.substr(0, sc.bytes);
+            co_return out;
+        }
+        t.raw.append(b.substr(0, sc.bytes));
+        s.rpos += sc.bytes;
+        if (done) break;
         std::size_t r = co_await fill(s);
         if (r == 0) {
             if (eof) break;
             eof = true;
         }
     }
+    decode(out, t.raw, s.encoding, s.replace_errors, start);
     co_return out;
 }
 
-Task<std::string> readline_binary(FileState& s, std::int64_t size) {
-    std::string out;
+/// Text read(n) (n < 0: to the end).
+Task<std::string> read_text_taking(FileState& s, std::int64_t n, Taken& t) {
+    co_await skip_bom(s);
+    if (n < 0) {
+        std::string out;
+        std::int64_t start = s.logical();
+        t.raw.assign(buffered(s));
+        s.rpos = s.rend = 0;
+        co_await read_to_end(s, t.raw);
+        decode(out, t.raw, s.encoding, s.replace_errors, start);
+        co_return out;
+    }
+    if (n == 0) co_return std::string();
+    co_return co_await read_chars(s, n, false, t, false);
+}
+
+Task<std::string> read_text(FileState& s, std::int64_t n) {
+    Taken t;
+    auto body = read_text_taking(s, n, t);
+    co_return co_await giving_back(s, t, std::move(body));
+}
+
+Task<std::string> readline_binary_taking(FileState& s, std::int64_t size, std::string& out) {
     for (;;) {
         std::string_view b = buffered(s);
         if (size >= 0) b = b.substr(0, static_cast<std::size_t>(size) - out.size());
@@ -295,29 +433,17 @@ Task<std::string> readline_binary(FileState& s, std::int64_t size) {
         std::size_t r = co_await fill(s);
         if (r == 0) break;
     }
-    co_return out;
+    co_return std::move(out);
 }
 
-/// A text line with any line end, read as "\n"; `size` >= 0 limits characters.
-Task<std::string> readline_text(FileState& s, std::int64_t size) {
+/// A text line with any line end, read as "\n"; `size` >= 0 limits
+/// characters. The line's bytes collect in `t.raw` when it spans buffers, or
+/// always with `keep_raw`.
+Task<std::string> readline_text_taking(FileState& s, std::int64_t size, Taken& t, bool keep_raw) {
     co_await skip_bom(s);
+    if (size == 0) co_return std::string();
+    if (size > 0) co_return co_await read_chars(s, size, true, t, keep_raw);
     std::string out;
-    if (size >= 0) {
-        std::int64_t left = size;
-        bool eof = false;
-        while (left > 0) {
-            Scan sc = scan(buffered(s), s.encoding, left, true, eof);
-            decode(out, buffered(s).substr(0, sc.bytes), s.encoding, s.replace_errors, s.logical());
-            s.rpos += sc.bytes;
-            left -= static_cast<std::int64_t>(sc.chars);
-            if (sc.newline || left == 0 || (eof && s.rpos == s.rend)) break;
-            std::size_t r = co_await fill(s);
-            if (r == 0) eof = true;
-        }
-        co_return out;
-    }
-    // The line's bytes collect in `raw` only when it spans buffers.
-    std::string raw;
     std::int64_t start = s.logical();
     bool eof = false;
     for (;;) {
@@ -345,24 +471,36 @@ Task<std::string> readline_text(FileState& s, std::int64_t size) {
             take = b.size();
             done = eof;
         }
-        if (done && raw.empty()) {
+        if (done && t.raw.empty() && !keep_raw) {
             decode(out, b.substr(0, take), s.encoding, s.replace_errors, start);
             s.rpos += take;
+            t.direct = b.substr(0, take);
             co_return out;
         }
-        raw.append(b.data(), take);
+        t.raw.append(b.data(), take);
         s.rpos += take;
         if (done) break;
         std::size_t r = co_await fill(s);
         if (r == 0) eof = true;
     }
-    decode(out, raw, s.encoding, s.replace_errors, start);
+    decode(out, t.raw, s.encoding, s.replace_errors, start);
     co_return out;
 }
 
-Task<std::string> readline_any(FileState& s, std::int64_t size) {
-    if (s.text) co_return co_await readline_text(s, size);
-    co_return co_await readline_binary(s, size);
+/// One line of either kind. When `taken` is given, the line's raw bytes are
+/// appended to it (readlines gives them back if a later line fails).
+Task<std::string> readline_any(FileState& s, std::int64_t size, std::string* taken = nullptr) {
+    Taken t;
+    if (!s.text) {
+        auto body = readline_binary_taking(s, size, t.raw);
+        std::string line = co_await giving_back(s, t, std::move(body), true);
+        if (taken) taken->append(line);
+        co_return line;
+    }
+    auto body = readline_text_taking(s, size, t, taken != nullptr);
+    std::string line = co_await giving_back(s, t, std::move(body));
+    if (taken) taken->append(t.raw);
+    co_return line;
 }
 
 // ------------------------------------------------------------------ writing
@@ -419,12 +557,22 @@ Task<std::vector<std::string>> do_readlines(FileState* p, std::int64_t hint) {
     co_await start_read(s);
     std::vector<std::string> lines;
     std::size_t total = 0;
-    for (;;) {
-        std::string line = co_await readline_any(s, -1);
-        if (line.empty()) break;
-        total += line.size();
-        lines.push_back(std::move(line));
-        if (hint > 0 && total >= static_cast<std::size_t>(hint)) break;
+    std::string taken;  // the raw bytes of the lines so far: given back if a later line fails
+    std::exception_ptr error;
+    try {
+        for (;;) {
+            std::string line = co_await readline_any(s, -1, &taken);
+            if (line.empty()) break;
+            total += line.size();
+            lines.push_back(std::move(line));
+            if (hint > 0 && total >= static_cast<std::size_t>(hint)) break;
+        }
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (error) {
+        unread(s, taken);
+        std::rethrow_exception(error);
     }
     co_return lines;
 }

@@ -3,13 +3,19 @@
 // errors="replace", latin-1, utf-8-sig) and block-buffered line reading.
 // Every test runs on io_uring and on the thread pool.
 // aio-test-labels: threads
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
 #include <fstream>
+#include <functional>
+#include <utility>
 
 #include "files/files_fixture.hpp"
 
 using aio::test::FilesTest;
 using aio::test::raises;
 namespace files = aio::files;
+using namespace std::chrono_literals;
 
 class Reading : public FilesTest {};
 AIO_FILES_BACKENDS(Reading);
@@ -351,4 +357,129 @@ TEST_P(Reading, NonSeekableFilesReadSequentially) {
         co_await f.close();
     }());
     ::close(fds[0]);
+}
+
+namespace {
+
+/// A pipe whose write end the test keeps: a read of it waits for bytes, so it
+/// can be cancelled after it has taken some.
+struct HeldPipe {
+    int r = -1;
+    int w = -1;
+    HeldPipe() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) == 0) {
+            r = fds[0];
+            w = fds[1];
+        }
+    }
+    ~HeldPipe() {
+        close_write();
+        if (r >= 0) ::close(r);
+    }
+    bool put(std::string_view s) const { return ::write(w, s.data(), s.size()) == static_cast<ssize_t>(s.size()); }
+    void close_write() {
+        if (w >= 0) ::close(std::exchange(w, -1));
+    }
+    int queued() const {
+        int n = 0;
+        ::ioctl(r, FIONREAD, &n);
+        return n;
+    }
+    std::string path() const { return "/dev/fd/" + std::to_string(r); }
+};
+
+struct ReadCase {
+    const char* name;
+    const char* mode;
+    std::function<aio::Task<std::string>(files::File&)> read;
+};
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string all;
+    for (const auto& l : lines) all += l;
+    return all;
+}
+
+}  // namespace
+
+// A read that needs several operations is cancelled after it has taken the
+// first bytes of a pipe (the race: the first operation's result is delivered
+// and the cancellation hits the next one). Whatever the read returned plus
+// what the next read returns must be every byte, in order.
+TEST_P(Reading, ACancelledReadGivesBackWhatItTook) {
+    const std::string first = "abcd", second = "ef\ngh\n";
+    std::vector<ReadCase> cases = {
+        {"read(n)", "rb", [](files::File& f) { return f.read(20); }},
+        {"read()", "rb", [](files::File& f) { return f.read(); }},
+        {"readinto", "rb",
+         [](files::File& f) -> aio::Task<std::string> {
+             std::string buf(20, '\0');
+             std::size_t n = co_await f.readinto(buf);
+             buf.resize(n);
+             co_return buf;
+         }},
+        {"readline", "rb", [](files::File& f) { return f.readline(); }},
+        {"readlines", "rb",
+         [](files::File& f) -> aio::Task<std::string> {
+             auto lines = co_await f.readlines();
+             co_return joined(lines);
+         }},
+        {"text read(n)", "r", [](files::File& f) { return f.read(20); }},
+        {"text read()", "r", [](files::File& f) { return f.read(); }},
+        {"text readline", "r", [](files::File& f) { return f.readline(); }},
+        {"text readline(size)", "r", [](files::File& f) { return f.readline(15); }},
+        {"text readlines", "r",
+         [](files::File& f) -> aio::Task<std::string> {
+             auto lines = co_await f.readlines();
+             co_return joined(lines);
+         }},
+    };
+    for (const ReadCase& c : cases) {
+        for (int buffering : {-1, 3}) {
+            if (buffering == 3 && std::string(c.mode) == "r") continue;  // text files keep a larger buffer
+            HeldPipe pipe;
+            ASSERT_GE(pipe.r, 0);
+            std::string got, rest;
+            bool cancelled = false;
+            aio::run([&]() -> aio::Task<> {
+                files::OpenOptions opts{.buffering = buffering};
+                auto f = co_await files::open(pipe.path(), c.mode, opts);
+                EXPECT_TRUE(pipe.put(first));
+                auto reading = aio::create_task(c.read(f));
+                for (int i = 0; i < 10'000 && pipe.queued() > 0; ++i) co_await aio::sleep(1ms);
+                co_await aio::sleep(1ms);  // the read has taken "abcd" and waits for more
+                reading.cancel();
+                EXPECT_TRUE(pipe.put(second));  // lets a read that cannot be withdrawn end
+                try {
+                    got = co_await reading;
+                } catch (const aio::CancelledError&) {
+                    cancelled = true;
+                }
+                pipe.close_write();
+                rest = co_await f.read();
+                co_await f.close();
+            }());
+            EXPECT_EQ(got + rest, first + second)
+                << c.name << " buffering=" << buffering << (cancelled ? " (cancelled)" : " (finished)");
+        }
+    }
+}
+
+// The same for a failure: a text readlines() whose third line is not UTF-8
+// throws, and the two good lines are still there to read.
+TEST_P(Reading, AFailedReadlinesTakesNothing) {
+    put(path("f"), "one\ntwo\nbad \xff\nfour\n");
+    aio::run([&]() -> aio::Task<> {
+        auto f = co_await files::open(path("f"), "r");
+        auto failed = co_await raises<aio::UnicodeDecodeError>(f.readlines());
+        EXPECT_TRUE(failed.has_value());
+        std::int64_t at = co_await f.tell();
+        EXPECT_EQ(at, 0);
+        std::string line1 = co_await f.readline();
+        std::string line2 = co_await f.readline();
+        EXPECT_EQ(line1, "one\n");
+        EXPECT_EQ(line2, "two\n");
+        co_await f.close();
+    }());
 }

@@ -91,6 +91,10 @@ public:
     ~File();
 
     // --- reading ---
+    // A read that throws (an OSError, UnicodeDecodeError or a cancellation
+    // that arrives after some of its operations) takes nothing: the bytes it
+    // had taken are read again by the next read, and tell() is where it began.
+
     /// Reads n bytes (binary) or n characters (text); n < 0: to the end of the
     /// file. Fewer only at the end of the file; "" at the end. Unbuffered
     /// binary files make one system call, as Python's FileIO.read. Throws
