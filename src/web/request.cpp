@@ -340,9 +340,21 @@ Task<Form> Request::post() {
         c_->body_consume(have.size());
         co_return true;
     };
-    // Preamble up to the first delimiter line.
+    // Preamble up to the first delimiter line (RFC 2046 5.1.1): "--boundary"
+    // at the very start of the body or right after a CRLF, never in the
+    // middle of a preamble line. `searched`: where no "\r\n--boundary" can
+    // start any more, so a long preamble is scanned once.
+    std::size_t searched = 0;
     while (true) {
-        std::size_t at = buf.find(delim);
+        std::size_t at = std::string::npos;
+        if (buf.size() >= delim.size() && buf.compare(0, delim.size(), delim) == 0) {
+            at = 0;
+        } else if (std::size_t i = buf.find(inner, searched); i != std::string::npos) {
+            at = i + 2;
+            searched = i;
+        } else if (buf.size() >= inner.size()) {
+            searched = buf.size() - inner.size() + 1;
+        }
         if (at != std::string::npos && buf.size() >= at + delim.size() + 2) {
             buf.erase(0, at + delim.size());
             break;

@@ -234,6 +234,29 @@ TEST(WebHardening, MultipartTempFilesAreCloseOnExec) {
     EXPECT_NE(out.find("size 11 hello world"), std::string::npos) << out;
 }
 
+// The first delimiter counts only at the start of the body or of a line: a
+// preamble line that merely contains "--BOUND" does not start a part.
+TEST(WebHardening, MultipartFirstBoundaryOnlyAtALineStart) {
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/form", [](web::Request& r) -> Task<web::StreamResponse> {
+            web::Form f = co_await r.post();
+            std::string names;
+            for (auto [name, value] : f.fields) names += std::string(name) + "=" + std::string(value) + ";";
+            co_return web::Response({.text = "fields " + names});
+        });
+    });
+    std::string body =
+        "preamble x--BOUND\r\nContent-Disposition: form-data; name=\"fake\"\r\n\r\nno\r\n"
+        "--BOUND\r\nContent-Disposition: form-data; name=\"real\"\r\n\r\nyes\r\n--BOUND--\r\n";
+    std::string out = get(s.port(), multipart_head(body.size()) + body);
+    EXPECT_EQ(status_of(out), 200) << out;
+    EXPECT_NE(out.find("fields real=yes;"), std::string::npos) << out;
+    // No delimiter at a line start at all: a bad request, not a part.
+    std::string none = "x--BOUND\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\nx--BOUND--\r\n";
+    out = get(s.port(), multipart_head(none.size()) + none);
+    EXPECT_EQ(status_of(out), 400) << out;
+}
+
 TEST(WebHardening, MultipartPartsAreBounded) {
     web::ApplicationOptions ao;
     ao.max_form_parts = 3;
