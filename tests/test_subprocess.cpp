@@ -147,6 +147,24 @@ TEST(Subprocess, AMissingProgramIsAFileNotFoundError) {
     EXPECT_TRUE(no_children());
 }
 
+// A working directory that does not exist: FileNotFoundError naming it, no
+// child left behind, no descriptor lost.
+TEST(Subprocess, AMissingWorkingDirectoryIsAFileNotFoundError) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::SubprocessOptions opts{.stdout_ = aio::PIPE, .cwd = "/no/such/dir-aio"};
+        try {
+            auto start = aio::create_subprocess_exec("true", std::vector<std::string>{}, opts);
+            co_await std::move(start);
+            ADD_FAILURE();
+        } catch (const aio::FileNotFoundError& e) {
+            EXPECT_NE(std::string(e.what()).find("/no/such/dir-aio"), std::string::npos) << e.what();
+        }
+    }());
+    EXPECT_TRUE(no_children());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
 TEST(Subprocess, CancellingCommunicateKillsNothing) {
     aio::run([]() -> aio::Task<> {
         std::vector<std::string> args{"100"};

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 
 #include "aio/gather.hpp"
 #include "aio/sleep.hpp"
+#include "core/spawn_setup.hpp"
 #include "streams/connection.hpp"
 
 extern char** environ;
@@ -267,6 +269,7 @@ void setup(ChildPipes& p, int which, const StdioSpec& spec) {
     }
 }
 
+
 }  // namespace
 
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions opts) {
@@ -276,8 +279,6 @@ Task<Process> create_subprocess_exec(std::string program, std::vector<std::strin
     setup(pipes, 2, opts.stderr_);
     if (pipes.child[2] == -2) pipes.child[2] = pipes.child[1] >= 0 ? pipes.child[1] : STDOUT_FILENO;
 
-    // Everything the child needs is prepared before fork(): after it, only
-    // async-signal-safe calls are made.
     std::vector<char*> argv;
     argv.push_back(program.data());
     for (auto& a : args) argv.push_back(a.data());
@@ -290,76 +291,37 @@ Task<Process> create_subprocess_exec(std::string program, std::vector<std::strin
         envp.push_back(nullptr);
     }
     char** child_env = opts.env ? envp.data() : environ;
-    int errpipe[2];
-    if (::pipe2(errpipe, O_CLOEXEC) < 0) throw_os_error(errno, "pipe", "");
-    sigset_t none;
-    sigemptyset(&none);
 
-    pid_t pid = ::fork();
-    if (pid < 0) {
-        int e = errno;
-        ::close(errpipe[0]);
-        ::close(errpipe[1]);
-        throw_os_error(e, "fork", "");
+    // posix_spawn, not fork(): glibc starts the child with CLONE_VM|CLONE_VFORK,
+    // so nothing of this process (its threads' locks, its memory) is copied,
+    // and an exec or chdir failure comes back as the return value.
+    detail::SpawnSetup setup;
+    sigset_t none, pipe_sig;
+    sigemptyset(&none);
+    sigemptyset(&pipe_sig);
+    sigaddset(&pipe_sig, SIGPIPE);
+    // The loop's signalfd mask is not the child's. aio ignores SIGPIPE in its
+    // own process and exec would keep SIG_IGN: the child gets the default back
+    // (as CPython's restore_signals), so that `yes | head` run from aio ends
+    // as it does from a shell.
+    posix_spawnattr_setsigmask(&setup.attr, &none);
+    posix_spawnattr_setsigdefault(&setup.attr, &pipe_sig);
+    posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    for (int i = 0; i < 3; ++i) {
+        // dup2 onto itself clears close-on-exec (POSIX 2018, glibc): it stays open.
+        if (pipes.child[i] >= 0) posix_spawn_file_actions_adddup2(&setup.actions, pipes.child[i], i);
     }
-    if (pid == 0) {
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);  // the loop's signalfd mask is not the child's
-        // aio ignores SIGPIPE in its own process and exec keeps SIG_IGN: the child
-        // gets the default back (as CPython's restore_signals), so that `yes | head`
-        // run from aio ends as it does from a shell.
-        ::signal(SIGPIPE, SIG_DFL);
-        for (int i = 0; i < 3; ++i) {
-            if (pipes.child[i] < 0) continue;
-            if (pipes.child[i] == i) {
-                ::fcntl(i, F_SETFD, 0);  // keep it open across exec
-            } else if (::dup2(pipes.child[i], i) < 0) {
-                int e = errno;
-                [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
-                ::_exit(127);
-            }
-        }
-        if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0) {
-            int e = errno;
-            [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
-            ::_exit(127);
-        }
-        ::execvpe(program.c_str(), argv.data(), child_env);
-        int e = errno;
-        [[maybe_unused]] auto w = ::write(errpipe[1], &e, sizeof e);
-        ::_exit(127);
-    }
-    ::close(errpipe[1]);
+    if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, opts.cwd.c_str());
+    pid_t pid = -1;
+    int err = ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), child_env);
     for (int fd : pipes.to_close) ::close(fd);
     pipes.to_close.clear();
+    if (err != 0) throw_os_error(err, opts.cwd.empty() || err != ENOENT ? program : program + " (cwd " + opts.cwd + ")");
 
     auto state = std::make_shared<Process::State>();
     state->pid = pid;
     state->pidfd = detail::pidfd_open(pid);
     if (state->pidfd >= 0) ::fcntl(state->pidfd, F_SETFD, FD_CLOEXEC);
-
-    // The exec's outcome: EOF on errpipe (exec closed it) or the errno.
-    int child_errno = 0;
-    {
-        Socket errs = Socket::adopt(errpipe[0]);
-        std::size_t got = 0;
-        while (got < sizeof child_errno) {
-            ssize_t r = ::read(errs.fd(), reinterpret_cast<char*>(&child_errno) + got, sizeof child_errno - got);
-            if (r == 0) break;
-            if (r > 0) {
-                got += static_cast<std::size_t>(r);
-                continue;
-            }
-            if (errno == EINTR) continue;
-            if (errno != EAGAIN) break;
-            co_await detail::wait_fd(errs.fd(), true);
-        }
-        if (got < sizeof child_errno) child_errno = 0;
-    }
-    if (child_errno != 0) {
-        Process failed(state);
-        co_await failed.wait();  // reap the failed child
-        throw_os_error(child_errno, program);
-    }
     if (pipes.parent[0] >= 0) state->in.emplace(detail::pipe_connection(std::exchange(pipes.parent[0], -1), opts.limit));
     if (pipes.parent[1] >= 0) state->out.emplace(detail::pipe_connection(std::exchange(pipes.parent[1], -1), opts.limit));
     if (pipes.parent[2] >= 0) state->err.emplace(detail::pipe_connection(std::exchange(pipes.parent[2], -1), opts.limit));

@@ -29,6 +29,7 @@
 
 #include "aio/detail/wait_list.hpp"
 #include "aio/streams.hpp"
+#include "core/spawn_setup.hpp"
 #include "streams/connection.hpp"
 
 extern char** environ;
@@ -235,19 +236,6 @@ struct Worker {
     }
 };
 
-/// posix_spawn's attributes and file actions, released however spawn_worker ends.
-struct SpawnSetup {
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_t actions;
-    SpawnSetup() {
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&actions);
-    }
-    ~SpawnSetup() {
-        posix_spawn_file_actions_destroy(&actions);
-        posix_spawnattr_destroy(&attr);
-    }
-};
 
 std::shared_ptr<Worker> spawn_worker() {
     int fds[2];
@@ -281,7 +269,7 @@ std::shared_ptr<Worker> spawn_worker() {
     std::string arg0 = program_invocation_name ? program_invocation_name : "aio-process-pool-worker";
     char* argv[] = {arg0.data(), nullptr};
 
-    SpawnSetup setup;
+    detail::SpawnSetup setup;
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&setup.attr, &none);  // the loop's signalfd mask is not the worker's
