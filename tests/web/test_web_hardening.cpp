@@ -3,6 +3,8 @@
 // chunk-size lines against client_max_size, static files resolved beneath
 // the root, multipart temporary files and part counts.
 #include <gtest/gtest.h>
+
+#include <thread>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -255,6 +257,36 @@ TEST(WebHardening, MultipartFirstBoundaryOnlyAtALineStart) {
     std::string none = "x--BOUND\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\nx--BOUND--\r\n";
     out = get(s.port(), multipart_head(none.size()) + none);
     EXPECT_EQ(status_of(out), 400) << out;
+}
+
+// An upload the server refuses part-way (413 past client_max_size): the
+// server answers, ends its side and discards the rest of the body until the
+// client closes (lingering close). Closing at once with the body unread
+// would reset the connection, and the reset can destroy the 413 before the
+// client reads it.
+TEST(WebHardening, ARefusedUploadIsAnsweredNotReset) {
+    web::ApplicationOptions ao;
+    ao.client_max_size = 64 * 1024;
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/up", [](web::Request& r) -> Task<web::StreamResponse> {
+            std::string body = co_await r.text();
+            co_return web::Response({.text = std::to_string(body.size())});
+        });
+    }, {}, {}, ao);
+    for (int round = 0; round < 3; ++round) {
+        const std::size_t size = 8 * 1024 * 1024;
+        RawClient c(s.port(), 10000);
+        ASSERT_TRUE(c.connected());
+        std::string head = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+        bool sent = false;
+        std::thread sender([&] { sent = c.send(head) && c.send(std::string(size, 'x')); });
+        bool closed = false;
+        std::string out = c.read_all(&closed);
+        sender.join();
+        EXPECT_EQ(status_of(out), 413) << "round " << round << ": " << out.substr(0, 200);
+        EXPECT_TRUE(sent) << "the server reset the connection while the client was still sending";
+        EXPECT_TRUE(closed);
+    }
 }
 
 TEST(WebHardening, MultipartPartsAreBounded) {

@@ -63,6 +63,17 @@ struct ServerOptions {
     /// (64 KiB) piece may last this long (nginx's send_timeout, 60 s). The
     /// connection is closed when it passes.
     std::chrono::milliseconds send_timeout{60000};
+    /// Lingering close (nginx's lingering_close): when the server closes a
+    /// connection whose request it did not read to the end (an error answer,
+    /// a handler that refused a body), it ends its sending side and reads
+    /// and discards what the client still sends, until the client closes,
+    /// for at most lingering_time, waiting at most lingering_timeout for each
+    /// piece. Closing with the client's bytes unread would make the kernel
+    /// answer them with a reset, which can destroy the response before the
+    /// client has read it. aiohttp's lingering_time (10 s) and nginx's
+    /// lingering_timeout (5 s).
+    std::chrono::milliseconds lingering_time{10000};
+    std::chrono::milliseconds lingering_timeout{5000};
 
     /// Connections served at once by each runner (every site together):
     /// past it the listeners stop accepting until one closes, and new
