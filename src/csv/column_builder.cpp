@@ -38,13 +38,24 @@ public:
         return f.length == kAbsent ? 0 : f.length;
     }
     /// False for a missing value (an absent field or an NA string).
-    bool get(std::size_t i, const char*& p, std::size_t& len, bool na_filter = true) const noexcept {
+    [[gnu::always_inline]] bool get(std::size_t i, const char*& p, std::size_t& len,
+                                    bool na_filter = true) const noexcept {
         const Field f = fields_[i * stride_];
         if (f.length == kAbsent) return false;
         p = text_ + f.offset;
         len = f.length;
         return !(na_filter && na_.enabled() && na_.contains(p, len));
     }
+    /// The bytes of cell i, NA strings included; false when absent.
+    [[gnu::always_inline]] bool raw(std::size_t i, const char*& p, std::size_t& len) const noexcept {
+        const Field f = fields_[i * stride_];
+        if (f.length == kAbsent) return false;
+        p = text_ + f.offset;
+        len = f.length;
+        return true;
+    }
+    /// Whether the present cell p[0, len) is an NA string.
+    bool is_na(const char* p, std::size_t len) const noexcept { return na_.enabled() && na_.contains(p, len); }
 
 private:
     const char* text_;
@@ -110,9 +121,14 @@ Outcome parse_ints(const Cells& c, const ConvertSettings& s, ColumnData& d) {
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
-        if (!c.get(i, p, len)) return Outcome::na;
-        const IntStatus st = parse_int64(p, len, s.thousands, out[i]);
-        if (st != IntStatus::ok) return st == IntStatus::overflow ? Outcome::overflow : Outcome::invalid;
+        // Parsed before the NA lookup when no NA string is a number: a
+        // number is then never missing, and only the rest is looked up.
+        if (!(s.na_numeric ? c.get(i, p, len) : c.raw(i, p, len))) return Outcome::na;
+        const IntStatus st = parse_int64<true>(p, len, s.thousands, out[i]);
+        if (st != IntStatus::ok) {
+            if (!s.na_numeric && c.is_na(p, len)) return Outcome::na;
+            return st == IntStatus::overflow ? Outcome::overflow : Outcome::invalid;
+        }
     }
     d.size += n;
     return Outcome::ok;
@@ -127,7 +143,13 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
-        if (!c.get(i, p, len)) {
+        // As parse_ints: the NA lookup after the parse when no NA string is a number.
+        bool missing = !(s.na_numeric ? c.get(i, p, len) : c.raw(i, p, len));
+        if (!missing && !parse_double<true>(p, len, s.decimal, s.thousands, out[i])) {
+            if (s.na_numeric || !c.is_na(p, len)) return Outcome::invalid;
+            missing = true;
+        }
+        if (missing) {
             if (valid == nullptr) {
                 valid = scratch.reset(n);
                 std::memset(valid, 1, n);
@@ -137,7 +159,6 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
             out[i] = kNaN;
             continue;
         }
-        if (!parse_double(p, len, s.decimal, s.thousands, out[i])) return Outcome::invalid;
         if (std::isnan(out[i])) {
             // "nan" written as a number by another reader: missing, as in pandas.
             if (valid == nullptr) {

@@ -2,6 +2,7 @@
 #include "csv/engine.hpp"
 
 #include "csv/decoder.hpp"
+#include "values/numbers.hpp"
 #include "table/table_access.hpp"
 
 #include <aio/csv/errors.hpp>
@@ -87,6 +88,15 @@ Config::Config(ReadOptions o) : options(std::move(o)), dialect(make_dialect(opti
     settings.decimal = dialect.decimal;
     settings.thousands = dialect.thousands;
     settings.date_format = options.date_format;
+    settings.na_numeric = false;
+    for (const std::string& v : settings.na.values()) {
+        std::int64_t i = 0;
+        double d = 0;
+        if (values::parse_int64(v.data(), v.size(), settings.thousands, i) != values::IntStatus::invalid ||
+            values::parse_double(v.data(), v.size(), settings.decimal, settings.thousands, d) ||
+            values::parse_bool(v.data(), v.size()) >= 0)
+            settings.na_numeric = true;
+    }
     if (options.skiprows.is_list()) {
         skip_lines = options.skiprows.lines();
         std::sort(skip_lines.begin(), skip_lines.end());
