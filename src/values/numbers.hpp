@@ -19,6 +19,23 @@ namespace aio::values {
 inline bool is_space(unsigned char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 inline bool is_digit(unsigned char c) noexcept { return static_cast<unsigned char>(c - '0') < 10; }
 
+/// The value of the k (1 to 8) bytes at p when all are ASCII digits (8
+/// bytes at p must be readable); false otherwise.
+inline bool exact_digits_padded(const char* p, std::size_t k, std::uint64_t& value) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    const std::uint64_t x = (v ^ 0x3030303030303030u) << (8 * (8 - k));  // the k digits at the top
+    const std::uint64_t bad =
+        (x & 0xF0F0F0F0F0F0F0F0u) | (((x & 0x0F0F0F0F0F0F0F0Fu) + 0x0606060606060606u) & 0x1010101010101010u);
+    if (bad != 0) return false;
+    std::uint64_t y = (x * 10) + (x >> 8);
+    y = (((y & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
+         (((y >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
+        32;
+    value = y & 0xFFFFFFFFu;
+    return true;
+}
+
 enum class IntStatus : unsigned char { ok, invalid, overflow };
 
 /// True when the 8 bytes at p are all ASCII digits.
@@ -133,7 +150,21 @@ inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64
     const char* e = p + n;
     const bool neg = n != 0 && *p == '-';
     const char* q = p + (neg ? 1 : 0);
-    if (static_cast<std::size_t>(e - q) - 1 < 18) {
+    const auto len = static_cast<std::size_t>(e - q);
+    if constexpr (Padded) {
+        // 1 to 16 digits: one or two 8-byte steps, no loop.
+        std::uint64_t hi = 0, lo = 0;
+        if (len - 1 < 8 && exact_digits_padded(q, len, lo)) {
+            out = neg ? -static_cast<std::int64_t>(lo) : static_cast<std::int64_t>(lo);
+            return IntStatus::ok;
+        }
+        if (len - 9 < 8 && exact_digits_padded(q, len - 8, hi) && exact_digits_padded(q + len - 8, 8, lo)) {
+            const std::uint64_t v = hi * 100'000'000u + lo;
+            out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+            return IntStatus::ok;
+        }
+    }
+    if (len - 1 < 18) {
         std::uint64_t v = 0;
         if ((Padded ? read_digits_padded(q, e, v) : read_digits(q, e, v)) == e) {
             out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
