@@ -23,6 +23,7 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -357,9 +358,37 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     }
     if (tail_error) std::rethrow_exception(tail_error);
     tail.flush_warnings();
+    // The second half's columns appended to the first's: a copy of half the
+    // table, so the columns are shared out between this thread and a helper.
     auto& head = p.engine().builders();
     auto& rest = tail.builders();
-    for (std::size_t i = 0; i < head.size(); ++i) head[i].append(std::move(rest[i]));
+    auto merge = [&](std::size_t from, std::size_t to) {
+        for (std::size_t i = from; i < to; ++i) head[i].append(std::move(rest[i]));
+    };
+    const std::size_t half = head.size() / 2;
+    std::exception_ptr merge_error;
+    std::thread helper;
+    if (half != 0) {
+        try {
+            helper = std::thread([&] {
+                try {
+                    merge(half, head.size());
+                } catch (...) {
+                    merge_error = std::current_exception();
+                }
+            });
+        } catch (const std::system_error&) {  // no thread: merge them all here
+        }
+    }
+    struct HelperJoiner {
+        std::thread& t;
+        ~HelperJoiner() {
+            if (t.joinable()) t.join();
+        }
+    } helper_joiner{helper};
+    merge(0, helper.joinable() ? half : head.size());
+    if (helper.joinable()) helper.join();
+    if (merge_error) std::rethrow_exception(merge_error);
     p.finish();
     return p.table();
 }
