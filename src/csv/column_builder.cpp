@@ -21,8 +21,9 @@ using namespace aio::values;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-/// Bytes a short copy may write past the end of a string arena.
-constexpr std::size_t kCopySlack = 16;
+/// Bytes a short copy may write past the end of a string arena (a cell of
+/// up to 32 bytes is copied as 32, without a length-dependent branch).
+constexpr std::size_t kCopySlack = 32;
 
 enum class Outcome : unsigned char { ok, na, invalid, overflow };
 
@@ -229,9 +230,11 @@ void parse_strings(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filt
             valid[i] = 0;
             ++nulls;
         } else {
-            // 16-byte moves, no library call: the text has padding after it
+            // Fixed-size moves, no library call: the text has padding after it
             // and the arena has slack for the last move's excess.
-            if (len <= 64) {
+            if (len <= 32) {
+                std::memcpy(chars + pos, p, 32);
+            } else if (len <= 64) {
                 for (std::size_t k = 0; k < len; k += 16) std::memcpy(chars + pos + k, p + k, 16);
             } else {
                 std::memcpy(chars + pos, p, len);

@@ -225,7 +225,7 @@ inline bool parse_double_fast(const char* p, const char* e, double& out) noexcep
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
     const bool neg = p != e && *p == '-';
-    if (neg) ++p;
+    p += neg;  // no branch: signs of CSV numbers are as good as random
     // The digits, before and after the point, as one integer m. More than 19
     // digits may have wrapped m around (unsigned: defined) and are refused
     // below, so the loops need no overflow checks.
@@ -267,7 +267,11 @@ inline bool parse_double_fast(const char* p, const char* e, double& out) noexcep
         if (exp10 > 22) return false;
         v *= kPow10[exp10];
     }
-    out = neg ? -v : v;
+    // The sign as a bit, not a branch.
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    bits |= static_cast<std::uint64_t>(neg) << 63;
+    std::memcpy(&out, &bits, 8);
     return true;
 }
 
@@ -356,7 +360,7 @@ inline bool parse_double(const char* p, std::size_t n, char decimal, char tsep, 
     // Fast path: a sign, digits, a '.', digits and an exponent, 19 digits at
     // most. It must start with a digit or a point (after the sign).
     if (n != 0 && decimal == '.') {
-        const unsigned char c0 = static_cast<unsigned char>(*p == '-' && n > 1 ? p[1] : *p);
+        const unsigned char c0 = static_cast<unsigned char>(p[(*p == '-') & (n > 1)]);  // no branch on the sign
         if ((is_digit(c0) || c0 == '.') && parse_double_fast<Padded>(p, p + n, out)) return true;
     }
     return parse_double_general(p, n, decimal, tsep, out);
