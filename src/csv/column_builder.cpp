@@ -118,16 +118,19 @@ struct Scratch {
 
 Outcome parse_ints(const Cells& c, const ConvertSettings& s, ColumnData& d) {
     const std::size_t n = c.size();
+    // In locals: the stores to `out` could otherwise alias the settings' chars.
+    const char thousands = s.thousands;
+    const bool na_numeric = s.na_numeric;
     auto* out = reinterpret_cast<std::int64_t*>(d.values.extend(n * 8));
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
         // Parsed before the NA lookup when no NA string is a number: a
         // number is then never missing, and only the rest is looked up.
-        if (!(s.na_numeric ? c.get(i, p, len) : c.raw(i, p, len))) return Outcome::na;
-        const IntStatus st = parse_int64<true>(p, len, s.thousands, out[i]);
+        if (!(na_numeric ? c.get(i, p, len) : c.raw(i, p, len))) return Outcome::na;
+        const IntStatus st = parse_int64<true>(p, len, thousands, out[i]);
         if (st != IntStatus::ok) {
-            if (!s.na_numeric && c.is_na(p, len)) return Outcome::na;
+            if (!na_numeric && c.is_na(p, len)) return Outcome::na;
             return st == IntStatus::overflow ? Outcome::overflow : Outcome::invalid;
         }
     }
@@ -141,13 +144,16 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
     auto* out = reinterpret_cast<double*>(d.values.extend(n * 8));
     std::uint8_t* valid = nullptr;
     std::size_t nulls = 0;
+    const char decimal = s.decimal;
+    const char thousands = s.thousands;
+    const bool na_numeric = s.na_numeric;
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
         // As parse_ints: the NA lookup after the parse when no NA string is a number.
-        bool missing = !(s.na_numeric ? c.get(i, p, len) : c.raw(i, p, len));
-        if (!missing && !parse_double<true>(p, len, s.decimal, s.thousands, out[i])) {
-            if (s.na_numeric || !c.is_na(p, len)) return Outcome::invalid;
+        bool missing = !(na_numeric ? c.get(i, p, len) : c.raw(i, p, len));
+        if (!missing && !parse_double<true>(p, len, decimal, thousands, out[i])) {
+            if (na_numeric || !c.is_na(p, len)) return Outcome::invalid;
             missing = true;
         }
         if (missing) {

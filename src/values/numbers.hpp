@@ -145,7 +145,7 @@ inline const char* read_digits(const char* p, const char* e, std::uint64_t& m) n
 /// "  -1,234 " → -1234 (tsep = ',' or 0 for none). Overflow is reported, not wrapped.
 /// Padded: 8 bytes past p + n may be read (see read_digits_padded).
 template <bool Padded = false>
-inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
+[[gnu::always_inline]] inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
     // Fast path: an optional '-' and 1 to 18 digits, nothing else (cannot overflow).
     const char* e = p + n;
     const bool neg = n != 0 && *p == '-';
@@ -220,7 +220,7 @@ inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexce
 /// exact doubles, so one rounding: the correctly rounded result. Most CSV
 /// numbers qualify; false means "not decided here".
 template <bool Padded = false>
-inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
+[[gnu::always_inline]] inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
     static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
