@@ -21,8 +21,9 @@ using namespace aio::values;
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-/// Bytes a short copy may write past the end of a string arena.
-constexpr std::size_t kCopySlack = 16;
+/// Bytes a short copy may write past the end of a string arena (a cell of
+/// up to 32 bytes is copied as 32, without a length-dependent branch).
+constexpr std::size_t kCopySlack = 32;
 
 enum class Outcome : unsigned char { ok, na, invalid, overflow };
 
@@ -38,13 +39,24 @@ public:
         return f.length == kAbsent ? 0 : f.length;
     }
     /// False for a missing value (an absent field or an NA string).
-    bool get(std::size_t i, const char*& p, std::size_t& len, bool na_filter = true) const noexcept {
+    [[gnu::always_inline]] bool get(std::size_t i, const char*& p, std::size_t& len,
+                                    bool na_filter = true) const noexcept {
         const Field f = fields_[i * stride_];
         if (f.length == kAbsent) return false;
         p = text_ + f.offset;
         len = f.length;
         return !(na_filter && na_.enabled() && na_.contains(p, len));
     }
+    /// The bytes of cell i, NA strings included; false when absent.
+    [[gnu::always_inline]] bool raw(std::size_t i, const char*& p, std::size_t& len) const noexcept {
+        const Field f = fields_[i * stride_];
+        if (f.length == kAbsent) return false;
+        p = text_ + f.offset;
+        len = f.length;
+        return true;
+    }
+    /// Whether the present cell p[0, len) is an NA string.
+    bool is_na(const char* p, std::size_t len) const noexcept { return na_.enabled() && na_.contains(p, len); }
 
 private:
     const char* text_;
@@ -106,13 +118,21 @@ struct Scratch {
 
 Outcome parse_ints(const Cells& c, const ConvertSettings& s, ColumnData& d) {
     const std::size_t n = c.size();
+    // In locals: the stores to `out` could otherwise alias the settings' chars.
+    const char thousands = s.thousands;
+    const bool na_numeric = s.na_numeric;
     auto* out = reinterpret_cast<std::int64_t*>(d.values.extend(n * 8));
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
-        if (!c.get(i, p, len)) return Outcome::na;
-        const IntStatus st = parse_int64(p, len, s.thousands, out[i]);
-        if (st != IntStatus::ok) return st == IntStatus::overflow ? Outcome::overflow : Outcome::invalid;
+        // Parsed before the NA lookup when no NA string is a number: a
+        // number is then never missing, and only the rest is looked up.
+        if (!(na_numeric ? c.get(i, p, len) : c.raw(i, p, len))) return Outcome::na;
+        const IntStatus st = parse_int64<true>(p, len, thousands, out[i]);
+        if (st != IntStatus::ok) {
+            if (!na_numeric && c.is_na(p, len)) return Outcome::na;
+            return st == IntStatus::overflow ? Outcome::overflow : Outcome::invalid;
+        }
     }
     d.size += n;
     return Outcome::ok;
@@ -124,10 +144,19 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
     auto* out = reinterpret_cast<double*>(d.values.extend(n * 8));
     std::uint8_t* valid = nullptr;
     std::size_t nulls = 0;
+    const char decimal = s.decimal;
+    const char thousands = s.thousands;
+    const bool na_numeric = s.na_numeric;
     for (std::size_t i = 0; i < n; ++i) {
         const char* p;
         std::size_t len;
-        if (!c.get(i, p, len)) {
+        // As parse_ints: the NA lookup after the parse when no NA string is a number.
+        bool missing = !(na_numeric ? c.get(i, p, len) : c.raw(i, p, len));
+        if (!missing && !parse_double<true>(p, len, decimal, thousands, out[i])) {
+            if (na_numeric || !c.is_na(p, len)) return Outcome::invalid;
+            missing = true;
+        }
+        if (missing) {
             if (valid == nullptr) {
                 valid = scratch.reset(n);
                 std::memset(valid, 1, n);
@@ -137,7 +166,6 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
             out[i] = kNaN;
             continue;
         }
-        if (!parse_double(p, len, s.decimal, s.thousands, out[i])) return Outcome::invalid;
         if (std::isnan(out[i])) {
             // "nan" written as a number by another reader: missing, as in pandas.
             if (valid == nullptr) {
@@ -208,9 +236,11 @@ void parse_strings(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filt
             valid[i] = 0;
             ++nulls;
         } else {
-            // 16-byte moves, no library call: the text has padding after it
+            // Fixed-size moves, no library call: the text has padding after it
             // and the arena has slack for the last move's excess.
-            if (len <= 64) {
+            if (len <= 32) {
+                std::memcpy(chars + pos, p, 32);
+            } else if (len <= 64) {
                 for (std::size_t k = 0; k < len; k += 16) std::memcpy(chars + pos + k, p + k, 16);
             } else {
                 std::memcpy(chars + pos, p, len);

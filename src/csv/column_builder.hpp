@@ -58,6 +58,11 @@ struct ConvertSettings {
     char decimal = '.';
     char thousands = 0;
     std::string date_format;
+    /// Some NA string reads as a number or a bool (na_values=["-1"]): the
+    /// converters must look a cell up in `na` before parsing it. When false
+    /// (the default strings), they parse first and look up only the cells
+    /// that do not parse.
+    bool na_numeric = true;
 };
 
 class ColumnBuilder {

@@ -57,6 +57,8 @@ public:
         return contains_slow(p, n);
     }
     bool enabled() const noexcept { return enabled_; }
+    /// The strings, sorted.
+    const std::vector<std::string>& values() const noexcept { return values_; }
 
 private:
     bool contains_slow(const char* p, std::size_t n) const noexcept;

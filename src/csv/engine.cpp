@@ -2,6 +2,7 @@
 #include "csv/engine.hpp"
 
 #include "csv/decoder.hpp"
+#include "values/numbers.hpp"
 #include "table/table_access.hpp"
 
 #include <aio/csv/errors.hpp>
@@ -71,11 +72,21 @@ std::size_t count_newlines(const char* p, std::size_t n) noexcept {
     std::size_t count = 0;
     std::size_t i = 0;
 #if defined(__SSE2__)
+    // Per-byte counters (a match compares to -1: subtracting it adds one),
+    // summed by _mm_sad_epu8 every 255 steps, before a counter can wrap. No
+    // popcount: x86-64's baseline has no POPCNT instruction.
     const __m128i nl = _mm_set1_epi8('\n');
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        count += static_cast<std::size_t>(
-            __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, nl)))));
+    const __m128i zero = _mm_setzero_si128();
+    while (i + 16 <= n) {
+        __m128i acc = zero;
+        const std::size_t steps = std::min<std::size_t>((n - i) / 16, 255);
+        for (std::size_t k = 0; k < steps; ++k, i += 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x, nl));
+        }
+        const __m128i sums = _mm_sad_epu8(acc, zero);
+        count += static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
+                 static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
     }
 #endif
     for (; i < n; ++i) count += p[i] == '\n';
@@ -87,6 +98,15 @@ Config::Config(ReadOptions o) : options(std::move(o)), dialect(make_dialect(opti
     settings.decimal = dialect.decimal;
     settings.thousands = dialect.thousands;
     settings.date_format = options.date_format;
+    settings.na_numeric = false;
+    for (const std::string& v : settings.na.values()) {
+        std::int64_t i = 0;
+        double d = 0;
+        if (values::parse_int64(v.data(), v.size(), settings.thousands, i) != values::IntStatus::invalid ||
+            values::parse_double(v.data(), v.size(), settings.decimal, settings.thousands, d) ||
+            values::parse_bool(v.data(), v.size()) >= 0)
+            settings.na_numeric = true;
+    }
     if (options.skiprows.is_list()) {
         skip_lines = options.skiprows.lines();
         std::sort(skip_lines.begin(), skip_lines.end());

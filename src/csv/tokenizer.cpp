@@ -114,6 +114,9 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
         quote_carry = static_cast<std::uint64_t>(static_cast<std::int64_t>(inside) >> 63);
         const std::uint64_t outside = ~inside;
         std::uint64_t structural = (m.sep | m.nl) & outside;
+        // Line feeds right after a CR (the CR ends the field, not in it). A
+        // CR right before a line feed outside quotes is outside quotes too.
+        const std::uint64_t crlf = ((m.cr << 1) | prev_cr) & m.nl;
 
         if ((m.quote | m.cr | prev_close | prev_cr) != 0) {
             // Quotes must open at a field start (or right after a closing quote:
@@ -146,10 +149,8 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             const unsigned bit = static_cast<unsigned>(__builtin_ctzll(structural));
             structural &= structural - 1;
             const std::size_t pos = base + bit;
-            const bool newline = (m.nl >> bit) & 1;
             std::size_t fs = field_start;
-            std::size_t fe = pos;
-            if (newline && fe > fs && s[fe - 1] == '\r') --fe;
+            std::size_t fe = pos - ((crlf >> bit) & 1);
             field_start = pos + 1;
             std::uint32_t flag = 0;
             if (fe > fs && s[fs] == qc && quote >= 0) {
@@ -162,7 +163,7 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             }
             if (col < ncols) row[col] = Field{static_cast<std::uint32_t>(fs), static_cast<std::uint32_t>(fe - fs) | flag};
             ++col;
-            if (!newline) continue;
+            if (!((m.nl >> bit) & 1)) continue;
 
             // End of a row.
             if (col == 1 && skip_blank) {

@@ -19,34 +19,96 @@ namespace aio::values {
 inline bool is_space(unsigned char c) noexcept { return c == ' ' || (c >= '\t' && c <= '\r'); }
 inline bool is_digit(unsigned char c) noexcept { return static_cast<unsigned char>(c - '0') < 10; }
 
+/// The value of the k (1 to 8) bytes at p when all are ASCII digits (8
+/// bytes at p must be readable); false otherwise.
+inline bool exact_digits_padded(const char* p, std::size_t k, std::uint64_t& value) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    const std::uint64_t x = (v ^ 0x3030303030303030u) << (8 * (8 - k));  // the k digits at the top
+    const std::uint64_t bad =
+        (x & 0xF0F0F0F0F0F0F0F0u) | (((x & 0x0F0F0F0F0F0F0F0Fu) + 0x0606060606060606u) & 0x1010101010101010u);
+    if (bad != 0) return false;
+    std::uint64_t y = (x * 10) + (x >> 8);
+    y = (((y & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
+         (((y >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
+        32;
+    value = y & 0xFFFFFFFFu;
+    return true;
+}
+
 enum class IntStatus : unsigned char { ok, invalid, overflow };
 
-/// "  -1,234 " → -1234 (tsep = ',' or 0 for none). Overflow is reported, not wrapped.
-inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
-    const char* e = p + n;
-    // Fast path: an optional '-' and at most 18 digits, nothing else.
-    {
-        const char* q = p;
-        bool neg = false;
-        if (q != e && *q == '-') {
-            neg = true;
-            ++q;
-        }
-        std::size_t len = static_cast<std::size_t>(e - q);
-        if (len != 0 && len <= 18) {
-            std::uint64_t v = 0;
-            const char* r = q;
-            for (; r != e; ++r) {
-                unsigned d = static_cast<unsigned char>(*r) - '0';
-                if (d > 9) break;
-                v = v * 10 + d;
-            }
-            if (r == e) {
-                out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
-                return IntStatus::ok;
-            }
-        }
+/// True when the 8 bytes at p are all ASCII digits.
+inline bool eight_digits(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    // Each byte must be 0x30..0x39: high nibble 3, and adding 6 must not carry into it.
+    return ((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
+           0x3333333333333333u;
+}
+
+/// The value of the 8 ASCII digits at p (eight_digits(p) must hold): pairs,
+/// then quads, then the whole, each step one multiply-add on all lanes.
+inline std::uint32_t parse_eight_digits(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    v -= 0x3030303030303030u;
+    v = (v * 10) + (v >> 8);  // bytes 0,2,4,6: two-digit numbers
+    v = (((v & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
+         (((v >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
+        32;
+    return static_cast<std::uint32_t>(v);
+}
+
+/// read_digits for text with 8 readable bytes past every position up to e
+/// (the CSV engine's blocks have kPadding bytes after them): 8 bytes per
+/// step, the digits among them found and combined without a branch per digit.
+inline const char* read_digits_padded(const char* p, const char* e, std::uint64_t& m) noexcept {
+    static constexpr std::uint64_t kPow[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+    for (;;) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        const std::uint64_t x = v ^ 0x3030303030303030u;  // digits become 0..9
+        // A byte is not a digit when its high nibble is set or its low nibble is 10..15
+        // (no carry crosses a byte in either test).
+        const std::uint64_t bad = (x & 0xF0F0F0F0F0F0F0F0u) | (((x & 0x0F0F0F0F0F0F0F0Fu) + 0x0606060606060606u) &
+                                                               0x1010101010101010u);
+        std::size_t k = bad == 0 ? 8 : static_cast<std::size_t>(__builtin_ctzll(bad)) >> 3;
+        const auto avail = static_cast<std::size_t>(e - p);
+        if (k > avail) k = avail;
+        if (k == 0) return p;
+        // The k digits moved to the top bytes (the least significant end), zeros before them.
+        std::uint64_t y = x << (8 * (8 - k));
+        y = (y * 10) + (y >> 8);
+        y = (((y & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
+             (((y >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
+            32;
+        m = m * kPow[k] + (y & 0xFFFFFFFFu);
+        p += k;
+        if (k < 8) return p;
     }
+}
+
+/// Reads the ASCII digits at [p, e) into m (m = m * 10^k + digits) and
+/// returns the first byte that is not a digit. The caller bounds the count
+/// of digits so that m cannot overflow.
+inline const char* read_digits(const char* p, const char* e, std::uint64_t& m) noexcept {
+    while (e - p >= 8 && eight_digits(p)) {
+        m = m * 100'000'000u + parse_eight_digits(p);
+        p += 8;
+    }
+    for (; p != e; ++p) {
+        const unsigned d = static_cast<unsigned char>(*p) - static_cast<unsigned>('0');
+        if (d > 9) break;
+        m = m * 10 + d;
+    }
+    return p;
+}
+
+/// parse_int64 for what its fast path leaves: spaces, '+', thousands
+/// separators, 19 digits and more.
+[[gnu::noinline]] inline IntStatus parse_int64_general(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
+    const char* e = p + n;
     while (p != e && is_space(static_cast<unsigned char>(*p))) ++p;
     bool neg = false;
     if (p != e && (*p == '-' || *p == '+')) {
@@ -78,6 +140,38 @@ inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64
     if (overflow) return IntStatus::overflow;
     out = neg ? static_cast<std::int64_t>(0 - v) : static_cast<std::int64_t>(v);
     return IntStatus::ok;
+}
+
+/// "  -1,234 " → -1234 (tsep = ',' or 0 for none). Overflow is reported, not wrapped.
+/// Padded: 8 bytes past p + n may be read (see read_digits_padded).
+template <bool Padded = false>
+[[gnu::always_inline]] inline IntStatus parse_int64(const char* p, std::size_t n, char tsep, std::int64_t& out) noexcept {
+    // Fast path: an optional '-' and 1 to 18 digits, nothing else (cannot overflow).
+    const char* e = p + n;
+    const bool neg = n != 0 && *p == '-';
+    const char* q = p + (neg ? 1 : 0);
+    const auto len = static_cast<std::size_t>(e - q);
+    if constexpr (Padded) {
+        // 1 to 16 digits: one or two 8-byte steps, no loop.
+        std::uint64_t hi = 0, lo = 0;
+        if (len - 1 < 8 && exact_digits_padded(q, len, lo)) {
+            out = neg ? -static_cast<std::int64_t>(lo) : static_cast<std::int64_t>(lo);
+            return IntStatus::ok;
+        }
+        if (len - 9 < 8 && exact_digits_padded(q, len - 8, hi) && exact_digits_padded(q + len - 8, 8, lo)) {
+            const std::uint64_t v = hi * 100'000'000u + lo;
+            out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+            return IntStatus::ok;
+        }
+    }
+    if (len - 1 < 18) {
+        std::uint64_t v = 0;
+        if ((Padded ? read_digits_padded(q, e, v) : read_digits(q, e, v)) == e) {
+            out = neg ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
+            return IntStatus::ok;
+        }
+    }
+    return parse_int64_general(p, n, tsep, out);
 }
 
 /// What an unsigned parse saw, as pandas' uint64 inference tracks it.
@@ -121,73 +215,32 @@ inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexce
     return true;
 }
 
-/// A float in pandas' syntax ("1.5", " -2e-3 ", "1,234.5" with tsep, ".5",
-/// "5.", "inf", "-Infinity"); correctly rounded. False for anything else,
-/// including values outside the range of double (pandas keeps those as text).
-/// True when the 8 bytes at p are all ASCII digits.
-inline bool eight_digits(const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    // Each byte must be 0x30..0x39: high nibble 3, and adding 6 must not carry into it.
-    return ((v & 0xF0F0F0F0F0F0F0F0u) | (((v + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) ==
-           0x3333333333333333u;
-}
-
-/// The value of the 8 ASCII digits at p (eight_digits(p) must hold): pairs,
-/// then quads, then the whole, each step one multiply-add on all lanes.
-inline std::uint32_t parse_eight_digits(const char* p) noexcept {
-    std::uint64_t v;
-    std::memcpy(&v, p, 8);
-    v -= 0x3030303030303030u;
-    v = (v * 10) + (v >> 8);  // bytes 0,2,4,6: two-digit numbers
-    v = (((v & 0x000000FF000000FFu) * (100 + (1000000ull << 32))) +
-         (((v >> 16) & 0x000000FF000000FFu) * (1 + (10000ull << 32)))) >>
-        32;
-    return static_cast<std::uint32_t>(v);
-}
-
 /// Clinger's fast path: a decimal whose digits make an integer m ≤ 2^53
 /// times a power of ten up to 10^22 is one exact product or quotient of two
 /// exact doubles, so one rounding: the correctly rounded result. Most CSV
 /// numbers qualify; false means "not decided here".
-inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
+template <bool Padded = false>
+[[gnu::always_inline]] inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
     static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     constexpr std::uint64_t kExact = std::uint64_t{1} << 53;
-    bool neg = false;
-    if (p != e && *p == '-') {
-        neg = true;
-        ++p;
-    }
+    const bool neg = p != e && *p == '-';
+    p += neg;  // no branch: signs of CSV numbers are as good as random
+    // The digits, before and after the point, as one integer m. More than 19
+    // digits may have wrapped m around (unsigned: defined) and are refused
+    // below, so the loops need no overflow checks.
     std::uint64_t m = 0;
-    int exp10 = 0;
     const char* start = p;
-    while (p != e && is_digit(static_cast<unsigned char>(*p))) {
-        m = m * 10 + static_cast<unsigned>(*p - '0');
-        ++p;
-        if (m >= kExact) return false;
-    }
-    const bool int_part = p != start;
-    bool frac_part = false;
+    p = Padded ? read_digits_padded(p, e, m) : read_digits(p, e, m);
+    std::size_t digits = static_cast<std::size_t>(p - start);
+    int exp10 = 0;
     if (p != e && *p == '.') {
-        ++p;
-        const char* f = p;
-        while (e - p >= 8 && eight_digits(p)) {
-            if (m >= 100'000'000'000u) return false;  // m * 10^8 would pass 2^64
-            m = m * 100'000'000u + parse_eight_digits(p);
-            p += 8;
-            exp10 -= 8;
-        }
-        while (p != e && is_digit(static_cast<unsigned char>(*p))) {
-            if (m >= 1'000'000'000'000'000'000u) return false;
-            m = m * 10 + static_cast<unsigned>(*p - '0');
-            --exp10;
-            ++p;
-        }
-        frac_part = p != f;
+        const char* f = ++p;
+        p = Padded ? read_digits_padded(p, e, m) : read_digits(p, e, m);
+        exp10 = -static_cast<int>(p - f);
+        digits += static_cast<std::size_t>(p - f);
     }
-    if (!int_part && !frac_part) return false;
-    if (m > kExact) return false;
+    if (digits == 0 || digits > 19) return false;
     if (p != e && (*p == 'e' || *p == 'E')) {
         ++p;
         bool eneg = false;
@@ -195,7 +248,7 @@ inline bool parse_double_fast(const char* p, const char* e, double& out) noexcep
             eneg = *p == '-';
             ++p;
         }
-        if (p == e) return false;
+        if (p == e || !is_digit(static_cast<unsigned char>(*p))) return false;
         int x = 0;
         while (p != e && is_digit(static_cast<unsigned char>(*p))) {
             if (x < 10000) x = x * 10 + (*p - '0');
@@ -203,7 +256,7 @@ inline bool parse_double_fast(const char* p, const char* e, double& out) noexcep
         }
         exp10 += eneg ? -x : x;
     }
-    if (p != e) return false;
+    if (p != e || m > kExact) return false;
     double v = static_cast<double>(m);
     if (m == 0) {
         v = 0.0;
@@ -214,19 +267,26 @@ inline bool parse_double_fast(const char* p, const char* e, double& out) noexcep
         if (exp10 > 22) return false;
         v *= kPow10[exp10];
     }
-    out = neg ? -v : v;
+    // The sign as a bit, not a branch.
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, 8);
+    bits |= static_cast<std::uint64_t>(neg) << 63;
+    std::memcpy(&out, &bits, 8);
     return true;
 }
 
-inline bool parse_double(const char* p, std::size_t n, char decimal, char tsep, double& out) noexcept {
+/// parse_double for what parse_double_fast leaves: from_chars for long
+/// mantissas and large exponents, spaces, '+', thousands separators, another
+/// decimal point, "inf".
+[[gnu::noinline]] inline bool parse_double_general(const char* p, std::size_t n, char decimal, char tsep,
+                                                   double& out) noexcept {
     const char* e = p + n;
     if (n != 0 && decimal == '.') {
-        // Fast path: text already in from_chars' syntax ("-1.5e3"). It must start
-        // with a digit or a point, so that the words from_chars also takes
-        // ("nan", "inf") are left to the checks below.
+        // Text already in from_chars' syntax ("-1.5e3"). It must start with a
+        // digit or a point, so that the words from_chars also takes ("nan",
+        // "inf") are left to the checks below.
         unsigned char c0 = static_cast<unsigned char>(*p == '-' && n > 1 ? p[1] : *p);
         if (is_digit(c0) || c0 == '.') {
-            if (parse_double_fast(p, e, out)) return true;
             auto [ptr, ec] = std::from_chars(p, e, out, std::chars_format::general);
             if (ptr == e) return ec == std::errc();
             if (ec == std::errc::result_out_of_range) return false;
@@ -289,6 +349,21 @@ inline bool parse_double(const char* p, std::size_t n, char decimal, char tsep, 
     if (s != e) return false;
     auto [ptr, ec] = std::from_chars(buf, buf + w, out, std::chars_format::general);
     return ec == std::errc() && ptr == buf + w;
+}
+
+/// A float in pandas' syntax ("1.5", " -2e-3 ", "1,234.5" with tsep, ".5",
+/// "5.", "inf", "-Infinity"); correctly rounded. False for anything else,
+/// including values outside the range of double (pandas keeps those as text).
+/// Padded: 8 bytes past p + n may be read (see read_digits_padded).
+template <bool Padded = false>
+inline bool parse_double(const char* p, std::size_t n, char decimal, char tsep, double& out) noexcept {
+    // Fast path: a sign, digits, a '.', digits and an exponent, 19 digits at
+    // most. It must start with a digit or a point (after the sign).
+    if (n != 0 && decimal == '.') {
+        const unsigned char c0 = static_cast<unsigned char>(p[(*p == '-') & (n > 1)]);  // no branch on the sign
+        if ((is_digit(c0) || c0 == '.') && parse_double_fast<Padded>(p, p + n, out)) return true;
+    }
+    return parse_double_general(p, n, decimal, tsep, out);
 }
 
 /// pandas' boolean words.

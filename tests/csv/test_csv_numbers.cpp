@@ -64,4 +64,88 @@ TEST(Numbers, IntegerLimits) {
     EXPECT_EQ(aio::csv::read_csv_string("a\n1e400\n")["a"].dtype(), aio::DType::object);
 }
 
+TEST(Numbers, IntegersOfEveryLengthAndSign) {
+    // 1 to 19 digits, with '-', '+', leading zeros and spaces: the 8-byte
+    // digit reader, its scalar fallback and the general parser agree.
+    std::mt19937_64 rng(7);
+    std::vector<std::string> texts;
+    std::vector<std::int64_t> expected;
+    for (int digits = 1; digits <= 18; ++digits) {
+        for (int k = 0; k < 20; ++k) {
+            std::string t;
+            for (int i = 0; i < digits; ++i) t += static_cast<char>('0' + rng() % 10);
+            const std::int64_t v = std::stoll(t);
+            switch (k % 4) {
+                case 0: texts.push_back(t); expected.push_back(v); break;
+                case 1: texts.push_back("-" + t); expected.push_back(-v); break;
+                case 2: texts.push_back("+" + t); expected.push_back(v); break;
+                default: texts.push_back(" " + t + " "); expected.push_back(v); break;
+            }
+        }
+    }
+    texts.push_back("9223372036854775807");
+    expected.push_back(INT64_MAX);
+    texts.push_back("-0000000000000000000000001");
+    expected.push_back(-1);
+    std::string csv = "x,y\n";
+    for (const auto& t : texts) csv += t + ",\"" + t + "\"\n";
+    const aio::Table table = aio::csv::read_csv_string(csv);
+    ASSERT_EQ(table["x"].dtype(), aio::DType::int64);
+    ASSERT_EQ(table["y"].dtype(), aio::DType::int64);
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        EXPECT_EQ(table["x"].values<std::int64_t>()[i], expected[i]) << texts[i];
+        EXPECT_EQ(table["y"].values<std::int64_t>()[i], expected[i]) << texts[i];
+    }
+}
+
+TEST(Numbers, FloatsOfEveryDigitCount) {
+    // Digits before and after the point from 0 to 21 (more than the 19 the
+    // fast path takes), each compared with std::from_chars.
+    std::mt19937_64 rng(11);
+    std::vector<std::string> texts;
+    for (int before = 0; before <= 21; ++before) {
+        for (int after = 0; after <= 21; ++after) {
+            if (before + after == 0) continue;
+            std::string t = (rng() & 1) ? "-" : "";
+            for (int i = 0; i < before; ++i) t += static_cast<char>('0' + rng() % 10);
+            if (after != 0) t += '.';
+            for (int i = 0; i < after; ++i) t += static_cast<char>('0' + rng() % 10);
+            if (rng() % 3 == 0) t += "e" + std::to_string(static_cast<int>(rng() % 40) - 20);
+            texts.push_back(t);
+        }
+    }
+    std::string csv = "x\n";
+    for (const auto& t : texts) csv += t + "\n";
+    const aio::Table table = aio::csv::read_csv_string(csv);
+    ASSERT_EQ(table["x"].dtype(), aio::DType::float64);
+    const auto values = table["x"].values<double>();
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        double expected = 0;
+        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
+        EXPECT_EQ(values[i], expected) << texts[i];
+    }
+}
+
+TEST(Numbers, MissingValuesAmongNumbers) {
+    // The default NA strings are not numbers: they are looked up only when a
+    // cell does not parse, and still read as missing.
+    const aio::Table t = aio::csv::read_csv_string("a,b,c\n1,1.5,1\nNA,nan,x\n3,,3\n");
+    EXPECT_EQ(t["a"].dtype(), aio::DType::float64);
+    EXPECT_TRUE(t["a"].is_na(1));
+    EXPECT_EQ(t["a"].values<double>()[2], 3.0);
+    EXPECT_TRUE(t["b"].is_na(1));
+    EXPECT_TRUE(t["b"].is_na(2));
+    EXPECT_EQ(t["c"].dtype(), aio::DType::object);
+    // An NA string that is a number is missing, not a number.
+    aio::csv::ReadOptions o;
+    o.na_values = {"-1", "2.5", "True"};
+    const aio::Table u = aio::csv::read_csv_string("a,b,c\n-1,2.5,True\n4,1.5,False\n", o);
+    EXPECT_EQ(u["a"].dtype(), aio::DType::float64);
+    EXPECT_TRUE(u["a"].is_na(0));
+    EXPECT_EQ(u["a"].values<double>()[1], 4.0);
+    EXPECT_TRUE(u["b"].is_na(0));
+    EXPECT_EQ(u["b"].values<double>()[1], 1.5);
+    EXPECT_TRUE(u["c"].is_na(0));
+}
+
 }  // namespace

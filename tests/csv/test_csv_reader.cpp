@@ -261,4 +261,35 @@ TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     std::filesystem::remove(path);
 }
 
+TEST(ReadCsv, LineNumbersFarIntoTheInput) {
+    // Lines are counted in steps of 16 bytes, summed every 255 steps: an
+    // error 100,000 lines in (over 1 MB, several blocks) names its line.
+    std::string text = "a,b\n";
+    for (int i = 0; i < 100000; ++i) text += std::to_string(i) + ",\"x\ny\"\n";
+    text += "1,2,3\n";
+    for (unsigned threads : {1u, 2u}) {
+        try {
+            (void)parse(text, {.threads = threads});
+            ADD_FAILURE() << "no error";
+        } catch (const aio::csv::ParserError& e) {
+            EXPECT_EQ(e.line(), 200002u) << "threads=" << threads;
+        }
+    }
+}
+
+TEST(ReadCsv, CrLfAtEveryOffsetOfA64ByteChunk) {
+    // The CR of a CR LF is dropped wherever the pair falls against the
+    // tokenizer's 64-byte chunks, the LF first in a chunk included; quoted
+    // fields keep theirs.
+    for (std::size_t pad = 0; pad < 70; ++pad) {
+        const std::string text = "a,b\r\n" + std::string(pad, 'x') + ",1\r\n\"q\r\n\",2\r\nz,\r\n";
+        const aio::Table t = parse(text);
+        ASSERT_EQ(t.num_rows(), 3u) << pad;
+        EXPECT_EQ(t["a"].str(0), std::string(pad, 'x')) << pad;
+        EXPECT_EQ(t["a"].str(1), "q\r\n") << pad;
+        EXPECT_EQ(t["b"].values<double>()[1], 2.0) << pad;
+        EXPECT_TRUE(t["b"].is_na(2)) << pad;
+    }
+}
+
 }  // namespace
