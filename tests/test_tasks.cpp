@@ -3,6 +3,8 @@
 
 #include <aio/aio.hpp>
 
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -475,4 +477,66 @@ TEST(Task, EveryAwaiterOfASharedTaskGetsItsOwnCopy) {
         EXPECT_EQ(d, a);
         EXPECT_THROW((void)solo.result(), aio::InvalidStateError);
     }());
+}
+
+// ---------------------------------------------------------------- frame storage
+
+TEST(FrameAllocator, BlocksAre16AlignedAndReused) {
+    // Compilers assume a frame is aligned as operator new's blocks are (16),
+    // whatever its size: every block is 16-aligned, fresh or recycled.
+    std::vector<std::pair<void*, std::size_t>> blocks;
+    for (int round = 0; round < 2; ++round) {
+        for (std::size_t size : {24, 32, 104, 112, 152, 160, 200, 2048}) {
+            void* p = aio::detail::frame_alloc(size);
+            EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u) << "size " << size;
+            std::memset(p, 0xab, size);
+            blocks.emplace_back(p, size);
+        }
+        // The second round reuses the blocks freed here.
+        for (auto [p, size] : blocks) aio::detail::frame_free(p, size);
+        blocks.clear();
+    }
+}
+
+namespace {
+struct Counted {
+    static inline int alive = 0;
+    int v;
+    explicit Counted(int x) : v(x) { ++alive; }
+    Counted(const Counted& o) : v(o.v) { ++alive; }
+    Counted(Counted&& o) noexcept : v(o.v) { ++alive; }
+    ~Counted() { --alive; }
+};
+aio::Task<Counted> make_counted(int v) { co_return Counted(v); }
+aio::Task<Counted> counted_or_throw(bool fail) {
+    if (fail) throw std::runtime_error("no value");
+    co_return Counted(1);
+}
+}  // namespace
+
+TEST(Task, AResultIsDestroyedExactlyOnceWithItsFrame) {
+    Counted::alive = 0;
+    aio::run([]() -> aio::Task<> {
+        {
+            auto t = aio::create_task(make_counted(7));  // result never taken
+            co_await aio::sleep(0ms);
+            EXPECT_TRUE(t.done());
+        }
+        EXPECT_EQ(Counted::alive, 0);
+        {
+            Counted c = co_await make_counted(8);  // lazy: moved out
+            EXPECT_EQ(c.v, 8);
+            EXPECT_EQ(Counted::alive, 1);
+        }
+        EXPECT_EQ(Counted::alive, 0);
+        auto shared = aio::create_task(make_counted(9));
+        auto other = shared.share();
+        Counted a = co_await shared;  // copies: another handle may look too
+        Counted b = co_await other;
+        EXPECT_EQ(a.v + b.v, 18);
+        auto failed = aio::create_task(counted_or_throw(true));
+        auto raised = co_await aio::test::raises<std::runtime_error>(std::move(failed));
+        EXPECT_TRUE(raised.has_value());
+    }());
+    EXPECT_EQ(Counted::alive, 0);
 }

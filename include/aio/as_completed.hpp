@@ -35,7 +35,7 @@ public:
         bool await_ready() const noexcept { return !q.finished_.empty(); }
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
-            q.task_ = h.promise().owner;
+            q.task_ = h.promise().owner();
             q.task_->suspend_on(&q, h);
             q.task_->deliver_pending_cancel();
         }

@@ -37,14 +37,13 @@ public:
     class promise_type : public detail::PromiseBase {
     public:
         AsyncGenerator get_return_object() noexcept {
-            owner = this;
             return AsyncGenerator(std::coroutine_handle<promise_type>::from_promise(*this));
         }
         struct YieldAwaiter {
             bool await_ready() const noexcept { return false; }
             std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
                 auto& p = h.promise();
-                return detail::transfer_to(p.owner, p.resume_point);  // back to the consumer
+                return detail::transfer_to(p.owner(), p.resume_point);  // back to the consumer
             }
             void await_resume() const noexcept {}
         };
@@ -86,12 +85,11 @@ public:
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
             auto& p = h.promise();
-            p.owner = consumer.promise().owner;
-            p.ready = p.owner->ready;
+            p.set_owner(consumer.promise().owner());
             p.resume_point = consumer;  // where co_yield returns to
             p.current.reset();
             p.running = true;
-            return detail::transfer_to(p.owner, h);
+            return detail::transfer_to(p.owner(), h);
         }
         std::optional<T> await_resume() {
             auto& p = h.promise();

@@ -68,7 +68,7 @@ public:
     bool await_ready() const noexcept { return remaining_ == 0 || first_error_; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        return suspend(h.promise().owner, h);
+        return suspend(h.promise().owner(), h);
     }
     /// Throws the first error, or CancelledError after a cancellation; returns
     /// normally when every child is done and results may be collected.

@@ -75,7 +75,7 @@ public:
     }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
-        TaskCore* t = h.promise().owner;
+        TaskCore* t = h.promise().owner();
         if (!yielding_) {
             wait_on(p_.waiters_, t, h);
             return;
@@ -85,7 +85,7 @@ public:
         task = t;
         t->suspend_on(this, h);
         run = &AcquireAwaiter::retry;
-        t->ready->push(static_cast<Runnable*>(this));
+        t->ready()->push(static_cast<Runnable*>(this));
     }
     Guard<Prim> await_resume() {
         check();
@@ -106,8 +106,8 @@ private:
             self->p_.waiters_.push_back(self);
             return;
         }
-        t->waiting_on = nullptr;
-        t->run(t);  // resume the task now: it runs from the moment it holds the lock
+        t->clear_wait();
+        resume_task(t);  // resume the task now: it runs from the moment it holds the lock
     }
 
     Prim& p_;

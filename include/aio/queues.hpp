@@ -134,9 +134,9 @@ public:
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) noexcept {
             if (yield_)
-                yield_granted(h.promise().owner, h);
+                yield_granted(h.promise().owner(), h);
             else
-                wait_on(q.putters_, h.promise().owner, h);
+                wait_on(q.putters_, h.promise().owner(), h);
         }
         void await_resume() const {
             check();
@@ -175,9 +175,9 @@ public:
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) noexcept {
             if (yield_)
-                yield_granted(h.promise().owner, h);
+                yield_granted(h.promise().owner(), h);
             else
-                wait_on(q.getters_, h.promise().owner, h);
+                wait_on(q.getters_, h.promise().owner(), h);
         }
         T await_resume() {
             check();

@@ -28,7 +28,7 @@ public:
 
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        task_ = h.promise().owner;
+        task_ = h.promise().owner();
         task_->suspend_on(this, h);
         if (!absolute_ && delay_ <= Clock::duration::zero()) {
             task_->wake();  // sleep(0): let every other ready task run first
@@ -49,7 +49,6 @@ public:
         if (!armed()) return false;  // already fired, or sleep(0): delivered on resume
         remove_timer(task_, this);
         cancelled_ = true;
-        task_->waiting_on = nullptr;
         task_->wake();
         return true;
     }
@@ -57,7 +56,6 @@ public:
 private:
     static void on_fire(TimerNode* node) noexcept {
         auto* self = static_cast<SleepAwaiter*>(node);
-        self->task_->waiting_on = nullptr;
         self->task_->wake();
     }
 

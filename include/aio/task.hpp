@@ -79,17 +79,35 @@ public:
 
 template <class T>
 class Promise final : public PromiseBase {
+    // The frame is found from the promise's address (TaskCore::frame()):
+    // that holds for a promise aligned to at most 16.
+    static_assert(alignof(T) <= TaskCore::kFramePromiseOffset,
+                  "aio::Task<T> needs alignof(T) <= 16; return an over-aligned type in a std::unique_ptr");
+
 public:
+    Promise() noexcept {}
+    Promise(const Promise&) = delete;
+    ~Promise() {
+        if (has(kHasValue)) value_.~T();
+    }
     Task<T> get_return_object() noexcept;
     template <class U>
         requires std::convertible_to<U, T>
     void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U>) {
-        value_.emplace(std::forward<U>(v));
+        AIO_ASSERT(!has(kHasValue), "a task returned twice");
+        ::new (static_cast<void*>(&value_)) T(std::forward<U>(v));
+        flags |= kHasValue;
     }
-    std::optional<T>& value() noexcept { return value_; }
+    bool has_value() const noexcept { return has(kHasValue); }
+    /// The value (only when has_value()).
+    T& value() noexcept { return value_; }
 
 private:
-    std::optional<T> value_;
+    // Not a std::optional: the flag lives in TaskCore::flags, and a small
+    // value fits in TaskCore's tail padding (4 bytes for an int).
+    union {
+        T value_;
+    };
 };
 
 template <>
@@ -125,16 +143,16 @@ value_or_monostate_t<T> take_result(Promise<T>& p) {
         if (p.has(TaskCore::kResultMoved))
             throw InvalidStateError("the result of this task was already moved out (by its sole owner, or a "
                                     "result that cannot be copied)");
-        if (!p.value()) throw InvalidStateError("the task finished without a result");
+        if (!p.has_value()) throw InvalidStateError("the task finished without a result");
         if constexpr (!really_copyable<T>::value) {
             p.flags |= TaskCore::kResultMoved;
-            return std::move(*p.value());
+            return std::move(p.value());
         } else {
             if (Move && (!p.has(TaskCore::kRoot) || p.refs <= 1)) {
                 p.flags |= TaskCore::kResultMoved;
-                return std::move(*p.value());
+                return std::move(p.value());
             }
-            return *p.value();
+            return p.value();
         }
     }
 }
@@ -325,11 +343,10 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
         auto& p = h.promise();
-        detail::TaskCore* task = parent.promise().owner;
+        detail::TaskCore* task = parent.promise().owner();
         if (!p.has(detail::TaskCore::kRoot)) {
             // Lazy: run the child inside the awaiting task.
-            p.owner = task;
-            p.ready = task->ready;
+            p.set_owner(task);
             p.resume_point = parent;  // the continuation
             p.flags |= detail::TaskCore::kStarted;
             return detail::transfer_to(task, h);
@@ -347,7 +364,6 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
     static void on_done(detail::CompletionWaiter* w, detail::TaskCore&) noexcept {
         auto* self = static_cast<Awaiter*>(w);
         self->registered = false;
-        self->waiter->waiting_on = nullptr;
         self->waiter->wake();
     }
 
@@ -370,11 +386,9 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
 namespace detail {
 template <class T>
 Task<T> Promise<T>::get_return_object() noexcept {
-    owner = this;
     return Task<T>(std::coroutine_handle<Promise<T>>::from_promise(*this));
 }
 inline Task<void> Promise<void>::get_return_object() noexcept {
-    owner = this;
     return Task<void>(std::coroutine_handle<Promise<void>>::from_promise(*this));
 }
 void warn_lazy_task_dropped(TaskCore& core) noexcept;

@@ -189,7 +189,7 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        TaskCore* task = h.promise().owner;
+        TaskCore* task = h.promise().owner();
         item_->loop = running_impl_checked();
         item_->waiter = task;
         item_->add_ref();  // the pool's reference

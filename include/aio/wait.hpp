@@ -23,7 +23,7 @@ public:
     bool await_ready() const noexcept { return inner_->done(); }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        task_ = h.promise().owner;
+        task_ = h.promise().owner();
         inner_->add_waiter(this);
         registered_ = true;
         task_->suspend_on(this, h);
@@ -37,7 +37,6 @@ public:
         inner_->remove_waiter(this);
         registered_ = false;
         cancelled_ = true;
-        task_->waiting_on = nullptr;
         task_->wake();
         return true;
     }
@@ -46,7 +45,6 @@ private:
     static void on_done(CompletionWaiter* w, TaskCore&) noexcept {
         auto* self = static_cast<ShieldAwaiter*>(w);
         self->registered_ = false;
-        self->task_->waiting_on = nullptr;
         self->task_->wake();
     }
     TaskCore* inner_;
@@ -110,7 +108,7 @@ public:
     bool await_ready() const noexcept { return satisfied(); }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        suspend(h.promise().owner, h);
+        suspend(h.promise().owner(), h);
     }
     void await_resume();
     bool request_cancel() noexcept override;

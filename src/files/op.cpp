@@ -80,7 +80,6 @@ bool OpAwaiter::request_cancel() noexcept {
         withdrawn_ = true;
         pending_ = false;
         item_->waiter = nullptr;
-        task_->waiting_on = nullptr;
         task_->wake();
         return true;
     }

@@ -44,7 +44,7 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        return start(h.promise().owner, h);
+        return start(h.promise().owner(), h);
     }
     /// The op's result (>= 0 or -errno); 0 for a call. Throws CancelledError
     /// when the operation was withdrawn before it did anything.

@@ -93,7 +93,7 @@ std::vector<TaskInfo> all_tasks() {
     std::vector<TaskInfo> out;
     EventLoop* l = detail::t_running_loop;
     if (!l) throw RuntimeError("no running event loop");
-    for (detail::TaskCore* t = detail::LoopAccess::impl(*l).tasks_head(); t; t = t->next_task) out.emplace_back(t);
+    for (detail::TaskCore* t : detail::LoopAccess::impl(*l).pending_tasks()) out.emplace_back(t);
     return out;
 }
 

@@ -89,7 +89,6 @@ private:
     static void on_complete(IoOp* op) noexcept {
         IoWait* self = reinterpret_cast<Op*>(op)->self;
         self->pending_ = false;
-        self->task_->waiting_on = nullptr;
         self->task_->wake();
     }
 

@@ -93,18 +93,24 @@ void LoopImpl::discard_pending() noexcept {
     // queue its task again: hence the loop).
     for (;;) {
         drain_threadsafe();
-        Runnable* r = ready_.take_all();
-        if (!r) return;
-        while (r) {
-            Runnable* next = r->next_ready;
-            r->next_ready = nullptr;
+        std::uintptr_t link = ready_.take_all();
+        if (!link) return;
+        while (link) {
+            ReadyLink* e = ReadyQueue::entry(link);
+            bool task = ReadyQueue::is_task(link);
+            link = e->next_ready;
+            e->next_ready = 0;
+            if (task) {
+                static_cast<TaskCore*>(e)->flags &= ~TaskCore::kQueued;
+                continue;
+            }
+            auto* r = static_cast<Runnable*>(e);
             if (r->run == &run_callback) {
                 static_cast<CallbackNode*>(r)->cancelled = true;
                 r->run(r);
             } else if (r->run == &WorkItem::deliver) {
                 r->run(r);
             }
-            r = next;
         }
     }
 }
@@ -114,14 +120,30 @@ void LoopImpl::close_pending() noexcept {
     // Tasks that can never run again: each is given up (done, cancelled) and
     // its frame destroyed unless a handle still holds it. A destructor may
     // wake another task: such queue entries are dropped below unread.
-    while (TaskCore* t = tasks_head_) {
-        if (debug) {
-            try {
-                owner.call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
-            } catch (...) {
+    // (Each pending task's frame lives until its own abandon() drops the
+    // running reference, so the copy of the list stays valid.)
+    while (live_tasks_ != 0) {
+        std::vector<TaskCore*> pending;
+        try {
+            pending = pending_tasks();
+        } catch (...) {
+            // No memory for the copy: the table itself, from its end.
+            for (std::size_t i = task_slots_.size(); i-- > 0 && live_tasks_ != 0;) {
+                if (i < task_slots_.size() && (task_slots_[i] & 1) == 0)
+                    reinterpret_cast<TaskCore*>(task_slots_[i])->abandon();
             }
+            continue;
         }
-        t->abandon();
+        for (TaskCore* t : pending) {
+            if (t->done()) continue;
+            if (debug) {
+                try {
+                    owner.call_exception_handler({"Task was destroyed but it is pending!", nullptr, t->name()});
+                } catch (...) {
+                }
+            }
+            t->abandon();
+        }
     }
     (void)ready_.take_all();
     // call_later handles are dropped; timers of frames that outlive the loop
@@ -155,27 +177,45 @@ void LoopImpl::check_open(const char* what) const {
     if (closed) throw RuntimeError(fmt::format("{}(): the event loop is closed", what));
 }
 
-void LoopImpl::link_task(TaskCore* t) noexcept {
-    t->prev_task = nullptr;
-    t->next_task = tasks_head_;
-    if (tasks_head_) tasks_head_->prev_task = t;
-    tasks_head_ = t;
+void LoopImpl::link_task(TaskCore* t) {
+    std::uint32_t i = free_slot_;
+    if (i != UINT32_MAX) {
+        free_slot_ = static_cast<std::uint32_t>(task_slots_[i] >> 1);
+    } else {
+        if (task_slots_.size() >= UINT32_MAX) throw std::bad_alloc();
+        task_slots_.push_back(0);  // may throw: nothing changed yet
+        i = static_cast<std::uint32_t>(task_slots_.size() - 1);
+    }
+    task_slots_[i] = reinterpret_cast<std::uintptr_t>(t);
+    t->loop_index = i;
+    ++live_tasks_;
 }
 
 void LoopImpl::unlink_task(TaskCore* t) noexcept {
-    if (t->prev_task)
-        t->prev_task->next_task = t->next_task;
-    else if (tasks_head_ == t)
-        tasks_head_ = t->next_task;
-    if (t->next_task) t->next_task->prev_task = t->prev_task;
-    t->prev_task = t->next_task = nullptr;
+    std::size_t i = t->loop_index;
+    if (i >= task_slots_.size() || task_slots_[i] != reinterpret_cast<std::uintptr_t>(t)) return;  // not listed
+    if (--live_tasks_ == 0) {
+        task_slots_.clear();  // keeps its capacity for the next burst
+        free_slot_ = UINT32_MAX;
+        return;
+    }
+    task_slots_[i] = (std::uintptr_t(free_slot_) << 1) | 1;
+    free_slot_ = static_cast<std::uint32_t>(i);
+}
+
+std::vector<TaskCore*> LoopImpl::pending_tasks() const {
+    std::vector<TaskCore*> out;
+    out.reserve(live_tasks_);
+    for (std::uintptr_t s : task_slots_)
+        if ((s & 1) == 0) out.push_back(reinterpret_cast<TaskCore*>(s));
+    return out;
 }
 
 void LoopImpl::post_threadsafe(Runnable* r) {
     {
         std::lock_guard lock(ts_mutex_);
-        r->next_ready = nullptr;
-        *ts_tail_ = r;
+        r->next_ready = 0;
+        *ts_tail_ = reinterpret_cast<std::uintptr_t>(static_cast<ReadyLink*>(r));
         ts_tail_ = &r->next_ready;
         ts_pending_.store(true, std::memory_order_seq_cst);
     }
@@ -185,19 +225,19 @@ void LoopImpl::post_threadsafe(Runnable* r) {
 
 
 void LoopImpl::drain_threadsafe() {
-    Runnable* head;
+    std::uintptr_t head;
     {
         std::lock_guard lock(ts_mutex_);
         head = ts_head_;
-        ts_head_ = nullptr;
+        ts_head_ = 0;
         ts_tail_ = &ts_head_;
         ts_pending_.store(false, std::memory_order_relaxed);
     }
     while (head) {
-        Runnable* next = head->next_ready;
-        head->next_ready = nullptr;
-        enqueue(head);
-        head = next;
+        auto* r = static_cast<Runnable*>(ReadyQueue::entry(head));  // only Runnables are posted
+        head = r->next_ready;
+        r->next_ready = 0;
+        enqueue(r);
     }
 }
 
@@ -218,27 +258,43 @@ void LoopImpl::run_expired_timers() {
     }
 }
 
+namespace {
+/// Runs one entry taken off the ready queue (its link already cleared).
+inline void run_entry(ReadyLink* e, bool task) noexcept {
+    if (task) {
+        auto* t = static_cast<TaskCore*>(e);
+        t->flags &= ~TaskCore::kQueued;
+        resume_task(t);
+    } else {
+        auto* r = static_cast<Runnable*>(e);
+        r->run(r);
+    }
+}
+}  // namespace
+
 unsigned LoopImpl::run_ready_batch() {
-    Runnable* r = ready_.take_all();
+    std::uintptr_t link = ready_.take_all();
     unsigned n = 0;
     if (!debug) {
-        while (r) {
-            Runnable* next = r->next_ready;
-            r->next_ready = nullptr;  // off the queue: it may be pushed again
-            r->run(r);
-            r = next;
+        while (link) {
+            ReadyLink* e = ReadyQueue::entry(link);
+            bool task = ReadyQueue::is_task(link);
+            link = e->next_ready;
+            e->next_ready = 0;  // off the queue: it may be pushed again
+            run_entry(e, task);
             ++n;
         }
         return n;
     }
-    while (r) {
+    while (link) {
         ++n;
-        Runnable* next = r->next_ready;
-        r->next_ready = nullptr;
-        bool is_task = r->run == &resume_task;
-        std::string what = is_task ? "Task " + static_cast<TaskCore*>(r)->name() : std::string("a callback");
+        ReadyLink* e = ReadyQueue::entry(link);
+        bool is_task = ReadyQueue::is_task(link);
+        link = e->next_ready;
+        e->next_ready = 0;
+        std::string what = is_task ? "Task " + static_cast<TaskCore*>(e)->name() : std::string("a callback");
         auto t0 = Clock::now();
-        r->run(r);
+        run_entry(e, is_task);
         auto took = Clock::now() - t0;
         if (took >= options.slow_callback_duration) {
             owner.call_exception_handler(
@@ -246,7 +302,6 @@ unsigned LoopImpl::run_ready_batch() {
                              std::chrono::duration<double>(took).count()),
                  nullptr, {}});
         }
-        r = next;
     }
     return n;
 }

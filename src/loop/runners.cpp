@@ -14,7 +14,7 @@ void shutdown_loop(EventLoop& loop) noexcept {
     try {
         if (!impl.closed && !impl.running) {
             std::vector<TaskCore*> pending;
-            for (TaskCore* t = impl.tasks_head(); t; t = t->next_task) {
+            for (TaskCore* t : impl.pending_tasks()) {
                 t->add_ref();
                 pending.push_back(t);
             }

@@ -1,5 +1,7 @@
 // The task core: a task's life from start_in() to its final suspend, cancel(), and how a step runs.
 #include <cstdio>
+#include <mutex>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -29,8 +31,7 @@ bool is_cancelled_error(const std::exception_ptr& e) {
 
 }  // namespace
 
-void resume_task(Runnable* r) noexcept {
-    auto* task = static_cast<TaskCore*>(r);
+void resume_task(TaskCore* task) noexcept {
     if (!task->has(TaskCore::kStarted)) {
         task->flags |= TaskCore::kStarted;
         if (task->has(TaskCore::kCancelPending)) {
@@ -43,8 +44,8 @@ void resume_task(Runnable* r) noexcept {
     // Every wait ends by waking the task (which forgets what it waited on);
     // an awaiter that resumed its task another way would leave a Suspension
     // behind that a later cancel() would call into after the awaiter is gone.
-    AIO_ASSERT(task->waiting_on == nullptr, "a task was resumed with a wait still registered");
-    task->waiting_on = nullptr;
+    AIO_ASSERT(task->waiting_on() == nullptr, "a task was resumed with a wait still registered");
+    task->clear_wait();
     t_current_task = task;
     t_transfer_budget = kTransferBudget;
     t_coop_budget = kCoopBudget;
@@ -64,7 +65,7 @@ void start_eagerly(TaskCore* task) noexcept {
     int outer_budget = t_transfer_budget;
     int budget = t_current_task ? outer_budget : kTransferBudget;
     if (budget <= 1) {
-        task->ready->push(task);
+        task->ready()->push(task);
         return;
     }
     task->flags |= TaskCore::kStarted;
@@ -90,21 +91,53 @@ std::coroutine_handle<> transfer_to(TaskCore* task, std::coroutine_handle<> h) n
 
 // ---------------------------------------------------------------- TaskCore
 
+namespace {
+// Every task's TaskExtras, by task. Only tasks with a name or done callbacks
+// have an entry; a frame may end on another thread than its loop's, hence
+// the lock.
+std::mutex extras_mu;
+std::unordered_map<const TaskCore*, TaskExtras>& extras_table() {
+    static auto* table = new std::unordered_map<const TaskCore*, TaskExtras>;  // outlives every thread
+    return *table;
+}
+}  // namespace
+
+TaskExtras& TaskCore::extras() {
+    std::lock_guard lock(extras_mu);
+    TaskExtras& x = extras_table()[this];
+    flags |= kHasExtras;
+    return x;
+}
+
+TaskExtras* TaskCore::extras_if_any() noexcept {
+    if (!has(kHasExtras)) return nullptr;
+    std::lock_guard lock(extras_mu);
+    return &extras_table().find(this)->second;
+}
+
 TaskCore::~TaskCore() {
-    delete extras;
+    if (has(kHasExtras)) {
+        std::unordered_map<const TaskCore*, TaskExtras>::node_type gone;
+        {
+            std::lock_guard lock(extras_mu);
+            gone = extras_table().extract(this);
+        }
+        // `gone` (done callbacks may hold other tasks) is destroyed unlocked.
+    }
     context_release(context);
 }
 
 void TaskCore::deliver_pending_cancel() noexcept {
     if (!has(kCancelPending)) return;
     flags &= ~kCancelPending;
-    if (!waiting_on || !waiting_on->request_cancel()) flags |= kCancelPending;
+    Suspension* s = waiting_on();
+    if (!s || !s->request_cancel()) flags |= kCancelPending;
 }
 
 bool TaskCore::cancel() noexcept {
     if (done()) return false;
     ++cancel_requests;
-    if (waiting_on && waiting_on->request_cancel()) return true;
+    if (Suspension* s = waiting_on(); s && s->request_cancel()) return true;
     flags |= kCancelPending;
     return true;
 }
@@ -130,19 +163,17 @@ void TaskCore::add_done_callback(std::function<void()> f) {
         loop()->call_soon(std::move(f));
         return;
     }
-    if (!extras) extras = new TaskExtras;
-    extras->done_callbacks.push_back(std::move(f));
+    extras().done_callbacks.push_back(std::move(f));
 }
 
 const std::string& TaskCore::name() {
-    if (!extras) extras = new TaskExtras;
-    if (extras->name.empty()) extras->name = fmt::format("Task-{}", number);
-    return extras->name;
+    TaskExtras& x = extras();
+    if (x.name.empty()) x.name = fmt::format("Task-{}", number);
+    return x.name;
 }
 
 void TaskCore::set_name(std::string n) {
-    if (!extras) extras = new TaskExtras;
-    extras->name = std::move(n);
+    extras().name = std::move(n);
 }
 
 void TaskCore::rethrow_if_failed() {
@@ -151,18 +182,16 @@ void TaskCore::rethrow_if_failed() {
     if (exception) std::rethrow_exception(exception);
 }
 
-void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self, Start how) noexcept {
+void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self, Start how) {
     LoopImpl& impl = LoopAccess::impl(l);
-    owner = this;
-    ready = &impl.ready_queue();
+    AIO_ASSERT(self.address() == frame().address(), "the promise is not where TaskCore::frame() looks for it");
+    impl.link_task(this);  // first: the one step that may throw (bad_alloc)
+    ready_ = &impl.ready_queue();
     resume_point = self;
-    frame = self;
-    run = &resume_task;
     flags |= kRoot;
     refs = 2;  // the handle, and the task itself while it runs
     number = static_cast<std::uint32_t>(impl.next_task_number());
     context = capture_context();
-    impl.link_task(this);
     if ((how == Start::kEager || impl.options.eager_tasks) && impl.running)
         start_eagerly(this);  // asyncio: eager tasks start only on a running loop
     else
@@ -170,7 +199,7 @@ void TaskCore::start_in(EventLoop& l, std::coroutine_handle<> self, Start how) n
 }
 
 std::coroutine_handle<> TaskCore::on_final_suspend(std::coroutine_handle<> self) noexcept {
-    if (!has(kRoot)) return transfer_to(owner, resume_point);
+    if (!has(kRoot)) return transfer_to(owner_, resume_point);
     (void)self;
     finish_task();
     return std::noop_coroutine();
@@ -185,15 +214,15 @@ void TaskCore::finish_task() noexcept {
         flags |= kCancelled;
     }
     flags = static_cast<std::uint16_t>((flags | kDone) & ~kCancelPending);
-    waiting_on = nullptr;
+    clear_wait();
     LoopAccess::impl(*loop()).unlink_task(this);
     while (CompletionWaiter* w = waiters) {
         waiters = w->next;
         w->next = nullptr;
         w->notify(w, *this);
     }
-    if (extras && !extras->done_callbacks.empty()) {
-        auto callbacks = std::move(extras->done_callbacks);
+    if (TaskExtras* x = extras_if_any(); x && !x->done_callbacks.empty()) {
+        auto callbacks = std::move(x->done_callbacks);
         for (auto& cb : callbacks) {
             try {
                 loop()->call_soon(std::move(cb));
@@ -214,7 +243,7 @@ void TaskCore::abandon() noexcept {
         } catch (...) {
         }
     }
-    waiting_on = nullptr;
+    clear_wait();
     LoopAccess::impl(*loop()).unlink_task(this);
     release();
 }
@@ -222,7 +251,7 @@ void TaskCore::abandon() noexcept {
 void TaskCore::release() noexcept {
     if (--refs != 0) return;
     if (exception && !has(kRetrieved) && !has(kQuiet) && !has(kCancelled)) report_unretrieved(*this);
-    frame.destroy();
+    frame().destroy();
 }
 
 void check_open(EventLoop& loop, const char* what) { LoopAccess::impl(loop).check_open(what); }

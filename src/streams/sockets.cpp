@@ -31,7 +31,7 @@ public:
     bool await_suspend(std::coroutine_handle<P> h) {
         IoBackend& backend = running_backend("socket operation");
         backend.clear_ready(io_.op().fd, readable_);
-        return io_.start(backend, h.promise().owner, h);  // false: ready at once
+        return io_.start(backend, h.promise().owner(), h);  // false: ready at once
     }
     void await_resume() const {
         if (io_.cancel_asked()) throw CancelledError();
@@ -65,7 +65,7 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     bool await_suspend(std::coroutine_handle<P> h) {
-        return io_.start(running_backend("socket operation"), h.promise().owner, h);  // false: done at once
+        return io_.start(running_backend("socket operation"), h.promise().owner(), h);  // false: done at once
     }
     /// Bytes received (0: the peer closed its side).
     std::size_t await_resume() const {

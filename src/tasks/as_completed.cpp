@@ -28,16 +28,14 @@ void CompletionQueue::on_done(CompletionWaiter* w, TaskCore&) noexcept {
     CompletionQueue* q = n->owner;
     n->task = nullptr;
     q->finished_.push_back(n->index);
-    if (q->task_ && q->task_->waiting_on == q) {
-        q->task_->waiting_on = nullptr;
+    if (q->task_ && q->task_->waiting_on() == q) {
         q->task_->wake();
     }
 }
 
 bool CompletionQueue::request_cancel() noexcept {
-    if (!task_ || task_->waiting_on != this) return false;
+    if (!task_ || task_->waiting_on() != this) return false;
     cancelled_ = true;
-    task_->waiting_on = nullptr;
     task_->wake();
     return true;
 }

@@ -76,7 +76,6 @@ void GatherAwaiter::on_child_done(CompletionWaiter* w, TaskCore& child) noexcept
     }
     if (!g->task_) return;  // gather is not awaited yet: await_ready() will see it
     g->woken_ = true;
-    g->task_->waiting_on = nullptr;
     g->task_->wake();
 }
 

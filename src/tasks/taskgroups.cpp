@@ -11,7 +11,7 @@ public:
     bool await_ready() const noexcept { return g_.pending_ == 0; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
-        g_.waiter_ = h.promise().owner;
+        g_.waiter_ = h.promise().owner();
         g_.waiting_ = this;
         suspended_ = true;
         g_.waiter_->suspend_on(this, h);
@@ -28,7 +28,6 @@ public:
         cancelled = true;
         g_.abort();
         if (g_.pending_ == 0) {
-            g_.waiter_->waiting_on = nullptr;
             g_.waiter_->wake();
         }
         return true;
@@ -102,8 +101,7 @@ void TaskGroup::on_done(detail::CompletionWaiter* w, detail::TaskCore& t) noexce
     }
     m->task = nullptr;
     --g->pending_;
-    if (g->pending_ == 0 && g->waiter_ && g->waiter_->waiting_on == g->waiting_) {
-        g->waiter_->waiting_on = nullptr;
+    if (g->pending_ == 0 && g->waiter_ && g->waiter_->waiting_on() == g->waiting_) {
         g->waiter_->wake();
     }
     t.release();  // may destroy the task's frame: last thing here

@@ -58,7 +58,6 @@ void WaitAwaiter::on_done(CompletionWaiter* w, TaskCore& t) noexcept {
     if (self->woken_ || !self->satisfied()) return;
     self->woken_ = true;
     self->finish();
-    self->task_->waiting_on = nullptr;
     self->task_->wake();
 }
 
@@ -67,7 +66,6 @@ void WaitAwaiter::on_timeout(TimerNode* n) noexcept {
     if (self->woken_) return;
     self->woken_ = true;
     self->finish();
-    self->task_->waiting_on = nullptr;
     self->task_->wake();
 }
 
@@ -76,7 +74,6 @@ bool WaitAwaiter::request_cancel() noexcept {
     woken_ = true;
     cancelled_ = true;
     finish();
-    task_->waiting_on = nullptr;
     task_->wake();
     return true;
 }

@@ -28,34 +28,56 @@ using Clock = std::chrono::steady_clock;
 
 namespace detail {
 
-/// An entry of the loop's ready queue (intrusive: no allocation to schedule).
-struct Runnable {
-    Runnable* next_ready = nullptr;
+/// What the loop's ready queue links through: an entry's `next_ready` is
+/// the next entry's address with bit 0 set when that entry is a task
+/// (TaskCore), clear when it is a Runnable. Tasks carry no function pointer
+/// of their own: every byte of a task counts when a million are pending.
+/// (A task that is not queued keeps its Suspension here: TaskCore::waiting_on.)
+struct ReadyLink {
+    std::uintptr_t next_ready = 0;  // 0: last entry, or not queued
+};
+
+/// An entry of the loop's ready queue other than a task (a callback, an
+/// executor result, ...): intrusive, no allocation to schedule.
+struct Runnable : ReadyLink {
     void (*run)(Runnable*) noexcept = nullptr;
 };
 
+class TaskCore;
+
 /// The loop's ready queue: FIFO, intrusive (scheduling allocates nothing).
 struct ReadyQueue {
-    Runnable* head = nullptr;
-    Runnable** tail = &head;
+    static constexpr std::uintptr_t kTaskBit = 1;
+    std::uintptr_t head = 0;
+    std::uintptr_t* tail = &head;
     EventLoop* loop = nullptr;  // the loop that owns this queue
+
+    /// The entry a link designates (null for 0), and whether it is a task.
+    static ReadyLink* entry(std::uintptr_t link) noexcept { return reinterpret_cast<ReadyLink*>(link & ~kTaskBit); }
+    static bool is_task(std::uintptr_t link) noexcept { return (link & kTaskBit) != 0; }
+
     /// Queues `r`, which must not be queued already (an entry taken off the
-    /// queue has next_ready reset to null by the loop before it runs).
-    void push(Runnable* r) noexcept {
-        AIO_ASSERT(r->next_ready == nullptr && tail != &r->next_ready,
-                   "an entry (task or callback) was pushed on the ready queue twice");
-        r->next_ready = nullptr;
-        *tail = r;
-        tail = &r->next_ready;
-    }
+    /// queue has next_ready reset to 0 by the loop before it runs).
+    void push(Runnable* r) noexcept { push_link(r, reinterpret_cast<std::uintptr_t>(static_cast<ReadyLink*>(r))); }
+    /// Queues a task (same rule): it must wait on nothing (TaskCore::wake).
+    inline void push(TaskCore* t) noexcept;
     /// Detaches everything queued so far (entries queued later form a new batch).
-    Runnable* take_all() noexcept {
-        Runnable* r = head;
-        head = nullptr;
+    std::uintptr_t take_all() noexcept {
+        std::uintptr_t r = head;
+        head = 0;
         tail = &head;
         return r;
     }
-    bool empty() const noexcept { return head == nullptr; }
+    bool empty() const noexcept { return head == 0; }
+
+private:
+    void push_link(ReadyLink* e, std::uintptr_t link) noexcept {
+        AIO_ASSERT(e->next_ready == 0 && tail != &e->next_ready,
+                   "an entry (task or callback) was pushed on the ready queue twice");
+        e->next_ready = 0;
+        *tail = link;
+        tail = &e->next_ready;
+    }
 };
 
 /// An entry of the loop's timer heap (intrusive, O(log n) insert and removal).
@@ -81,7 +103,6 @@ protected:
     ~Suspension() = default;
 };
 
-class TaskCore;
 struct ContextData;
 
 /// Something to tell when a task finishes (an awaiting task, gather, wait, ...).
@@ -90,16 +111,22 @@ struct CompletionWaiter {
     void (*notify)(CompletionWaiter*, TaskCore&) noexcept = nullptr;
 };
 
-/// Rarely used parts of a task, allocated on first use.
+/// Rarely used parts of a task, made on first use and kept outside the
+/// frame (a table keyed by the task; TaskCore::kHasExtras says there is one).
 struct TaskExtras {
     std::string name;
     std::vector<std::function<void()>> done_callbacks;
 };
 
 /// Coroutine frame state shared by every aio::Task frame. For a root frame
-/// (a task) all of it is used; a lazily awaited frame uses continuation,
+/// (a task) all of it is used; a lazily awaited frame uses resume_point,
 /// owner and exception only.
-class TaskCore : public Runnable {
+///
+/// The promise object of every frame whose promise derives from TaskCore
+/// starts with it, at kFramePromiseOffset from the frame's address (where
+/// g++ and clang place a promise aligned to at most 16): that is how a task
+/// finds its own frame to destroy, without a field for it.
+class TaskCore : public ReadyLink {
 public:
     enum Flag : std::uint16_t {
         kRoot = 1 << 0,           // scheduled as a task of its own
@@ -110,53 +137,94 @@ public:
         kRetrieved = 1 << 5,      // someone looked at the outcome
         kQuiet = 1 << 6,          // do not report an unretrieved exception
         kResultMoved = 1 << 7,    // the sole owner moved the value out
+        kHasValue = 1 << 8,       // Promise<T> holds a value (set by co_return)
+        kQueued = 1 << 9,         // on the ready queue: next_ready is the queue's link
+        kHasExtras = 1 << 10,     // the task has TaskExtras (a name, done callbacks)
     };
 
     // --- every frame ---
     // A lazily awaited frame: the frame awaiting it (its continuation).
     // A root frame: the innermost suspended frame of the task, where it resumes.
     std::coroutine_handle<> resume_point;
-    TaskCore* owner = nullptr;  // the task this frame runs in (itself for a root)
+
+private:
+    // A root frame keeps its loop's ready queue (wake() is on every hot path);
+    // a lazily awaited frame keeps the task it runs in (owner() of a root is
+    // itself). One field serves both: a frame is one or the other.
+    union {
+        ReadyQueue* ready_;
+        TaskCore* owner_;
+    };
+
+public:
     std::exception_ptr exception;
 
     // --- task (root frames) ---
-    std::coroutine_handle<> frame;  // this root frame, destroyed with the last reference
-    Suspension* waiting_on = nullptr;
+    // What the task waits on (waiting_on()) shares ReadyLink::next_ready: a
+    // task on the ready queue waits on nothing, a suspended one is not queued.
     CompletionWaiter* waiters = nullptr;
-    TaskExtras* extras = nullptr;
-    TaskCore* prev_task = nullptr;  // the loop's list of pending tasks (all_tasks)
-    TaskCore* next_task = nullptr;
-    ReadyQueue* ready = nullptr;  // the loop's ready queue (wake() is on every hot path)
     ContextData* context = nullptr;  // the task's contextvars (counted; null: empty)
     std::uint32_t refs = 0;    // handles + 1 while running
     std::uint32_t number = 0;  // for the default name, "Task-<number>"
     std::uint16_t flags = 0;
     std::uint16_t cancel_requests = 0;  // asyncio's Task.cancelling()
+    std::uint32_t loop_index = 0;  // where the loop's list of pending tasks (all_tasks) holds it
 
-    TaskCore() noexcept = default;
+    TaskCore() noexcept : owner_(this) {}
     TaskCore(const TaskCore&) = delete;
     TaskCore& operator=(const TaskCore&) = delete;
     ~TaskCore();
 
     bool has(Flag f) const noexcept { return (flags & f) != 0; }
     bool done() const noexcept { return has(kDone); }
+    /// The task this frame runs in: itself for a root frame; for a lazily
+    /// awaited frame, the task that awaited it (itself before that).
+    TaskCore* owner() noexcept { return has(kRoot) ? this : owner_; }
+    /// A lazily awaited frame runs in `task` from now on.
+    void set_owner(TaskCore* task) noexcept {
+        AIO_ASSERT(!has(kRoot), "set_owner() on a task");
+        owner_ = task;
+    }
+    /// The ready queue of the task's loop (root frames only).
+    ReadyQueue* ready() const noexcept {
+        AIO_ASSERT(has(kRoot), "ready() of a frame that is not a task");
+        return ready_;
+    }
     /// The loop the task runs on (null for a frame that has not started).
     /// Kept through the ready queue, not in a field of its own: every byte of
     /// a frame counts when a million tasks are pending.
-    EventLoop* loop() const noexcept { return ready ? ready->loop : nullptr; }
+    EventLoop* loop() const noexcept {
+        if (has(kRoot)) return ready_->loop;
+        return owner_ != this ? owner_->loop() : nullptr;
+    }
+    /// This frame (valid for a frame whose promise derives from TaskCore).
+    std::coroutine_handle<> frame() noexcept {
+        return std::coroutine_handle<>::from_address(reinterpret_cast<char*>(this) - kFramePromiseOffset);
+    }
+    static constexpr std::size_t kFramePromiseOffset = 2 * sizeof(void*);
 
     // --- used by awaiters, on the loop's thread ---
 
+    /// The Suspension the task is suspended on (null when it is running,
+    /// queued, or done).
+    Suspension* waiting_on() const noexcept {
+        return has(kQueued) ? nullptr : reinterpret_cast<Suspension*>(next_ready);
+    }
     /// Suspends the task on `s`, to be resumed at `h`.
     void suspend_on(Suspension* s, std::coroutine_handle<> h) noexcept {
-        waiting_on = s;
+        AIO_ASSERT(!has(kQueued), "a task on the ready queue was suspended");
+        next_ready = reinterpret_cast<std::uintptr_t>(s);
         resume_point = h;
+    }
+    /// The task waits on nothing any more (a queued task already does not).
+    void clear_wait() noexcept {
+        if (!has(kQueued)) next_ready = 0;
     }
     /// The wait completed: put the task on the ready queue. The task waits on
     /// nothing any more (a cancel() from now on stays pending until it resumes).
     void wake() noexcept {
-        waiting_on = nullptr;
-        ready->push(this);
+        clear_wait();
+        ready()->push(this);
     }
     /// Delivers a cancel() that arrived while the task was not suspended:
     /// call right after suspend_on(); asks the Suspension to withdraw.
@@ -189,7 +257,9 @@ public:
     /// Makes this (lazy, unstarted) frame a task of `loop` (in a copy of the
     /// current context) and schedules its first step, or runs it now (eager).
     /// The loop must be open (create_task and gather check it once).
-    void start_in(EventLoop& loop, std::coroutine_handle<> self, Start how = Start::kLoopDefault) noexcept;
+    /// Throws std::bad_alloc (and changes nothing) when the loop's list of
+    /// tasks cannot grow.
+    void start_in(EventLoop& loop, std::coroutine_handle<> self, Start how = Start::kLoopDefault);
     /// Called at final suspension of frame `self`; returns the frame to resume next.
     std::coroutine_handle<> on_final_suspend(std::coroutine_handle<> self) noexcept;
     /// Gives up on a task that can never finish (its loop is shutting down):
@@ -200,7 +270,17 @@ public:
 
 private:
     void finish_task() noexcept;
+    TaskExtras& extras();  // made on first use
+    TaskExtras* extras_if_any() noexcept;
 };
+
+inline void ReadyQueue::push(TaskCore* t) noexcept {
+    push_link(t, reinterpret_cast<std::uintptr_t>(static_cast<ReadyLink*>(t)) | kTaskBit);
+    t->flags |= TaskCore::kQueued;
+}
+
+/// One step of a task, as the loop runs it from the ready queue.
+void resume_task(TaskCore* task) noexcept;
 
 /// Handoff budget for symmetric transfer. Every loop step starts with this many
 /// direct frame-to-frame transfers; when it runs out the next transfer goes back

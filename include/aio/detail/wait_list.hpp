@@ -48,7 +48,6 @@ public:
     /// Hands the node what it waited for and wakes its task (node already unlinked).
     void grant() noexcept {
         state = State::granted;
-        task->waiting_on = nullptr;
         task->wake();
     }
     /// Suspends without waiting on anything: the task yields its turn and
@@ -57,7 +56,6 @@ public:
         task = t;
         state = State::granted;
         t->resume_point = h;
-        t->waiting_on = nullptr;
         t->wake();
     }
     bool request_cancel() noexcept override;
@@ -120,7 +118,7 @@ public:
     bool await_ready() const noexcept { return false; }
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) noexcept {
-        wait_on(target_, h.promise().owner, h);
+        wait_on(target_, h.promise().owner(), h);
     }
     void await_resume() const { check(); }
 
@@ -153,7 +151,6 @@ inline bool WaitNode::request_cancel() noexcept {
     if (state != State::waiting) return false;
     list->remove(this);
     state = State::cancelled;
-    task->waiting_on = nullptr;
     task->wake();
     return true;
 }
