@@ -112,16 +112,23 @@ TEST(AsCompleted, AnExceptionIsThrownAtItsTurnAndIterationGoesOn) {
 
 TEST(Shield, CancellingTheAwaiterLeavesTheInnerTaskRunning) {
     aio::run([]() -> aio::Task<> {
-        auto inner = aio::create_task(value_after(7, 10ms));
+        // The inner task ends only when told: no race between two sleeps.
+        aio::Event go;
+        auto inner_body = [&]() -> aio::Task<int> {
+            co_await go.wait();
+            co_return 7;
+        };
+        auto inner = aio::create_task(inner_body());
         auto outer_body = [&]() -> aio::Task<int> { co_return co_await aio::shield(inner); };
         auto outer = aio::create_task(outer_body());
-        co_await aio::sleep(1ms);
+        co_await aio::sleep(0ms);  // outer is awaiting the shield
         outer.cancel();
         {  // expects aio::CancelledError
             auto raised = co_await aio::test::raises<aio::CancelledError>(outer);
             EXPECT_TRUE(raised.has_value()) << "awaiting outer did not throw aio::CancelledError";
         }
         EXPECT_FALSE(inner.done());
+        go.set();
         {
             auto got = co_await inner;
             EXPECT_EQ(got, 7);
