@@ -122,15 +122,15 @@ void LoopImpl::close_pending() noexcept {
     // wake another task: such queue entries are dropped below unread.
     // (Each pending task's frame lives until its own abandon() drops the
     // running reference, so the copy of the list stays valid.)
-    while (live_tasks_ != 0) {
+    while (tasks_.live() != 0) {
         std::vector<TaskCore*> pending;
         try {
             pending = pending_tasks();
         } catch (...) {
             // No memory for the copy: the table itself, from its end.
-            for (std::size_t i = task_slots_.size(); i-- > 0 && live_tasks_ != 0;) {
-                if (i < task_slots_.size() && (task_slots_[i] & 1) == 0)
-                    reinterpret_cast<TaskCore*>(task_slots_[i])->abandon();
+            for (std::uint32_t i = tasks_.used(); i-- > 0 && tasks_.live() != 0;) {
+                if (i >= tasks_.used()) continue;
+                if (TaskCore* t = tasks_.task_at(i)) t->abandon();
             }
             continue;
         }
@@ -177,37 +177,11 @@ void LoopImpl::check_open(const char* what) const {
     if (closed) throw RuntimeError(fmt::format("{}(): the event loop is closed", what));
 }
 
-void LoopImpl::link_task(TaskCore* t) {
-    std::uint32_t i = free_slot_;
-    if (i != UINT32_MAX) {
-        free_slot_ = static_cast<std::uint32_t>(task_slots_[i] >> 1);
-    } else {
-        if (task_slots_.size() >= UINT32_MAX) throw std::bad_alloc();
-        task_slots_.push_back(0);  // may throw: nothing changed yet
-        i = static_cast<std::uint32_t>(task_slots_.size() - 1);
-    }
-    task_slots_[i] = reinterpret_cast<std::uintptr_t>(t);
-    t->loop_index = i;
-    ++live_tasks_;
-}
-
-void LoopImpl::unlink_task(TaskCore* t) noexcept {
-    std::size_t i = t->loop_index;
-    if (i >= task_slots_.size() || task_slots_[i] != reinterpret_cast<std::uintptr_t>(t)) return;  // not listed
-    if (--live_tasks_ == 0) {
-        task_slots_.clear();  // keeps its capacity for the next burst
-        free_slot_ = UINT32_MAX;
-        return;
-    }
-    task_slots_[i] = (std::uintptr_t(free_slot_) << 1) | 1;
-    free_slot_ = static_cast<std::uint32_t>(i);
-}
-
 std::vector<TaskCore*> LoopImpl::pending_tasks() const {
     std::vector<TaskCore*> out;
-    out.reserve(live_tasks_);
-    for (std::uintptr_t s : task_slots_)
-        if ((s & 1) == 0) out.push_back(reinterpret_cast<TaskCore*>(s));
+    out.reserve(tasks_.live());
+    for (std::uint32_t i = 0; i < tasks_.used(); ++i)
+        if (TaskCore* t = tasks_.task_at(i)) out.push_back(t);
     return out;
 }
 

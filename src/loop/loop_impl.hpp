@@ -12,6 +12,7 @@
 #include "aio/events.hpp"
 #include "aio/threads.hpp"
 #include "loop/io_backend.hpp"
+#include "loop/task_table.hpp"
 #include "loop/timer_heap.hpp"
 
 namespace aio::detail {
@@ -73,8 +74,8 @@ public:
 
     // Tasks.
     /// Adds `t` to the pending tasks; throws std::bad_alloc (adding nothing).
-    void link_task(TaskCore* t);
-    void unlink_task(TaskCore* t) noexcept;
+    void link_task(TaskCore* t) { t->loop_index = tasks_.add(t); }
+    void unlink_task(TaskCore* t) noexcept { tasks_.remove(t, t->loop_index); }
     /// The pending tasks, in no particular order (asyncio's all_tasks is a set).
     std::vector<TaskCore*> pending_tasks() const;
     std::uint64_t next_task_number() noexcept { return ++task_counter_; }
@@ -149,13 +150,9 @@ private:
     std::size_t executor_calls_ = 0;
     std::shared_ptr<LoopLink> link_;  // shared with executor calls (see LoopLink)
 
-    // Pending tasks, each in a slot it knows (TaskCore::loop_index): a table
-    // outside the frames, 8 bytes a task against 16 for links in every
-    // frame, and removal touches no other task. A free slot holds
-    // (next free slot << 1) | 1; the table is emptied whenever no task is left.
-    std::vector<std::uintptr_t> task_slots_;
-    std::uint32_t free_slot_ = UINT32_MAX;
-    std::size_t live_tasks_ = 0;
+    // Pending tasks: a table outside the frames, 8 bytes a task against 16
+    // for links in every frame (see task_table.hpp).
+    TaskTable tasks_;
     std::uint64_t task_counter_ = 0;
     unsigned ticks_since_poll_ = 0;
 
