@@ -347,25 +347,6 @@ Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
     co_return n;
 }
 
-/// Runs a read that records what it takes in `taken`: if the read fails or
-/// is cancelled, gives that back before the exception goes on.
-/// `result_is_taken`: the result is exactly the bytes taken (binary lines).
-Task<std::string> giving_back(FileState& s, Taken& taken, Task<std::string> body, bool result_is_taken = false) {
-    std::string result;
-    std::exception_ptr error;
-    try {
-        result = co_await std::move(body);
-    } catch (...) {
-        error = std::current_exception();
-    }
-    if (error) {
-        unread(s, taken.bytes());
-        std::rethrow_exception(error);
-    }
-    raise_if_cancelled(s, result_is_taken ? std::string_view(result) : taken.bytes());
-    co_return result;
-}
-
 /// Up to `max_chars` (> 0) characters of text, stopping after a line end
 /// when `line`. Characters that need no further read decode straight from
 /// the buffer (unless `keep_raw`); otherwise their bytes collect in `t.raw`
@@ -416,9 +397,22 @@ Task<std::string> read_text_taking(FileState& s, std::int64_t n, Taken& t) {
 }
 
 Task<std::string> read_text(FileState& s, std::int64_t n) {
+    // The give-back is written out here rather than in a wrapping coroutine:
+    // reads are a hot path, and a wrapper is one more frame per call.
     Taken t;
-    auto body = read_text_taking(s, n, t);
-    co_return co_await giving_back(s, t, std::move(body));
+    std::string text;
+    std::exception_ptr error;
+    try {
+        text = co_await read_text_taking(s, n, t);
+    } catch (...) {
+        error = std::current_exception();
+    }
+    if (error) {
+        unread(s, t.bytes());
+        std::rethrow_exception(error);
+    }
+    raise_if_cancelled(s, t.bytes());
+    co_return text;
 }
 
 Task<std::string> readline_binary_taking(FileState& s, std::int64_t size, std::string& out) {
@@ -490,16 +484,26 @@ Task<std::string> readline_text_taking(FileState& s, std::int64_t size, Taken& t
 /// One line of either kind. When `taken` is given, the line's raw bytes are
 /// appended to it (readlines gives them back if a later line fails).
 Task<std::string> readline_any(FileState& s, std::int64_t size, std::string* taken = nullptr) {
+    // A binary line is exactly the bytes taken; a text line's bytes are in `t`.
     Taken t;
-    if (!s.text) {
-        auto body = readline_binary_taking(s, size, t.raw);
-        std::string line = co_await giving_back(s, t, std::move(body), true);
-        if (taken) taken->append(line);
-        co_return line;
+    std::string line;
+    std::exception_ptr error;
+    try {
+        if (s.text) {
+            line = co_await readline_text_taking(s, size, t, taken != nullptr);
+        } else {
+            line = co_await readline_binary_taking(s, size, t.raw);
+        }
+    } catch (...) {
+        error = std::current_exception();
     }
-    auto body = readline_text_taking(s, size, t, taken != nullptr);
-    std::string line = co_await giving_back(s, t, std::move(body));
-    if (taken) taken->append(t.raw);
+    if (error) {
+        unread(s, t.bytes());
+        std::rethrow_exception(error);
+    }
+    std::string_view bytes = s.text ? t.bytes() : std::string_view(line);
+    raise_if_cancelled(s, bytes);
+    if (taken) taken->append(bytes);
     co_return line;
 }
 
