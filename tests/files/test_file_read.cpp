@@ -450,13 +450,16 @@ TEST_P(Reading, ACancelledReadGivesBackWhatItTook) {
                 for (int i = 0; i < 10'000 && pipe.queued() > 0; ++i) co_await aio::sleep(1ms);
                 co_await aio::sleep(1ms);  // the read has taken "abcd" and waits for more
                 reading.cancel();
-                EXPECT_TRUE(pipe.put(second));  // lets a read that cannot be withdrawn end
+                EXPECT_TRUE(pipe.put(second));
+                // EOF too: a pool worker already blocked in read() cannot be
+                // withdrawn, and a read that wants more than is sent would
+                // otherwise wait for ever on the open write end.
+                pipe.close_write();
                 try {
                     got = co_await reading;
                 } catch (const aio::CancelledError&) {
                     cancelled = true;
                 }
-                pipe.close_write();
                 rest = co_await f.read();
                 co_await f.close();
             }());
