@@ -14,11 +14,16 @@
 // permessage-deflate.
 #pragma once
 
+#include <aio/async_generator.hpp>
 #include <aio/exceptions.hpp>
 #include <aio/json.hpp>
+#include <aio/task.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -92,6 +97,105 @@ public:
 private:
     WSCloseCode code_;
     std::string message_;
+};
+
+namespace detail {
+class WebSocketSession;
+}
+
+/// What both ends of a WebSocket do once the handshake is over: send,
+/// receive, ping, close (the methods aiohttp's ClientWebSocketResponse and
+/// web.WebSocketResponse share). Move-only; a moved-from object is closed.
+///
+/// Sending: each send_* call writes one whole frame into the connection's
+/// buffer before it first suspends, so frames of concurrent senders never
+/// interleave, and the argument is not needed after the call returns its
+/// Task. The Task then waits while the peer reads slower than this side
+/// writes (backpressure, as drain()). Sends after close() or after the
+/// connection failed throw aio::ConnectionResetError ("Cannot write to
+/// closing transport", as aiohttp).
+///
+/// Receiving: one receive() at a time (a second concurrent one throws
+/// aio::RuntimeError). With `autoping` a PING is answered with a PONG and
+/// not returned; with `autoclose` a peer's CLOSE is answered with a close
+/// frame and the connection closed before the CLOSE message is returned.
+/// After that, receive() returns CLOSED. A peer's protocol violation makes
+/// this side send the matching close code (1002, 1007, 1009), close, and
+/// return an ERROR message whose `error` is the WebSocketError; the same
+/// exception is kept in exception(). A connection lost without a close
+/// frame returns CLOSED (and close_code() 1006).
+///
+/// Heartbeat: when set, this side sends a PING every `heartbeat` seconds of
+/// silence and, if no PONG (or any other frame) arrives within half of that,
+/// closes with 1006 (ABNORMAL_CLOSURE); receive() then returns CLOSED and
+/// exception() is a aio::TimeoutError. The PONG is seen by whatever
+/// receive() runs, so a program using heartbeat keeps a receive() pending.
+class WebSocketBase {
+public:
+    using Seconds = std::chrono::duration<double>;
+
+    WebSocketBase(WebSocketBase&&) noexcept;
+    WebSocketBase& operator=(WebSocketBase&&) noexcept;
+    /// Aborts the connection if it is still open (no close handshake).
+    ~WebSocketBase();
+
+    /// Sends a TEXT message. Throws aio::ValueError for invalid UTF-8.
+    Task<> send_str(std::string_view data);
+    /// The same, compressed or not regardless of the negotiated default.
+    Task<> send_str(std::string_view data, bool compress);
+    /// Sends a BINARY message.
+    Task<> send_bytes(std::string_view data);
+    Task<> send_bytes(std::string_view data, bool compress);
+    /// Sends `data` serialised as json.dumps does, as a TEXT message.
+    Task<> send_json(const json::Value& data);
+    /// Sends a PING / PONG (payload at most 125 bytes, else aio::ValueError).
+    Task<> ping(std::string_view payload = {});
+    Task<> pong(std::string_view payload = {});
+
+    /// Starts the close handshake with `code` and `message` (at most 123
+    /// bytes) and waits, at most the close timeout, for the peer's close
+    /// frame (reading and dropping data messages meanwhile unless a
+    /// receive() runs, which then gets them); then closes the connection.
+    /// Returns true if this call closed it, false if it was closed already.
+    /// Throws aio::ValueError for a code that may not be sent (see
+    /// RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999).
+    Task<bool> close();
+    Task<bool> close(WSCloseCode code, std::string_view message = {});
+    Task<bool> close(int code, std::string_view message = {});
+
+    /// The next message (see the class comment), waiting at most the
+    /// receive timeout of the options (none by default) or `timeout`: past
+    /// it, aio::TimeoutError, and the connection stays usable.
+    Task<WSMessage> receive();
+    Task<WSMessage> receive(Seconds timeout);
+    /// The next message's text; aio::TypeError if it is not TEXT.
+    Task<std::string> receive_str();
+    /// The next message's bytes; aio::TypeError if it is not BINARY.
+    Task<std::string> receive_bytes();
+    /// The next TEXT (or BINARY) message parsed as JSON.
+    Task<json::Value> receive_json();
+    /// `async for msg in ws`: yields TEXT, BINARY (and PING/PONG when
+    /// autoping is off) messages; ends at CLOSE, CLOSING or CLOSED; an
+    /// ERROR message is yielded and ends the iteration.
+    AsyncGenerator<WSMessage> messages();
+
+    /// Whether the close handshake has finished or the connection is gone.
+    bool closed() const noexcept;
+    /// The close code: the peer's (or 1006 when the connection was lost, or
+    /// the one sent for an error); nullopt while open.
+    std::optional<int> close_code() const noexcept;
+    /// The exception that ended the connection, if one did.
+    std::exception_ptr exception() const noexcept;
+    /// The negotiated subprotocol ("" when none).
+    const std::string& protocol() const noexcept;
+    /// The window bits of the negotiated permessage-deflate (0: not compressed;
+    /// aiohttp's `compress`).
+    int compress() const noexcept;
+
+protected:
+    WebSocketBase() noexcept;
+    explicit WebSocketBase(std::shared_ptr<detail::WebSocketSession> s) noexcept;
+    std::shared_ptr<detail::WebSocketSession> s_;
 };
 
 }  // namespace aio::http

@@ -35,6 +35,7 @@
 #include <aio/http/client/retry.hpp>
 #include <aio/http/client/timeout.hpp>
 #include <aio/http/client/tracing.hpp>
+#include <aio/http/client/websocket.hpp>
 #include <aio/http/headers.hpp>
 #include <aio/ssl.hpp>
 #include <aio/task.hpp>
@@ -144,6 +145,16 @@ public:
     Task<ClientResponse> delete_(std::string url);
     Task<ClientResponse> head(std::string url);
     Task<ClientResponse> options(std::string url);
+
+    /// Opens a WebSocket (aiohttp's ws_connect): a GET of `url` (ws://,
+    /// wss://, or http(s):// as aiohttp allows) with the upgrade headers,
+    /// the offered subprotocols and, unless `opts.compress` is 0,
+    /// permessage-deflate. Throws WSServerHandshakeError when the answer is
+    /// not a valid 101 (wrong status, a missing or wrong Upgrade, Connection
+    /// or Sec-WebSocket-Accept, an extension or subprotocol not offered),
+    /// else what request() throws.
+    Task<ClientWebSocketResponse> ws_connect(std::string url);
+    Task<ClientWebSocketResponse> ws_connect(std::string url, WSConnectOptions opts);
 
     /// Closes the idle connections and waits until they are closed; the
     /// connections held by responses close when those are released. Requests
