@@ -66,9 +66,10 @@ struct ReaderOptions {
     /// A server requires masked frames (and refuses unmasked ones with 1002);
     /// a client requires unmasked ones.
     bool server_side = true;
-    /// The largest message (after reassembly and inflation) accepted; 0: no
-    /// limit. A larger one is a WebSocketError with MESSAGE_TOO_BIG, raised as
-    /// soon as the length is known (the frame header, or the inflated bytes so
+    /// The largest data message (after reassembly and inflation) accepted; 0:
+    /// no limit (control frames carry at most 125 bytes whatever the limit).
+    /// A larger one is a WebSocketError with MESSAGE_TOO_BIG, raised as soon
+    /// as the length is known (the frame header, or the inflated bytes so
     /// far) — never after buffering it.
     std::uint64_t max_msg_size = 4 * 1024 * 1024;
     /// Set when permessage-deflate was negotiated.
@@ -134,7 +135,7 @@ public:
     /// here (the session checks what users send).
     void message(std::string& out, WSMsgType type, std::string_view payload, bool compress = true);
     /// Appends a close frame: `code` (omitted when 0) and `reason` (at most
-    /// 123 bytes, else ValueError).
+    /// 123 bytes, else ValueError; a reason without a code is a ValueError).
     void close(std::string& out, std::uint16_t code, std::string_view reason);
 
 private:
