@@ -12,4 +12,5 @@
 #include "aio/http/status.hpp"
 #include "aio/http/url.hpp"
 #include "aio/http/urlencoded.hpp"
+#include "aio/http/websocket.hpp"
 #include "aio/http/writer.hpp"

@@ -99,6 +99,11 @@ std::unique_ptr<Transport> make_socket_transport(Socket sock);
 /// The state a reader, its writer and the writer's flusher share.
 struct Connection;
 
+/// For the library: the connection behind a reader or writer, so that a
+/// protocol switching over it (a WebSocket after an HTTP upgrade) can make
+/// its own reader and writer sharing it.
+struct StreamAccess;
+
 }  // namespace detail
 
 /// The reading half of a connection (asyncio.StreamReader).
@@ -145,6 +150,7 @@ public:
     std::size_t limit() const noexcept;
 
 private:
+    friend struct detail::StreamAccess;
     std::shared_ptr<detail::Connection> c_;
 };
 
@@ -190,6 +196,7 @@ public:
     Task<> start_tls(SSLContext ctx, std::string server_hostname = {});
 
 private:
+    friend struct detail::StreamAccess;
     std::shared_ptr<detail::Connection> c_;
 };
 

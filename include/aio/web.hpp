@@ -18,3 +18,4 @@
 #include "aio/web/request.hpp"
 #include "aio/web/response.hpp"
 #include "aio/web/runner.hpp"
+#include "aio/web/websocket.hpp"

@@ -83,3 +83,12 @@ struct Connection {
 };
 
 }  // namespace aio::detail
+
+namespace aio::detail {
+
+struct StreamAccess {
+    static std::shared_ptr<Connection> connection(const StreamReader& r) noexcept { return r.c_; }
+    static std::shared_ptr<Connection> connection(const StreamWriter& w) noexcept { return w.c_; }
+};
+
+}  // namespace aio::detail

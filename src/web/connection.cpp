@@ -20,6 +20,7 @@
 #include "aio/timeouts.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
+#include "http/websocket/session.hpp"
 #include "web/util.hpp"
 
 namespace aio::web::detail {
@@ -427,14 +428,13 @@ Task<> HttpConnection::handle_request() {
     std::shared_ptr<bool> fired;
     Task<StreamResponse> handler = aio::create_task(server_.app->handle(*request_));
     co_await aio::sleep(std::chrono::seconds(0));
-    Task<> watcher;
     if (!handler.done()) {
         // The handler waits for something: send what earlier pipelined
         // requests produced, and cancel the handler if the client goes away.
         co_await flush();
         int fd = std::any_cast<int>(writer_.get_extra_info("socket"));
         fired = std::make_shared<bool>(false);
-        watcher = aio::create_task(watch_disconnect(fd, handler.share(), fired));
+        watcher_ = aio::create_task(watch_disconnect(fd, handler.share(), fired));
     }
     try {
         resp = co_await std::move(handler);
@@ -455,7 +455,31 @@ Task<> HttpConnection::handle_request() {
         else
             failure = std::current_exception();
     }
-    if (watcher.valid() && !watcher.done()) watcher.cancel();
+    if (watcher_.valid() && !watcher_.done()) watcher_.cancel();
+    watcher_ = Task<>();
+    if (websocket_) {
+        // The handler answered with a WebSocket: finish its close handshake
+        // (1011 if the handler failed), then the connection ends.
+        auto ws = std::move(websocket_);
+        close_after_ = true;
+        responded_ = true;
+        if (failure) {
+            if (auto* loop = running_loop_or_null())
+                loop->call_exception_handler({"Error handling request", failure, {}});
+        }
+        int code = failure ? static_cast<int>(http::WSCloseCode::INTERNAL_ERROR) : static_cast<int>(http::WSCloseCode::OK);
+        bool cancelled = false;
+        try {
+            co_await ws->complete_close(code, "");
+        } catch (const CancelledError&) {
+            cancelled = true;
+        } catch (...) {
+        }
+        ws->abort();
+        if (cancelled) throw CancelledError();
+        log_access(101, 0);
+        co_return;
+    }
     if (client_gone) {
         close_after_ = true;
         peer_failed_ = true;
@@ -636,6 +660,30 @@ Task<> HttpConnection::prepare_stream(StreamResponse& resp, StreamState& st) {
     append_head(status, resp.reason_, resp.headers_, length, st.chunked, st.head_only);
     responded_ = true;
     co_await flush();
+}
+
+Task<> HttpConnection::prepare_upgrade(StreamResponse& resp, StreamState& st) {
+    if (server_.shutting_down) throw HTTPServiceUnavailable({.text = "the server is shutting down"});
+    st.conn = this;
+    st.head_only = true;
+    st.eof = true;
+    close_after_ = false;
+    append_head(101, resp.reason_, resp.headers_, std::nullopt, false, true);
+    out_.insert(out_.size() - 2, "Connection: upgrade\r\n");
+    close_after_ = true;  // once the WebSocket ends, so does the connection
+    responded_ = true;
+    co_await flush();
+}
+
+void HttpConnection::adopt_websocket(std::shared_ptr<http::detail::WebSocketSession> ws) {
+    websocket_ = std::move(ws);
+    // Bytes from the client are frames now, and a vanished client ends the
+    // WebSocket's receive(): the handler is no longer cancelled for it.
+    if (watcher_.valid() && !watcher_.done()) watcher_.cancel();
+}
+
+void HttpConnection::going_away() noexcept {
+    if (websocket_) websocket_->going_away();
 }
 
 Task<> HttpConnection::write_stream(StreamState& st, std::string_view data, bool last) {

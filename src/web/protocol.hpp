@@ -17,6 +17,10 @@
 #include "aio/web/response.hpp"
 #include "aio/web/runner.hpp"
 
+namespace aio::http::detail {
+class WebSocketSession;
+}
+
 namespace aio::web::detail {
 
 class HttpConnection;
@@ -90,6 +94,13 @@ public:
 
     // For StreamResponse.
     Task<> prepare_stream(StreamResponse& resp, StreamState& st);
+    // For WebSocketResponse: sends the 101 head; the connection then carries
+    // the WebSocket until the handler returns, and closes after it.
+    Task<> prepare_upgrade(StreamResponse& resp, StreamState& st);
+    void adopt_websocket(std::shared_ptr<http::detail::WebSocketSession> ws);
+    StreamReader& reader() noexcept { return reader_; }
+    /// A graceful shutdown: an open WebSocket gets a 1001 close frame.
+    void going_away() noexcept;
     Task<> write_stream(StreamState& st, std::string_view data, bool last);
 
 private:
@@ -141,6 +152,10 @@ private:
     std::string body_buf_;
     std::size_t body_pos_ = 0;
     std::unique_ptr<Request> request_;
+    /// Cancels the handler when the client goes away (while it waits).
+    Task<> watcher_;
+    /// The WebSocket the handler prepared, if it did.
+    std::shared_ptr<http::detail::WebSocketSession> websocket_;
     std::chrono::steady_clock::time_point started_;
 
     // Output not yet handed to the writer (pipelined responses coalesce here).

@@ -233,9 +233,14 @@ Task<> AppRunner::cleanup() {
     state_->shutting_down = true;
     // 2. Hooks that must run while connections are still open.
     if (set_up_) co_await app_.shutdown();
-    // 3. Idle keep-alive connections close now; busy ones finish their request.
-    for (detail::HttpConnection* c : state_->connections)
-        if (c->phase != detail::HttpConnection::Phase::handling) c->task.cancel();
+    // 3. Idle keep-alive connections close now; busy ones finish their
+    // request; open WebSockets are told the server is going away (1001).
+    for (detail::HttpConnection* c : state_->connections) {
+        if (c->phase != detail::HttpConnection::Phase::handling)
+            c->task.cancel();
+        else
+            c->going_away();
+    }
     auto deadline = std::chrono::steady_clock::now() + state_->opts.shutdown_timeout;
     while (state_->in_flight > 0 && std::chrono::steady_clock::now() < deadline)
         co_await aio::sleep(std::chrono::milliseconds(10));

@@ -132,14 +132,14 @@ TEST(AioDemo, RunsEveryScenarioAndPasses) {
     auto r = aio_cmd("demo 2>&1");
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EXPECT_EQ(r.status, 0) << r.output;
-    const char* names[] = {"gather", "lock", "files", "csv", "to_thread", "run"};
-    for (int i = 0; i < 6; ++i) {
-        std::string heading = "== [" + std::to_string(i + 1) + "/6] " + names[i] + ": ";
+    const char* names[] = {"gather", "lock", "files", "csv", "to_thread", "run", "websocket"};
+    for (int i = 0; i < 7; ++i) {
+        std::string heading = "== [" + std::to_string(i + 1) + "/7] " + names[i] + ": ";
         EXPECT_NE(r.output.find(heading), std::string::npos) << heading << "\n" << r.output;
         EXPECT_NE(r.output.find(std::string("ok: ") + names[i] + " ("), std::string::npos) << names[i];
     }
     EXPECT_EQ(count(r.output, "FAILED"), 0u) << r.output;
-    EXPECT_NE(r.output.find("6 of 6 scenarios passed"), std::string::npos);
+    EXPECT_NE(r.output.find("7 of 7 scenarios passed"), std::string::npos);
     // The remote CSV's head(), exactly as pandas prints it.
     EXPECT_NE(r.output.find(kAirtravelHead), std::string::npos) << r.output;
     if (have_pandas()) {
@@ -150,13 +150,15 @@ TEST(AioDemo, RunsEveryScenarioAndPasses) {
     EXPECT_NE(r.output.find("Task 2 finished\nTask 1 finished"), std::string::npos);
     EXPECT_NE(r.output.find("Client error: 404"), std::string::npos);
     EXPECT_NE(r.output.find("\nDone\n"), std::string::npos);
+    EXPECT_NE(r.output.find("sent hello  received echo: hello\n"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("closed with code 1000\n"), std::string::npos) << r.output;
     EXPECT_LT(secs, 15.0);
 }
 
 TEST(AioDemo, ListNamesTheScenarios) {
     auto r = aio_cmd("demo --list");
     EXPECT_EQ(r.status, 0);
-    for (const char* n : {"gather", "lock", "files", "csv", "to_thread", "run"})
+    for (const char* n : {"gather", "lock", "files", "csv", "to_thread", "run", "websocket"})
         EXPECT_NE(r.output.find(std::string(n) + " "), std::string::npos) << n;
 }
 
@@ -472,8 +474,93 @@ TEST(AioBench, RunsWorkloads) {
     EXPECT_EQ(aio_cmd("bench R9 2>&1").status, 2);
 }
 
+// ---- ws ------------------------------------------------------------------------
+
+namespace {
+
+/// A WebSocket server for `aio ws`: /echo echoes; "bye" makes it close with
+/// 4000; /bin answers each TEXT with the same bytes as BINARY.
+void ws_tool_app(aio::web::Application& app) {
+    app.router().add_get("/echo", [](aio::web::Request& r) -> aio::Task<aio::web::StreamResponse> {
+        aio::web::WebSocketResponse ws;
+        co_await ws.prepare(r);
+        while (true) {
+            aio::http::WSMessage m = co_await ws.receive();
+            if (m.type != aio::http::WSMsgType::TEXT) break;
+            if (m.data == "bye") {
+                co_await ws.close(4000, "as you wish");
+                break;
+            }
+            co_await ws.send_str(m.data);
+        }
+        co_return ws;
+    });
+    app.router().add_get("/bin", [](aio::web::Request& r) -> aio::Task<aio::web::StreamResponse> {
+        aio::web::WebSocketResponse ws;
+        co_await ws.prepare(r);
+        while (true) {
+            aio::http::WSMessage m = co_await ws.receive();
+            if (m.type != aio::http::WSMsgType::TEXT) break;
+            co_await ws.send_bytes(m.data);
+        }
+        co_return ws;
+    });
+    app.router().add_get("/proto", [](aio::web::Request& r) -> aio::Task<aio::web::StreamResponse> {
+        aio::web::WebSocketResponse ws(aio::web::WebSocketOptions{.protocols = {"chat"}});
+        co_await ws.prepare(r);
+        std::string p = "protocol=" + ws.ws_protocol() + " compress=" + std::to_string(ws.compress()) +
+                        " x-token=" + std::string(r.headers().get("X-Token").value_or("-"));
+        co_await ws.send_str(p);
+        aio::http::WSMessage m = co_await ws.receive();
+        (void)m;
+        co_return ws;
+    });
+    app.router().add_get("/plain", [](aio::web::Request&) -> aio::Task<aio::web::StreamResponse> {
+        co_return aio::web::Response({.text = "no websocket here"});
+    });
+}
+
+}  // namespace
+
+TEST(AioWs, SendsEachLineAndPrintsEachMessage) {
+    aio::test::WebServer server(ws_tool_app);
+    std::string url = "ws://127.0.0.1:" + std::to_string(server.port());
+    auto r = run_command("printf 'first line\nsecond\n\nlast without newline' | " + aio_bin() + " ws " + url +
+                         "/echo 2>&1");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, "first line\nsecond\n\nlast without newline\n");
+    auto b = run_command("printf 'hi\n' | " + aio_bin() + " ws " + url + "/bin 2>&1");
+    EXPECT_EQ(b.status, 0) << b.output;
+    EXPECT_EQ(b.output, "aGk=\n");  // base64 of "hi"
+    auto raw = run_command("printf 'hi\n' | " + aio_bin() + " ws --binary " + url + "/bin 2>&1");
+    EXPECT_EQ(raw.output, "hi\n");
+    auto p = run_command("printf '' | " + aio_bin() + " ws --protocol chat --no-compress -H 'X-Token: t1' " + url +
+                         "/proto 2>&1");
+    EXPECT_EQ(p.status, 0) << p.output;
+    EXPECT_EQ(p.output, "protocol=chat compress=0 x-token=t1\n");
+}
+
+TEST(AioWs, ErrorsAreOneLineAndANonZeroExit) {
+    aio::test::WebServer server(ws_tool_app);
+    std::string url = "ws://127.0.0.1:" + std::to_string(server.port());
+    auto closed = run_command("printf 'a\nbye\n' | " + aio_bin() + " ws " + url + "/echo 2>&1");
+    EXPECT_EQ(closed.status, 1) << closed.output;
+    EXPECT_EQ(closed.output, "a\naio: the server closed the WebSocket with 4000: as you wish\n");
+    auto rejected = run_command("printf '' | " + aio_bin() + " ws " + url + "/plain 2>&1");
+    EXPECT_EQ(rejected.status, 1);
+    EXPECT_EQ(rejected.output, "aio: the server refused the WebSocket handshake: 200 Invalid response status\n");
+    aio::test::ClosedPort nobody;
+    auto refused = run_command("printf '' | " + aio_bin() + " ws ws://127.0.0.1:" + std::to_string(nobody.port) +
+                               "/ 2>&1");
+    EXPECT_EQ(refused.status, 1);
+    EXPECT_NE(refused.output.find("aio: error: Cannot connect to host 127.0.0.1:"), std::string::npos) << refused.output;
+    EXPECT_EQ(std::count(refused.output.begin(), refused.output.end(), '\n'), 1) << refused.output;
+    auto usage = run_command(aio_bin() + " ws http://127.0.0.1:1/ 2>&1");
+    EXPECT_EQ(usage.status, 2);
+}
+
 TEST(AioHelp, EverySubcommandHasHelp) {
-    for (const char* sub : {"", "demo ", "fetch ", "csv ", "serve ", "bench "}) {
+    for (const char* sub : {"", "demo ", "fetch ", "csv ", "serve ", "ws ", "bench "}) {
         auto r = aio_cmd(std::string(sub) + "--help");
         EXPECT_EQ(r.status, 0) << sub;
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << r.output;

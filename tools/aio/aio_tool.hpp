@@ -66,6 +66,17 @@ struct ServeOptions {
 };
 int run_serve(const ServeOptions& opts);
 
+struct WsOptions {
+    std::string url;
+    std::vector<std::string> headers;
+    std::vector<std::string> protocols;
+    bool no_compress = false;
+    double ping_interval = 0;  // seconds; 0: no heartbeat
+    bool binary = false;       // print BINARY messages raw instead of base64
+    std::string cafile;
+};
+int run_ws(const WsOptions& opts);
+
 struct BenchOptions {
     std::vector<std::string> workloads;  // empty: all
     double scale = 1.0;

@@ -127,6 +127,23 @@ struct DemoServer {
             o.content_type = "text/html";
             co_return web::Response(std::move(o));
         });
+        // An echo WebSocket (the websocket scenario's server).
+        r.add_get("/ws/echo", [](web::Request& req) -> Task<web::StreamResponse> {
+            web::WebSocketResponse ws;
+            co_await ws.prepare(req);
+            auto messages = ws.messages();
+            while (true) {
+                auto msg = co_await messages.next();
+                if (!msg) break;
+                if (msg->type == http::WSMsgType::TEXT) {
+                    std::string reply = "echo: " + msg->data;
+                    co_await ws.send_str(reply);
+                } else if (msg->type == http::WSMsgType::BINARY) {
+                    co_await ws.send_bytes(msg->data);
+                }
+            }
+            co_return ws;
+        });
         web::ServerOptions so;
         runner = std::make_unique<web::AppRunner>(app, so);
         co_await runner->setup();
@@ -381,6 +398,37 @@ Task<> scenario_run(DemoServer& server) {
            fmt::format("{} requests ran at once, the semaphore allows 2", server.site_max_in_flight));
 }
 
+// ---- WebSockets: aiohttp's ws_connect against web.WebSocketResponse ------------
+
+Task<> scenario_websocket(DemoServer& server) {
+    http::ClientSession session;
+    std::exception_ptr err;
+    try {
+        std::string url = "ws" + server.base.substr(4) + "/ws/echo";  // http://… → ws://…
+        auto ws = co_await session.ws_connect(url);
+        fmt::print("connected to {} (permessage-deflate: {})\n", url, ws.compress() ? "on" : "off");
+        const std::vector<std::string> lines = {"hello", "async", "world"};
+        for (const auto& line : lines) {
+            co_await ws.send_str(line);
+            std::string reply = co_await ws.receive_str();
+            fmt::print("sent {:<6} received {}\n", line, reply);
+            expect(reply == "echo: " + line, fmt::format("the echo of {} was {}", line, reply));
+        }
+        const std::string bytes("\x00\x01\x02\xff", 4);
+        co_await ws.send_bytes(bytes);
+        std::string back = co_await ws.receive_bytes();
+        fmt::print("sent 4 bytes, received {} bytes back\n", back.size());
+        expect(back == bytes, "the binary echo differs");
+        co_await ws.close();
+        fmt::print("closed with code {}\n", ws.close_code().value_or(0));
+        expect(ws.close_code() == 1000, "the close code is not 1000");
+    } catch (...) {
+        err = std::current_exception();
+    }
+    co_await session.close();
+    if (err) std::rethrow_exception(err);
+}
+
 struct Scenario {
     const char* name;
     const char* title;
@@ -395,6 +443,7 @@ const std::vector<Scenario>& scenarios() {
         {"csv", "§2.3  pandas.read_csv of a remote file, async against sync", scenario_csv},
         {"to_thread", "§2.4  a blocking function on a thread with to_thread", scenario_to_thread},
         {"run", "§3  fetching pages with a Semaphore(2) and a timeout", scenario_run},
+        {"websocket", "a WebSocket echo: ClientSession.ws_connect and web.WebSocketResponse", scenario_websocket},
     };
     return all;
 }

@@ -1,4 +1,4 @@
-// aio: the command-line tool of the aio library (demo, fetch, csv, serve, bench).
+// aio: the command-line tool of the aio library (demo, fetch, csv, serve, ws, bench).
 // This file only wires the command line; each subcommand lives in its own file.
 #include "aio_tool.hpp"
 
@@ -91,6 +91,20 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
     serve_cmd->add_option("-p,--port", serve.port, "Port to listen on (0 picks a free one)")->capture_default_str();
 
+    // ws
+    WsOptions ws;
+    auto* ws_cmd = app.add_subcommand("ws", "Talk to a WebSocket: each line of stdin is sent as a text message, "
+                                            "each message received is printed on a line");
+    ws_cmd->add_option("url", ws.url, "ws:// or wss:// URL")->required();
+    ws_cmd->add_option("-H,--header", ws.headers, "Handshake header 'Name: value' (repeatable)");
+    ws_cmd->add_option("--protocol", ws.protocols, "Subprotocol to offer (repeatable)");
+    ws_cmd->add_flag("--no-compress", ws.no_compress, "Do not offer permessage-deflate");
+    ws_cmd->add_option("--ping-interval", ws.ping_interval,
+                       "Ping after this many seconds of silence; no answer within half of it ends the connection")
+        ->check(CLI::NonNegativeNumber);
+    ws_cmd->add_flag("--binary", ws.binary, "Print binary messages raw instead of base64");
+    ws_cmd->add_option("--cafile", ws.cafile, "Trust the CAs in this PEM file for wss://");
+
     // bench
     BenchOptions bench;
     auto* bench_cmd = app.add_subcommand("bench", "Run the runtime and CSV workloads that need no peer: " +
@@ -119,6 +133,7 @@ int main(int argc, char** argv) {
         if (*csv_cmd) return run_csv(csv);
         if (*serve_cmd) return run_serve(serve);
         if (*bench_cmd) return run_bench(bench);
+        if (*ws_cmd) return run_ws(ws);
     } catch (const UsageError& e) {
         fmt::print(stderr, "aio: {}\n", e.what());
         return 2;

@@ -38,7 +38,7 @@ enum class WSMsgType : std::uint16_t {
     CLOSE = 0x8,
     PING = 0x9,
     PONG = 0xa,
-    /// receive() after this side sent its close frame and before the peer's.
+    /// receive() while close() waits, reading, for the peer's close frame.
     CLOSING = 0x100,
     /// receive() once the connection is closed.
     CLOSED = 0x101,
@@ -119,11 +119,14 @@ class WebSocketSession;
 /// aio::RuntimeError). With `autoping` a PING is answered with a PONG and
 /// not returned; with `autoclose` a peer's CLOSE is answered with a close
 /// frame and the connection closed before the CLOSE message is returned.
-/// After that, receive() returns CLOSED. A peer's protocol violation makes
+/// After that, receive() returns CLOSED. A receive() that runs while this
+/// side closes goes on delivering what the peer sent before its close frame,
+/// then the peer's CLOSE (close() waits for it). A peer's protocol violation makes
 /// this side send the matching close code (1002, 1007, 1009), close, and
 /// return an ERROR message whose `error` is the WebSocketError; the same
-/// exception is kept in exception(). A connection lost without a close
-/// frame returns CLOSED (and close_code() 1006).
+/// exception is kept in exception(). A connection that ends without a close
+/// frame returns CLOSED (close_code() 1006); one that fails (a reset) returns
+/// ERROR with the aio::OSError.
 ///
 /// Heartbeat: when set, this side sends a PING every `heartbeat` seconds of
 /// silence and, if no PONG (or any other frame) arrives within half of that,
@@ -136,7 +139,10 @@ public:
 
     WebSocketBase(WebSocketBase&&) noexcept;
     WebSocketBase& operator=(WebSocketBase&&) noexcept;
-    /// Aborts the connection if it is still open (no close handshake).
+    /// Lets go of the connection. When the last owner lets go of an open one
+    /// it is aborted (no close handshake); a server's WebSocketResponse is
+    /// also owned by its server, which closes it with 1000 once the handler
+    /// returns.
     ~WebSocketBase();
 
     /// Sends a TEXT message. Throws aio::ValueError for invalid UTF-8.

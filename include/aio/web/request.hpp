@@ -187,6 +187,7 @@ private:
     friend class detail::HttpConnection;
     friend class Application;
     friend class StreamResponse;
+    friend class WebSocketResponse;
     explicit Request(detail::HttpConnection* c) : c_(c), content_(c) {}
     void reset();
     MatchInfo& c_match() noexcept;

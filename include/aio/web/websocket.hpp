@@ -41,8 +41,8 @@ struct WebSocketOptions {
     bool autoping = true;
     /// Ping after this much silence and close if no answer comes (see WebSocketBase).
     std::optional<Seconds> heartbeat{};
-    /// The subprotocols this endpoint speaks, preferred first: the first of
-    /// them the client offers is chosen.
+    /// The subprotocols this endpoint speaks: the first one the client lists
+    /// (in the client's order) that is also here is chosen, as aiohttp does.
     std::vector<std::string> protocols{};
     /// Accept permessage-deflate when the client offers it.
     bool compress = true;

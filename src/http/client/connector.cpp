@@ -104,6 +104,7 @@ Conn::Conn(StreamReader r, StreamWriter w, std::string k, ParserLimits limits)
 }
 
 Conn::~Conn() {
+    if (detached) return;
     try {
         writer.close();
     } catch (...) {
@@ -365,6 +366,14 @@ void Connector::release(std::unique_ptr<Conn> conn, bool reusable) noexcept {
         }
     }
     conn.reset();  // closes it unless pooled
+    free_slot(key);
+}
+
+void Connector::detach(std::unique_ptr<Conn> conn) noexcept {
+    if (!conn) return;
+    std::string key = conn->key;
+    conn->detached = true;
+    conn.reset();
     free_slot(key);
 }
 

@@ -132,6 +132,8 @@ struct Conn final : ResponseParser::Handler {
     std::size_t decode_budget = 0;
     /// The next request may not use this connection.
     bool broken = false;
+    /// The reader and writer were moved out (to a WebSocket): nothing to close.
+    bool detached = false;
 };
 
 /// The key of a pool and how to connect for it.
@@ -174,6 +176,9 @@ public:
     /// Gives a connection back: kept idle when `reusable` and the pool is
     /// open, else closed. Frees its slot either way.
     void release(std::unique_ptr<Conn> conn, bool reusable) noexcept;
+    /// Forgets a connection whose streams were moved out (a WebSocket took
+    /// them): frees its slot, closes nothing.
+    void detach(std::unique_ptr<Conn> conn) noexcept;
 
     /// Closes the idle connections and waits until they are closed.
     Task<> close();

@@ -289,7 +289,7 @@ Task<> read_head(ResponseState& st, bool stop_at_100, bool& received_any) {
 Task<ClientResponse> send_once(SessionCore& core, const std::string& method, const URL& url,
                                std::shared_ptr<const RequestInfo> info, const std::string& target, const Body& body,
                                const ConnKey& key, const ClientTimeout& tmo, Deadline total, bool chunked,
-                               bool expect100, bool fresh) {
+                               bool expect100, bool fresh, bool websocket) {
     auto st = std::make_unique<ResponseState>();
     st->connector = core.connector;
     st->tracer = core.tracer;
@@ -384,6 +384,8 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     c.decoder = st->decoder ? &*st->decoder : nullptr;
     core.tracer.emit(&TraceConfig::on_request_end, TraceRequestEnd{method, url, info->headers, st->status});
     ClientResponse resp(std::move(st));
+    // A WebSocket's 101: what follows the head is frames, for the WebSocket.
+    if (websocket && resp.status() == 101) co_return resp;
     // Take in what already arrived: a small body completes now and its
     // connection goes back to the pool before the caller reads it. Errors
     // wait for the caller's read.
@@ -520,6 +522,7 @@ CookieJar& ClientSession::cookie_jar() noexcept { return *core_->jar; }
 const Headers& ClientSession::headers() const noexcept { return core_->opts.headers; }
 const SessionOptions& ClientSession::options() const noexcept { return core_->opts; }
 ClientSession::PoolStats ClientSession::pool_stats() const noexcept { return core_->connector->stats(); }
+detail::Connector& ClientSession::connector() noexcept { return *core_->connector; }
 
 Task<ClientResponse> ClientSession::get(std::string url, RequestOptions opts) {
     return request("GET", std::move(url), std::move(opts));
@@ -555,6 +558,11 @@ Task<ClientResponse> ClientSession::head(std::string url) { return request("HEAD
 Task<ClientResponse> ClientSession::options(std::string url) { return request("OPTIONS", std::move(url), RequestOptions{}); }
 
 Task<ClientResponse> ClientSession::request(std::string method, std::string url_text, RequestOptions opts) {
+    return request_impl(std::move(method), std::move(url_text), std::move(opts), false);
+}
+
+Task<ClientResponse> ClientSession::request_impl(std::string method, std::string url_text, RequestOptions opts,
+                                                 bool websocket) {
     std::shared_ptr<SessionCore> keep = core_;
     SessionCore& core = *keep;
     if (core.closed) throw aio::RuntimeError("Session is closed");
@@ -609,6 +617,11 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
         }
         std::string proxy_authorization = proxy_auth ? proxy_auth->encode() : std::string();
         ConnKey key = make_key(core, url, opts.ssl, proxy, proxy_authorization);
+        if (websocket && proxy && !key.tunnel) {
+            // A WebSocket goes through a proxy in a CONNECT tunnel, ws:// too.
+            key.tunnel = true;
+            key.id += "|tunnel";
+        }
         bool plain_proxy = proxy && !key.tunnel;
 
         Headers headers;
@@ -663,7 +676,7 @@ Task<ClientResponse> ClientSession::request(std::string method, std::string url_
             std::exception_ptr err;
             try {
                 got.emplace(co_await send_once(core, method, url, info, target, body, key, tmo, total, chunked,
-                                               opts.expect100, fresh));
+                                               opts.expect100, fresh, websocket));
             } catch (const StaleConnection& s) {
                 err = s.error;
                 if (can_retry && !stale_retried) {

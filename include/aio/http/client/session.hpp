@@ -182,6 +182,8 @@ public:
     PoolStats pool_stats() const noexcept;
 
 private:
+    Task<ClientResponse> request_impl(std::string method, std::string url, RequestOptions opts, bool websocket);
+    detail::Connector& connector() noexcept;
     std::shared_ptr<detail::SessionCore> core_;
 };
 

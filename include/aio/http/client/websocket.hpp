@@ -91,7 +91,8 @@ public:
 
 private:
     friend class ClientSession;
-    explicit ClientWebSocketResponse(std::shared_ptr<detail::WebSocketSession> s) noexcept;
+    ClientWebSocketResponse(std::shared_ptr<detail::WebSocketSession> s, Headers headers) noexcept;
+    Headers headers_;
 };
 
 }  // namespace aio::http
