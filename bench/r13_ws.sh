@@ -40,7 +40,7 @@ trap cleanup EXIT
 
 # Beast's programs, built when missing or older than their source.
 BEAST=$PEERS_BUILD/beast_ws
-if [ ! -x "$BEAST" ] || [ "$P/beast_ws.cpp" -nt "$BEAST" ]; then
+if [ ! -x "$BEAST" ] || [ "$P/beast_ws.cpp" -nt "$BEAST" ] || [ "$P/r13_load.hpp" -nt "$BEAST" ]; then
   [ -f /usr/include/boost/beast/websocket.hpp ] || { echo "Boost.Beast is missing: apt-get install libboost1.81-dev" >&2; exit 2; }
   mkdir -p "$PEERS_BUILD"
   echo "building $BEAST ..." >&2

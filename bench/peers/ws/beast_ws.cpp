@@ -16,8 +16,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <algorithm>
-#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +24,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "r13_load.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -151,17 +151,6 @@ private:
     Clock::time_point sent_{};
 };
 
-// Text of `size` printable bytes, varied (an LCG), so that it is no run of one byte.
-std::string make_message(std::size_t size) {
-    std::string s(size, ' ');
-    std::uint32_t x = 1;
-    for (auto& c : s) {
-        x = x * 1664525u + 1013904223u;
-        c = static_cast<char>(0x21 + (x >> 24) % 94);
-    }
-    return s;
-}
-
 int client(const std::string& url, int conns, double secs, std::size_t size) {
     // ws://HOST:PORT/TARGET
     if (url.rfind("ws://", 0) != 0) die("only ws:// URLs: " + url);
@@ -177,7 +166,7 @@ int client(const std::string& url, int conns, double secs, std::size_t size) {
     tcp::resolver resolver(io);
     tcp::endpoint ep = *resolver.resolve(host, std::to_string(port)).begin();
     Load load;
-    load.message = make_message(size);
+    load.message = r13::make_message(size);
     load.rtt_us.reserve(static_cast<std::size_t>(secs * 400000));
     std::vector<std::shared_ptr<LoadConn>> all;
     Clock::time_point start{};
@@ -193,12 +182,7 @@ int client(const std::string& url, int conns, double secs, std::size_t size) {
     }
     io.run();
     if (load.errors) die(std::to_string(load.errors) + " echoes differed from the message sent");
-    auto& v = load.rtt_us;
-    if (v.empty()) die("no round trip finished");
-    std::sort(v.begin(), v.end());
-    double p99 = v[static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(v.size()))) - 1];
-    std::printf("RESULT msgs_per_s=%.0f p99_us=%.0f\n", static_cast<double>(v.size()) / secs, p99);
-    return 0;
+    return r13::print_result(load.rtt_us, secs);
 }
 
 }  // namespace
