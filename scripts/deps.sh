@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what aio needs to build, test and benchmark, from Debian's packages,
 # then checks that every program the tests and benchmarks start and every Python
-# module their peer scripts import is really there, naming the package to
+# (and Node) module their peer scripts import is really there, naming the package to
 # install for anything missing (exit 1).
 # Idempotent: when everything is there it only checks (a second or so).
 #   bash scripts/deps.sh          install what is missing, then check
@@ -14,6 +14,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
   python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
+  python3-websockets nodejs node-ws
 )
 if [ "${1:-}" != --check ]; then
   missing=()
@@ -33,7 +34,7 @@ fi
 programs=(
   cmake:cmake ninja:ninja-build ccache:ccache pkg-config:pkg-config g++:g++ clang++-19:clang-19
   openssl:openssl curl:curl /usr/sbin/nginx:nginx-light wrk:wrk socat:socat /usr/bin/tinyproxy:tinyproxy
-  gzip:gzip taskset:util-linux /usr/bin/python3:python3
+  gzip:gzip taskset:util-linux /usr/bin/python3:python3 node:nodejs
 )
 problems=()
 for entry in "${programs[@]}"; do
@@ -60,12 +61,22 @@ for root in sys.argv[1:]:
             else:
                 continue
             for m in mods:
+                if (path.parent / (m.split(".")[0] + ".py")).exists():
+                    continue  # a module of the scripts' own folder
                 names.setdefault(m.split(".")[0], str(path))
 for name, where in sorted(names.items()):
     if importlib.util.find_spec(name) is None:
         print(f"python module '{name}' (imported by {where}) is missing: apt-get install python3-{name}")
 PY
 )
+fi
+# The Node modules the peer scripts require, from Debian's node-* packages
+# (found through NODE_PATH=/usr/share/nodejs, where Debian puts them).
+if command -v node >/dev/null 2>&1; then
+  for mod in ws:node-ws; do
+    NODE_PATH=/usr/share/nodejs node -e "require.resolve('${mod%%:*}')" >/dev/null 2>&1 ||
+      problems+=("node module '${mod%%:*}' is missing: apt-get install ${mod##*:}")
+  done
 fi
 if [ ${#problems[@]} -gt 0 ]; then
   printf 'deps: %s\n' "${problems[@]}" >&2
