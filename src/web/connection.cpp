@@ -358,7 +358,13 @@ void HttpConnection::answer_error(int status, std::string_view message) {
 
 Task<> HttpConnection::watch_disconnect(int fd, Task<StreamResponse> handler, std::shared_ptr<bool> fired) {
     while (true) {
-        co_await aio::detail::wait_fd(fd, true);
+        bool gone = false;
+        try {
+            co_await aio::detail::wait_fd(fd, true);
+        } catch (const aio::OSError&) {
+            gone = true;  // the descriptor was closed under the wait (a WebSocket ended)
+        }
+        if (gone) co_return;
         char c;
         ssize_t r = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
         if (r > 0) co_return;  // more bytes (a body, or the next request): the client is there
@@ -428,7 +434,7 @@ Task<> HttpConnection::handle_request() {
     std::shared_ptr<bool> fired;
     Task<StreamResponse> handler = aio::create_task(server_.app->handle(*request_));
     co_await aio::sleep(std::chrono::seconds(0));
-    if (!handler.done()) {
+    if (!handler.done() && !websocket_) {
         // The handler waits for something: send what earlier pipelined
         // requests produced, and cancel the handler if the client goes away.
         co_await flush();

@@ -127,6 +127,20 @@ int close_code_in(const std::string& wire) {
     return -1;
 }
 
+/// Counts what the server's loop reports to its exception handler.
+struct Reports {
+    explicit Reports(WebServer& s) {
+        s.on_loop([this] {
+            aio::get_running_loop().set_exception_handler([this](aio::EventLoop&, const aio::ExceptionContext& c) {
+                last = c.message;
+                ++count;
+            });
+        });
+    }
+    std::atomic<int> count{0};
+    std::string last;
+};
+
 }  // namespace
 
 TEST(WebSocketFaults, AClientThatVanishesMidFrameEndsOnlyItsWebSocket) {
@@ -239,4 +253,62 @@ TEST(WebSocketFaults, AClientThatStopsReadingStallsOnlyItsHandlerUntilItGoes) {
     while (seen.handlers_done < 1) std::this_thread::sleep_for(1ms);
     EXPECT_TRUE(serves(s.port()));
     EXPECT_TRUE(fds_settle_to(before));
+}
+
+TEST(WebSocketFaults, AClientThatNeverAnswersTheCloseLeavesNoStrayErrorBehind) {
+    Seen seen;
+    WebServer s([&](web::Application& app) {
+        fault_app(app, &seen);
+        // Closes at once; the client never answers, so the close times out
+        // and the server drops the connection while nothing else happens on it.
+        app.router().add_get("/bye", [&seen](web::Request& r) -> Task<web::StreamResponse> {
+            web::WebSocketResponse ws(web::WebSocketOptions{.timeout = 50ms});
+            co_await ws.prepare(r);
+            co_await aio::sleep(10ms);
+            co_await ws.close();
+            seen.close_code = ws.close_code().value_or(0);
+            ++seen.handlers_done;
+            co_return ws;
+        });
+    });
+    Reports reports(s);
+    int before = count_open_fds();
+    for (int i = 0; i < 5; ++i) {
+        RawClient c(s.port());
+        ASSERT_TRUE(handshake(c, "/bye"));
+        bool closed = false;
+        std::string wire = c.read_all(&closed);
+        EXPECT_TRUE(closed);
+        EXPECT_EQ(close_code_in(wire), 1000);
+    }
+    while (seen.handlers_done < 5) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(seen.close_code.load(), 1006);  // no answer: abnormal
+    EXPECT_TRUE(fds_settle_to(before));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(reports.count.load(), 0) << reports.last;
+}
+
+TEST(WebSocketFaults, ClientsThatCloseOrHangUpLeaveNoStrayErrorBehind) {
+    Seen seen;
+    WebServer s([&](web::Application& app) { fault_app(app, &seen); });
+    Reports reports(s);
+    int before = count_open_fds();
+    for (int i = 0; i < 20; ++i) {
+        RawClient c(s.port());
+        ASSERT_TRUE(handshake(c, "/echo"));
+        for (int k = 0; k < 3; ++k) {
+            c.send(masked_frame(0x81, "one"));
+            c.read_until("one");
+        }
+        if (i % 2) {
+            aio::test::faults::reset(c.fd());  // hangs up
+        } else {
+            c.send(masked_frame(0x88, "\x03\xe8"));  // closes properly
+            c.read_all();
+        }
+    }
+    while (seen.handlers_done < 20) std::this_thread::sleep_for(1ms);
+    EXPECT_TRUE(fds_settle_to(before));
+    std::this_thread::sleep_for(50ms);
+    EXPECT_EQ(reports.count.load(), 0) << reports.last;
 }

@@ -115,7 +115,7 @@ TEST_P(Interop, AioClientAgainstPeerServer) {
     std::string url = "ws://127.0.0.1:" + std::to_string(peer.port) + "/";
     int fds_before = aio::test::count_open_fds();
     run_client([&](http::ClientSession& session) -> Task<> {
-        http::WSConnectOptions offer{.protocols = {"superchat", "chat"}};
+        http::WSConnectOptions offer{.protocols = {"superchat", "chat"}, .max_msg_size = 64 << 20};
         auto ws = co_await session.ws_connect(url, offer);
         EXPECT_EQ(ws.protocol(), "superchat");
         EXPECT_GT(ws.compress(), 0);
@@ -160,7 +160,7 @@ TEST_P(Interop, AioClientAgainstPeerServer) {
 
     run_client([&](http::ClientSession& session) -> Task<> {
         // Uncompressed, closed by the client.
-        http::WSConnectOptions plain{.compress = 0};
+        http::WSConnectOptions plain{.compress = 0, .max_msg_size = 64 << 20};
         auto ws = co_await session.ws_connect(url, plain);
         EXPECT_EQ(ws.compress(), 0);
         EXPECT_EQ(ws.protocol(), "");
