@@ -87,24 +87,38 @@ stop_server() {
   kill -9 "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true
   SPID=""
 }
-# load CLIENT SECS: the client on core 0 against the running server; prints "MSGS P99".
+# load CLIENT SECS: the client on core 0 against the running server; prints
+# "MSGS P99 CLIENT_CPU_SECONDS" (user + sys of the client process).
 load() {
   local out
   # shellcheck disable=SC2086
-  out=$(taskset -c 0 ${PROG[$1]} client --url "ws://127.0.0.1:$SPORT/" --conns "$CONNS" --secs "$2" --size "$SIZE" 2>&1) || {
+  out=$(taskset -c 0 /usr/bin/time -f "CPU %U %S" ${PROG[$1]} client --url "ws://127.0.0.1:$SPORT/" --conns "$CONNS" --secs "$2" --size "$SIZE" 2>&1) || {
     echo "$1 client failed: $(tail -3 <<<"$out")" >&2; return 1; }
-  sed -n 's/^RESULT msgs_per_s=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2/p' <<<"$out" | tail -1
+  local cpu
+  cpu=$(awk '/^CPU / {print $2 + $3}' <<<"$out" | tail -1)
+  sed -n "s/^RESULT msgs_per_s=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 ${cpu:-0}/p" <<<"$out" | tail -1
 }
+# ticks PID: user + sys clock ticks (1/100 s) the process has used.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # run ROLE SERVER CLIENT: one measured run (after a 1 s warm-up), recorded under ROLE/name.
-declare -A MSGS P99 BEST
+# CPU: the measured side's CPU time per message, in microseconds (the
+# server's for the server rows, the client's for the client rows): when the
+# other side is the bottleneck, this is what still tells them apart.
+declare -A MSGS P99 CPU BEST
 run() {
-  local role=$1 s=$2 c=$3 name r p
+  local role=$1 s=$2 c=$3 name r p ccpu t0 t1 us
   name=$([ "$role" = server ] && echo "$s" || echo "$c")
   start_server "$s" || return 0
-  if load "$c" 1 >/dev/null && read -r r p < <(load "$c" "$SECS") && [ -n "$r" ]; then
-    MSGS[$role/$name]+="$r "; P99[$role/$name]+="$p "
-    printf 'round %d  %-6s %-10s (server %s, client %s) %9.0f msgs/s  p99 %8.0f us\n' \
-      "$rep" "$role" "$name" "$s" "$c" "$r" "$p" >&2
+  if load "$c" 1 >/dev/null && t0=$(ticks "$SPID") && read -r r p ccpu < <(load "$c" "$SECS") && [ -n "$r" ]; then
+    t1=$(ticks "$SPID")
+    if [ "$role" = server ]; then
+      us=$(awk -v d="$((t1 - t0))" -v r="$r" -v s="$SECS" 'BEGIN { printf "%.2f", d * 10000 / (r * s) }')
+    else
+      us=$(awk -v c="$ccpu" -v r="$r" -v s="$SECS" 'BEGIN { printf "%.2f", c * 1e6 / (r * s) }')
+    fi
+    MSGS[$role/$name]+="$r "; P99[$role/$name]+="$p "; CPU[$role/$name]+="$us "
+    printf 'round %d  %-6s %-10s (server %s, client %s) %9.0f msgs/s  p99 %8.0f us  cpu %6s us/msg\n' \
+      "$rep" "$role" "$name" "$s" "$c" "$r" "$p" "$us" >&2
   fi
   stop_server
 }
@@ -118,14 +132,14 @@ med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[in
 echo
 printf 'R13 ws-echo: %d connections x %d-byte text, one in flight each, %d s, %d rounds, no compression\n' \
   "$CONNS" "$SIZE" "$SECS" "$REPS"
-printf '%-7s %-11s %10s %10s %10s %10s\n' role name "msgs/s" min max "p99 us"
+printf '%-7s %-11s %10s %10s %10s %10s %12s\n' role name "msgs/s" min max "p99 us" "cpu us/msg"
 for role in server client; do
   best="" bestm=0
   for n in "${NAMES[@]}"; do
     k=$role/$n
     [ -n "${MSGS[$k]:-}" ] || { printf '%-7s %-11s %10s\n' "$role" "$n" "(no result)"; continue; }
-    read -r m lo hi < <(med "${MSGS[$k]}"); read -r pm _ _ < <(med "${P99[$k]}")
-    printf '%-7s %-11s %10.0f %10.0f %10.0f %10.0f\n' "$role" "$n" "$m" "$lo" "$hi" "$pm"
+    read -r m lo hi < <(med "${MSGS[$k]}"); read -r pm _ _ < <(med "${P99[$k]}"); read -r cm _ _ < <(med "${CPU[$k]}")
+    printf '%-7s %-11s %10.0f %10.0f %10.0f %10.0f %12.2f\n' "$role" "$n" "$m" "$lo" "$hi" "$pm" "$cm"
     if [ "$n" != aio ] && awk -v a="$m" -v b="$bestm" 'BEGIN {exit !(a > b)}'; then best=$n bestm=$m; fi
   done
   BEST[$role]=$best
@@ -137,6 +151,7 @@ for role in server client; do
   [ -n "$best" ] && [ -n "${MSGS[$role/aio]:-}" ] || { echo "ratio aio/$role: no result"; continue; }
   read -r am _ _ < <(med "${MSGS[$role/aio]}"); read -r bm _ _ < <(med "${MSGS[$role/$best]}")
   read -r ap _ _ < <(med "${P99[$role/aio]}"); read -r bp _ _ < <(med "${P99[$role/$best]}")
-  awk -v r="$role" -v b="$best" -v am="$am" -v bm="$bm" -v ap="$ap" -v bp="$bp" \
-    'BEGIN { printf "ratio aio/%s as %s: msgs/s %.2f  p99 %.2f (lower is better)\n", b, r, am / bm, ap / bp }'
+  read -r ac _ _ < <(med "${CPU[$role/aio]}"); read -r bc _ _ < <(med "${CPU[$role/$best]}")
+  awk -v r="$role" -v b="$best" -v am="$am" -v bm="$bm" -v ap="$ap" -v bp="$bp" -v ac="$ac" -v bc="$bc" \
+    'BEGIN { printf "ratio aio/%s as %s: msgs/s %.2f  p99 %.2f (lower is better)  cpu per message %.2f (lower is better; %s per %s)\n", b, r, am / bm, ap / bp, ac / bc, ac, bc }'
 done
