@@ -89,6 +89,40 @@ void ws_app(web::Application& app, Recorded* rec = nullptr) {
         rec->done = true;
         co_return ws;
     });
+    // Never answers pings (autoping off, and it does not read): a heartbeat
+    // peer gives up on it.
+    app.router().add_get("/deaf", [](web::Request& r) -> Task<web::StreamResponse> {
+        web::WebSocketResponse ws(web::WebSocketOptions{.autoping = false});
+        co_await ws.prepare(r);
+        while (true) {
+            http::WSMessage m = co_await ws.receive();
+            if (m.type != WSMsgType::PING) break;  // seen, never answered
+        }
+        co_return ws;
+    });
+    // Reports the handshake's Cookie, Authorization and Origin, then echoes.
+    app.router().add_get("/whoami", [](web::Request& r) -> Task<web::StreamResponse> {
+        web::WebSocketResponse ws;
+        co_await ws.prepare(r);
+        std::string who = "cookie=" + std::string(r.headers().get("Cookie").value_or("-")) +
+                          " auth=" + std::string(r.headers().get("Authorization").value_or("-")) +
+                          " origin=" + std::string(r.headers().get("Origin").value_or("-"));
+        co_await ws.send_str(who);
+        http::WSMessage m = co_await ws.receive();
+        (void)m;
+        co_return ws;
+    });
+    // Pings the client every 20 ms with heartbeat; a client that answers stays.
+    app.router().add_get("/beating", [](web::Request& r) -> Task<web::StreamResponse> {
+        web::WebSocketResponse ws(web::WebSocketOptions{.heartbeat = 20ms});
+        co_await ws.prepare(r);
+        http::WSMessage m = co_await ws.receive();
+        std::string said = std::string(to_string(m.type)) + ":" + m.data;
+        co_await ws.send_str(said);
+        http::WSMessage end = co_await ws.receive();
+        (void)end;
+        co_return ws;
+    });
     app.router().add_get("/ready", [](web::Request& r) -> Task<web::StreamResponse> {
         web::WebSocketResponse ws(web::WebSocketOptions{.protocols = {"p1"}});
         web::WebSocketReady ready = ws.can_prepare(r);
@@ -323,6 +357,88 @@ TEST(WebSocket, CloseWhileAReceiveRunsDeliversWhatWasInFlight) {
         EXPECT_EQ(ws.close_code(), 1000);
         http::WSMessage after = co_await ws.receive();
         EXPECT_EQ(after.type, WSMsgType::CLOSED);
+    });
+}
+
+TEST(WebSocket, AHeartbeatWithoutAnswerEndsTheConnection) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        http::WSConnectOptions beat{.heartbeat = 50ms};
+        auto ws = co_await session.ws_connect(ws_url(server, "/deaf"), beat);
+        http::WSMessage m = co_await ws.receive();
+        EXPECT_EQ(m.type, WSMsgType::CLOSED);
+        EXPECT_EQ(ws.close_code(), 1006);
+        bool timed_out = false;
+        try {
+            if (ws.exception()) std::rethrow_exception(ws.exception());
+        } catch (const aio::TimeoutError&) {
+            timed_out = true;
+        }
+        EXPECT_TRUE(timed_out);
+    });
+}
+
+TEST(WebSocket, AHeartbeatThatIsAnsweredKeepsTheConnection) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        auto ws = co_await session.ws_connect(ws_url(server, "/beating"));
+        // The server pings every 20 ms of silence; the client's pending
+        // receive() answers each, so 200 ms later the server is still there.
+        auto late = co_await aio::test::raises<aio::TimeoutError>(ws.receive(200ms));
+        EXPECT_TRUE(late.has_value());
+        const std::string hello = "still here";
+        co_await ws.send_str(hello);
+        std::string back = co_await ws.receive_str();
+        EXPECT_EQ(back, "TEXT:still here");
+        co_await ws.close();
+        EXPECT_EQ(ws.close_code(), 1000);
+    });
+}
+
+TEST(WebSocket, TheSessionsCookiesAuthAndOriginGoWithTheHandshake) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    aio::run([&]() -> Task<> {
+        http::SessionOptions so;
+        so.cookies.add("sid", "abc123");
+        http::ClientSession session(so);
+        http::WSConnectOptions o{.origin = "http://app.example", .auth = http::BasicAuth{"user", "pass"}};
+        auto ws = co_await session.ws_connect(ws_url(server, "/whoami"), o);
+        std::string who = co_await ws.receive_str();
+        EXPECT_EQ(who, "cookie=sid=abc123 auth=Basic dXNlcjpwYXNz origin=http://app.example");
+        co_await ws.close();
+        co_await session.close();
+    }());
+}
+
+TEST(WebSocket, WithoutAutocloseTheProgramAnswersTheClose) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        http::WSConnectOptions manual{.autoclose = false};
+        auto ws = co_await session.ws_connect(ws_url(server, "/ws"), manual);
+        const std::string cmd = "close 4003 over";
+        co_await ws.send_str(cmd);
+        http::WSMessage m = co_await ws.receive();
+        EXPECT_EQ(m.type, WSMsgType::CLOSE);
+        EXPECT_EQ(m.code, 4003);
+        EXPECT_FALSE(ws.closed());  // not answered yet
+        bool closed = co_await ws.close();
+        EXPECT_TRUE(closed);
+        EXPECT_TRUE(ws.closed());
+        EXPECT_EQ(ws.close_code(), 4003);
+    });
+}
+
+TEST(WebSocket, ABadCloseCodeIsAValueError) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        auto ws = co_await session.ws_connect(ws_url(server, "/ws"));
+        auto bad = co_await aio::test::raises<aio::ValueError>(ws.close(1005));
+        EXPECT_TRUE(bad.has_value());
+        const std::string invalid("\xff\xfe", 2);
+        auto not_text = co_await aio::test::raises<aio::ValueError>(ws.send_str(invalid));
+        EXPECT_TRUE(not_text.has_value());
+        EXPECT_FALSE(ws.closed());
+        co_await ws.close();
     });
 }
 
