@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/support.hpp"
 
@@ -92,4 +93,18 @@ TEST(SeedExample, ReadFileTwinsPrintWhatPythonPrints) {
         EXPECT_EQ(b.status, 0);
     }
     std::filesystem::remove_all(dir);
+}
+
+// examples/websocket/: the echo server and its client, as aiohttp's documentation has them.
+TEST(WebSocketExample, TheClientTalksToTheServer) {
+    int port = aio::test::free_port();
+    aio::test::Process server(aio::test::binary_path("examples/ws_echo_server") + " " + std::to_string(port));
+    ASSERT_TRUE(aio::test::wait_listening(port, &server)) << server.output();
+    auto r = aio::test::run_command(aio::test::binary_path("examples/ws_echo_client") + " ws://127.0.0.1:" +
+                                    std::to_string(port) + "/ws 2>&1");
+    EXPECT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output, "TEXT hello/answer\nTEXT async/answer\nTEXT world/answer\nCLOSE 1000\n");
+    for (int i = 0; i < 500 && server.output().find("websocket connection closed") == std::string::npos; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_EQ(server.output(), "listening on ws://127.0.0.1:" + std::to_string(port) + "/ws\nwebsocket connection closed\n");
 }

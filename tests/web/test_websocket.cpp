@@ -126,7 +126,12 @@ void ws_app(web::Application& app, Recorded* rec = nullptr) {
     app.router().add_get("/ready", [](web::Request& r) -> Task<web::StreamResponse> {
         web::WebSocketResponse ws(web::WebSocketOptions{.protocols = {"p1"}});
         web::WebSocketReady ready = ws.can_prepare(r);
-        co_return web::Response({.text = std::string(ready.ok ? "ok " : "no ") + (ready.protocol.empty() ? "-" : ready.protocol)});
+        if (!ready) co_return web::Response({.text = "no"});
+        co_await ws.prepare(r);
+        std::string said = "ok " + (ready.protocol.empty() ? std::string("-") : ready.protocol);
+        co_await ws.send_str(said);
+        co_await ws.close();
+        co_return ws;
     });
 }
 
@@ -492,7 +497,14 @@ TEST(WebSocket, HandshakeErrorsSayWhatWasWrong) {
         EXPECT_NE(body.find("No WebSocket UPGRADE hdr"), std::string::npos) << body;
         auto ready = co_await session.get(server.url("/ready"));
         std::string r = co_await ready.text();
-        EXPECT_EQ(r, "no -");
+        EXPECT_EQ(r, "no");
+        http::WSConnectOptions p1{.protocols = {"p0", "p1"}};
+        auto ws = co_await session.ws_connect(ws_url(server, "/ready"), p1);
+        std::string yes = co_await ws.receive_str();
+        EXPECT_EQ(yes, "ok p1");
+        auto plain = co_await session.ws_connect(ws_url(server, "/ready"));
+        std::string none = co_await plain.receive_str();
+        EXPECT_EQ(none, "ok -");
     });
 }
 

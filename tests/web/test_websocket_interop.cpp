@@ -372,7 +372,13 @@ INSTANTIATE_TEST_SUITE_P(Peers, Interop, ::testing::Values("websockets", "aiohtt
 // ---- through an HTTP proxy (CONNECT) ------------------------------------------
 
 TEST(WebSocketProxy, WsAndWssGoThroughAConnectTunnel) {
-    aio::test::WebServer server([](web::Application& app) {
+    TestPki pki;
+    ASSERT_TRUE(pki.ok);
+    auto server_ctx = aio::create_default_context(aio::Purpose::CLIENT_AUTH);
+    server_ctx.load_cert_chain(pki.dir + "/server.pem", pki.dir + "/server.key");
+    web::SiteOptions tls_site;
+    tls_site.ssl = server_ctx;
+    auto echo_app = [](web::Application& app) {
         app.router().add_get("/", [](web::Request& r) -> Task<web::StreamResponse> {
             web::WebSocketResponse ws;
             co_await ws.prepare(r);
@@ -382,7 +388,10 @@ TEST(WebSocketProxy, WsAndWssGoThroughAConnectTunnel) {
             co_await ws.close();
             co_return ws;
         });
-    });
+    };
+    aio::test::WebServer server(echo_app);
+    aio::test::WebServer tls_server(echo_app, {}, tls_site);
+    ASSERT_EQ(tls_server.error(), "");
     char tmpl[] = "/tmp/aio-ws-proxy.XXXXXX";
     std::string dir = ::mkdtemp(tmpl);
     int proxy_port = aio::test::free_port();
@@ -402,7 +411,19 @@ TEST(WebSocketProxy, WsAndWssGoThroughAConnectTunnel) {
         http::WSMessage end = co_await ws.receive();
         EXPECT_EQ(end.type, WSMsgType::CLOSE);
     });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        auto ctx = aio::create_default_context();
+        ctx.load_verify_locations(pki.dir + "/ca.pem");
+        http::WSConnectOptions via{.ssl = ctx, .proxy = "http://127.0.0.1:" + std::to_string(proxy_port)};
+        std::string url = "wss://localhost:" + std::to_string(tls_server.port()) + "/";
+        auto ws = co_await session.ws_connect(url, via);
+        const std::string hello = "secret";
+        co_await ws.send_str(hello);
+        std::string r = co_await ws.receive_str();
+        EXPECT_EQ(r, "via proxy: secret");
+    });
     std::string log = read_text(dir + "/proxy.log");
     EXPECT_NE(log.find("CONNECT 127.0.0.1:" + std::to_string(server.port())), std::string::npos) << log;
+    EXPECT_NE(log.find("CONNECT localhost:" + std::to_string(tls_server.port())), std::string::npos) << log;
     run_command("rm -rf " + dir);
 }
