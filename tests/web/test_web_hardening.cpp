@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "faults/server_faults_support.hpp"
 #include "support/support.hpp"
 #include "web/web_fixture.hpp"
 
@@ -287,6 +288,58 @@ TEST(WebHardening, ARefusedUploadIsAnsweredNotReset) {
         EXPECT_TRUE(sent) << "the server reset the connection while the client was still sending";
         EXPECT_TRUE(closed);
     }
+}
+
+// The lingering close is bounded: a client that goes on sending the refused
+// body past lingering_time, or stalls past lingering_timeout, is cut off and
+// its descriptor comes back.
+TEST(WebHardening, TheLingeringCloseEndsForAClientThatNeverStops) {
+    web::ApplicationOptions ao;
+    ao.client_max_size = 1024;
+    web::ServerOptions so;
+    so.lingering_time = 200ms;
+    so.lingering_timeout = 50ms;
+    WebServer s([](web::Application& app) {
+        app.router().add_post("/up", [](web::Request& r) -> Task<web::StreamResponse> {
+            std::string body = co_await r.text();
+            co_return web::Response({.text = std::to_string(body.size())});
+        });
+    }, so, {}, ao);
+    int before = aio::test::count_open_fds();
+    {
+        // Sends for ever (up to 64 GiB): only the server ending the lingering can stop it.
+        RawClient c(s.port(), 10000);
+        ASSERT_TRUE(c.connected());
+        const std::uint64_t announced = std::uint64_t(64) << 30;
+        std::string head = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(announced) + "\r\n\r\n";
+        std::atomic<std::uint64_t> sent{0};
+        bool cut_off = false;
+        std::thread sender([&] {
+            if (!c.send(head)) return;
+            std::string chunk(1 << 20, 'x');
+            while (sent < announced) {
+                ssize_t n = ::send(c.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
+                if (n <= 0) {
+                    cut_off = true;
+                    return;
+                }
+                sent += static_cast<std::uint64_t>(n);
+            }
+        });
+        sender.join();
+        EXPECT_TRUE(cut_off) << sent.load() << " bytes sent and the server still read them";
+        EXPECT_LT(sent.load(), announced);
+    }
+    {
+        // Stalls after the head: lingering_timeout ends the wait.
+        RawClient c(s.port(), 10000);
+        c.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + std::string(5000, 'x'));
+        bool closed = false;
+        std::string out = c.read_all(&closed);
+        EXPECT_EQ(status_of(out), 413) << out;
+        EXPECT_TRUE(closed);
+    }
+    EXPECT_TRUE(aio::test::faults::fds_settle_to(before));
 }
 
 TEST(WebHardening, MultipartPartsAreBounded) {
