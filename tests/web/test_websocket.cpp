@@ -447,6 +447,42 @@ TEST(WebSocket, ABadCloseCodeIsAValueError) {
     });
 }
 
+TEST(WebSocket, ACancelledReceiveLosesNoMessage) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        auto ws = co_await session.ws_connect(ws_url(server, "/ws"));
+        // Cancelled while it waits: nothing had arrived, nothing is lost.
+        auto waiting = aio::create_task(ws.receive());
+        co_await aio::sleep(0s);
+        waiting.cancel();
+        auto cancelled = co_await aio::test::raises<aio::CancelledError>(waiting);
+        EXPECT_TRUE(cancelled.has_value());
+        // Cancelled with the echoes on their way: the next receives get every one.
+        const std::string one = "one", two = "two";
+        co_await ws.send_str(one);
+        co_await ws.send_str(two);
+        auto racing = aio::create_task(ws.receive());
+        racing.cancel();
+        std::vector<std::string> got;
+        try {
+            http::WSMessage m = co_await std::move(racing);
+            got.push_back(m.data);
+        } catch (const aio::CancelledError&) {
+        }
+        while (got.size() < 2) {
+            http::WSMessage m = co_await ws.receive();
+            if (m.type != WSMsgType::TEXT) {
+                ADD_FAILURE() << "got " << to_string(m.type);
+                break;
+            }
+            got.push_back(m.data);
+        }
+        EXPECT_EQ(got, (std::vector<std::string>{"one", "two"}));
+        co_await ws.close();
+        EXPECT_EQ(ws.close_code(), 1000);
+    });
+}
+
 TEST(WebSocket, ConcurrentReceiveIsRefused) {
     WebServer server([](web::Application& app) { ws_app(app); });
     run_client([&](http::ClientSession& session) -> Task<> {
