@@ -14,7 +14,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
   python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
-  python3-websockets nodejs node-ws
+  python3-websockets nodejs node-ws help2man
 )
 if [ "${1:-}" != --check ]; then
   missing=()

@@ -29,5 +29,6 @@
 #include "aio/threads.hpp"
 #include "aio/threadsafe.hpp"
 #include "aio/timeouts.hpp"
+#include "aio/version.hpp"
 #include "aio/wait.hpp"
 #include "aio/web.hpp"

@@ -1,16 +1,45 @@
 #!/usr/bin/env bash
-# Installs the build tree into a temporary prefix and builds and runs a
-# downstream project that uses find_package(aio) + aio::aio.
+# Installs the build tree into a temporary prefix, then checks what a user of
+# the installed aio gets: a downstream project built with find_package(aio) +
+# aio::aio, the same program built by a plain Makefile with
+# `pkg-config aio-cpp`, the library under its own name (libaio-cpp, so that
+# -laio stays Debian's libaio), and the aio command with its man page.
 #   check.sh <build-dir> <source-dir> <c++ compiler>
 set -euo pipefail
 build=$1 src=$2 cxx=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
+prefix=$work/prefix
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+libdir=$(find "$prefix" -name 'libaio-cpp.a' -printf '%h\n' | head -1)
+[ -n "$libdir" ] || { echo "libaio-cpp.a is not installed:"; find "$prefix" -name 'lib*'; exit 1; }
+if find "$prefix" -name 'libaio.*' | grep -q .; then echo "a file named libaio.* is installed"; exit 1; fi
+
+# 1. CMake: find_package(aio).
 cmake -S "$src/tests/package" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
-      -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_CXX_FLAGS="${AIO_PACKAGE_CXXFLAGS:-}" \
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="${AIO_PACKAGE_CXXFLAGS:-}" \
       -DCMAKE_EXE_LINKER_FLAGS="${AIO_PACKAGE_LDFLAGS:-}" > "$work/configure.log"
 cmake --build "$work/build" > "$work/build.log"
 out=$("$work/build/downstream")
 [ "$out" = "42" ] || { echo "downstream printed '$out'"; exit 1; }
 echo "downstream find_package(aio) build: ok"
+
+# 2. A plain Makefile with pkg-config.
+PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$src/tests/package" -f Makefile CXX="$cxx" OUT="$work" \
+    EXTRA_CXXFLAGS="${AIO_PACKAGE_CXXFLAGS:-}" EXTRA_LDFLAGS="${AIO_PACKAGE_LDFLAGS:-}" > "$work/make.log" 2>&1 ||
+    { cat "$work/make.log"; exit 1; }
+out=$("$work/downstream-pkgconfig")
+[ "$out" = "42" ] || { echo "the pkg-config build printed '$out'"; exit 1; }
+echo "downstream pkg-config build: ok"
+
+# 3. The command and its man page.
+if [ -x "$build/tools/aio/aio" ]; then
+    [ -x "$prefix/bin/aio" ] || { echo "the aio command is not installed"; exit 1; }
+    version=$("$prefix/bin/aio" --version)
+    [[ "$version" =~ ^aio\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "aio --version printed '$version'"; exit 1; }
+    if command -v help2man >/dev/null; then
+        [ -s "$prefix/share/man/man1/aio.1" ] || { echo "the aio(1) man page is not installed"; exit 1; }
+        grep -q "demo" "$prefix/share/man/man1/aio.1" || { echo "the man page does not describe the commands"; exit 1; }
+    fi
+    echo "installed command: $version, man page: ok"
+fi

@@ -7,5 +7,6 @@ aio::Task<int> answer() {
 }
 
 int main() {
+    if (aio::version().empty()) return 1;
     fmt::print("{}\n", aio::run(answer()));
 }

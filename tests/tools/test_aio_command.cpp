@@ -565,6 +565,9 @@ TEST(AioHelp, EverySubcommandHasHelp) {
         EXPECT_EQ(r.status, 0) << sub;
         EXPECT_NE(r.output.find("Usage"), std::string::npos) << sub << r.output;
     }
+    auto version = aio_cmd("--version");
+    EXPECT_EQ(version.status, 0);
+    EXPECT_EQ(version.output, "aio " + std::string(aio::version()) + "\n");
     auto none = aio_cmd("2>&1");
     EXPECT_EQ(none.status, 2);
     auto unknown = aio_cmd("frobnicate 2>&1");

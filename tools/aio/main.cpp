@@ -2,6 +2,8 @@
 // This file only wires the command line; each subcommand lives in its own file.
 #include "aio_tool.hpp"
 
+#include <aio/version.hpp>
+
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
                  "aio"};
     app.require_subcommand(1);
     app.fallthrough(false);
+    app.set_version_flag("--version", "aio " + std::string(aio::version()), "Print the version and exit");
 
     // demo
     DemoOptions demo;
@@ -120,6 +123,8 @@ int main(int argc, char** argv) {
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         app.exit(e);
