@@ -518,6 +518,16 @@ void ws_tool_app(aio::web::Application& app) {
     app.router().add_get("/plain", [](aio::web::Request&) -> aio::Task<aio::web::StreamResponse> {
         co_return aio::web::Response({.text = "no websocket here"});
     });
+    // Sees pings and never answers them.
+    app.router().add_get("/deaf", [](aio::web::Request& r) -> aio::Task<aio::web::StreamResponse> {
+        aio::web::WebSocketResponse ws(aio::web::WebSocketOptions{.autoping = false});
+        co_await ws.prepare(r);
+        while (true) {
+            aio::http::WSMessage m = co_await ws.receive();
+            if (m.type != aio::http::WSMsgType::PING) break;
+        }
+        co_return ws;
+    });
 }
 
 }  // namespace
@@ -555,6 +565,12 @@ TEST(AioWs, ErrorsAreOneLineAndANonZeroExit) {
     EXPECT_EQ(refused.status, 1);
     EXPECT_NE(refused.output.find("aio: error: Cannot connect to host 127.0.0.1:"), std::string::npos) << refused.output;
     EXPECT_EQ(std::count(refused.output.begin(), refused.output.end(), '\n'), 1) << refused.output;
+    // --ping-interval: a server that never answers the PINGs is given up on.
+    // (stdin a FIFO opened read-write: it never ends, and never holds the shell up)
+    auto deaf = run_command("f=$(mktemp -u) && mkfifo $f && " + aio_bin() + " ws --ping-interval 0.1 " + url +
+                            "/deaf 0<>$f 2>&1; s=$?; rm -f $f; exit $s");
+    EXPECT_EQ(deaf.status, 1) << deaf.output;
+    EXPECT_EQ(deaf.output, "aio: the WebSocket closed abnormally (1006): no PONG within 0.050000 s of a heartbeat PING\n");
     auto usage = run_command(aio_bin() + " ws http://127.0.0.1:1/ 2>&1");
     EXPECT_EQ(usage.status, 2);
 }

@@ -132,7 +132,13 @@ Task<int> print_messages(http::ClientWebSocketResponse& ws, bool raw_binary) {
             case http::WSMsgType::CLOSED: {
                 int code = ws.close_code().value_or(1006);
                 if (code == 1000) co_return 0;
-                fmt::print(stderr, "aio: the WebSocket closed abnormally ({})\n", code);
+                std::string why;
+                try {
+                    if (ws.exception()) std::rethrow_exception(ws.exception());
+                } catch (const std::exception& e) {
+                    why = std::string(": ") + e.what();  // e.g. no PONG for a --ping-interval PING
+                }
+                fmt::print(stderr, "aio: the WebSocket closed abnormally ({}){}\n", code, why);
                 co_return 1;
             }
             default: break;
