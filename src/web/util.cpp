@@ -154,7 +154,12 @@ std::optional<std::time_t> parse_http_date(std::string_view s) {
     std::string text(s);
     const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (!end || *end != '\0') return std::nullopt;
-    return ::timegm(&tm);
+    std::time_t t = ::timegm(&tm);
+    // timegm normalises out-of-range fields (a leap second 60, 31 Feb): a
+    // date that lands past year 9999 has no IMF-fixdate and is not one.
+    struct tm back {};
+    if (!::gmtime_r(&t, &back) || back.tm_year + 1900 > 9999) return std::nullopt;
+    return t;
 }
 
 std::string_view date_header_line() {

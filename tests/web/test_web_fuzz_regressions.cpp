@@ -1,6 +1,7 @@
 // Server behaviours pinned by inputs the fuzz targets found (fuzz/regressions/).
 #include <gtest/gtest.h>
 
+#include "support/support.hpp"
 #include "web/web_fixture.hpp"
 
 using aio::test::RawClient;
@@ -61,4 +62,26 @@ TEST(WebFuzzRegressions, NoServerErrorResponseAfterAPreparedOne) {
     EXPECT_TRUE(closed);
     EXPECT_EQ(aio::test::count_substr(out, "HTTP/1.1 "), 1) << out;
     EXPECT_EQ(out.find("500"), std::string::npos) << out;
+}
+
+// fuzz/regressions/web_conditions/leap_second_past_9999: a leap second at
+// the last second of 9999 normalised into year 10000 and was taken as a
+// date; it is not a valid HTTP-date, so If-Modified-Since holding it is
+// ignored (RFC 9110 13.1.3) and the file is sent, not a 304.
+TEST(WebFuzzRegressions, ADatePastYear9999IsNoDate) {
+    WebServer s([](Application& app) {
+        app.router().add_get("/file", [](Request&) -> aio::Task<StreamResponse> {
+            co_return FileResponse(aio::test::source_path("fuzz/regressions/README.md"));
+        });
+    });
+    RawClient c(s.port());
+    ASSERT_TRUE(c.send("GET /file HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 31 Dec 9999 23:59:60 GMT\r\n"
+                       "Connection: close\r\n\r\n"));
+    std::string out = c.read_all();
+    EXPECT_EQ(aio::test::status_of(out), 200) << out.substr(0, 200);
+    RawClient valid(s.port());
+    ASSERT_TRUE(valid.send("GET /file HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 31 Dec 9999 23:59:59 GMT\r\n"
+                           "Connection: close\r\n\r\n"));
+    std::string later = valid.read_all();
+    EXPECT_EQ(aio::test::status_of(later), 304) << later.substr(0, 200);
 }
