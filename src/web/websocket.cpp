@@ -3,6 +3,7 @@
 #include <aio/web/request.hpp>
 #include <aio/web/websocket.hpp>
 
+#include "http/client/util.hpp"
 #include "http/websocket/codec.hpp"
 #include "http/websocket/session.hpp"
 #include "streams/connection.hpp"
@@ -12,39 +13,13 @@ namespace aio::web {
 
 namespace {
 
-std::string ws_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view ws_trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-/// Whether a comma-separated header value lists `token` (case-insensitive).
-bool ws_lists_token(std::string_view value, std::string_view token) {
-    std::string v = ws_lower(value);
-    std::string_view rest = v;
-    while (!rest.empty()) {
-        std::size_t comma = rest.find(',');
-        if (ws_trim(rest.substr(0, comma)) == token) return true;
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
 /// The subprotocol chosen: the first the client offers that the server speaks.
 std::string ws_choose_protocol(const http::Headers& h, const std::vector<std::string>& ours) {
     if (ours.empty()) return {};
     for (std::string_view field : h.get_all("Sec-WebSocket-Protocol")) {
         while (!field.empty()) {
             std::size_t comma = field.find(',');
-            std::string_view p = ws_trim(field.substr(0, comma));
+            std::string_view p = http::detail::trim(field.substr(0, comma));
             for (const std::string& o : ours)
                 if (o == p) return o;
             if (comma == std::string_view::npos) break;
@@ -60,16 +35,16 @@ std::string ws_handshake_problem(const Request& request, bool& method_wrong) {
     if (method_wrong) return "a WebSocket handshake is a GET";
     const http::Headers& h = request.headers();
     auto upgrade = h.get("Upgrade");
-    if (!upgrade || !ws_lists_token(*upgrade, "websocket"))
+    if (!upgrade || !http::detail::lists_token(*upgrade, "websocket"))
         return "No WebSocket UPGRADE hdr: " + std::string(upgrade.value_or("")) +
                "\n Can \"Upgrade\" only to \"WebSocket\".";
     auto connection = h.get("Connection");
-    if (!connection || !ws_lists_token(*connection, "upgrade"))
+    if (!connection || !http::detail::lists_token(*connection, "upgrade"))
         return "No CONNECTION upgrade hdr: " + std::string(connection.value_or(""));
     auto version = h.get("Sec-WebSocket-Version");
-    if (!version || ws_trim(*version) != "13") return "Unsupported version: " + std::string(version.value_or(""));
+    if (!version || http::detail::trim(*version) != "13") return "Unsupported version: " + std::string(version.value_or(""));
     auto key = h.get("Sec-WebSocket-Key");
-    if (!key || !http::ws::valid_key(ws_trim(*key))) return "Handshake error: " + std::string(key.value_or(""));
+    if (!key || !http::ws::valid_key(http::detail::trim(*key))) return "Handshake error: " + std::string(key.value_or(""));
     return {};
 }
 
@@ -109,7 +84,7 @@ Task<> WebSocketResponse::prepare(Request& request) {
 
     headers_.set("Upgrade", "websocket");
     headers_.set("Connection", "upgrade");
-    headers_.set("Sec-WebSocket-Accept", http::ws::accept_key(ws_trim(*h.get("Sec-WebSocket-Key"))));
+    headers_.set("Sec-WebSocket-Accept", http::ws::accept_key(http::detail::trim(*h.get("Sec-WebSocket-Key"))));
     if (!settings.protocol.empty()) headers_.set("Sec-WebSocket-Protocol", settings.protocol);
     if (opts_.compress) {
         std::string offers;

@@ -13,6 +13,7 @@ using namespace std::chrono_literals;
 namespace web = aio::web;
 namespace http = aio::http;
 using aio::Task;
+using aio::test::run_client;
 using aio::test::RawClient;
 using aio::test::WebServer;
 using http::WSMsgType;
@@ -135,20 +136,6 @@ void ws_app(web::Application& app, Recorded* rec = nullptr) {
     });
 }
 
-template <class F>
-void run_client(F body) {
-    aio::run([&]() -> Task<> {
-        http::ClientSession session;
-        std::exception_ptr err;
-        try {
-            co_await body(session);
-        } catch (...) {
-            err = std::current_exception();
-        }
-        co_await session.close();
-        if (err) std::rethrow_exception(err);
-    }());
-}
 
 std::string ws_url(const WebServer& s, const std::string& path) {
     return "ws://127.0.0.1:" + std::to_string(s.port()) + path;

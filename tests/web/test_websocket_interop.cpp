@@ -19,6 +19,7 @@ using namespace std::chrono_literals;
 namespace web = aio::web;
 namespace http = aio::http;
 using aio::Task;
+using aio::test::run_client;
 using aio::test::PeerServer;
 using aio::test::run_command;
 using aio::test::source_path;
@@ -62,20 +63,6 @@ bool peer_printed(PeerServer& s, const std::string& line) {
     return false;
 }
 
-template <class F>
-void run_client(F body) {
-    aio::run([&]() -> Task<> {
-        http::ClientSession session;
-        std::exception_ptr err;
-        try {
-            co_await body(session);
-        } catch (...) {
-            err = std::current_exception();
-        }
-        co_await session.close();
-        if (err) std::rethrow_exception(err);
-    }());
-}
 
 std::string pattern(std::size_t n, unsigned seed) {
     std::string s(n, '\0');

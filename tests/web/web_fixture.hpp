@@ -2,6 +2,7 @@
 #pragma once
 
 #include <aio/aio.hpp>
+#include <aio/http.hpp>
 #include <aio/web.hpp>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -82,6 +83,23 @@ private:
     web::AppRunner* runner_ = nullptr;
     std::string error_;
 };
+
+/// Runs `body(session)` on a fresh loop with a ClientSession, and closes the
+/// session afterwards whether the body threw or not (rethrowing its error).
+template <class F>
+void run_client(F body) {
+    aio::run([&]() -> aio::Task<> {
+        http::ClientSession session;
+        std::exception_ptr err;
+        try {
+            co_await body(session);
+        } catch (...) {
+            err = std::current_exception();
+        }
+        co_await session.close();
+        if (err) std::rethrow_exception(err);
+    }());
+}
 
 /// A blocking client socket with a receive timeout.
 class RawClient {

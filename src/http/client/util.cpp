@@ -74,6 +74,16 @@ std::string base64_encode(std::string_view in) {
     return out;
 }
 
+bool lists_token(std::string_view value, std::string_view token) {
+    while (true) {
+        std::size_t comma = value.find(',');
+        std::string_view item = trim(value.substr(0, comma));
+        if (item.size() == token.size() && ascii_lower(item) == ascii_lower(token)) return true;
+        if (comma == std::string_view::npos) return false;
+        value.remove_prefix(comma + 1);
+    }
+}
+
 bool base64_decode(std::string_view in, std::string& out) {
     auto value = [](char c) -> int {
         if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -14,6 +14,9 @@ std::string py_repr(std::string_view s);
 std::string ascii_lower(std::string_view s);
 /// Trims spaces and tabs at both ends.
 std::string_view trim(std::string_view s) noexcept;
+/// Whether a comma-separated header value lists `token` (ASCII case-insensitive;
+/// "keep-alive, Upgrade" lists "upgrade").
+bool lists_token(std::string_view value, std::string_view token);
 /// RFC 4648 base64 with padding.
 std::string base64_encode(std::string_view in);
 /// Decodes base64 (padding optional); false when the text is not base64.

@@ -4,39 +4,12 @@
 #include <aio/http/client/websocket.hpp>
 
 #include "http/client/core.hpp"
+#include "http/client/util.hpp"
 #include "http/websocket/codec.hpp"
 #include "http/websocket/session.hpp"
 
 namespace aio::http {
 
-namespace {
-
-std::string ws_client_lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view ws_client_trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-bool ws_client_lists(std::string_view value, std::string_view token) {
-    std::string v = ws_client_lower(value);
-    std::string_view rest = v;
-    while (!rest.empty()) {
-        std::size_t comma = rest.find(',');
-        if (ws_client_trim(rest.substr(0, comma)) == token) return true;
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-}  // namespace
 
 ClientWebSocketResponse::ClientWebSocketResponse(std::shared_ptr<detail::WebSocketSession> s, Headers headers) noexcept
     : WebSocketBase(std::move(s)), headers_(std::move(headers)) {}
@@ -50,9 +23,9 @@ Task<ClientWebSocketResponse> ClientSession::ws_connect(std::string url) {
 
 Task<ClientWebSocketResponse> ClientSession::ws_connect(std::string url, WSConnectOptions o) {
     // ws:// and wss:// are requests over http:// and https://.
-    if (url.size() >= 5 && ws_client_lower(url.substr(0, 5)) == "ws://")
+    if (url.size() >= 5 && detail::ascii_lower(url.substr(0, 5)) == "ws://")
         url = "http://" + url.substr(5);
-    else if (url.size() >= 6 && ws_client_lower(url.substr(0, 6)) == "wss://")
+    else if (url.size() >= 6 && detail::ascii_lower(url.substr(0, 6)) == "wss://")
         url = "https://" + url.substr(6);
     if (o.compress != 0 && (o.compress < 9 || o.compress > 15))
         throw aio::ValueError("compress must be 0 (off) or window bits 9..15, not " + std::to_string(o.compress));
@@ -91,11 +64,11 @@ Task<ClientWebSocketResponse> ClientSession::ws_connect(std::string url, WSConne
     };
     if (resp.status() != 101) throw fail("Invalid response status");
     const Headers& h = resp.headers();
-    if (auto up = h.get("Upgrade"); !up || ws_client_lower(ws_client_trim(*up)) != "websocket")
+    if (auto up = h.get("Upgrade"); !up || detail::ascii_lower(detail::trim(*up)) != "websocket")
         throw fail("Invalid upgrade header");
-    if (auto conn = h.get("Connection"); !conn || !ws_client_lists(*conn, "upgrade"))
+    if (auto conn = h.get("Connection"); !conn || !detail::lists_token(*conn, "upgrade"))
         throw fail("Invalid connection header");
-    if (auto accept = h.get("Sec-WebSocket-Accept"); !accept || ws_client_trim(*accept) != ws::accept_key(key))
+    if (auto accept = h.get("Sec-WebSocket-Accept"); !accept || detail::trim(*accept) != ws::accept_key(key))
         throw fail("Invalid challenge response");
 
     detail::WebSocketSettings settings;
@@ -107,7 +80,7 @@ Task<ClientWebSocketResponse> ClientSession::ws_connect(std::string url, WSConne
     settings.heartbeat = o.heartbeat;
     settings.max_msg_size = o.max_msg_size;
     if (auto proto = h.get("Sec-WebSocket-Protocol")) {
-        std::string_view p = ws_client_trim(*proto);
+        std::string_view p = detail::trim(*proto);
         bool offered = false;
         for (const std::string& mine : o.protocols) offered |= mine == p;
         if (!offered) throw fail("Invalid subprotocol: the server chose " + std::string(p) + ", which was not offered");

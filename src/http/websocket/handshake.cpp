@@ -1,30 +1,18 @@
 // The opening handshake's keys (RFC 6455 section 4): Sec-WebSocket-Key and -Accept.
 #include "http/websocket/codec.hpp"
 
-#include <openssl/evp.h>
+#include "http/client/util.hpp"
+
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
 namespace aio::http::ws {
 
-namespace {
-
-std::string ws_base64(const unsigned char* p, std::size_t n) {
-    std::string s(4 * ((n + 2) / 3), '\0');
-    EVP_EncodeBlock(reinterpret_cast<unsigned char*>(s.data()), p, static_cast<int>(n));
-    return s;
-}
-
-bool ws_base64_char(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-}  // namespace
 
 std::string new_key() {
     unsigned char bytes[16];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw aio::RuntimeError("new_key: the CSPRNG (RAND_bytes) failed");
-    return ws_base64(bytes, sizeof bytes);
+    return http::detail::base64_encode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
 }
 
 std::string accept_key(std::string_view key) {
@@ -35,16 +23,19 @@ std::string accept_key(std::string_view key) {
     in += guid;
     unsigned char digest[SHA_DIGEST_LENGTH];
     SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), digest);
-    return ws_base64(digest, sizeof digest);
+    return http::detail::base64_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 
 bool valid_key(std::string_view key) noexcept {
     // 16 bytes are 22 base64 digits and "==". Like Python's b64decode, the
     // unused low bits of the last digit are not checked.
     if (key.size() != 24 || key[22] != '=' || key[23] != '=') return false;
-    for (std::size_t i = 0; i < 22; ++i)
-        if (!ws_base64_char(key[i])) return false;
-    return true;
+    std::string bytes;
+    try {
+        return http::detail::base64_decode(key, bytes) && bytes.size() == 16;
+    } catch (...) {
+        return false;  // no memory for 16 bytes
+    }
 }
 
 }  // namespace aio::http::ws

@@ -60,11 +60,6 @@ void WebSocketSession::finish(std::optional<int> code) noexcept {
         writer_.close();  // after what is buffered (the close frame) has gone
     } catch (...) {
     }
-    if (on_closed) {
-        auto f = std::move(on_closed);
-        on_closed = nullptr;
-        f();
-    }
 }
 
 void WebSocketSession::abort() noexcept { finish(static_cast<int>(WSCloseCode::ABNORMAL_CLOSURE)); }
@@ -201,7 +196,6 @@ Task<WSMessage> WebSocketSession::receive_inner() {
 }
 
 Task<WSMessage> WebSocketSession::receive(std::optional<Seconds> timeout) {
-    auto keep = shared_from_this();
     if (closed_) co_return ws_closed_message();
     if (receiving_) {
         // close() is reading for the peer's close frame: say so.
@@ -226,7 +220,6 @@ Task<WSMessage> WebSocketSession::receive(std::optional<Seconds> timeout) {
 }
 
 Task<bool> WebSocketSession::close(int code, std::string_view message) {
-    auto keep = shared_from_this();
     if (code != 0 && !ws::valid_close_code(static_cast<std::uint16_t>(code)))
         throw aio::ValueError("invalid close code " + std::to_string(code) +
                               " (one of 1000-1003, 1007-1014, 3000-4999)");
@@ -241,7 +234,6 @@ void WebSocketSession::going_away() noexcept {
 }
 
 Task<> WebSocketSession::complete_close(int code, std::string_view message) {
-    auto keep = shared_from_this();
     send_close_frame(code, message);
     if (closed_) co_return;
     if (close_received_) {

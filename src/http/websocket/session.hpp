@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <deque>
-#include <functional>
 #include <optional>
 #include <string>
 
@@ -30,9 +29,11 @@ struct WebSocketSettings {
     std::string protocol{};
 };
 
-/// Lifetime: owned by shared pointers — the public object, and while they
-/// run, its receive()/close() calls and the heartbeat task (which holds only
-/// a weak pointer between its waits). The reader and writer share the
+/// Lifetime: owned by shared pointers — the public object and the server's
+/// connection. Whoever calls receive(), close() or complete_close() holds
+/// one for the call (WebSocketBase copies its pointer into the call's frame);
+/// a send's wait for room holds one too, and the heartbeat task only a weak
+/// pointer between its waits. The reader and writer share the
 /// connection with whoever made them (the server's HTTP connection), so the
 /// session never refers to its maker.
 class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
@@ -62,8 +63,6 @@ public:
     std::optional<int> close_code() const noexcept { return close_code_; }
     std::exception_ptr exception() const noexcept { return exception_; }
     const WebSocketSettings& settings() const noexcept { return settings_; }
-    /// Called once when the connection ends (the server forgets the session then).
-    std::function<void()> on_closed;
 
 private:
     /// The next message off the wire (no autoping/autoclose handling); CLOSED at EOF.
