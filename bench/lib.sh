@@ -21,15 +21,17 @@ r8_csv() {
     mb=$(awk -v b="$(stat -c %s "$csv")" 'BEGIN{printf "%.1f", b/1e6}')
 }
 
-# start_nginx_1k DIR PORT [CORE]: nginx with one worker serving DIR/html/1k (a
-# 1,024-byte body) on 127.0.0.1:PORT, pinned to CORE (default 1), in the
-# background; appends its pid to the caller's PIDS array.
+# start_nginx_1k DIR PORT [CORE] [WORKERS]: nginx with WORKERS workers
+# (default 1; more get one reuseport listener each) serving DIR/html/1k (a
+# 1,024-byte body) on 127.0.0.1:PORT, pinned to CORE (default 1; "" for no
+# pinning), in the background; appends its pid to the caller's PIDS array.
 start_nginx_1k() {
-    local dir=$1 port=$2 core=${3:-1}
+    local dir=$1 port=$2 core=${3-1} workers=${4:-1} reuse=""
+    [ "$workers" -gt 1 ] && reuse=" reuseport"
     mkdir -p "$dir/html"
     head -c 1024 /dev/zero | tr '\0' 'x' > "$dir/html/1k"
     cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
@@ -40,9 +42,13 @@ http {
   default_type text/plain;
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
   uwsgi_temp_path $dir; scgi_temp_path $dir;
-  server { listen 127.0.0.1:$port; root $dir/html; location / { } }
+  server { listen 127.0.0.1:$port$reuse; root $dir/html; location / { } }
 }
 CONF
-    taskset -c "$core" /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" 2>/dev/null &
+    if [ -n "$core" ]; then
+        taskset -c "$core" /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" 2>/dev/null &
+    else
+        /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir" 2>/dev/null &
+    fi
     PIDS+=("$!")
 }

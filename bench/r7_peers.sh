@@ -14,6 +14,13 @@
 #   bench/r7_peers.sh [NAME=BINARY ...]     (default: aio=build/release/bench/bench_web)
 #   env: REPS (3), SECS (10), PEERS_DIR (/work/peers), EXTRA="go beast aiohttp"
 #
+# WORKERS=2 (bench/r7x2_peers.sh) is R7x2, every core: aio with two workers
+# (two loops on one port), nginx with two workers (reuseport), hyper on a
+# two-thread tokio runtime (r7x2_hyper, source in bench/peers/r7x2/) and Go
+# with GOMAXPROCS=2, loaded by wrk -t2 -c128, nothing pinned: server and wrk
+# share the two cores. The CPU column then counts all of a server's threads
+# and processes.
+#
 # Several aio binaries can be given (e.g. before=/tmp/old after=build/...)
 # to compare two builds in the same run.
 set -euo pipefail
@@ -23,6 +30,7 @@ SECS=${SECS:-10}
 PEERS_DIR=${PEERS_DIR:-/work/peers}
 PB=$PEERS_DIR/build
 PORT=${PORT:-18290}
+WORKERS=${WORKERS:-1}
 TMP=$(mktemp -d /tmp/aio-r7p.XXXXXX)
 chmod 755 "$TMP"  # nginx's worker (user nobody) reads the files under it
 PID=""
@@ -35,11 +43,21 @@ if [ $# -eq 0 ]; then AIO=("aio=$HERE/../build/release/bench/bench_web"); else A
 
 # name -> command (PORT substituted); order = order of each round
 NAMES=() CMDS=()
-for a in "${AIO[@]}"; do NAMES+=("${a%%=*}"); CMDS+=("${a#*=} @PORT@"); done
-NAMES+=(hyper); CMDS+=("$PB/rust/release/r7_hyper @PORT@")
+if [ "$WORKERS" -gt 1 ]; then
+  PIN=() WRK_ARGS=(-t2 -c128) NGINX_CORE=""
+  for a in "${AIO[@]}"; do NAMES+=("${a%%=*}"); CMDS+=("${a#*=} @PORT@ $WORKERS"); done
+  HYPER=$PB/rust/release/r7x2_hyper
+  [ -x "$HYPER" ] || { echo "missing $HYPER: copy bench/peers/r7x2/r7x2_hyper.rs to $PEERS_DIR/rust/src/bin/ and cargo build --release --bin r7x2_hyper" >&2; exit 2; }
+  NAMES+=(hyper); CMDS+=("$HYPER @PORT@")
+  EXTRA="go ${EXTRA:-}"
+else
+  PIN=(taskset -c 1) WRK_ARGS=(-t1 -c64) NGINX_CORE=1
+  for a in "${AIO[@]}"; do NAMES+=("${a%%=*}"); CMDS+=("${a#*=} @PORT@"); done
+  NAMES+=(hyper); CMDS+=("$PB/rust/release/r7_hyper @PORT@")
+fi
 for e in ${EXTRA:-}; do
   case $e in
-    go) NAMES+=(go); CMDS+=("$PB/go/r7_server @PORT@") ;;
+    go) NAMES+=(go); CMDS+=("env GOMAXPROCS=$WORKERS $PB/go/r7_server @PORT@") ;;
     beast) NAMES+=(beast); CMDS+=("$PB/asio/r7_server @PORT@") ;;
     aiohttp) NAMES+=(aiohttp); CMDS+=("/usr/bin/python3 $PEERS_DIR/python/r7_server.py @PORT@") ;;
   esac
@@ -55,31 +73,41 @@ stop() {
 # Prints "RPS P99_MS REQUESTS".
 load() {
   local out
-  out=$(taskset -c 0 wrk -t1 -c64 -d"$2"s --latency "http://127.0.0.1:$1/1k")
+  if [ "$WORKERS" -gt 1 ]; then
+    out=$(wrk "${WRK_ARGS[@]}" -d"$2"s --latency "http://127.0.0.1:$1/1k")
+  else
+    out=$(taskset -c 0 wrk "${WRK_ARGS[@]}" -d"$2"s --latency "http://127.0.0.1:$1/1k")
+  fi
   awk '/^Requests\/sec:/ {r=$2} / requests in / {n=$1}
        $1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; p=v}
        END {print r, p, n}' <<<"$out"
 }
 
-# user+sys clock ticks of a process so far
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# user+sys clock ticks of a process (all its threads) and its child processes so far
+cpu_ticks() {
+  local t=0 p
+  for p in "$1" $(pgrep -P "$1" || true); do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
+}
 
 declare -A RPS P99 CPU
 for ((rep = 1; rep <= REPS; rep++)); do
   for i in "${!NAMES[@]}"; do
     n=${NAMES[$i]}; port=$((PORT + i))
     if [ "${CMDS[$i]}" = nginx ]; then
-      PIDS=(); start_nginx_1k "$TMP/nginx" "$port" 1; PID=${PIDS[0]}
+      PIDS=(); start_nginx_1k "$TMP/nginx" "$port" "$NGINX_CORE" "$WORKERS"; PID=${PIDS[0]}
     else
       # shellcheck disable=SC2086
-      taskset -c 1 ${CMDS[$i]//@PORT@/$port} >"$TMP/$n.log" 2>&1 &
+      "${PIN[@]}" ${CMDS[$i]//@PORT@/$port} >"$TMP/$n.log" 2>&1 &
       PID=$!
     fi
     if ! wait_up "$port"; then echo "$n did not start" >&2; stop "$PID"; PID=""; continue; fi
     got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:$port/1k")
     if [ "$got" != "200 1024" ]; then echo "$n answers $got, not 200 with 1024 bytes" >&2; stop "$PID"; PID=""; continue; fi
     load "$port" 1 >/dev/null
-    wpid=$PID; [ "${CMDS[$i]}" = nginx ] && wpid=$(pgrep -P "$PID" | head -1)  # nginx: its worker
+    wpid=$PID
     c0=$(cpu_ticks "$wpid")
     read -r r p nreq < <(load "$port" "$SECS")
     c1=$(cpu_ticks "$wpid")
@@ -92,7 +120,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)], a[1], a[NR]}'; }
-printf '%-10s %10s %10s %10s %10s %12s   (%d runs of %d s)\n' server "median" min max "p99 ms" "cpu us/req" "$REPS" "$SECS"
+printf '%-10s %10s %10s %10s %10s %12s   (%d runs of %d s, %d worker(s), wrk %s)\n' server "median" min max "p99 ms" "cpu us/req" "$REPS" "$SECS" "$WORKERS" "${WRK_ARGS[*]}"
 for n in "${NAMES[@]}"; do
   [ -n "${RPS[$n]:-}" ] || continue
   read -r m lo hi < <(med "${RPS[$n]}"); read -r pm _ _ < <(med "${P99[$n]}"); read -r cm _ _ < <(med "${CPU[$n]}")
@@ -100,7 +128,7 @@ for n in "${NAMES[@]}"; do
 done
 for a in "${AIO[@]}"; do
   n=${a%%=*}
-  for peer in hyper nginx; do
+  for peer in hyper go nginx; do
     [ -n "${RPS[$peer]:-}" ] && [ -n "${RPS[$n]:-}" ] || continue
     read -r am _ _ < <(med "${RPS[$n]}"); read -r pm _ _ < <(med "${RPS[$peer]}")
     read -r ap _ _ < <(med "${P99[$n]}"); read -r pp _ _ < <(med "${P99[$peer]}")

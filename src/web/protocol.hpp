@@ -170,4 +170,17 @@ public:
     TaskInfo task;
 };
 
+/// Listening sockets on every address `host` resolves to (all interfaces for
+/// ""), with SO_REUSEADDR, SO_REUSEPORT when asked, IPv6-only for IPv6.
+/// Throws OSError (address in use, nothing to listen on).
+Task<std::vector<Socket>> bind_listeners(std::string host, std::uint16_t port, bool reuse_port, int backlog);
+
+/// One worker's life on the running loop: the runner's setup, its sites
+/// (on the `inherited` listening sockets, or on opts.host:opts.port), then
+/// `ready` with the first site, then serving until `stop` is set, then the
+/// graceful cleanup, which runs even when startup failed (aiohttp: finally).
+/// Rethrows what startup threw. serve_app and every worker of run_app use it.
+Task<> serve_worker(Application& app, const RunAppOptions& opts, std::vector<Socket> inherited, aio::Event& stop,
+                    const std::function<void(const BaseSite&)>& ready);
+
 }  // namespace aio::web::detail

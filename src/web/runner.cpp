@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "aio/activation.hpp"
 #include "aio/dns.hpp"
 #include "aio/locks.hpp"
 #include "aio/runners.hpp"
@@ -154,7 +155,7 @@ Task<> AppRunner::setup() {
 std::size_t AppRunner::requests_in_flight() const noexcept { return state_->in_flight; }
 std::size_t AppRunner::connections() const noexcept { return state_->connections.size(); }
 
-struct TCPSite::Impl {
+struct BaseSite::Impl {
     AppRunner& runner;
     std::string host;
     std::uint16_t port;
@@ -163,65 +164,89 @@ struct TCPSite::Impl {
     std::vector<Task<>> acceptors;
 };
 
-TCPSite::TCPSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts)
+BaseSite::BaseSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts)
     : impl_(new Impl{runner, std::move(host), port, std::move(opts), {}, {}}) {
     runner.sites_.push_back(this);
 }
 
-TCPSite::~TCPSite() {
+BaseSite::~BaseSite() {
     stop();
     auto& sites = impl_->runner.sites_;
     sites.erase(std::remove(sites.begin(), sites.end(), this), sites.end());
 }
 
-Task<> TCPSite::start() {
-    auto state = impl_->runner.state_;
-    std::optional<SSLContext> ctx;
-    if (const auto* c = std::get_if<SSLContext>(&impl_->opts.ssl)) ctx = *c;
-    if (!ctx && uses_tls(impl_->opts.ssl))
+std::optional<SSLContext> BaseSite::server_context() const {
+    if (const auto* c = std::get_if<SSLContext>(&impl_->opts.ssl)) return *c;
+    if (uses_tls(impl_->opts.ssl))
         throw aio::ValueError(
             "ssl=true needs a server SSLContext with a certificate (create_default_context(Purpose::CLIENT_AUTH) "
             "and load_cert_chain): a site never serves plain HTTP while claiming https");
-    if (!impl_->acceptors.empty()) co_return;
-    const std::string& host = impl_->host;
-    auto infos = co_await aio::getaddrinfo(host, std::to_string(impl_->port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
-    std::vector<Socket> listeners;
-    for (const auto& info : infos) {
-        Socket sock;
-        try {
-            sock = Socket(info.family, SOCK_STREAM);
-        } catch (const OSError&) {
-            continue;  // e.g. no IPv6 on this machine
-        }
-        sock.set_option(SOL_SOCKET, SO_REUSEADDR, 1);
-        if (impl_->opts.reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
-        if (info.family == AF_INET6) sock.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
-        sock.bind(info.address);
-        sock.listen(impl_->opts.backlog);
-        listeners.push_back(std::move(sock));
-    }
-    if (listeners.empty())
-        throw OSError(0, "could not listen on " + host + ":" + std::to_string(impl_->port), {});
+    return std::nullopt;
+}
+
+void BaseSite::serve(std::vector<Socket> listeners, std::optional<SSLContext> ctx) {
     impl_->listeners = std::move(listeners);
+    auto state = impl_->runner.state_;
     for (auto& l : impl_->listeners) impl_->acceptors.push_back(create_task(accept_loop(state, &l, ctx)));
 }
 
-void TCPSite::stop() {
+TCPSite::TCPSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts)
+    : BaseSite(runner, std::move(host), port, std::move(opts)) {}
+
+Task<> TCPSite::start() {
+    std::optional<SSLContext> ctx = server_context();
+    if (!impl_->acceptors.empty()) co_return;
+    auto listeners = co_await detail::bind_listeners(impl_->host, impl_->port, impl_->opts.reuse_port,
+                                                     impl_->opts.backlog);
+    serve(std::move(listeners), std::move(ctx));
+}
+
+SockSite::SockSite(AppRunner& runner, Socket sock, SiteOptions opts)
+    : BaseSite(runner, {}, 0, std::move(opts)), sock_(std::move(sock)) {}
+
+Task<> SockSite::start() {
+    std::optional<SSLContext> ctx = server_context();
+    if (!impl_->acceptors.empty()) co_return;
+    if (!sock_) throw aio::ValueError("SockSite: no socket to serve (an empty Socket, or the site was stopped)");
+    int type = 0;
+    int accepting = 0;
+    try {
+        type = sock_.get_option(SOL_SOCKET, SO_TYPE);
+        accepting = sock_.get_option(SOL_SOCKET, SO_ACCEPTCONN);
+    } catch (const OSError& e) {
+        throw aio::ValueError("SockSite: descriptor " + std::to_string(sock_.fd()) + " is not a socket (" +
+                              e.what() + ")");
+    }
+    if (type != SOCK_STREAM || accepting == 0)
+        throw aio::ValueError("SockSite: descriptor " + std::to_string(sock_.fd()) +
+                              " is not a listening stream socket (bind and listen before handing it over)");
+    auto addr = sock_.getsockname();
+    impl_->host = addr.host();
+    impl_->port = addr.family() == AF_UNIX ? 0 : addr.port();
+    std::vector<Socket> listeners;
+    listeners.push_back(std::move(sock_));
+    serve(std::move(listeners), std::move(ctx));
+}
+
+void BaseSite::stop() {
     // The accept loops first: none may wait on a descriptor being closed.
     for (auto& a : impl_->acceptors) a.cancel();
     impl_->acceptors.clear();
     for (auto& l : impl_->listeners) l.close();
 }
 
-std::uint16_t TCPSite::port() const {
+std::uint16_t BaseSite::port() const {
     for (const auto& l : impl_->listeners)
-        if (l.fd() >= 0) return l.getsockname().port();
+        if (l.fd() >= 0 && l.getsockname().family() != AF_UNIX) return l.getsockname().port();
     return impl_->port;
 }
 
-std::string TCPSite::name() const {
+std::string BaseSite::name() const {
     std::string scheme = uses_tls(impl_->opts.ssl) ? "https" : "http";
+    for (const auto& l : impl_->listeners)
+        if (l.fd() >= 0 && l.getsockname().family() == AF_UNIX) return scheme + "://unix:" + l.getsockname().host() + ":";
     std::string host = impl_->host.empty() ? "0.0.0.0" : impl_->host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
     return scheme + "://" + host + ":" + std::to_string(port());
 }
 
@@ -229,7 +254,7 @@ Task<> AppRunner::cleanup() {
     if (cleaned_) co_return;
     cleaned_ = true;
     // 1. Stop accepting.
-    for (TCPSite* site : sites_) site->stop();
+    for (BaseSite* site : sites_) site->stop();
     state_->shutting_down = true;
     // 2. Hooks that must run while connections are still open.
     if (set_up_) co_await app_.shutdown();
@@ -256,29 +281,92 @@ Task<> AppRunner::cleanup() {
     if (set_up_) co_await app_.cleanup();
 }
 
+namespace detail {
+
+Task<std::vector<Socket>> bind_listeners(std::string host, std::uint16_t port, bool reuse_port, int backlog) {
+    auto infos = co_await aio::getaddrinfo(host, std::to_string(port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
+    std::vector<Socket> listeners;
+    for (const auto& info : infos) {
+        Socket sock;
+        try {
+            sock = Socket(info.family, SOCK_STREAM);
+        } catch (const OSError&) {
+            continue;  // e.g. no IPv6 on this machine
+        }
+        sock.set_option(SOL_SOCKET, SO_REUSEADDR, 1);
+        if (reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
+        if (info.family == AF_INET6) sock.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
+        sock.bind(info.address);
+        sock.listen(backlog);
+        listeners.push_back(std::move(sock));
+    }
+    if (listeners.empty()) throw OSError(0, "could not listen on " + host + ":" + std::to_string(port), {});
+    co_return listeners;
+}
+
+Task<> serve_worker(Application& app, const RunAppOptions& opts, std::vector<Socket> inherited, aio::Event& stop,
+                    const std::function<void(const BaseSite&)>& ready) {
+    AppRunner runner(app, opts.server);
+    // Sites after the runner: they are destroyed first (they unregister from it).
+    std::vector<std::unique_ptr<BaseSite>> sites;
+    std::exception_ptr failure;
+    try {
+        co_await runner.setup();
+        SiteOptions so{.ssl = opts.ssl, .reuse_port = opts.reuse_port};
+        if (inherited.empty()) {
+            sites.push_back(std::make_unique<TCPSite>(runner, opts.host, opts.port, so));
+        } else {
+            for (auto& sock : inherited) sites.push_back(std::make_unique<SockSite>(runner, std::move(sock), so));
+        }
+        for (auto& site : sites) co_await site->start();
+        ready(*sites.front());
+        co_await stop.wait();
+    } catch (...) {
+        failure = std::current_exception();  // cleanup below still runs the hooks (aiohttp: finally)
+    }
+    co_await runner.cleanup();
+    if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace detail
+
 Task<> serve_app(Application& app) { return serve_app(app, RunAppOptions{}); }
 
 Task<> serve_app(Application& app, RunAppOptions opts) {
-    AppRunner runner(app, opts.server);
-    co_await runner.setup();
-    TCPSite site(runner, opts.host, opts.port, {.ssl = opts.ssl, .reuse_port = opts.reuse_port});
-    co_await site.start();
-    if (opts.on_listening) {
-        opts.on_listening(site.port());
-    } else {
-        std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", site.name().c_str());
-        std::fflush(stdout);
-    }
+    if (opts.workers != 1)
+        throw aio::ValueError("serve_app() serves one Application on this loop: workers must be 1 (run_app with an "
+                              "AppFactory runs several)");
+    std::vector<Socket> inherited;
+    if (opts.socket_activation) inherited = aio::listen_fds();
     aio::Event stop;
     auto& loop = aio::get_running_loop();
     loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
     loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
-    co_await stop.wait();
+    auto announce = [&opts](const BaseSite& site) {
+        if (opts.on_listening) {
+            opts.on_listening(site.port());
+        } else {
+            std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", site.name().c_str());
+            std::fflush(stdout);
+        }
+    };
+    std::exception_ptr failure;
+    try {
+        co_await detail::serve_worker(app, opts, std::move(inherited), stop, announce);
+    } catch (...) {
+        failure = std::current_exception();
+    }
     loop.remove_signal_handler(SIGINT);
     loop.remove_signal_handler(SIGTERM);
-    co_await runner.cleanup();
+    if (failure) std::rethrow_exception(failure);
 }
 
-void run_app(Application& app, RunAppOptions opts) { aio::run(serve_app(app, std::move(opts))); }
+void run_app(Application& app, RunAppOptions opts) {
+    if (opts.workers != 1)
+        throw aio::ValueError("run_app(app) with " + std::to_string(opts.workers) +
+                              " workers: one Application cannot serve several loops; pass an AppFactory that makes "
+                              "one per worker");
+    aio::run(serve_app(app, std::move(opts)));
+}
 
 }  // namespace aio::web

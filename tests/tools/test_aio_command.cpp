@@ -367,13 +367,18 @@ namespace {
 struct ServeProcess {
     pid_t pid = -1;
     std::string out, err;
-    ServeProcess(const std::string& dir, int port, const TempDir& logs) : out(logs / "serve.out"), err(logs / "serve.err") {
-        std::string bin = aio_bin(), p = std::to_string(port);
+    ServeProcess(const std::string& dir, int port, const TempDir& logs, std::vector<std::string> extra = {})
+        : out(logs / "serve.out"), err(logs / "serve.err") {
+        std::vector<std::string> args = {aio_bin(), "serve", dir, "--port", std::to_string(port)};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid = ::fork();
         if (pid == 0) {
             std::freopen(out.c_str(), "w", stdout);
             std::freopen(err.c_str(), "w", stderr);
-            ::execl(bin.c_str(), bin.c_str(), "serve", dir.c_str(), "--port", p.c_str(), static_cast<char*>(nullptr));
+            ::execv(argv[0], argv.data());
             ::_exit(127);
         }
     }
@@ -432,6 +437,46 @@ TEST(AioServe, ServesFilesAndStopsOnSigterm) {
         }
     }
     EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
+TEST(AioServe, ServesOnSeveralWorkers) {
+    TempDir dir;
+    write_file(dir / "hello.txt", "hello from a worker\n");
+    for (std::vector<std::string> mode : {std::vector<std::string>{"--workers", "2"},
+                                          std::vector<std::string>{"--workers", "2", "--processes"}}) {
+        TempDir logs;
+        int port = aio::test::free_port();
+        ServeProcess serve(dir.path.string(), port, logs, mode);
+        ASSERT_TRUE(serve.wait_for_output("Serving ")) << read_file(serve.err);
+        bool processes = mode.size() == 3;
+        EXPECT_NE(read_file(serve.out).find(processes ? "2 worker processes" : "2 worker threads"), std::string::npos)
+            << read_file(serve.out);
+        std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hello.txt";
+        for (int i = 0; i < 8; ++i) EXPECT_EQ(aio::run(http_get(url)), "hello from a worker\n");
+        EXPECT_EQ(serve.stop(SIGTERM), 0) << read_file(serve.err);
+    }
+    auto bad = aio_cmd("serve " + dir.path.string() + " --workers 0 2>&1");
+    EXPECT_EQ(bad.status, 2) << bad.output;
+}
+
+TEST(AioServe, ServesTheSocketOfSystemdSocketActivation) {
+    TempDir dir;
+    write_file(dir / "hello.txt", "activated\n");
+    int port = aio::test::free_port();
+    aio::test::Process serve("/usr/bin/systemd-socket-activate -l 127.0.0.1:" + std::to_string(port) + " " + aio_bin() +
+                             " serve " + dir.path.string() + " --port 1 --workers 2");
+    ASSERT_TRUE(aio::test::wait_listening(port, &serve)) << serve.output();
+    // Port 1 would need root and is not used: the activated socket is served.
+    std::string got;
+    try {
+        got = aio::run(http_get("http://127.0.0.1:" + std::to_string(port) + "/hello.txt"));
+    } catch (const aio::Exception& e) {
+        got = e.what();
+    }
+    EXPECT_EQ(got, "activated\n") << serve.output();
+    ::kill(serve.pid(), SIGTERM);
+    for (int i = 0; i < 2400 && !serve.exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    EXPECT_EQ(serve.how_it_ended(), "exited with status 0") << serve.output();
 }
 
 TEST(AioServe, StopsOnSigint) {

@@ -63,6 +63,9 @@ struct ServeOptions {
     std::string dir;
     std::string host = "127.0.0.1";
     std::uint16_t port = 8080;
+    unsigned workers = 1;
+    bool processes = false;
+    double shutdown_timeout = 60.0;
 };
 int run_serve(const ServeOptions& opts);
 

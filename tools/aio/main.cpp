@@ -93,6 +93,18 @@ int main(int argc, char** argv) {
     serve_cmd->add_option("dir", serve.dir, "Directory to serve")->required();
     serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
     serve_cmd->add_option("-p,--port", serve.port, "Port to listen on (0 picks a free one)")->capture_default_str();
+    serve_cmd
+        ->add_option("-w,--workers", serve.workers,
+                     "Workers serving the port, each with its own loop (threads; see --processes)")
+        ->check(CLI::Range(1u, 1024u))
+        ->capture_default_str();
+    serve_cmd->add_flag("--processes", serve.processes,
+                        "Make the workers processes (a supervisor restarts one that dies) instead of threads");
+    serve_cmd
+        ->add_option("--shutdown-timeout", serve.shutdown_timeout,
+                     "Seconds that requests in flight get to finish after SIGTERM/SIGINT")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
 
     // ws
     WsOptions ws;

@@ -1,5 +1,6 @@
 // aio serve: a static file server for one directory (aiohttp's add_static on
-// run_app), until SIGINT or SIGTERM.
+// run_app), on one or more workers, until SIGINT or SIGTERM; on the sockets of
+// systemd socket activation when it was given any.
 #include "aio_tool.hpp"
 
 #include <aio/aio.hpp>
@@ -22,22 +23,31 @@ int run_serve(const ServeOptions& opts) {
         return 1;
     }
     auto root = std::filesystem::canonical(opts.dir);
-    web::Application app;
-    web::StaticOptions so;
-    so.show_index = true;
-    app.router().add_static("/", root, so);
+    // Each worker serves the directory with an Application of its own.
+    web::AppFactory make_app = [root] {
+        auto app = std::make_unique<web::Application>();
+        web::StaticOptions so;
+        so.show_index = true;
+        app->router().add_static("/", root, so);
+        return app;
+    };
 
     web::RunAppOptions ro;
     ro.host = opts.host;
     ro.port = opts.port;
+    ro.workers = opts.workers;
+    ro.worker_mode = opts.processes ? web::WorkerMode::processes : web::WorkerMode::threads;
+    ro.server.shutdown_timeout = std::chrono::milliseconds(static_cast<long long>(opts.shutdown_timeout * 1000));
     ro.server.access_log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
     ro.on_listening = [&](std::uint16_t port) {
         std::string host = opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host;
-        fmt::print("Serving {} on http://{}:{}/ (Ctrl+C to stop)\n", root.string(), host, port);
+        std::string workers = opts.workers == 1 ? std::string()
+                              : fmt::format(", {} worker {}", opts.workers, opts.processes ? "processes" : "threads");
+        fmt::print("Serving {} on http://{}:{}/{} (Ctrl+C to stop)\n", root.string(), host, port, workers);
         std::fflush(stdout);
     };
     try {
-        web::run_app(app, ro);
+        web::run_app(make_app, ro);
     } catch (const aio::OSError& e) {
         if (e.errno_code() == EADDRINUSE) {
             fmt::print(stderr,

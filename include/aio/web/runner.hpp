@@ -17,6 +17,12 @@
 // HEAD, Date and Server headers. Bad requests are answered with the status
 // the parser names (400, 413, 414, 431, 501, 505) and the connection closed.
 //
+// Every core: run_app(factory, {.workers = N}) serves on N loops (threads,
+// or processes with WorkerMode::processes), each with its own Application
+// and its own listener on the same port; SIGINT/SIGTERM stops them all.
+// Sockets passed by systemd socket activation (aio/activation.hpp) are
+// served instead of host:port; SockSite serves any listening socket.
+//
 // Shutdown (cleanup(), or SIGINT/SIGTERM under run_app): the listeners
 // close, on_shutdown hooks run, idle keep-alive connections close at once,
 // requests in flight have `shutdown_timeout` to finish (their responses say
@@ -24,6 +30,7 @@
 #pragma once
 
 #include <aio/http/parser.hpp>
+#include <aio/sockets.hpp>
 #include <aio/ssl.hpp>
 #include <aio/task.hpp>
 #include <aio/web/app.hpp>
@@ -32,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -120,9 +128,10 @@ struct ServerOptions {
 namespace detail {
 struct ServerState;
 }
-class TCPSite;
+class BaseSite;
 
 /// Runs an Application's lifecycle and its connections (aiohttp.web.AppRunner).
+/// One runner belongs to one loop: with several workers each has its own.
 class AppRunner {
 public:
     explicit AppRunner(Application& app, ServerOptions opts = {});
@@ -140,15 +149,15 @@ public:
     Application& app() noexcept { return app_; }
 
 private:
-    friend class TCPSite;
+    friend class BaseSite;
     Application& app_;
-    std::vector<TCPSite*> sites_;
+    std::vector<BaseSite*> sites_;
     std::shared_ptr<detail::ServerState> state_;
     bool set_up_ = false;
     bool cleaned_ = false;
 };
 
-/// Options of a TCPSite / run_app's listener.
+/// Options of a site / run_app's listener.
 struct SiteOptions {
     /// A server-side SSLContext for HTTPS (empty or false: plain HTTP).
     /// `true` is refused by start() with ValueError: a server has no default
@@ -158,26 +167,72 @@ struct SiteOptions {
     int backlog = 1024;
 };
 
-/// A listening TCP socket serving a runner (aiohttp.web.TCPSite).
-class TCPSite {
+/// Where a runner accepts connections (aiohttp.web.BaseSite): a listener
+/// and the accept loops on it. The runner must outlive its sites; the
+/// destructor stops listening.
+class BaseSite {
 public:
-    /// host "" listens on every interface; port 0 picks a free port.
-    TCPSite(AppRunner& runner, std::string host = "0.0.0.0", std::uint16_t port = 8080, SiteOptions opts = {});
-    ~TCPSite();
+    virtual ~BaseSite();
+    BaseSite(const BaseSite&) = delete;
+    BaseSite& operator=(const BaseSite&) = delete;
     /// Starts listening. Throws OSError (address in use, ...), ValueError
-    /// for `ssl = true` without an SSLContext.
-    Task<> start();
-    /// Stops listening (connections go on).
+    /// for `ssl = true` without an SSLContext or a socket that cannot serve.
+    virtual Task<> start() = 0;
+    /// Stops listening (connections go on); the site's sockets are closed.
     void stop();
     /// The bound port (useful with port 0).
     std::uint16_t port() const;
     /// "http://127.0.0.1:8080".
     std::string name() const;
 
-private:
-    friend class AppRunner;
+protected:
+    BaseSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts);
+    /// The SSLContext to serve with (none: plain HTTP); ValueError for `ssl = true`.
+    std::optional<SSLContext> server_context() const;
+    /// Takes `listeners` (bound and listening) and starts accepting on each.
+    void serve(std::vector<Socket> listeners, std::optional<SSLContext> ctx);
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+/// A listening TCP socket serving a runner (aiohttp.web.TCPSite).
+class TCPSite : public BaseSite {
+public:
+    /// host "" listens on every interface; port 0 picks a free port.
+    TCPSite(AppRunner& runner, std::string host = "0.0.0.0", std::uint16_t port = 8080, SiteOptions opts = {});
+    /// Resolves the host and listens on each of its addresses.
+    Task<> start() override;
+};
+
+/// A runner served on a socket that is already bound and listening
+/// (aiohttp.web.SockSite): one from systemd socket activation
+/// (aio::listen_fds), or one a supervisor shares with its workers. The site
+/// owns the socket and closes it on stop(); `opts.reuse_port` and
+/// `opts.backlog` do not apply. start() throws ValueError when the socket is
+/// not a listening stream socket.
+class SockSite : public BaseSite {
+public:
+    SockSite(AppRunner& runner, Socket sock, SiteOptions opts = {});
+    Task<> start() override;
+
+private:
+    Socket sock_;
+};
+
+/// How several workers run (RunAppOptions::worker_mode).
+enum class WorkerMode : unsigned char {
+    /// Threads of this process, each with its own loop: cheap, and what
+    /// `aio serve --workers N` uses. The handlers of different workers run
+    /// at the same time: anything they share must be thread-safe.
+    threads,
+    /// Child processes (gunicorn's model, for isolation: a crash or a leak
+    /// stays in its worker, which is restarted). The program is executed
+    /// again (/proc/self/exe, the same arguments and environment) for each
+    /// worker, never forked without exec; the child's run_app recognises it
+    /// is a worker (AIO_WORKER in its environment) and serves the sockets the
+    /// supervisor passed (socket activation). So everything main() does
+    /// before run_app runs in every worker too.
+    processes,
 };
 
 /// Options of run_app, as aiohttp's keywords.
@@ -188,17 +243,42 @@ struct RunAppOptions {
     SSLOption ssl{};
     bool reuse_port = false;
     ServerOptions server{};
-    /// Called once listening, with the bound port (aiohttp prints
-    /// "======== Running on ... ========"; nothing is printed when set).
+    /// Called once listening (every worker), with the bound port (aiohttp
+    /// prints "======== Running on ... ========"; nothing is printed when set).
     std::function<void(std::uint16_t port)> on_listening{};
+    /// Serve the sockets of systemd socket activation (aio::listen_fds) when
+    /// the process was given any, instead of binding host:port (as gunicorn
+    /// does). Off: they are left alone.
+    bool socket_activation = true;
+    /// Workers: how many loops serve the app, each with its own Application
+    /// (made by the factory given to run_app), its own listener on the same
+    /// port (SO_REUSEPORT, the kernel spreads the connections) and its own
+    /// startup, shutdown and cleanup hooks. One SIGINT or SIGTERM stops them
+    /// all gracefully. More than 1 needs run_app's factory form.
+    unsigned workers = 1;
+    WorkerMode worker_mode = WorkerMode::threads;
 };
+
+/// Makes one worker's Application. Called once per worker, on the worker's
+/// own thread (or in its own process), which owns the result.
+using AppFactory = std::function<std::unique_ptr<Application>()>;
 
 /// Serves `app` until SIGINT or SIGTERM, then shuts down gracefully
 /// (aiohttp.web.run_app). Runs its own loop: call it from main, not from a
-/// coroutine (the awaitable form is serve_app). Throws what startup throws.
+/// coroutine (the awaitable form is serve_app). Throws what startup throws;
+/// ValueError for `workers` other than 1 (one Application cannot serve
+/// several loops: use the factory form).
 void run_app(Application& app, RunAppOptions opts = {});
+/// Serves the Applications `make_app` makes, on `opts.workers` workers (see
+/// RunAppOptions and WorkerMode), until SIGINT or SIGTERM stops them all;
+/// returns once every worker has shut down gracefully. The callbacks in
+/// `opts` (on_listening, the server's logs) may be called from the workers'
+/// threads at the same time. Throws ValueError for 0 workers; what a
+/// worker's startup throws (the others are stopped first); RuntimeError
+/// when a worker process fails to start.
+void run_app(const AppFactory& make_app, RunAppOptions opts = {});
 /// The same inside a running loop: returns once SIGINT or SIGTERM triggered
-/// the shutdown and it completed.
+/// the shutdown and it completed. One worker only (ValueError otherwise).
 Task<> serve_app(Application& app, RunAppOptions opts);
 /// serve_app with the default options (an overload, not `opts = {}`: see
 /// docs/differences.md on g++ 12 and temporaries in co_await expressions).
