@@ -14,6 +14,7 @@
 #include "aio/timeouts.hpp"
 #include "aio/wait.hpp"
 #include "streams/connection.hpp"
+#include "streams/listeners.hpp"
 #include "streams/tls.hpp"
 
 namespace aio {
@@ -646,17 +647,11 @@ Task<> Server::serve_forever() {
     }
 }
 
-Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port, ServerOptions opts) {
-    auto s = std::make_shared<Server::State>();
-    s->handler = std::move(handler);
-    s->opts = opts;
-    std::vector<AddrInfo> infos;
-    if (host.empty()) {
-        // Every interface: IPv4 and, when the machine has it, IPv6 (as asyncio).
-        infos = co_await getaddrinfo("", std::to_string(port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
-    } else {
-        infos = co_await getaddrinfo(host, std::to_string(port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
-    }
+namespace detail {
+
+Task<std::vector<Socket>> bind_listeners(std::string host, std::uint16_t port, bool reuse_port, int backlog) {
+    auto infos = co_await getaddrinfo(host, std::to_string(port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
+    std::vector<Socket> listeners;
     for (const auto& info : infos) {
         Socket sock;
         try {
@@ -665,13 +660,23 @@ Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint
             continue;  // e.g. no IPv6 on this machine
         }
         sock.set_option(SOL_SOCKET, SO_REUSEADDR, 1);
-        if (opts.reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
+        if (reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
         if (info.family == AF_INET6) sock.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
         sock.bind(info.address);
-        sock.listen(opts.backlog);
-        s->sockets.push_back(std::move(sock));
+        sock.listen(backlog);
+        listeners.push_back(std::move(sock));
     }
-    if (s->sockets.empty()) throw OSError(0, "could not listen on " + host + ":" + std::to_string(port), {});
+    if (listeners.empty()) throw OSError(0, "could not listen on " + host + ":" + std::to_string(port), {});
+    co_return listeners;
+}
+
+}  // namespace detail
+
+Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port, ServerOptions opts) {
+    auto s = std::make_shared<Server::State>();
+    s->handler = std::move(handler);
+    s->opts = opts;
+    s->sockets = co_await detail::bind_listeners(host, port, opts.reuse_port, opts.backlog);
     co_return make_server(std::move(s));
 }
 

@@ -170,11 +170,6 @@ public:
     TaskInfo task;
 };
 
-/// Listening sockets on every address `host` resolves to (all interfaces for
-/// ""), with SO_REUSEADDR, SO_REUSEPORT when asked, IPv6-only for IPv6.
-/// Throws OSError (address in use, nothing to listen on).
-Task<std::vector<Socket>> bind_listeners(std::string host, std::uint16_t port, bool reuse_port, int backlog);
-
 /// One worker's life on the running loop: the runner's setup, its sites
 /// (on the `inherited` listening sockets, or on opts.host:opts.port), then
 /// `ready` with the first site, then serving until `stop` is set, then the

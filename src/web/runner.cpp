@@ -16,6 +16,7 @@
 #include "aio/streams.hpp"
 #include "aio/timeouts.hpp"
 #include "streams/connection.hpp"
+#include "streams/listeners.hpp"
 #include "streams/tls.hpp"
 #include "web/protocol.hpp"
 
@@ -196,7 +197,7 @@ TCPSite::TCPSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOp
 Task<> TCPSite::start() {
     std::optional<SSLContext> ctx = server_context();
     if (!impl_->acceptors.empty()) co_return;
-    auto listeners = co_await detail::bind_listeners(impl_->host, impl_->port, impl_->opts.reuse_port,
+    auto listeners = co_await aio::detail::bind_listeners(impl_->host, impl_->port, impl_->opts.reuse_port,
                                                      impl_->opts.backlog);
     serve(std::move(listeners), std::move(ctx));
 }
@@ -282,27 +283,6 @@ Task<> AppRunner::cleanup() {
 }
 
 namespace detail {
-
-Task<std::vector<Socket>> bind_listeners(std::string host, std::uint16_t port, bool reuse_port, int backlog) {
-    auto infos = co_await aio::getaddrinfo(host, std::to_string(port), AF_UNSPEC, SOCK_STREAM, 0, AI_PASSIVE);
-    std::vector<Socket> listeners;
-    for (const auto& info : infos) {
-        Socket sock;
-        try {
-            sock = Socket(info.family, SOCK_STREAM);
-        } catch (const OSError&) {
-            continue;  // e.g. no IPv6 on this machine
-        }
-        sock.set_option(SOL_SOCKET, SO_REUSEADDR, 1);
-        if (reuse_port) sock.set_option(SOL_SOCKET, SO_REUSEPORT, 1);
-        if (info.family == AF_INET6) sock.set_option(IPPROTO_IPV6, IPV6_V6ONLY, 1);
-        sock.bind(info.address);
-        sock.listen(backlog);
-        listeners.push_back(std::move(sock));
-    }
-    if (listeners.empty()) throw OSError(0, "could not listen on " + host + ":" + std::to_string(port), {});
-    co_return listeners;
-}
 
 Task<> serve_worker(Application& app, const RunAppOptions& opts, std::vector<Socket> inherited, aio::Event& stop,
                     const std::function<void(const BaseSite&)>& ready) {

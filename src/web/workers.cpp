@@ -40,6 +40,7 @@
 #include "aio/runners.hpp"
 #include "aio/sleep.hpp"
 #include "aio/web/runner.hpp"
+#include "streams/listeners.hpp"
 #include "web/protocol.hpp"
 
 extern char** environ;
@@ -465,7 +466,7 @@ Task<> supervise_processes(RunAppOptions opts) {
             sup.listeners.push_back(duplicate(inherited));
             continue;
         }
-        auto socks = co_await detail::bind_listeners(opts.host, port, true, 1024);
+        auto socks = co_await aio::detail::bind_listeners(opts.host, port, true, 1024);
         if (i == 0) port = socks.front().getsockname().port();
         sup.listeners.push_back(std::move(socks));
     }
