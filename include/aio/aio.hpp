@@ -28,6 +28,7 @@
 #include "aio/taskgroups.hpp"
 #include "aio/threads.hpp"
 #include "aio/threadsafe.hpp"
+#include "aio/threadsafe_queue.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/version.hpp"
 #include "aio/wait.hpp"
