@@ -29,6 +29,7 @@
 #include "aio/threads.hpp"
 #include "aio/threadsafe.hpp"
 #include "aio/activation.hpp"
+#include "aio/threadsafe_queue.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/version.hpp"
 #include "aio/wait.hpp"

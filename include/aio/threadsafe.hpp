@@ -5,12 +5,18 @@
 //     aio::ConcurrentFuture<int> f = aio::run_coroutine_threadsafe(compute(7), loop);
 //     int v = f.result(2s);          // blocks this thread; TimeoutError after 2 s
 //
+//     // in a task on another loop (or the same one), without blocking it:
+//     int w = co_await aio::wrap_future(aio::run_coroutine_threadsafe(compute(7), loop));
+//
 // The coroutine runs as a task on `loop`, in a copy of the submitting
 // thread's context (contextvars), as in asyncio. The future is the other
 // thread's view of that task: it blocks, polls, cancels and calls back from
 // any thread. It must never be waited on from the loop's own thread (the
 // loop could not run the task meanwhile): result()/exception() there throw
-// RuntimeError instead of blocking forever.
+// RuntimeError instead of blocking forever. A task co_awaits it instead
+// (directly, or through wrap_future): it is woken on its own loop when the
+// future is done. For a stream of items between loops and threads, see
+// aio/threadsafe_queue.hpp.
 #pragma once
 
 #include <chrono>
@@ -23,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "aio/detail/remote_wake.hpp"
 #include "aio/exceptions.hpp"
 #include "aio/task.hpp"
 
@@ -40,7 +47,7 @@ public:
 
     explicit ConcurrentState(EventLoop& loop);
     ConcurrentState(const ConcurrentState&) = delete;
-    virtual ~ConcurrentState() = default;
+    virtual ~ConcurrentState();
 
     bool done() const;
     bool cancelled() const;
@@ -53,6 +60,10 @@ public:
     /// Settles the future (first call only) and runs the callbacks.
     void finish(Status status, std::exception_ptr error);
     void add_done_callback(std::function<void()> f);
+    /// Parks `w` (taking one of its references) to be posted once the
+    /// future is done: a task awaiting it on some loop. False, taking
+    /// nothing, when the future is done already.
+    bool add_waker(RemoteWaker* w);
     /// Runs `f` on the loop's thread soon; RuntimeError if the loop is closed.
     void post(std::function<void()> f);
     /// The task's exception (null if none); CancelledError if cancelled.
@@ -68,6 +79,7 @@ protected:
 private:
     std::condition_variable cv_;
     std::vector<std::function<void()>> callbacks_;
+    RemoteWaker* wakers_ = nullptr;    // tasks awaiting the future (ConcurrentFuture::operator co_await)
     const EventLoop* loop_;            // compared, never used: the loop may be gone
     std::shared_ptr<LoopLink> link_;   // reaches the loop while it is open
 };
@@ -210,6 +222,22 @@ public:
     /// otherwise ignored, as concurrent.futures does.
     void add_done_callback(std::function<void()> f) { state().add_done_callback(std::move(f)); }
 
+    /// Waits for the future in a task, on any loop (the future's own loop
+    /// too), without blocking it: the task is woken on its own loop when the
+    /// future is done, and the await returns the value or rethrows as
+    /// result() does (CancelledError if the future was cancelled, which is
+    /// also what a task gets when the future's loop closed before the
+    /// coroutine finished). A value that cannot be copied is moved out by
+    /// the first await (later ones: InvalidStateError).
+    /// Cancelling the awaiting task cancels the future, and so the task on
+    /// the other loop, and the await raises CancelledError at once, as
+    /// asyncio's wrap_future (_chain_future) does. If the future already
+    /// had its result, the result is returned and the cancellation stays
+    /// pending until the task's next await (nothing is lost).
+    /// Allocates one small waker per await that suspends.
+    struct Awaiter;
+    Awaiter operator co_await() const;
+
 private:
     detail::ConcurrentStateOf<T>& state() const {
         if (!s_) throw InvalidStateError("an empty ConcurrentFuture");
@@ -217,6 +245,79 @@ private:
     }
     std::shared_ptr<detail::ConcurrentStateOf<T>> s_;
 };
+
+template <class T>
+struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
+    std::shared_ptr<detail::ConcurrentStateOf<T>> s;
+    detail::RemoteWaker* w = nullptr;  // while suspended: ours and (until posted) the state's reference
+
+    explicit Awaiter(std::shared_ptr<detail::ConcurrentStateOf<T>> state) noexcept : s(std::move(state)) {}
+    Awaiter(const Awaiter&) = delete;
+    ~Awaiter() { drop_waker(); }
+
+    bool await_ready() const { return s->done(); }
+
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        detail::TaskCore* task = h.promise().owner();
+        w = detail::RemoteWaker::make(task, 2);
+        task->suspend_on(this, h);
+        if (!s->add_waker(w)) {
+            // Done meanwhile: resume at once with the result.
+            w->release();  // the state's reference, never taken
+            drop_waker();
+            task->wake();
+            return;
+        }
+        task->deliver_pending_cancel();
+    }
+
+    bool request_cancel() noexcept override {
+        if (!w || !w->task) return false;  // woken already: the result comes
+        if (!s->cancel()) return false;    // finished with a result: its wake comes, the cancel waits
+        detail::TaskCore* task = w->task;
+        w->task = nullptr;  // the wake the future posts finds nothing to do
+        task->wake();
+        return true;
+    }
+
+    detail::value_or_monostate_t<T> await_resume() {
+        drop_waker();
+        return s->take();
+    }
+
+private:
+    void drop_waker() noexcept {
+        if (!w) return;
+        w->task = nullptr;
+        w->release();
+        w = nullptr;
+    }
+};
+
+template <class T>
+typename ConcurrentFuture<T>::Awaiter ConcurrentFuture<T>::operator co_await() const {
+    if (!s_) throw InvalidStateError("co_await on an empty ConcurrentFuture");
+    return Awaiter(s_);
+}
+
+/// A task that awaits `future` on the running loop: asyncio.wrap_future,
+/// which makes a concurrent.futures.Future awaitable by a task of another
+/// loop (`await asyncio.wrap_future(fut)`). The task can be awaited,
+/// gathered, given to create_task or wait_for like any other; cancelling it
+/// cancels `future` (see ConcurrentFuture::operator co_await for the rest,
+/// and what it throws). The task holds its own reference to the future's
+/// state: `future` may be dropped at once. InvalidStateError (when awaited)
+/// for an empty future.
+template <class T>
+Task<T> wrap_future(ConcurrentFuture<T> future) {
+    if constexpr (std::is_void_v<T>) {
+        co_await future;
+    } else {
+        T v = co_await future;
+        co_return v;
+    }
+}
 
 /// Submits `coro` to `loop`, which runs on another thread, and returns a
 /// future for its result (asyncio.run_coroutine_threadsafe). Call it from any

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "aio/detail/remote_wake.hpp"
 #include "aio/task.hpp"
 #include "aio/threads.hpp"
 #include "loop/backends/epoll_backend.hpp"
@@ -88,7 +89,8 @@ LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
 
 void LoopImpl::discard_pending() noexcept {
     // Completions that arrived after the loop stopped still own memory:
-    // executor results are delivered (their awaiters are gone), callbacks are
+    // executor results and cross-loop wakes are delivered (their awaiters
+    // are gone, or are given up below), callbacks are
     // dropped without running, tasks are taken off the queue (a delivery may
     // queue its task again: hence the loop).
     for (;;) {
@@ -108,7 +110,7 @@ void LoopImpl::discard_pending() noexcept {
             if (r->run == &run_callback) {
                 static_cast<CallbackNode*>(r)->cancelled = true;
                 r->run(r);
-            } else if (r->run == &WorkItem::deliver) {
+            } else if (r->run == &WorkItem::deliver || r->run == &RemoteWaker::deliver) {
                 r->run(r);
             }
         }

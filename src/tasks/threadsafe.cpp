@@ -23,6 +23,15 @@ void run_future_callback(const std::function<void()>& f) noexcept {
 
 ConcurrentState::ConcurrentState(EventLoop& loop) : loop_(&loop), link_(LoopAccess::impl(loop).link()) {}
 
+ConcurrentState::~ConcurrentState() {
+    // Awaiters parked on a future that never finished (their frames are
+    // gone, or they would hold the state): their references only.
+    while (RemoteWaker* w = wakers_) {
+        wakers_ = w->next;
+        w->release();
+    }
+}
+
 bool ConcurrentState::done() const {
     std::lock_guard lock(mu);
     return status_ != Status::kPending;
@@ -72,15 +81,31 @@ void ConcurrentState::wait(std::optional<std::chrono::nanoseconds> timeout) {
 
 void ConcurrentState::finish(Status status, std::exception_ptr error) {
     std::vector<std::function<void()>> callbacks;
+    RemoteWaker* wakers = nullptr;
     {
         std::lock_guard lock(mu);
         if (status_ != Status::kPending) return;
         status_ = status;
         error_ = std::move(error);
         callbacks.swap(callbacks_);
+        wakers = std::exchange(wakers_, nullptr);
     }
     cv_.notify_all();
+    // Each awaiting task is woken on its own loop (a closed loop refuses the
+    // wake: its task is being given up).
+    while (RemoteWaker* w = wakers) {
+        wakers = w->next;
+        (void)w->post();
+    }
     for (auto& f : callbacks) run_future_callback(f);
+}
+
+bool ConcurrentState::add_waker(RemoteWaker* w) {
+    std::lock_guard lock(mu);
+    if (status_ != Status::kPending) return false;
+    w->next = wakers_;
+    wakers_ = w;
+    return true;
 }
 
 void ConcurrentState::add_done_callback(std::function<void()> f) {
