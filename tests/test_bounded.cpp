@@ -102,7 +102,8 @@ TEST(MapBounded, ResultsKeepInputOrderWhenCallsFinishInReverse) {
             finished.push_back(i);
             co_return std::to_string(i);
         };
-        co_return co_await aio::map_bounded(fn, std::vector<int>{0, 1, 2, 3, 4}, 5);
+        std::vector<int> inputs{0, 1, 2, 3, 4};  // named: g++ 12 and braced temporaries in co_await
+        co_return co_await aio::map_bounded(fn, std::move(inputs), 5);
     }());
     EXPECT_EQ(finished, (std::vector<int>{4, 3, 2, 1, 0}));
     EXPECT_EQ(r, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
@@ -192,8 +193,9 @@ TEST(MapBounded, EmptyInputGivesNoResults) {
             ++calls;
             co_return 0;
         };
-        auto a = co_await aio::map_bounded(fn, std::vector<int>{}, 3);
-        auto b = co_await aio::map_bounded(aio::return_exceptions, fn, std::vector<int>{}, 3);
+        std::vector<int> none;
+        auto a = co_await aio::map_bounded(fn, none, 3);
+        auto b = co_await aio::map_bounded(aio::return_exceptions, fn, std::move(none), 3);
         co_return a.size() + b.size();
     }());
     EXPECT_EQ(r, 0u);
@@ -204,7 +206,8 @@ TEST(MapBounded, ALimitAboveTheInputCountRunsThemAllAtOnce) {
     Probe p;
     auto r = aio::run([&]() -> aio::Task<std::vector<int>> {
         auto fn = times_ten(p);
-        co_return co_await aio::map_bounded(fn, std::vector<int>{4, 5, 6}, 100);
+        std::vector<int> inputs{4, 5, 6};
+        co_return co_await aio::map_bounded(fn, std::move(inputs), 100);
     }());
     EXPECT_EQ(r, (std::vector<int>{40, 50, 60}));
     EXPECT_EQ(p.max_in_flight, 3);

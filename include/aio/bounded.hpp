@@ -21,9 +21,11 @@
 // Arguments:
 // - `fn`: any callable `fn(input) -> aio::Task<T>` (T may be void), taken by
 //   value and kept until every call has finished. Each call gets the input as
-//   an lvalue that stays valid until its task has finished: the range's own
-//   element when the range yields references, else a copy held by the worker
-//   (iota and other views that make their values).
+//   an lvalue that stays valid until its task has finished: for map_bounded
+//   the range's own element when a forward range yields references, else a
+//   copy held by the worker (iota and other views that make their values,
+//   single-pass ranges); map_unordered always copies (its calls may outlive
+//   the generator).
 // - `inputs`: any std::ranges::input_range. An lvalue range is referenced,
 //   not copied: it must outlive the call (the whole iteration, for
 //   map_unordered) — as it does in `co_await map_bounded(fn, v, k)`. An
@@ -32,9 +34,11 @@
 //   the call (before anything runs). A limit above the input count is fine.
 // A running loop is needed (as for gather).
 //
-// Cancellation: cancelling the awaiting task cancels every call in flight,
-// starts no new one, waits for the workers to finish, and raises
-// CancelledError. See docs/cancellation.md.
+// Cancellation (map_bounded): cancelling the awaiting task cancels every call
+// in flight, starts no new one, waits for the workers to finish, and raises
+// CancelledError; map_unordered: see its comment. A call's own exceptions,
+// CancelledError included, are its outcome. See docs/cancellation.md and
+// docs/differences.md.
 #pragma once
 
 #include <algorithm>
