@@ -9,6 +9,9 @@
 //   bench_http_client r12 BASE_URL N K TIMEOUT_MS
 //     the seed's run(): N URLs, Semaphore(K), a total timeout per request,
 //     errors printed not raised; prints the wall time.
+//   bench_http_client r12-bounded BASE_URL N K TIMEOUT_MS
+//     the same run() with aio::map_bounded(fetch, urls, K) in place of the
+//     Semaphore and the gather of N tasks.
 #include <aio/aio.hpp>
 #include <fmt/core.h>
 #include <sys/resource.h>
@@ -110,6 +113,39 @@ aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::s
     co_return std::nullopt;
 }
 
+/// fetch() without the semaphore: map_bounded keeps K in flight.
+aio::Task<std::optional<std::string>> fetch_unlimited(http::ClientSession& session, std::string url,
+                                                      std::chrono::milliseconds timeout) {
+    try {
+        http::RequestOptions opts{.timeout = http::ClientTimeout{.total = timeout}};  // named: g++ 12 and co_await
+        auto resp = co_await session.get(url, opts);
+        resp.raise_for_status();
+        co_return co_await resp.text();
+    } catch (const http::ClientError& e) {
+        fmt::print("Client error: {}\n", e.what());
+    } catch (const std::exception& e) {
+        fmt::print("Error fetching {}: {}\n", url, e.what());
+    }
+    co_return std::nullopt;
+}
+
+aio::Task<> r12_bounded(std::string base, int n, int k, int timeout_ms) {
+    auto t0 = std::chrono::steady_clock::now();
+    http::ClientSession session;
+    std::vector<std::string> urls;
+    urls.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) urls.push_back(base + "/item/" + std::to_string(i));
+    auto fetch = [&session, timeout = std::chrono::milliseconds(timeout_ms)](const std::string& url) {
+        return fetch_unlimited(session, url, timeout);
+    };
+    auto results = co_await aio::map_bounded(fetch, urls, static_cast<std::size_t>(k));
+    int ok = 0;
+    for (auto& r : results) ok += r.has_value();
+    co_await session.close();
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    fmt::print("R12 wall_s={:.3f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
+}
+
 aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
     auto t0 = std::chrono::steady_clock::now();
     aio::Semaphore sem(k);
@@ -141,6 +177,11 @@ int main(int argc, char** argv) {
         aio::run(r12(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5])));
         return 0;
     }
-    fmt::print(stderr, "usage: {0} r6|soak URL CONNECTIONS REQUESTS | {0} r12 BASE_URL N K TIMEOUT_MS\n", argv[0]);
+    if (mode == "r12-bounded" && argc == 6 && std::atoi(argv[4]) > 0) {
+        aio::run(r12_bounded(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5])));
+        return 0;
+    }
+    fmt::print(stderr, "usage: {0} r6|soak URL CONNECTIONS REQUESTS | {0} r12|r12-bounded BASE_URL N K TIMEOUT_MS\n",
+               argv[0]);
     return 2;
 }

@@ -5,8 +5,11 @@
 # R6: GET /1k from nginx (1 worker, generated config in /tmp, pinned to core 1),
 #     64 keep-alive connections, REQUESTS (200000) requests, clients on core 0.
 #     Prints requests/s, client CPU µs per request (user+sys), peak RSS, ratios.
-# R12: the seed's run() with N=1000 URLs, Semaphore(K=10), a 3 s timeout per
+# R12: the seed's run() with N=1000 URLs, Semaphore(K), a 3 s timeout per
 #     request, against a local server answering after 10 ms; wall vs ideal N/K×10 ms.
+#     For K in $R12_K (default "10 100"): aio's Semaphore version, the same with
+#     aio::map_bounded, and aiohttp, each run REPS times (default 3, interleaved);
+#     the median wall of each and the ratio map_bounded/Semaphore (goal <= 1.00).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build/release}
@@ -72,17 +75,29 @@ CONF
 fi
 
 if [[ " $workloads " == *" r12 "* ]]; then
-    n=1000 k=10 timeout_ms=3000
+    n=1000 timeout_ms=3000 reps=${REPS:-3}
     port=$(free_port)
     taskset -c 1 $py "$here/peers/delay_server.py" "$port" & pids+=($!)
     wait_port "$port"
     base=http://127.0.0.1:$port
-    ideal=$(awk -v n=$n -v k=$k 'BEGIN { printf "%.3f", n / k * 0.010 }')
-    aio_out=$(taskset -c 0 "$exe" r12 "$base" $n $k $timeout_ms | tail -1)
-    py_out=$(taskset -c 0 $py "$here/peers/aiohttp_client.py" r12 "$base" $n $k $timeout_ms | tail -1)
-    aio_wall=$(field wall_s "$aio_out"); py_wall=$(field wall_s "$py_out")
-    printf "R12 seed run(): N=%d, Semaphore(%d), 10 ms server, ideal %s s\n" $n $k "$ideal"
-    printf "  %-10s %10s %8s %18s\n" client "wall s" "ok" "wall/ideal"
-    printf "  %-10s %10s %8s %18s\n" aio "$aio_wall" "$(field ok "$aio_out")" "$(ratio "$aio_wall" "$ideal") (goal <= 1.10)"
-    printf "  %-10s %10s %8s %18s\n" aiohttp "$py_wall" "$(field ok "$py_out")" "$(ratio "$py_wall" "$ideal")"
+    median() { tr ' ' '\n' <<<"$*" | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+    for k in ${R12_K:-10 100}; do
+        ideal=$(awk -v n=$n -v k=$k 'BEGIN { printf "%.3f", n / k * 0.010 }')
+        sem_walls="" bnd_walls="" py_walls="" sem_ok="" bnd_ok="" py_ok="" sem_rss="" bnd_rss=""
+        for _ in $(seq "$reps"); do
+            sem_out=$(taskset -c 0 "$exe" r12 "$base" $n $k $timeout_ms | tail -1)
+            bnd_out=$(taskset -c 0 "$exe" r12-bounded "$base" $n $k $timeout_ms | tail -1)
+            py_out=$(taskset -c 0 $py "$here/peers/aiohttp_client.py" r12 "$base" $n $k $timeout_ms | tail -1)
+            sem_walls+=" $(field wall_s "$sem_out")"; bnd_walls+=" $(field wall_s "$bnd_out")"; py_walls+=" $(field wall_s "$py_out")"
+            sem_ok=$(field ok "$sem_out"); bnd_ok=$(field ok "$bnd_out"); py_ok=$(field ok "$py_out")
+            sem_rss=$(field peak_rss_kib "$sem_out"); bnd_rss=$(field peak_rss_kib "$bnd_out")
+        done
+        sem_wall=$(median $sem_walls); bnd_wall=$(median $bnd_walls); py_wall=$(median $py_walls)
+        printf "R12 seed run(): N=%d, K=%d, 10 ms server, ideal %s s, median of %d runs\n" $n $k "$ideal" "$reps"
+        printf "  %-22s %10s %8s %14s %24s   %s\n" client "wall s" "ok" "peak RSS KiB" "wall/ideal" "walls"
+        printf "  %-22s %10s %8s %14s %24s  %s\n" "aio Semaphore(K)" "$sem_wall" "$sem_ok" "$sem_rss" "$(ratio "$sem_wall" "$ideal") (goal <= 1.10)" "$sem_walls"
+        printf "  %-22s %10s %8s %14s %24s  %s\n" "aio map_bounded(K)" "$bnd_wall" "$bnd_ok" "$bnd_rss" "$(ratio "$bnd_wall" "$ideal") (goal <= 1.10)" "$bnd_walls"
+        printf "  %-22s %10s %8s %14s %24s  %s\n" "aiohttp Semaphore(K)" "$py_wall" "$py_ok" "" "$(ratio "$py_wall" "$ideal")" "$py_walls"
+        printf "  map_bounded/Semaphore wall = %s (goal <= 1.00)\n" "$(ratio "$bnd_wall" "$sem_wall")"
+    done
 fi

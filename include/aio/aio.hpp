@@ -3,6 +3,7 @@
 
 #include "aio/as_completed.hpp"
 #include "aio/async_generator.hpp"
+#include "aio/bounded.hpp"
 #include "aio/contextvars.hpp"
 #include "aio/events.hpp"
 #include "aio/exceptions.hpp"

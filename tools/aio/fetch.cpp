@@ -1,6 +1,7 @@
-// aio fetch: many URLs fetched concurrently through one ClientSession, a
-// Semaphore bounding the requests in flight, retries with exponential
-// backoff, and a summary (status counts, latency percentiles, bytes, rate).
+// aio fetch: many URLs fetched concurrently through one ClientSession,
+// aio::map_bounded keeping at most --concurrency requests in flight, retries
+// with exponential backoff, and a summary (status counts, latency
+// percentiles, bytes, rate).
 #include "aio_tool.hpp"
 
 #include <aio/aio.hpp>
@@ -93,9 +94,7 @@ std::string file_name_for(const std::string& url, std::set<std::string>& taken) 
 
 bool retryable_status(int status) { return status >= 500 || status == 429; }
 
-Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, aio::Semaphore& semaphore, Result& r,
-                 Progress& progress) {
-    auto held = co_await semaphore.acquire();
+Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, Result& r, Progress& progress) {
     http::RequestOptions ro;  // the same for every attempt; headers and timeout are the session's
     if (opts.data) ro.data = http::Payload(*opts.data);
     auto t0 = Clock::now();
@@ -146,17 +145,15 @@ Task<> show_progress(Progress& p, Clock::time_point t0) {
 
 Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so, std::vector<Result>& results) {
     http::ClientSession session(so);
-    aio::Semaphore semaphore(static_cast<std::ptrdiff_t>(opts.concurrency));
     Progress progress;
     progress.total = results.size();
     auto t0 = Clock::now();
     Task<> ticker;
     bool live = ::isatty(2) != 0;
     if (live) ticker = aio::create_task(show_progress(progress, t0));
-    std::vector<Task<>> tasks;
-    tasks.reserve(results.size());
-    for (auto& r : results) tasks.push_back(fetch_one(session, opts, semaphore, r, progress));
-    co_await aio::gather(std::move(tasks));
+    // fetch_one catches every error of its request: nothing ends the batch early.
+    auto fetch = [&](Result& r) { return fetch_one(session, opts, r, progress); };
+    co_await aio::map_bounded(fetch, results, opts.concurrency);
     double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     progress.finished = true;
     if (live) co_await ticker;

@@ -1,18 +1,22 @@
-// The seed's §3 run(): the aio twin (examples/seed/seed_3_aiohttp_run.cpp) and
-// the Python original, both against the same local aiohttp server, print the
-// same lines.
+// The seed's §3 run(): the aio twins (examples/seed/seed_3_aiohttp_run.cpp with
+// a Semaphore, seed_3_aiohttp_run_bounded.cpp with aio::map_bounded) and the
+// Python original, all against the same local aiohttp server, print the same
+// lines.
 #include <gtest/gtest.h>
 
 #include "client_peers.hpp"
 
-TEST(SeedAiohttpRun, PrintsWhatThePythonOriginalPrints) {
+namespace {
+/// Runs the Python original and the aio twin `example` against one local
+/// aiohttp server; both must succeed and print the same.
+void expect_prints_what_the_python_original_prints(const std::string& example) {
     aio::test::PeerServer server(aio::test::aiohttp_server_command(), aio::test::free_port());
     ASSERT_TRUE(server.up) << server.why;
     auto python = aio::test::run_command("/usr/bin/python3 " +
                                          aio::test::source_path("tests/http/client/peers/seed_3_aiohttp_run.py") +
                                          " " + server.base() + " 2>&1");
     auto ours = aio::test::run_command("AIO_SEED_BASE_URL=" + server.base() + " " +
-                                       aio::test::binary_path("examples/seed_3_aiohttp_run") + " 2>&1");
+                                       aio::test::binary_path("examples/" + example) + " 2>&1");
     EXPECT_EQ(python.status, 0) << python.output;
     EXPECT_EQ(ours.status, 0) << ours.output;
     EXPECT_EQ(ours.output, python.output);
@@ -23,12 +27,24 @@ TEST(SeedAiohttpRun, PrintsWhatThePythonOriginalPrints) {
         << python.output;
     EXPECT_NE(python.output.find("<!doctype html>\n<ht"), std::string::npos) << python.output;
 }
+}  // namespace
+
+TEST(SeedAiohttpRun, PrintsWhatThePythonOriginalPrints) {
+    expect_prints_what_the_python_original_prints("seed_3_aiohttp_run");
+}
+
+// The twin written with aio::map_bounded (examples/seed/seed_3_aiohttp_run_bounded.cpp).
+TEST(SeedAiohttpRun, TheMapBoundedTwinPrintsWhatThePythonOriginalPrints) {
+    expect_prints_what_the_python_original_prints("seed_3_aiohttp_run_bounded");
+}
 
 TEST(SeedAiohttpRun, WithoutABaseUrlItSaysHowToRunIt) {
-    auto ours = aio::test::run_command("env -u AIO_SEED_BASE_URL " +
-                                       aio::test::binary_path("examples/seed_3_aiohttp_run") + " 2>&1");
-    EXPECT_EQ(ours.status, 2);
-    EXPECT_NE(ours.output.find("AIO_SEED_BASE_URL"), std::string::npos);
+    for (const char* example : {"seed_3_aiohttp_run", "seed_3_aiohttp_run_bounded"}) {
+        auto ours = aio::test::run_command("env -u AIO_SEED_BASE_URL " +
+                                           aio::test::binary_path(std::string("examples/") + example) + " 2>&1");
+        EXPECT_EQ(ours.status, 2) << example;
+        EXPECT_NE(ours.output.find("AIO_SEED_BASE_URL"), std::string::npos) << example;
+    }
 }
 
 // The seed's §2.3 (a remote CSV read through a ClientSession, then timed):
