@@ -102,8 +102,29 @@ struct Batch {
     }
 };
 
+/// The body's size, when the response says it and the client hands the body
+/// over as sent (a Content-Encoding is decoded: its length says nothing of
+/// the bytes read).
+void report_size(ReadProgress* p, const http::ClientResponse& response) {
+    if (p == nullptr || !response.content_length()) return;
+    auto coding = response.headers().get("Content-Encoding");
+    if (coding && *coding != "identity") return;
+    p->total_bytes.store(static_cast<std::int64_t>(*response.content_length()), std::memory_order_relaxed);
+}
+
+/// Counts what was read into the caller's ReadProgress, if any.
+void count_read(ReadProgress* p, std::size_t bytes) noexcept {
+    if (p != nullptr) p->bytes_read.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+/// Reports the rows parsed so far to the caller's ReadProgress, if any.
+void count_rows(ReadProgress* p, std::size_t rows) noexcept {
+    if (p != nullptr) p->rows_parsed.store(rows, std::memory_order_relaxed);
+}
+
 void feed_all(State& state, const std::vector<std::string>& pieces) {
     for (const std::string& piece : pieces) state.feeder.feed(piece);
+    count_rows(state.parser.config().options.progress, state.parser.engine().rows());
 }
 
 /// Reads pieces with `read()` ("" at the end) into the parser and returns the
@@ -127,12 +148,15 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
     std::optional<Task<>> parsing;  // the batch on the pool, if any
     Batch batch;
     std::string piece;
+    ReadProgress* progress = state->parser.config().options.progress;
     try {
         if (state->parser.config().options.nrows) {
             while (!state->parser.done()) {
                 piece = co_await read();
                 if (piece.empty()) break;
+                count_read(progress, piece.size());
                 state->feeder.feed(piece);
+                count_rows(progress, state->parser.engine().rows());
             }
             state->parser.finish();
             table.emplace(state->parser.table());
@@ -140,6 +164,7 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
             while (true) {
                 piece = co_await read();
                 if (piece.empty()) break;
+                count_read(progress, piece.size());
                 batch.add(std::move(piece));
                 if (parsing && parsing->done()) {
                     co_await std::move(*parsing);  // done: at once (rethrows the parser's error)
@@ -186,6 +211,7 @@ Task<Table> parse_all(std::shared_ptr<State> state, Read read) {
         parsing.reset();
     }
     if (error) std::rethrow_exception(error);
+    count_rows(progress, table->num_rows());
     co_return std::move(*table);
 }
 
@@ -202,25 +228,34 @@ template <class Read, class OnDone>
 AsyncGenerator<Table> chunks(ReadOptions options, std::string name, Read read, OnDone on_done) {
     if (!options.chunksize || *options.chunksize == 0)
         throw ValueError("read_csv_chunks_async needs a positive chunksize");
+    ReadProgress* progress = options.progress;
     detail::ParserImpl parser(std::move(options), name);
     Feeder feeder(parser);
     while (true) {
-        while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
+        while (std::optional<Table> chunk = parser.next_chunk()) {
+            count_rows(progress, parser.engine().rows());
+            co_yield std::move(*chunk);
+        }
         if (parser.done()) {
             on_done();
             break;
         }
         std::string piece = co_await read();
         if (piece.empty()) break;
+        count_read(progress, piece.size());
         // A part at a time, handing out chunks in between: a piece of gzip
         // may inflate to many chunks (see kChunkFeed).
         for (std::size_t at = 0; at < piece.size() && !parser.done(); at += kChunkFeed) {
             feeder.feed(std::string_view(piece).substr(at, kChunkFeed));
             if (at + kChunkFeed >= piece.size()) break;  // the outer loop hands these out
-            while (std::optional<Table> chunk = parser.ready_chunk()) co_yield std::move(*chunk);
+            while (std::optional<Table> chunk = parser.ready_chunk()) {
+                count_rows(progress, parser.engine().rows());
+                co_yield std::move(*chunk);
+            }
         }
     }
     parser.finish();
+    count_rows(progress, parser.engine().rows());
     while (std::optional<Table> chunk = parser.next_chunk()) co_yield std::move(*chunk);
 }
 
@@ -228,6 +263,7 @@ AsyncGenerator<Table> chunks(ReadOptions options, std::string name, Read read, O
 
 Task<Table> read_csv_async(http::ClientResponse& response, ReadOptions options) {
     options.chunksize.reset();  // one table
+    report_size(options.progress, response);
     auto state = std::make_shared<State>(std::move(options), name_of(response));
     auto& content = response.content();
     auto read = [&content] { return content.readany(); };
@@ -278,6 +314,7 @@ Task<Table> read_csv_async(std::string_view url) { return read_csv_async(url, Re
 Task<Table> read_csv_async(files::File& file) { return read_csv_async(file, ReadOptions{}); }
 
 AsyncGenerator<Table> read_csv_chunks_async(http::ClientResponse& response, ReadOptions options) {
+    report_size(options.progress, response);
     auto& content = response.content();
     return chunks(
         std::move(options), name_of(response), [&content] { return content.readany(); },

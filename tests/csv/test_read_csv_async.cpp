@@ -351,6 +351,53 @@ TEST(ReadCsvAsync, BigBodiesParsedBesideTheDownloadEqualReadCsv) {
     expect_same(aio::run(fetch(server().url("/big.csv.gz"))), want);
 }
 
+TEST(ReadCsvAsync, ProgressCountsTheBytesReadAndTheRowsParsed) {
+    // A big body parsed on the pool beside the download.
+    aio::csv::ReadProgress whole;
+    const std::size_t rows = aio::run([&whole]() -> aio::Task<std::size_t> {
+        aio::http::ClientSession session;
+        auto resp = co_await session.get(server().url("/big.csv"));
+        bool encoded = resp.headers().get("Content-Encoding").has_value();
+        ReadOptions o;
+        o.progress = &whole;
+        aio::Table t = co_await aio::csv::read_csv_async(resp, o);
+        co_await session.close();
+        // The body's length is known unless the client decodes a Content-Encoding.
+        EXPECT_EQ(whole.total_bytes.load(), encoded ? -1 : static_cast<std::int64_t>(big_text().size()));
+        co_return t.num_rows();
+    }());
+    EXPECT_EQ(whole.bytes_read.load(), big_text().size());
+    EXPECT_EQ(whole.rows_parsed.load(), rows);
+    EXPECT_EQ(rows, 150000u);
+    // Chunks: the counts move as the body arrives (no length: chunked).
+    auto& s = server();
+    s.release_chunks = false;
+    aio::csv::ReadProgress chunked;
+    aio::run([&s, &chunked]() -> aio::Task<> {
+        aio::http::ClientSession session;
+        {
+            auto resp = co_await session.get(s.url("/chunks"));
+            ReadOptions o;
+            o.chunksize = 3;
+            o.progress = &chunked;
+            auto chunks = aio::csv::read_csv_chunks_async(resp, o);
+            bool first = true;
+            while (auto chunk = co_await chunks.next()) {
+                if (first) {
+                    EXPECT_EQ(chunked.bytes_read.load(), 16u);  // "a,b\n1,x\n2,y\n3,z\n" only
+                    EXPECT_EQ(chunked.rows_parsed.load(), 3u);
+                    EXPECT_EQ(chunked.total_bytes.load(), -1);
+                    s.release_chunks = true;
+                    first = false;
+                }
+            }
+        }
+        co_await session.close();
+    }());
+    EXPECT_EQ(chunked.bytes_read.load(), 32u);
+    EXPECT_EQ(chunked.rows_parsed.load(), 7u);
+}
+
 TEST(ReadCsvAsync, LineEndingBodiesInSmallPiecesKeepEveryValue) {
     // Rows ended by bare CRs, CR LF (pairs cut between pieces and blocks) and
     // both mixed with LF: int64 columns with every value, as the body holds.

@@ -332,6 +332,50 @@ TEST(AioCsv, ReadsStdinAndUrls) {
     EXPECT_NE(missing.output.find("404"), std::string::npos) << missing.output;
 }
 
+// ---- progress ------------------------------------------------------------------
+
+namespace {
+
+/// The command run on a terminal (a pseudo-terminal from util-linux's
+/// script(1)): its stdout and stderr as the terminal received them.
+aio::test::CommandResult on_terminal(const std::string& args) {
+    return run_command("script -qfec '" + aio_bin() + " " + args + "' /dev/null");
+}
+
+}  // namespace
+
+TEST(AioProgress, FetchDrawsABarWithRateAndEtaOnATerminalOnly) {
+    WebPeer peer;
+    TempDir dir;
+    std::string list;
+    for (int i = 0; i < 300; ++i) list += peer.url("/ok/" + std::to_string(i)) + "\n";
+    write_file(dir / "urls.txt", list);
+    auto tty = on_terminal("fetch -c 10 -i " + dir / "urls.txt");
+    EXPECT_EQ(tty.status, 0) << tty.output;
+    // Drawn in place (carriage return, erase line), ending at 100%, then erased
+    // before the summary.
+    EXPECT_NE(tty.output.find("\r\033[K["), std::string::npos) << tty.output;
+    EXPECT_NE(tty.output.find("] 300/300 100%"), std::string::npos) << tty.output;
+    EXPECT_NE(tty.output.find(" req/s"), std::string::npos) << tty.output;
+    EXPECT_NE(tty.output.find("requests  300 (300 ok, 0 failed)"), std::string::npos) << tty.output;
+    auto piped = aio_cmd("fetch -c 10 -i " + dir / "urls.txt" + " 2>&1");
+    EXPECT_EQ(piped.status, 0);
+    EXPECT_EQ(piped.output.find('\r'), std::string::npos) << "no progress when stderr is not a terminal";
+    EXPECT_EQ(piped.output.find("\033[K"), std::string::npos);
+}
+
+TEST(AioProgress, CsvOfAUrlShowsTheDownloadAndTheRowsOnATerminal) {
+    WebPeer peer;
+    auto tty = on_terminal("csv " + peer.url("/airtravel.csv"));
+    EXPECT_EQ(tty.status, 0) << tty.output;
+    // The last state stays: every byte of the Content-Length, every row.
+    EXPECT_NE(tty.output.find("] 100% "), std::string::npos) << tty.output;
+    EXPECT_NE(tty.output.find("  12 rows"), std::string::npos) << tty.output;
+    EXPECT_NE(tty.output.find("Month"), std::string::npos) << tty.output;  // then the table
+    auto piped = aio_cmd("csv " + peer.url("/airtravel.csv") + " 2>&1");
+    EXPECT_EQ(piped.output, kAirtravelHead);  // nothing else when stderr is not a terminal
+}
+
 TEST(AioCsv, BadInput) {
     auto missing = aio_cmd("csv /no/such/file.csv 2>&1");
     EXPECT_EQ(missing.status, 1);

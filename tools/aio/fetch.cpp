@@ -3,6 +3,7 @@
 // with exponential backoff, and a summary (status counts, latency
 // percentiles, bytes, rate).
 #include "aio_tool.hpp"
+#include "progress.hpp"
 
 #include <aio/aio.hpp>
 #include <aio/files.hpp>
@@ -60,16 +61,6 @@ struct Progress {
     std::uint64_t bytes = 0;
     bool finished = false;
 };
-
-std::string human_bytes(double n) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (n >= 1024 && u < 4) {
-        n /= 1024;
-        ++u;
-    }
-    return u == 0 ? fmt::format("{:.0f} B", n) : fmt::format("{:.1f} {}", n, units[u]);
-}
 
 /// The file name a URL's body is saved under: the last segment of its path
 /// ("index.html" for none), made unique among `taken` with "-1", "-2", ...
@@ -131,16 +122,26 @@ Task<> fetch_one(http::ClientSession& session, const FetchOptions& opts, Result&
     progress.bytes += r.bytes;
 }
 
+/// "[#######---------] 312/1000 31%  2 failed  87 req/s  ETA 0:08  1.5 MiB".
+std::string progress_line(const Progress& p, double secs) {
+    double rate = secs > 0 ? static_cast<double>(p.done) / secs : 0.0;
+    double fraction = p.total ? static_cast<double>(p.done) / static_cast<double>(p.total) : 1.0;
+    std::string line = fmt::format("{} {}/{} {:.0f}%", progress_bar(fraction), p.done, p.total, fraction * 100);
+    if (p.failed) line += fmt::format("  {} failed", p.failed);
+    line += fmt::format("  {:.0f} req/s", rate);
+    std::string left = eta(static_cast<double>(p.total - p.done), rate);
+    if (!left.empty() && p.done < p.total) line += "  " + left;
+    return line + "  " + human_bytes(static_cast<double>(p.bytes));
+}
+
 Task<> show_progress(Progress& p, Clock::time_point t0) {
-    while (!p.finished) {
-        co_await aio::sleep(200ms);
+    while (true) {
         double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        fmt::print(stderr, "\r\033[K{}/{} done, {} failed, {:.0f} req/s, {}", p.done, p.total, p.failed,
-                   secs > 0 ? static_cast<double>(p.done) / secs : 0.0, human_bytes(static_cast<double>(p.bytes)));
-        std::fflush(stderr);
+        draw_progress(progress_line(p, secs));
+        if (p.finished) break;
+        co_await aio::sleep(200ms);
     }
-    fmt::print(stderr, "\r\033[K");
-    std::fflush(stderr);
+    clear_progress();
 }
 
 Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so, std::vector<Result>& results) {
@@ -149,7 +150,7 @@ Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so,
     progress.total = results.size();
     auto t0 = Clock::now();
     Task<> ticker;
-    bool live = ::isatty(2) != 0;
+    bool live = progress_wanted();
     if (live) ticker = aio::create_task(show_progress(progress, t0));
     // fetch_one catches every error of its request: nothing ends the batch early.
     auto fetch = [&](Result& r) { return fetch_one(session, opts, r, progress); };

@@ -11,7 +11,9 @@
 
 #include <aio/table/dtype.hpp>
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <map>
@@ -92,6 +94,24 @@ private:
 /// and skip it, or skip it silently. Rows with fewer fields are never bad:
 /// their missing cells are missing values, as in pandas.
 enum class BadLines { error, warn, skip };
+
+/// How far a read_csv_async / read_csv_chunks_async has come, for a
+/// progress display (an aio addition; pandas has none). The reader updates
+/// it from the loop's thread and from the thread pool that parses, so every
+/// field is atomic: read it from any thread, e.g. a task that redraws a
+/// progress bar every 200 ms (`aio csv URL` does). The caller owns it; it
+/// must outlive the read.
+struct ReadProgress {
+    /// Bytes of input read so far, as they arrive: a file's bytes, a
+    /// response's body as the client hands it over (a Content-Encoding
+    /// decoded, a .gz file not yet decompressed).
+    std::atomic<std::uint64_t> bytes_read{0};
+    /// What bytes_read will reach, when known (a response's Content-Length
+    /// without a Content-Encoding), else -1.
+    std::atomic<std::int64_t> total_bytes{-1};
+    /// Data rows parsed so far (every row once the read has returned).
+    std::atomic<std::uint64_t> rows_parsed{0};
+};
 
 /// The options of read_csv (pandas.read_csv's parameters, in pandas' order).
 struct ReadOptions {
@@ -193,6 +213,13 @@ struct ReadOptions {
     /// one is always caught by the time max_record_bytes + 1 MiB of it are
     /// in. At most 1 GiB (field offsets are 32-bit, with the arena).
     std::size_t max_record_bytes = std::size_t{256} << 20;
+
+    // --- aio additions ---
+
+    /// Where read_csv_async and read_csv_chunks_async report their progress
+    /// (see ReadProgress); nullptr: nowhere. Not owned. The synchronous
+    /// read_csv ignores it.
+    ReadProgress* progress = nullptr;
 };
 
 /// The default of ReadOptions::max_memory: half of the smaller of physical
