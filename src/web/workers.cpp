@@ -461,6 +461,8 @@ Task<> supervise_processes(RunAppOptions opts) {
     std::vector<Socket> inherited;
     if (opts.socket_activation) inherited = aio::listen_fds();
     std::uint16_t port = opts.port;
+    if (!inherited.empty() && inherited.front().getsockname().family() != AF_UNIX)
+        port = inherited.front().getsockname().port();
     for (unsigned i = 0; i < opts.workers; ++i) {
         if (!inherited.empty()) {
             sup.listeners.push_back(duplicate(inherited));

@@ -350,6 +350,18 @@ TEST(SocketActivation, ARestartLosesNoQueuedConnection) {
     for (auto& q : queued) EXPECT_NE(q.read().find("HTTP/1.1 200"), std::string::npos);
     ::kill(second.pid(), SIGTERM);
     EXPECT_EQ(wait_end(second), "exited with status 0") << second.output();
+    // And process workers, which the supervisor hands the activated socket.
+    Process third(sock.activate(server_bin() + " --workers 2 --processes"));
+    ASSERT_EQ(wait_for_port(third), sock.port) << third.output();
+    std::set<std::string> pids;
+    for (int i = 0; i < 16; ++i) {
+        std::string who = get(sock.port, "/whoami");
+        pids.insert(who.substr(0, who.find('/')));
+    }
+    EXPECT_EQ(pids.count(std::to_string(third.pid())), 0u) << "served by the workers, not the supervisor";
+    EXPECT_FALSE(pids.count(""));
+    ::kill(third.pid(), SIGTERM);
+    EXPECT_EQ(wait_end(third), "exited with status 0") << third.output();
 }
 
 TEST(SocketActivation, ListenFdsFollowsSdListenFds) {
