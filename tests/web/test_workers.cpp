@@ -34,10 +34,11 @@ namespace {
 std::string server_bin() { return aio::test::binary_path("tests/aio_worker_server"); }
 
 /// A blocking connection to 127.0.0.1:port with one request written
-/// (Connection: close): read() gets the whole response.
+/// (Connection: close unless `keep_alive`): read() gets the whole response,
+/// until the server closes.
 struct RawRequest {
     int fd = -1;
-    RawRequest(int port, const std::string& path) {
+    RawRequest(int port, const std::string& path, bool keep_alive = false) {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -48,7 +49,8 @@ struct RawRequest {
             fd = -1;
             return;
         }
-        std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+        std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\n" +
+                          std::string(keep_alive ? "" : "Connection: close\r\n") + "\r\n";
         if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
             ::close(fd);
             fd = -1;
@@ -173,7 +175,7 @@ TEST(Workers, SigtermFinishesAThousandRequestsInFlightThenExitsZero) {
     ASSERT_GT(port, 0) << server.output();
     std::vector<RawRequest> slow;
     for (int i = 0; i < 1000; ++i) {
-        slow.emplace_back(port, "/slow");
+        slow.emplace_back(port, "/slow", /*keep_alive=*/true);
         ASSERT_GE(slow.back().fd, 0) << "request " << i;
     }
     // Every request is being handled (each waits for its worker's shutdown)...
@@ -184,13 +186,17 @@ TEST(Workers, SigtermFinishesAThousandRequestsInFlightThenExitsZero) {
     }
     ASSERT_EQ(in_flight, want);
     // ... when SIGTERM comes: the listeners close, and all of them finish.
+    // Their clients asked for keep-alive; each response says Connection:
+    // close and the server closes (read() returns at the close).
     ::kill(server.pid(), SIGTERM);
-    int done = 0;
+    int done = 0, told_to_close = 0;
     for (auto& r : slow) {
         std::string resp = r.read();
         if (resp.rfind("HTTP/1.1 200", 0) == 0 && body_of(resp) == "done") ++done;
+        if (resp.find("\r\nConnection: close\r\n") != std::string::npos) ++told_to_close;
     }
     EXPECT_EQ(done, 1000);
+    EXPECT_EQ(told_to_close, 1000);
     EXPECT_EQ(wait_end(server), "exited with status 0") << server.output();
 }
 
