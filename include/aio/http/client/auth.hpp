@@ -13,7 +13,9 @@ namespace aio::http {
 /// and password are bytes and are sent as given (aiohttp encodes str as
 /// latin-1 by default; pass the bytes you mean, UTF-8 for most servers).
 struct BasicAuth {
+    /// The user name (must not contain ':').
     std::string login;
+    /// The password; empty by default.
     std::string password{};
 
     /// The header value: "Basic " + base64(login ":" password). Throws

@@ -46,15 +46,21 @@ namespace aio::http {
 
 /// One stored cookie (http.cookies.Morsel's fields that matter).
 struct Cookie {
+    /// The cookie's name, as the server set it.
     std::string name;
+    /// The cookie's value, as the server set it (surrounding double quotes removed; not percent-decoded).
     std::string value;
     /// The domain, lowercase, without a leading dot.
     std::string domain;
+    /// The path the cookie is sent for (and below); "/" by default.
     std::string path = "/";
     /// Absent for a session cookie.
     std::optional<std::chrono::system_clock::time_point> expires;
+    /// Sent only to `domain` itself (no Domain attribute was given), not to its subdomains.
     bool host_only = true;
+    /// The Secure attribute: sent only over https (and wss).
     bool secure = false;
+    /// The HttpOnly attribute (kept for inspection; the jar sends it like any other).
     bool http_only = false;
     /// Creation order (RFC 6265 §5.4: ties of path length go to the older).
     std::uint64_t created = 0;
@@ -93,6 +99,7 @@ public:
     std::vector<Cookie> cookies();
     /// Removes every cookie (or those of `domain` and its subdomains).
     void clear(std::string_view domain = {});
+    /// The number of cookies still valid (expired ones are dropped first; len(jar) in aiohttp).
     std::size_t size();
 
     /// Parses an RFC 6265 §5.1.1 cookie date ("Wed, 09 Jun 2021 10:18:14 GMT",

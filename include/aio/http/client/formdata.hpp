@@ -33,8 +33,10 @@ struct FormFieldOptions {
 /// request is sent (and again on a redirect or a retry that resends it).
 class FormData {
 public:
+    /// The options of add_field / add_file (FormFieldOptions).
     using FieldOptions = FormFieldOptions;
 
+    /// An empty form; it turns multipart once a file, filename or content type is added.
     FormData() = default;
     /// Sends the form as multipart even with plain fields only
     /// (aiohttp's FormData(..., default_to_multipart=True)).
@@ -53,14 +55,20 @@ public:
     /// The boundary between parts (random, fixed per form).
     const std::string& boundary() const;
 
-    /// One field.
+    /// One field, as added.
     struct Field {
+        /// The field's name (the form key).
         std::string name;
-        std::string value;  // the value, or the path when `is_file`
+        /// The value, or the file's path when `is_file`.
+        std::string value;
+        /// The part's Content-Type ("" when none was given; add_file sets application/octet-stream).
         std::string content_type;
+        /// The part's filename ("" when none; add_file defaults it to the path's last component).
         std::string filename;
+        /// Whether `value` is the path of a file whose content is sent (add_file).
         bool is_file = false;
     };
+    /// The fields in the order they were added. The reference is valid until the next add_*.
     const std::vector<Field>& fields() const noexcept { return fields_; }
 
 private:

@@ -38,21 +38,33 @@ namespace aio::http {
 /// Copyable; copies of a stream share it.
 class Payload {
 public:
+    /// No body (aiohttp's data=None).
     Payload() = default;
+    /// These bytes, sent as they are.
     Payload(std::string bytes) : v_(std::move(bytes)) {}
+    /// A copy of this NUL-terminated text, sent as it is (`text` must not be null).
     Payload(const char* text) : v_(std::string(text)) {}
+    /// A copy of these bytes, sent as they are.
     Payload(std::string_view bytes) : v_(std::string(bytes)) {}
+    /// Form fields, sent urlencoded (aiohttp's data=dict).
     Payload(MultiDict form) : v_(std::move(form)) {}
+    /// A form, sent urlencoded or as multipart/form-data (aiohttp's data=FormData).
     Payload(FormData form) : v_(std::move(form)) {}
+    /// A body produced by `stream` while it is sent, chunked; the payload (and its copies) own the
+    /// generator, which can be sent once only.
     Payload(AsyncGenerator<std::string> stream)
         : v_(std::make_shared<AsyncGenerator<std::string>>(std::move(stream))) {}
 
+    /// Whether there is no body (default-constructed).
     bool empty() const noexcept { return std::holds_alternative<std::monostate>(v_); }
     /// False for a stream: it can be sent only once.
     bool replayable() const noexcept { return !std::holds_alternative<Stream>(v_); }
 
+    /// A streamed body: the generator, shared by the copies of the payload.
     using Stream = std::shared_ptr<AsyncGenerator<std::string>>;
+    /// What the payload holds: nothing (std::monostate), bytes, form fields, a form, or a stream.
     using Variant = std::variant<std::monostate, std::string, MultiDict, FormData, Stream>;
+    /// The body held, for the code that sends it (std::visit over it).
     const Variant& value() const noexcept { return v_; }
 
 private:
@@ -63,6 +75,7 @@ private:
 struct RequestInfo {
     /// The URL requested (after params were added; the final one after redirects).
     URL url;
+    /// The method sent, uppercase ("GET"; a redirect may turn a POST into a GET, as aiohttp).
     std::string method;
     /// The headers sent (session defaults, the request's, and those aio adds).
     Headers headers;

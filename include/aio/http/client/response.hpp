@@ -85,11 +85,15 @@ private:
 /// A response (aiohttp.ClientResponse). Move-only.
 class ClientResponse {
 public:
+    /// Takes over another response's connection and body; the moved-from one may then only be
+    /// destroyed or assigned to.
     ClientResponse(ClientResponse&&) noexcept;
+    /// Releases this response's connection (see release()), then takes over the other's.
     ClientResponse& operator=(ClientResponse&&) noexcept;
     /// Releases the connection (see release()).
     ~ClientResponse();
 
+    /// The status code, e.g. 200 (aiohttp's ClientResponse.status).
     int status() const noexcept;
     /// The reason phrase sent by the server ("OK").
     const std::string& reason() const noexcept;
@@ -99,6 +103,7 @@ public:
     const URL& url() const noexcept;
     /// The method of the request.
     const std::string& method() const noexcept;
+    /// The HTTP version the server answered with (aiohttp's ClientResponse.version).
     HttpVersion version() const noexcept;
     /// True for a status below 400 (aiohttp's ok).
     bool ok() const noexcept { return status() < 400; }
@@ -151,6 +156,7 @@ public:
 
     /// Made by ClientSession.
     explicit ClientResponse(std::unique_ptr<detail::ResponseState> s);
+    /// The response's internal state, for aio's own code (not a stable API).
     detail::ResponseState& state() noexcept { return *s_; }
 
 private:

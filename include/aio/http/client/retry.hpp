@@ -34,6 +34,7 @@ namespace aio::http {
 
 /// How a session retries requests that failed.
 struct RetryPolicy {
+    /// Seconds as a double; any std::chrono duration converts to it.
     using Duration = std::chrono::duration<double>;
     /// Attempts in all, the first included: 1 means no retry.
     int attempts = 1;

@@ -81,6 +81,8 @@ struct SessionOptions {
     bool trust_env = false;
     /// A proxy for every request ("http://host:3128"), unless a request names its own.
     std::string proxy{};
+    /// Credentials for the proxy (Proxy-Authorization), unless a request gives its own; the proxy
+    /// URL's user-info is used when neither does.
     std::optional<BasicAuth> proxy_auth{};
     /// TLS for https (see RequestOptions::ssl); empty: the system's CAs.
     aio::SSLOption ssl{};
@@ -95,8 +97,9 @@ struct SessionOptions {
     /// The largest body accepted, counted before and after decoding (a guard
     /// against decompression bombs and endless bodies): ClientPayloadError beyond it.
     std::uint64_t max_body_size = std::uint64_t(1) << 30;
-    /// Limits on the response head (line and field sizes, field count).
+    /// The longest status line or chunk-size line of a response, CRLF excluded (LineTooLong beyond it).
     std::size_t max_line_size = 8190;
+    /// The longest header field line of a response, name and value (LineTooLong beyond it).
     std::size_t max_field_size = 8190;
     /// Bytes read from a socket at most at once (aiohttp's read_bufsize).
     std::size_t read_bufsize = 64 * 1024;
@@ -112,6 +115,8 @@ struct SessionOptions {
 /// refer to it.
 class ClientSession {
 public:
+    /// A session with these settings (aiohttp's ClientSession(...)); it opens no connection yet.
+    /// Throws InvalidURL when `options.base_url` is not a URL.
     explicit ClientSession(SessionOptions options = {});
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
@@ -119,31 +124,45 @@ public:
     ~ClientSession();
 
     /// Sends a request and returns the response once its head has arrived
-    /// (aiohttp's session.request). `method` is sent as given ("GET", "PATCH",
-    /// any token). Follows redirects, retries and times out as `opts` and the
+    /// (aiohttp's session.request). `method` is uppercased, as aiohttp does
+    /// ("get" sends "GET"; any token). Follows redirects, retries and times out as `opts` and the
     /// session say. Throws InvalidURL, the ClientError family (see
     /// <aio/http/errors.hpp>), aio::TimeoutError (total), aio::RuntimeError
     /// when the session is closed, aio::ValueError for contradicting options
     /// (data and json together).
     Task<ClientResponse> request(std::string method, std::string url, RequestOptions opts);
+    /// request("GET", url, opts) (aiohttp's session.get).
     Task<ClientResponse> get(std::string url, RequestOptions opts);
+    /// request("POST", url, opts) (aiohttp's session.post).
     Task<ClientResponse> post(std::string url, RequestOptions opts);
+    /// request("PUT", url, opts) (aiohttp's session.put).
     Task<ClientResponse> put(std::string url, RequestOptions opts);
+    /// request("PATCH", url, opts) (aiohttp's session.patch).
     Task<ClientResponse> patch(std::string url, RequestOptions opts);
     /// DELETE (aiohttp's delete; `delete` is a C++ keyword).
     Task<ClientResponse> delete_(std::string url, RequestOptions opts);
+    /// request("HEAD", url, opts) (aiohttp's session.head); the response has no body.
     Task<ClientResponse> head(std::string url, RequestOptions opts);
+    /// request("OPTIONS", url, opts) (aiohttp's session.options).
     Task<ClientResponse> options(std::string url, RequestOptions opts);
     // The same with default options. Overloads rather than `opts = {}`: a
     // defaulted class-type argument is a temporary in the caller's co_await
     // expression, which g++ 12 destroys twice (docs/differences.md).
+    /// request(method, url, {}): the request with default options.
     Task<ClientResponse> request(std::string method, std::string url);
+    /// get(url, {}).
     Task<ClientResponse> get(std::string url);
+    /// post(url, {}): a POST without a body.
     Task<ClientResponse> post(std::string url);
+    /// put(url, {}): a PUT without a body.
     Task<ClientResponse> put(std::string url);
+    /// patch(url, {}): a PATCH without a body.
     Task<ClientResponse> patch(std::string url);
+    /// delete_(url, {}).
     Task<ClientResponse> delete_(std::string url);
+    /// head(url, {}).
     Task<ClientResponse> head(std::string url);
+    /// options(url, {}).
     Task<ClientResponse> options(std::string url);
 
     /// Opens a WebSocket (aiohttp's ws_connect): a GET of `url` (ws://,
@@ -154,18 +173,22 @@ public:
     /// or Sec-WebSocket-Accept, an extension or subprotocol not offered),
     /// else what request() throws.
     Task<ClientWebSocketResponse> ws_connect(std::string url);
+    /// The same with options (see WSConnectOptions); also throws aio::ValueError when
+    /// `opts.compress` is neither 0 nor 9..15.
     Task<ClientWebSocketResponse> ws_connect(std::string url, WSConnectOptions opts);
 
     /// Closes the idle connections and waits until they are closed; the
     /// connections held by responses close when those are released. Requests
     /// after close() throw aio::RuntimeError. Idempotent.
     Task<> close();
+    /// True once close() has been called (aiohttp's ClientSession.closed).
     bool closed() const noexcept;
 
     /// The session's cookie store.
     CookieJar& cookie_jar() noexcept;
     /// The session's default headers.
     const Headers& headers() const noexcept;
+    /// The settings the session was made with.
     const SessionOptions& options() const noexcept;
 
     /// Pool statistics (for tests and monitoring).
@@ -179,6 +202,7 @@ public:
         /// Requests that waited for a free connection.
         std::size_t waited = 0;
     };
+    /// The pool's counts now.
     PoolStats pool_stats() const noexcept;
 
 private:

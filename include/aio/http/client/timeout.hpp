@@ -16,6 +16,7 @@ namespace aio::http {
 /// error type (see <aio/http/errors.hpp>). Durations are taken as any
 /// std::chrono duration and kept as floating seconds, like Python's floats.
 struct ClientTimeout {
+    /// Seconds as a double (Python's float seconds); any std::chrono duration converts to it.
     using Duration = std::chrono::duration<double>;
     /// The whole request: getting a connection, sending, and reading the
     /// response up to the end of its body (also while the caller reads the

@@ -33,6 +33,7 @@ namespace aio::http {
 
 /// The timeouts of a client WebSocket (aiohttp.ClientWSTimeout).
 struct ClientWSTimeout {
+    /// Seconds as a double; any std::chrono duration converts to it.
     using Seconds = std::chrono::duration<double>;
     /// How long receive() waits for a message (none: for ever).
     std::optional<Seconds> ws_receive{};
@@ -42,9 +43,11 @@ struct ClientWSTimeout {
 
 /// The settings of ws_connect (aiohttp's keyword arguments).
 struct WSConnectOptions {
+    /// Seconds as a double; any std::chrono duration converts to it.
     using Seconds = std::chrono::duration<double>;
     /// Subprotocols offered, preferred first (Sec-WebSocket-Protocol).
     std::vector<std::string> protocols{};
+    /// The receive and close timeouts of the WebSocket (aiohttp's timeout=ClientWSTimeout(...)).
     ClientWSTimeout timeout{};
     /// Replaces timeout.ws_receive when set (aiohttp's receive_timeout).
     std::optional<Seconds> receive_timeout{};
@@ -60,6 +63,7 @@ struct WSConnectOptions {
     Headers headers{};
     /// Query parameters added to the URL.
     MultiDict params{};
+    /// Credentials for the server (Authorization: Basic), as RequestOptions::auth.
     std::optional<BasicAuth> auth{};
     /// Offer permessage-deflate with this many window bits (9..15; 0: no compression).
     int compress = 15;
@@ -69,6 +73,7 @@ struct WSConnectOptions {
     aio::SSLOption ssl{};
     /// An HTTP proxy; the WebSocket goes through a CONNECT tunnel.
     std::string proxy{};
+    /// Credentials for the proxy (Proxy-Authorization), as RequestOptions::proxy_auth.
     std::optional<BasicAuth> proxy_auth{};
 };
 
@@ -83,10 +88,13 @@ public:
 /// The client end of a WebSocket (aiohttp.ClientWebSocketResponse).
 class ClientWebSocketResponse : public WebSocketBase {
 public:
+    /// Takes over another WebSocket; the moved-from one may then only be destroyed or assigned to.
     ClientWebSocketResponse(ClientWebSocketResponse&&) noexcept = default;
+    /// Lets go of this one's connection as the destructor does, then takes over the other's.
     ClientWebSocketResponse& operator=(ClientWebSocketResponse&&) noexcept = default;
     /// The handshake response's status (101) and headers.
     int status() const noexcept;
+    /// The handshake response's headers (aiohttp's ClientWebSocketResponse's response headers).
     const Headers& headers() const noexcept;
 
 private:
