@@ -48,8 +48,9 @@ public:
     const std::string& msg() const noexcept { return msg_; }
     /// Byte offset of the error in the document.
     std::size_t pos() const noexcept { return pos_; }
-    /// 1-based line and column of `pos` (a column counts bytes).
+    /// 1-based line of `pos` (json.JSONDecodeError.lineno).
     std::size_t lineno() const noexcept { return lineno_; }
+    /// 1-based column of `pos` on its line, counted in bytes (json.JSONDecodeError.colno).
     std::size_t colno() const noexcept { return colno_; }
 
 private:
@@ -71,14 +72,22 @@ class Object {
 public:
     /// One key and its value (defined below, once Value is complete).
     struct Member;
+    /// Iterates over the members (Member: key and value) in insertion order, as dict.items().
     using iterator = std::vector<Member>::iterator;
+    /// Iterates over the members, read-only.
     using const_iterator = std::vector<Member>::const_iterator;
 
+    /// An empty object ({}).
     Object() noexcept;
+    /// Copies every member deeply.
     Object(const Object&);
+    /// Takes over the members of another object, which is left valid but unspecified (in practice empty).
     Object(Object&&) noexcept;
+    /// Replaces the members with deep copies of another object's.
     Object& operator=(const Object&);
+    /// Replaces the members with those of another object, taken over.
     Object& operator=(Object&&) noexcept;
+    /// Destroys the members.
     ~Object();
     /// `Object{{"a", 1}, {"b", "x"}}`; a repeated key keeps its first place
     /// and its last value, as a Python dict literal.
@@ -86,10 +95,13 @@ public:
 
     /// The value of `key`, or nullptr (dict.get).
     const Value* find(std::string_view key) const noexcept;
+    /// The value of `key`, modifiable, or nullptr.
     Value* find(std::string_view key) noexcept;
+    /// Whether `key` is present (`key in d`).
     bool contains(std::string_view key) const noexcept;
     /// The value of `key`; throws std::out_of_range when absent (Python's KeyError).
     const Value& at(std::string_view key) const;
+    /// The value of `key`, modifiable; throws std::out_of_range when absent.
     Value& at(std::string_view key);
     /// The value of `key`, inserted as null at the end when absent (`d[key]`).
     Value& operator[](std::string_view key);
@@ -101,12 +113,19 @@ public:
     /// Removes `key`; whether it was there.
     bool erase(std::string_view key);
 
+    /// The number of members (len(d)).
     std::size_t size() const noexcept;
+    /// Whether there is no member.
     bool empty() const noexcept;
+    /// Makes room for `n` members without reallocating (as std::vector::reserve).
     void reserve(std::size_t n);
+    /// The first member; members are iterated in insertion order.
     iterator begin() noexcept;
+    /// Past the last member.
     iterator end() noexcept;
+    /// The first member, read-only.
     const_iterator begin() const noexcept;
+    /// Past the last member, read-only.
     const_iterator end() const noexcept;
 
     /// Same keys with equal values, in any order (Python's dict ==).
@@ -125,7 +144,9 @@ class Value {
 public:
     /// null (Python None).
     Value() noexcept = default;
+    /// null (Python None): `Value(nullptr)`.
     Value(std::nullptr_t) noexcept {}
+    /// true or false.
     Value(bool b) noexcept : v_(b) {}
     /// Any integer type; unsigned values above INT64_MAX are stored as floats.
     template <class I>
@@ -139,33 +160,57 @@ public:
         }
         v_ = static_cast<std::int64_t>(i);
     }
+    /// A float (Python float).
     Value(double d) noexcept : v_(d) {}
+    /// A float, widened to double.
     Value(float f) noexcept : v_(static_cast<double>(f)) {}
+    /// A string: a copy of the NUL-terminated UTF-8 text `s` (not null).
     Value(const char* s) : v_(std::string(s)) {}
+    /// A string holding `s` (UTF-8 bytes; dumps checks them).
     Value(std::string s) noexcept : v_(std::move(s)) {}
+    /// A string: a copy of `s`.
     Value(std::string_view s) : v_(std::string(s)) {}
+    /// An array holding `a`.
     Value(Array a) noexcept : v_(std::move(a)) {}
+    /// An object holding `o`.
     Value(Object o) noexcept : v_(std::move(o)) {}
 
+    /// The kind of value held.
     Type type() const noexcept { return static_cast<Type>(v_.index()); }
+    /// Whether it is null (`v is None`).
     bool is_null() const noexcept { return type() == Type::null; }
+    /// Whether it is true or false.
     bool is_bool() const noexcept { return type() == Type::boolean; }
+    /// Whether it is an integer (int64; not a bool).
     bool is_int() const noexcept { return type() == Type::integer; }
     /// A float (is_int() is not a float, though as_double() takes it).
     bool is_double() const noexcept { return type() == Type::number; }
+    /// Whether it is an integer or a float.
     bool is_number() const noexcept { return is_int() || is_double(); }
+    /// Whether it is a string.
     bool is_string() const noexcept { return type() == Type::string; }
+    /// Whether it is an array.
     bool is_array() const noexcept { return type() == Type::array; }
+    /// Whether it is an object.
     bool is_object() const noexcept { return type() == Type::object; }
 
+    /// The bool held; aio::TypeError for any other kind (an integer included).
     bool as_bool() const;
+    /// The integer held; aio::TypeError for any other kind (a float included).
     std::int64_t as_int() const;
+    /// The float held, or the integer held converted to double; aio::TypeError otherwise.
     double as_double() const;
+    /// The string held (UTF-8 bytes); aio::TypeError for any other kind.
     const std::string& as_string() const;
+    /// The string held, modifiable in place; aio::TypeError for any other kind.
     std::string& as_string();
+    /// The array held; aio::TypeError for any other kind.
     const Array& as_array() const;
+    /// The array held, modifiable in place; aio::TypeError for any other kind.
     Array& as_array();
+    /// The object held; aio::TypeError for any other kind.
     const Object& as_object() const;
+    /// The object held, modifiable in place; aio::TypeError for any other kind.
     Object& as_object();
 
     /// Object member (std::out_of_range when absent; TypeError if not an object).
@@ -173,7 +218,9 @@ public:
     /// Object member, inserted as null when absent; a null Value becomes an
     /// empty object first (TypeError for other kinds).
     Value& operator[](std::string_view key);
+    /// As operator[](std::string_view) for a NUL-terminated key (inserts when absent).
     Value& operator[](const char* key) { return (*this)[std::string_view(key)]; }
+    /// As operator[](std::string_view) const for a NUL-terminated key (throws when absent).
     const Value& operator[](const char* key) const { return (*this)[std::string_view(key)]; }
     /// Array element; a negative index counts from the end as in Python
     /// (std::out_of_range outside the array; TypeError if not an array).
@@ -183,12 +230,15 @@ public:
     const Value& operator[](I i) const {
         return element(index_of(i));
     }
+    /// Array element, modifiable; indexes as the const overload (never appends).
     template <class I>
         requires std::is_integral_v<I>
     Value& operator[](I i) {
         return element(index_of(i));
     }
+    /// Array element `i`, counted from 0 (std::out_of_range outside the array; TypeError if not an array).
     const Value& element(std::size_t i) const;
+    /// Array element `i`, modifiable (std::out_of_range outside the array; TypeError if not an array).
     Value& element(std::size_t i);
     /// Elements of an array, members of an object, bytes of a string (TypeError otherwise).
     std::size_t size() const;
@@ -226,11 +276,13 @@ struct DumpOptions {
     /// Pretty-print: newline and this many spaces per level (Python's
     /// indent=n); nullopt writes everything on one line.
     std::optional<int> indent{};
-    /// Between items and after a key; empty means Python's default:
-    /// ", " (or "," when indenting) and ": ".
+    /// Between items (Python's separators[0]); empty means Python's default:
+    /// ", " (or "," when indenting).
     std::string_view item_separator{};
+    /// After a key (Python's separators[1]); empty means Python's default ": ".
+    /// The separators' characters must outlive the call to dumps.
     std::string_view key_separator{};
-    /// Escape every non-ASCII character as \uXXXX (UTF-16 surrogate pairs
+    /// Escape every non-ASCII character as \\uXXXX (UTF-16 surrogate pairs
     /// beyond U+FFFF); false writes the UTF-8 bytes as they are.
     bool ensure_ascii = true;
     /// Object members sorted by key (bytewise, which is code-point order).
@@ -255,8 +307,11 @@ std::string float_repr(double d);
 // ---------------------------------------------------------------------------
 // Object's members that need Value complete.
 
+/// One key and its value: what iterating over an Object yields (a dict.items() pair).
 struct Object::Member {
+    /// The key (UTF-8 bytes).
     std::string key;
+    /// The value.
     Value value;
 };
 
