@@ -36,20 +36,31 @@ class Response;
 /// the standard phrase; empty `text` means "<status>: <reason>" (none for
 /// 204 and 304, which have no body).
 struct HTTPExceptionOptions {
+    /// Header fields to answer with (a redirect adds Location, a 405 Allow).
     http::Headers headers{};
+    /// The reason phrase; "" for the standard one of the status.
     std::string reason{};
+    /// The body text; nullopt for "<status>: <reason>" (no body for 1xx, 204 and 304).
     std::optional<std::string> text{};
+    /// The media type of the body; "" for text/plain (charset utf-8).
     std::string content_type{};
 };
 
 /// An HTTP answer as an exception (aiohttp.web.HTTPException).
 class HTTPException : public aio::Exception {
 public:
+    /// An answer with `status` and `opts`; what() is "<status>: <reason>". The status is not
+    /// checked here: response() throws aio::ValueError for one outside 100..999.
     HTTPException(int status, HTTPExceptionOptions opts = {});
+    /// The status code answered (aiohttp's HTTPException.status).
     int status() const noexcept { return status_; }
+    /// The reason phrase: the one given, or the standard one of the status.
     const std::string& reason() const noexcept { return reason_; }
+    /// The body text ("" when there is none).
     const std::string& text() const noexcept { return text_; }
+    /// The header fields answered with.
     const http::Headers& headers() const noexcept { return headers_; }
+    /// The header fields, modifiable (e.g. by a middleware before rethrowing).
     http::Headers& headers() noexcept { return headers_; }
     /// The answer as a Response (what the server sends).
     Response response() const;
@@ -129,7 +140,9 @@ AIO_WEB_HTTP_STATUS(HTTPNetworkAuthenticationRequired, HTTPServerError, 511)
 /// A redirect: sets Location (aiohttp.web.HTTPMove). Throws ValueError for an empty location.
 class HTTPMove : public HTTPRedirection {
 public:
+    /// A redirect with `status` (3xx) to `location`, which is sent as the Location header.
     HTTPMove(int status, std::string location, HTTPExceptionOptions opts = {});
+    /// Where the client is sent (the Location header).
     const std::string& location() const noexcept { return location_; }
 
 private:
@@ -155,9 +168,14 @@ AIO_WEB_HTTP_MOVE(HTTPPermanentRedirect, 308)
 /// 405 with an Allow header listing `allowed_methods` (aiohttp.web.HTTPMethodNotAllowed).
 class HTTPMethodNotAllowed : public HTTPClientError {
 public:
+    /// 405.
     static constexpr int status_code = 405;
+    /// `method` was refused; `allowed_methods` are sent, sorted and without duplicates, comma-separated
+    /// in the Allow header.
     HTTPMethodNotAllowed(std::string method, std::vector<std::string> allowed_methods, HTTPExceptionOptions opts = {});
+    /// The method that was refused.
     const std::string& method() const noexcept { return method_; }
+    /// The methods allowed, as given.
     const std::vector<std::string>& allowed_methods() const noexcept { return allowed_; }
 
 private:
@@ -168,7 +186,11 @@ private:
 /// 413 naming the limit and the size seen (aiohttp.web.HTTPRequestEntityTooLarge).
 class HTTPRequestEntityTooLarge : public HTTPClientError {
 public:
+    /// 413.
     static constexpr int status_code = 413;
+    /// The request body passed the limit of `max_size` bytes: `actual_size` is its declared length, or
+    /// what was read when the limit was passed. Without a text of its own the answer says so
+    /// ("Maximum request body size ... exceeded, actual body size ...").
     HTTPRequestEntityTooLarge(std::uint64_t max_size, std::uint64_t actual_size, HTTPExceptionOptions opts = {});
 };
 

@@ -18,10 +18,10 @@
 // The server adds Date, Server, Content-Length (or Transfer-Encoding:
 // chunked) and Connection; a HEAD request gets the head only. A body is
 // compressed (br, else gzip, else deflate, as the request's Accept-Encoding
-// allows) when compression is on (ServerOptions::compress, or
-// enable_compression()), the body is at least kMinCompressSize bytes, its
-// type is text-like (text/*, JSON, JavaScript, XML, SVG, form data) and it
-// has no Content-Encoding yet.
+// allows) when it has no Content-Encoding yet and either the response asked
+// for it (enable_compression(): any size, any type) or compression is on
+// (ServerOptions::compress), the body is at least kMinCompressSize bytes and
+// its type is text-like (text/*, JSON, JavaScript, XML, SVG, form data).
 #pragma once
 
 #include <aio/http/compression.hpp>
@@ -46,19 +46,27 @@ class HttpConnection;
 struct OpenedFile;
 }
 
-/// Bodies shorter than this are never compressed: below a kilobyte the
+/// Bodies shorter than this are not compressed unless the response called
+/// enable_compression(): below a kilobyte the
 /// saving is less than the headers and CPU it costs, and the body fits in
 /// one TCP segment anyway.
 inline constexpr std::size_t kMinCompressSize = 1024;
 
 /// Options of set_cookie (aiohttp's keyword arguments).
 struct CookieOptions {
+    /// The Expires attribute, an HTTP date written as given ("Wed, 21 Oct 2015 07:28:00 GMT"); "" for none.
     std::string expires{};
+    /// The Domain attribute ("" for none: the cookie is for the request's host only).
     std::string domain{};
+    /// The Max-Age attribute in seconds (0 or less expires the cookie); nullopt for none.
     std::optional<long> max_age{};
+    /// The Path attribute; "/" by default, "" for none.
     std::string path = "/";
+    /// The Secure attribute: the client sends the cookie over https only.
     bool secure = false;
+    /// The HttpOnly attribute: browsers hide the cookie from scripts.
     bool httponly = false;
+    /// The SameSite attribute ("Strict", "Lax" or "None", written as given); "" for none.
     std::string samesite{};
 };
 
@@ -66,18 +74,26 @@ struct CookieOptions {
 /// also the base of every response. Move-only.
 class StreamResponse {
 public:
+    /// A response with this status, reason ("" for the standard phrase) and headers, not yet
+    /// prepared. Throws aio::ValueError for a status outside 100..999.
     explicit StreamResponse(int status = 200, std::string reason = {}, http::Headers headers = {});
+    /// Takes over another response (its head, body and, once prepared, its stream); the
+    /// moved-from one may then only be destroyed or assigned to.
     StreamResponse(StreamResponse&&) noexcept;
+    /// Takes over another response, as the move constructor does.
     StreamResponse& operator=(StreamResponse&&) noexcept;
     ~StreamResponse();
 
+    /// The status code (aiohttp's StreamResponse.status).
     int status() const noexcept { return status_; }
     /// The reason phrase: the given one, or the standard one of the status.
     std::string_view reason() const noexcept;
     /// Changes the status (and reason). Throws RuntimeError once prepared,
     /// ValueError outside 100..999.
     void set_status(int status, std::string reason = {});
+    /// The header fields to send, modifiable until prepare() sends them (aiohttp's headers).
     http::Headers& headers() noexcept { return headers_; }
+    /// The header fields to send.
     const http::Headers& headers() const noexcept { return headers_; }
 
     /// Content-Type without parameters ("application/octet-stream" when unset).
@@ -86,6 +102,8 @@ public:
     void set_content_type(std::string_view type);
     /// The charset parameter of Content-Type, if any.
     std::optional<std::string> charset() const;
+    /// Sets the charset parameter of Content-Type ("" removes it); the type stays, or becomes
+    /// application/octet-stream when none was set.
     void set_charset(std::string_view charset);
     /// The declared body length (Content-Length), if any.
     std::optional<std::uint64_t> content_length() const;
@@ -119,6 +137,7 @@ public:
 
     /// The kind of body, for the server.
     enum class Kind : std::uint8_t { stream, body, file };
+    /// The kind of body: stream (StreamResponse), body (Response) or file (FileResponse).
     Kind kind() const noexcept { return kind_; }
 
 protected:
@@ -127,19 +146,32 @@ protected:
     friend class detail::HttpConnection;
     friend struct detail::OpenedFile;
 
+    /// The status code.
     int status_;
+    /// The reason phrase given ("" for the standard one).
     std::string reason_;
+    /// The header fields to send.
     http::Headers headers_;
+    /// What the body is.
     Kind kind_ = Kind::stream;
+    /// enable_chunked_encoding() was called.
     bool chunked_ = false;
+    /// force_close() was called.
     bool force_close_ = false;
-    std::optional<http::Coding> compression_{};  // nullopt: the server's default
+    /// The coding enable_compression() forced; nullopt: the server's choice.
+    std::optional<http::Coding> compression_{};
+    /// enable_compression() asked for compression (with a coding other than identity).
     bool compression_requested_ = false;
-    std::string body_;                            // Kind::body
-    std::filesystem::path path_;                  // Kind::file
-    std::size_t chunk_size_ = 256 * 1024;         // Kind::file, when not sendfile
-    std::shared_ptr<detail::OpenedFile> opened_;  // Kind::file, opened already by a static route
-    std::unique_ptr<detail::StreamState> stream_; // set by prepare()
+    /// The body (Kind::body).
+    std::string body_;
+    /// The file sent (Kind::file).
+    std::filesystem::path path_;
+    /// Bytes per read when the file is not sent by sendfile (Kind::file).
+    std::size_t chunk_size_ = 256 * 1024;
+    /// The file, already opened by a static route (Kind::file); null otherwise.
+    std::shared_ptr<detail::OpenedFile> opened_;
+    /// The state of the body being sent; set by prepare().
+    std::unique_ptr<detail::StreamState> stream_;
 };
 
 /// The fields of a Response, in aiohttp's keyword order: body, status,
@@ -147,12 +179,19 @@ protected:
 /// text/plain; charset=utf-8 type unless `content_type` says otherwise;
 /// `body` is bytes (application/octet-stream unless typed).
 struct ResponseOptions {
+    /// The body bytes (not together with `text`).
     std::optional<std::string> body{};
+    /// The status code (100..999).
     int status = 200;
+    /// The reason phrase; "" for the standard one of the status.
     std::string reason{};
+    /// The body as UTF-8 text (not together with `body`).
     std::optional<std::string> text{};
+    /// Header fields to send; a Content-Type here wins over `content_type`.
     http::Headers headers{};
+    /// The media type ("text/html"); "" for text/plain with `text`, none otherwise.
     std::string content_type{};
+    /// The charset parameter of Content-Type; "" for utf-8 with `text`, none otherwise.
     std::string charset{};
 };
 
@@ -160,9 +199,12 @@ struct ResponseOptions {
 /// Throws ValueError when both body and text are given.
 class Response : public StreamResponse {
 public:
+    /// A response made of `opts` (aiohttp's web.Response(...)). Throws aio::ValueError when both
+    /// body and text are given or the status is outside 100..999.
     Response(ResponseOptions opts = {});
     /// The body bytes.
     const std::string& body() const noexcept { return body_; }
+    /// Replaces the body bytes; the headers (Content-Type included) are left as they are.
     void set_body(std::string body);
     /// The body as text (the bytes: aio strings are UTF-8).
     const std::string& text() const noexcept { return body_; }
@@ -185,8 +227,12 @@ Response json_response(const json::Value& data, ResponseOptions opts = {});
 /// when permission is denied).
 class FileResponse : public StreamResponse {
 public:
+    /// A response sending the file at `path` (opened only when the response is sent), read
+    /// `chunk_size` bytes at a time when sendfile cannot be used (0: 256 KiB). Throws
+    /// aio::ValueError for a status outside 100..999.
     explicit FileResponse(std::filesystem::path path, std::size_t chunk_size = 256 * 1024, int status = 200,
                           http::Headers headers = {});
+    /// The path of the file sent.
     const std::filesystem::path& path() const noexcept { return path_; }
 };
 
