@@ -80,17 +80,20 @@ inline constexpr std::string_view METH_ANY = "*";
 
 /// Options of add_static (aiohttp's keyword arguments).
 struct StaticOptions {
+    /// The route's name, for url_for (with {"filename", ...}); "" for none. Throws ValueError if taken.
     std::string name{};
     /// Answer a directory with an HTML listing of it (aiohttp's show_index).
     bool show_index = false;
     /// Serve symlinks whose target is outside the root (aiohttp's follow_symlinks).
     bool follow_symlinks = false;
+    /// Bytes per read when a file cannot go by sendfile (under TLS); see FileResponse.
     std::size_t chunk_size = 256 * 1024;
 };
 
 /// The router (aiohttp.web.UrlDispatcher). Routes can be added until the
-/// application starts. Throws ValueError for a bad path pattern or a
-/// duplicate route name.
+/// application starts (RuntimeError after). Throws ValueError for a bad path
+/// pattern or a static route's duplicate name; a route whose name is taken
+/// adds its method to the resource of that name.
 class Router {
 public:
     Router();
@@ -98,23 +101,33 @@ public:
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
 
-    /// Adds a route for `method` ("GET", ..., or METH_ANY) on `path`.
+    /// Adds a route for `method` ("GET", ..., or METH_ANY) on `path`; `handler` is a Handler-like
+    /// callable (see the file's notes), kept by the router. `name` is for url_for ("" for none).
+    /// Throws RuntimeError once frozen, and when the last resource added is the same plain path with
+    /// that method already.
     template <class F>
     void add_route(std::string_view method, std::string_view path, F handler, std::string name = {}) {
         add(method, path, detail::to_handler(std::move(handler)), std::move(name));
     }
+    /// add_route("GET", ...) (aiohttp's add_get); the route also answers HEAD.
     template <class F>
     void add_get(std::string_view path, F h, std::string name = {}) { add_route("GET", path, std::move(h), std::move(name)); }
+    /// add_route("POST", ...) (aiohttp's add_post).
     template <class F>
     void add_post(std::string_view path, F h, std::string name = {}) { add_route("POST", path, std::move(h), std::move(name)); }
+    /// add_route("PUT", ...) (aiohttp's add_put).
     template <class F>
     void add_put(std::string_view path, F h, std::string name = {}) { add_route("PUT", path, std::move(h), std::move(name)); }
+    /// add_route("PATCH", ...) (aiohttp's add_patch).
     template <class F>
     void add_patch(std::string_view path, F h, std::string name = {}) { add_route("PATCH", path, std::move(h), std::move(name)); }
+    /// add_route("DELETE", ...) (aiohttp's add_delete).
     template <class F>
     void add_delete(std::string_view path, F h, std::string name = {}) { add_route("DELETE", path, std::move(h), std::move(name)); }
+    /// add_route("HEAD", ...) (aiohttp's add_head).
     template <class F>
     void add_head(std::string_view path, F h, std::string name = {}) { add_route("HEAD", path, std::move(h), std::move(name)); }
+    /// add_route("OPTIONS", ...) (aiohttp's add_options).
     template <class F>
     void add_options(std::string_view path, F h, std::string name = {}) { add_route("OPTIONS", path, std::move(h), std::move(name)); }
 
@@ -166,12 +179,16 @@ struct ApplicationOptions {
 /// (aiohttp.web.Application). Not copyable; it must outlive its runner.
 class Application {
 public:
+    /// An application with no route, middleware or hook yet (aiohttp's web.Application(...)).
     explicit Application(ApplicationOptions opts = {});
     Application(const Application&) = delete;
     Application& operator=(const Application&) = delete;
 
+    /// The router, to add routes to until the application starts (aiohttp's app.router).
     Router& router() noexcept { return router_; }
+    /// The router, read-only (url_for, has_route).
     const Router& router() const noexcept { return router_; }
+    /// The middlewares, outermost first (aiohttp's middlewares=[...]); append to it.
     std::vector<Middleware>& middlewares() noexcept { return middlewares_; }
     /// Called in order when the runner starts (aiohttp's on_startup).
     std::vector<AppHook>& on_startup() noexcept { return on_startup_; }
@@ -187,16 +204,22 @@ public:
     T& get(const std::string& key) {
         return std::any_cast<T&>(state_.at(key));
     }
+    /// The options the application was made with.
     const ApplicationOptions& options() const noexcept { return opts_; }
 
     /// The handler with the middlewares around it, for `request`'s route.
     /// (What the server calls; also handy for tests.)
     Task<StreamResponse> handle(Request& request);
 
-    /// Runs the hooks (AppRunner calls these).
+    /// Runs the hooks (AppRunner calls these). startup() first freezes the application and its
+    /// router, then awaits each on_startup hook in order; a hook's exception propagates and the
+    /// later hooks do not run.
     Task<> startup();
+    /// Awaits each on_shutdown hook in order (a hook's exception propagates).
     Task<> shutdown();
+    /// Awaits each on_cleanup hook in order (a hook's exception propagates).
     Task<> cleanup();
+    /// Whether startup() has run: no routes may be added any more (aiohttp's app.frozen).
     bool frozen() const noexcept { return frozen_; }
 
 private:

@@ -51,9 +51,13 @@ class MatchInfo {
 public:
     /// The value of parameter `name`; throws std::out_of_range when absent.
     std::string_view at(std::string_view name) const;
+    /// The value of parameter `name`, or nullopt (match_info.get(name)).
     std::optional<std::string_view> get(std::string_view name) const noexcept;
+    /// Whether the route has parameter `name`.
     bool contains(std::string_view name) const noexcept { return get(name).has_value(); }
+    /// The number of parameters.
     std::size_t size() const noexcept { return items_.size(); }
+    /// Every (name, decoded value) pair, in the order of the route's pattern.
     const std::vector<std::pair<std::string, std::string>>& items() const noexcept { return items_; }
     /// The route's name ("" when it has none).
     const std::string& route_name() const noexcept { return route_name_; }
@@ -97,12 +101,17 @@ private:
 /// were streamed to a temporary file, deleted when the last copy of the
 /// FileField goes away.
 struct FileField {
+    /// The form field's name.
     std::string name;
+    /// The filename the client gave, as sent (not a safe path: do not use it as one).
     std::string filename;
+    /// The part's Content-Type ("application/octet-stream" when it had none).
     std::string content_type;
+    /// The part's header fields.
     http::Headers headers;
     /// Where the bytes are on disk.
     std::filesystem::path path;
+    /// The file's size in bytes.
     std::uint64_t size = 0;
     /// Owns the temporary file (removes it on destruction).
     std::shared_ptr<void> owner;
@@ -112,7 +121,9 @@ struct FileField {
 
 /// The result of post(): text fields in order, and uploaded files.
 struct Form {
+    /// The text fields (parts without a filename), name → value, in order.
     http::MultiDict fields;
+    /// The uploaded files (parts with a filename), in order.
     std::vector<FileField> files;
     /// The first text field `name`, or nullopt.
     std::optional<std::string_view> get(std::string_view name) const noexcept { return fields.get(name); }
@@ -136,23 +147,28 @@ public:
     std::string_view query_string() const noexcept;
     /// The decoded query parameters (aiohttp's request.query; blank values kept).
     const http::MultiDict& query() const;
+    /// The request's header fields (case-insensitive, repeated fields kept).
     const http::Headers& headers() const noexcept;
+    /// The HTTP version of the request (aiohttp's request.version).
     http::HttpVersion version() const noexcept;
     /// The parameters of the matched route.
     const MatchInfo& match_info() const noexcept;
     /// The peer's address as text ("127.0.0.1"), aiohttp's remote.
     std::string remote() const;
+    /// The peer's address and port (aiohttp's transport peername); an empty SocketAddress when unknown.
     SocketAddress peername() const;
     /// The authority of an absolute-form target ("GET http://h:1/p"), else the
     /// Host header (RFC 9112 §3.2.2), else the server's address.
     std::string host() const;
     /// "http" or "https".
     std::string_view scheme() const noexcept;
+    /// Whether the request came over TLS (aiohttp's request.secure).
     bool secure() const noexcept { return scheme() == "https"; }
     /// The Content-Length of the body, if declared.
     std::optional<std::uint64_t> content_length() const noexcept;
     /// Content-Type without parameters ("application/octet-stream" when absent).
     std::string content_type() const;
+    /// The charset parameter of Content-Type as sent (quotes removed), if any.
     std::optional<std::string> charset() const;
     /// Whether the request has a body (aiohttp's body_exists).
     bool body_exists() const noexcept;
@@ -181,6 +197,7 @@ public:
 
     /// Per-request storage for middlewares and handlers (aiohttp's request[key]).
     std::any& operator[](const std::string& key) { return state_[key]; }
+    /// Everything stored with operator[], by key.
     const std::map<std::string, std::any>& state() const noexcept { return state_; }
 
 private:
