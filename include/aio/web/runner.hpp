@@ -81,6 +81,7 @@ struct ServerOptions {
     /// client has read it. aiohttp's lingering_time (10 s) and nginx's
     /// lingering_timeout (5 s).
     std::chrono::milliseconds lingering_time{10000};
+    /// The longest wait for each piece of the client's data during a lingering close (see lingering_time).
     std::chrono::milliseconds lingering_timeout{5000};
 
     /// Connections served at once by each runner (every site together):
@@ -134,6 +135,7 @@ class BaseSite;
 /// One runner belongs to one loop: with several workers each has its own.
 class AppRunner {
 public:
+    /// A runner for `app`, which must outlive it; nothing starts before setup().
     explicit AppRunner(Application& app, ServerOptions opts = {});
     ~AppRunner();
     AppRunner(const AppRunner&) = delete;
@@ -143,9 +145,11 @@ public:
     Task<> setup();
     /// Graceful stop (see above), then on_cleanup. Idempotent.
     Task<> cleanup();
-    /// Requests being handled now, and open connections.
+    /// Requests being handled now.
     std::size_t requests_in_flight() const noexcept;
+    /// Connections open now (idle keep-alive ones included), over every site.
     std::size_t connections() const noexcept;
+    /// The application served (aiohttp's AppRunner.app).
     Application& app() noexcept { return app_; }
 
 private:
@@ -163,7 +167,9 @@ struct SiteOptions {
     /// `true` is refused by start() with ValueError: a server has no default
     /// certificate, and a site must not claim https while speaking plain HTTP.
     SSLOption ssl{};
+    /// Set SO_REUSEPORT on the listeners, so that several processes or loops can listen on one port.
     bool reuse_port = false;
+    /// The listen(2) backlog: connections the kernel queues before they are accepted.
     int backlog = 1024;
 };
 
@@ -186,12 +192,16 @@ public:
     std::string name() const;
 
 protected:
+    /// Registers the site with `runner` (which must outlive it); `host` and `port` are where a
+    /// subclass listens. Nothing listens before start().
     BaseSite(AppRunner& runner, std::string host, std::uint16_t port, SiteOptions opts);
     /// The SSLContext to serve with (none: plain HTTP); ValueError for `ssl = true`.
     std::optional<SSLContext> server_context() const;
     /// Takes `listeners` (bound and listening) and starts accepting on each.
     void serve(std::vector<Socket> listeners, std::optional<SSLContext> ctx);
+    /// The site's state (runner, address, options, listeners, accept loops); defined in the source.
     struct Impl;
+    /// The site's state, owned.
     std::unique_ptr<Impl> impl_;
 };
 
@@ -212,7 +222,10 @@ public:
 /// not a listening stream socket.
 class SockSite : public BaseSite {
 public:
+    /// A site that will serve `sock`, taking ownership of it; only `opts.ssl` applies.
     SockSite(AppRunner& runner, Socket sock, SiteOptions opts = {});
+    /// Starts accepting on the socket. Throws ValueError when it is empty (or the site was stopped)
+    /// or is not a listening stream socket.
     Task<> start() override;
 
 private:
@@ -237,11 +250,15 @@ enum class WorkerMode : unsigned char {
 
 /// Options of run_app, as aiohttp's keywords.
 struct RunAppOptions {
+    /// The host to listen on ("0.0.0.0": every IPv4 interface; "": every interface).
     std::string host = "0.0.0.0";
+    /// The port to listen on (0: a free one, passed to on_listening).
     std::uint16_t port = 8080;
     /// As SiteOptions::ssl: an SSLContext, or nothing (`true` is a ValueError).
     SSLOption ssl{};
+    /// As SiteOptions::reuse_port (set anyway for several workers binding one port).
     bool reuse_port = false;
+    /// How the server treats its clients (timeouts, limits, logs, compression).
     ServerOptions server{};
     /// Called once listening (every worker), with the bound port (aiohttp
     /// prints "======== Running on ... ========"; nothing is printed when set).
@@ -256,6 +273,7 @@ struct RunAppOptions {
     /// startup, shutdown and cleanup hooks. One SIGINT or SIGTERM stops them
     /// all gracefully. More than 1 needs run_app's factory form.
     unsigned workers = 1;
+    /// Threads or processes when `workers` > 1 (see WorkerMode).
     WorkerMode worker_mode = WorkerMode::threads;
 };
 
