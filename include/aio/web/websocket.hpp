@@ -30,6 +30,7 @@ namespace aio::web {
 
 /// The settings of a WebSocketResponse (aiohttp's keyword arguments).
 struct WebSocketOptions {
+    /// Seconds as a double; any std::chrono duration converts to it.
     using Seconds = std::chrono::duration<double>;
     /// How long close() waits for the peer's close frame.
     Seconds timeout = std::chrono::seconds(10);
@@ -52,9 +53,11 @@ struct WebSocketOptions {
 
 /// What can_prepare() finds (aiohttp.web.WebSocketReady).
 struct WebSocketReady {
+    /// Whether the request is a handshake prepare() would accept.
     bool ok = false;
     /// The subprotocol that would be chosen ("" for none).
     std::string protocol{};
+    /// `ok`, so that `if (ws.can_prepare(request))` reads as aiohttp's `if ws.can_prepare(request):`.
     explicit operator bool() const noexcept { return ok; }
 };
 
@@ -62,8 +65,12 @@ struct WebSocketReady {
 /// a handler prepares and returns, with WebSocketBase's send and receive.
 class WebSocketResponse : public StreamResponse, public http::WebSocketBase {
 public:
+    /// A WebSocket endpoint with these settings (status 101), not yet prepared.
     explicit WebSocketResponse(WebSocketOptions opts = {});
+    /// Takes over another WebSocketResponse (its response and its connection, once prepared); the
+    /// moved-from one may then only be destroyed or assigned to.
     WebSocketResponse(WebSocketResponse&&) noexcept;
+    /// Lets go of this one's connection as the destructor does, then takes over the other's.
     WebSocketResponse& operator=(WebSocketResponse&&) noexcept;
     ~WebSocketResponse();
 
