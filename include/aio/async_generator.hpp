@@ -31,6 +31,10 @@ struct YieldError {
 };
 }  // namespace detail
 
+/// An async generator yielding T (Python's async generator: `async def` with `yield`).
+/// A coroutine returning AsyncGenerator<T> may co_await and co_yield values of T; it starts suspended
+/// and runs, one step at a time, inside the task that awaits next(). Move-only; owns the coroutine
+/// frame and destroys it (running its locals' destructors) when destroyed, like Python's aclose().
 template <class T>
 class [[nodiscard]] AsyncGenerator {
 public:
@@ -60,9 +64,12 @@ public:
         std::exception_ptr yielded_error;  // thrown by this next(); the body goes on afterwards
         bool running = false;  // a next() is under way (Python's ag_running)
     };
+    /// The coroutine handle type of the generator's body.
     using handle_type = std::coroutine_handle<promise_type>;
 
+    /// Takes over o's coroutine frame; o is left empty (its next() throws InvalidStateError).
     AsyncGenerator(AsyncGenerator&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    /// Destroys this generator's frame, if any, then takes over o's; o is left empty.
     AsyncGenerator& operator=(AsyncGenerator&& o) noexcept {
         if (this != &o) {
             if (h_) h_.destroy();
@@ -74,14 +81,18 @@ public:
         if (h_) h_.destroy();
     }
 
+    /// The awaitable returned by next() (Python's `anext(gen)`); co_await it once.
     struct NextAwaiter {
-        handle_type h;
+        handle_type h;  ///< The generator's body (null for an empty, moved-from generator).
+        /// True when the body has already finished (then nothing runs). Throws InvalidStateError on an
+        /// empty generator and RuntimeError when another next() is still suspended in the body.
         bool await_ready() const {
             if (!h) throw InvalidStateError("next() on an empty AsyncGenerator");
             // Python: a second anext() while the first is suspended in the body.
             if (h.promise().running) throw RuntimeError("asynchronous generator is already running");
             return h.done();
         }
+        /// Runs the body in the awaiting task until its next co_yield, co_return or exception.
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> consumer) noexcept {
             auto& p = h.promise();
@@ -91,6 +102,8 @@ public:
             p.running = true;
             return detail::transfer_to(p.owner(), h);
         }
+        /// The value yielded, or std::nullopt once the body has finished; rethrows an exception that
+        /// escaped the body (or one it yielded as an error).
         std::optional<T> await_resume() {
             auto& p = h.promise();
             p.running = false;
@@ -103,8 +116,8 @@ public:
         }
     };
     /// Runs the body to its next co_yield: the value, or nullopt once finished.
-/// Throws RuntimeError ("asynchronous generator is already running") when
-/// another task's next() on the same generator has not returned yet.
+    /// Throws RuntimeError ("asynchronous generator is already running") when
+    /// another task's next() on the same generator has not returned yet.
     NextAwaiter next() noexcept { return NextAwaiter{h_}; }
     /// True once the body has finished.
     bool done() const noexcept { return !h_ || h_.done(); }

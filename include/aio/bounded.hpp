@@ -65,8 +65,8 @@ namespace aio {
 /// the input range) and the call's outcome (a value, or its exception).
 template <class T>
 struct Completed {
-    std::size_t index;
-    Result<T> result;
+    std::size_t index;  ///< The input's position in the input range (0 for the first).
+    Result<T> result;   ///< The call's value, or the exception it threw.
 };
 
 namespace detail {

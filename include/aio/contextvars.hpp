@@ -166,6 +166,7 @@ class Context {
 public:
     /// An empty context (contextvars.Context()).
     Context() noexcept = default;
+    /// An independent copy of o's variable values (O(1); like Context.copy()).
     Context(const Context& o) noexcept : data_(o.data_) {}
     /// Throws RuntimeError while this context is entered (inside its run()).
     Context& operator=(const Context& o);

@@ -41,19 +41,24 @@ struct CallbackNode;
 /// A scheduled callback (asyncio.Handle). Copyable; cancel() is idempotent.
 class Handle {
 public:
+    /// A handle of no callback: cancel() does nothing, cancelled() is false.
     Handle() = default;
+    /// The handle of a scheduled callback (made by the loop's call_soon / call_later / call_at).
     explicit Handle(std::shared_ptr<detail::CallbackNode> node) : node_(std::move(node)) {}
     /// Prevents the callback from running, if it has not run yet.
     void cancel();
+    /// True once cancel() was called on this handle or a copy (Handle.cancelled()).
     bool cancelled() const;
 
 protected:
+    /// The scheduled callback, shared with the loop and with every copy of the handle.
     std::shared_ptr<detail::CallbackNode> node_;
 };
 
 /// A callback scheduled for a point in time (asyncio.TimerHandle).
 class TimerHandle : public Handle {
 public:
+    /// Handle's constructors (an empty handle, or one of a scheduled callback).
     using Handle::Handle;
     /// When the callback is due, on the loop's clock.
     Clock::time_point when() const;
@@ -61,9 +66,9 @@ public:
 
 /// What the loop hands its exception handler (asyncio's context dict).
 struct ExceptionContext {
-    std::string message;           // always set
-    std::exception_ptr exception;  // may be null
-    std::string task_name;         // set when a task is involved
+    std::string message;           ///< What happened (always set; context["message"]).
+    std::exception_ptr exception;  ///< The exception involved, if any (may be null; context["exception"]).
+    std::string task_name;         ///< The name of the task involved (empty when no task is).
 };
 
 /// Options of a loop (and of aio::run).
@@ -72,6 +77,8 @@ struct LoopOptions {
     /// lazy tasks destroyed without being awaited, and exceptions nobody retrieved.
     /// Also on when the environment has AIO_DEBUG=1.
     bool debug = false;
+    /// In debug mode, a callback or task step running at least this long is reported through
+    /// call_exception_handler() (asyncio's loop.slow_callback_duration, 100 ms as there).
     std::chrono::milliseconds slow_callback_duration{100};
     /// Every task created on the loop starts eagerly, as with asyncio's
     /// `loop.set_task_factory(asyncio.eager_task_factory)`: see
@@ -82,7 +89,9 @@ struct LoopOptions {
 /// The event loop (asyncio.AbstractEventLoop). Not copyable or movable.
 class EventLoop {
 public:
+    /// A callback the loop runs (call_soon, call_later, signal handlers).
     using Callback = std::function<void()>;
+    /// A handler of errors no one else could receive (loop.set_exception_handler's handler(loop, context)).
     using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
 
     /// Makes a loop for the calling thread (not yet running). Reads AIO_DEBUG,
@@ -122,7 +131,9 @@ public:
     /// Closes the loop: runs nothing more, shuts the default executor down.
     /// Throws RuntimeError if running. Idempotent.
     void close();
+    /// True while run_forever() or run_until_complete() is running (loop.is_running()).
     bool is_running() const;
+    /// True once close() was called (loop.is_closed()).
     bool is_closed() const;
 
     // --- tasks ---
@@ -142,11 +153,17 @@ public:
     bool remove_signal_handler(int sig);
 
     // --- errors and debug ---
+    /// Installs the handler call_exception_handler() calls (loop.set_exception_handler); an empty
+    /// function restores the default. A handler that throws falls back to the default one.
     void set_exception_handler(ExceptionHandler handler);
     /// Calls the installed handler, or the default one (which logs to stderr).
     void call_exception_handler(const ExceptionContext& context);
+    /// Writes the context to stderr: the message, the task's name and the exception
+    /// (loop.default_exception_handler).
     void default_exception_handler(const ExceptionContext& context);
+    /// True in debug mode (loop.get_debug()); see LoopOptions::debug.
     bool get_debug() const;
+    /// Turns debug mode on or off (loop.set_debug()); see LoopOptions::debug.
     void set_debug(bool enabled);
 
     // --- executors ---

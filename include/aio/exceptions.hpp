@@ -38,6 +38,7 @@ namespace aio {
 /// Root of the exceptions that are not errors (Python's BaseException).
 class BaseException {
 public:
+    /// An exception whose what() is `message`.
     explicit BaseException(std::string message) : message_(std::move(message)) {}
     virtual ~BaseException() = default;
     /// The message, as std::exception::what() gives it for errors.
@@ -51,6 +52,7 @@ private:
 /// (asyncio.CancelledError). A task may catch it to clean up; it should rethrow.
 class CancelledError : public BaseException {
 public:
+    /// A cancellation; `message` is what what() gives (Task.cancel(msg)'s message, or the default).
     explicit CancelledError(std::string message = "the task was cancelled")
         : BaseException(std::move(message)) {}
 };
@@ -91,10 +93,13 @@ public:
 /// Bytes that are not valid in the expected encoding (Python's UnicodeDecodeError).
 class UnicodeDecodeError : public ValueError {
 public:
+    /// Bytes at `offset` are not valid `encoding`; `reason` says why. The message reads like Python's:
+    /// "'utf-8' codec can't decode byte at position 3: invalid UTF-8".
     UnicodeDecodeError(std::string encoding, std::size_t offset, std::string reason)
         : ValueError("'" + encoding + "' codec can't decode byte at position " + std::to_string(offset) +
                      ": " + reason),
           encoding_(std::move(encoding)), offset_(offset) {}
+    /// The name of the encoding that failed ("utf-8", ...).
     const std::string& encoding() const noexcept { return encoding_; }
     /// Byte offset of the first undecodable byte.
     std::size_t offset() const noexcept { return offset_; }
@@ -138,6 +143,8 @@ public:
 /// Several errors raised together (Python's ExceptionGroup), e.g. by a TaskGroup.
 class ExceptionGroup : public Exception {
 public:
+    /// A group of `exceptions` (in the order they happened) under `message`; what() gives the message,
+    /// the count and a line per sub-exception.
     ExceptionGroup(std::string message, std::vector<std::exception_ptr> exceptions)
         : Exception(describe(message, exceptions)), exceptions_(std::move(exceptions)) {}
     /// The errors, in the order they happened.
@@ -156,7 +163,9 @@ public:
     OSError(int errno_code, std::string filename = {});
     /// A message of the caller's, with an errno (0 when there is none).
     OSError(int errno_code, std::string message, std::string filename);
+    /// The errno value (OSError.errno); 0 when the error has none (e.g. TimeoutError, gaierror).
     int errno_code() const noexcept { return errno_; }
+    /// The file name or other object the error is about (OSError.filename); empty when none.
     const std::string& filename() const noexcept { return filename_; }
     /// strerror() of the errno.
     std::string strerror() const;
@@ -169,6 +178,7 @@ private:
 /// A deadline passed (Python's TimeoutError; asyncio.TimeoutError is the same class).
 class TimeoutError : public OSError {
 public:
+    /// A timeout described by `message`; errno_code() is 0 and filename() empty.
     explicit TimeoutError(std::string message = "the operation timed out");
 };
 

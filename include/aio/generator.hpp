@@ -65,6 +65,10 @@ struct ReturnSlot<void> {
 
 }  // namespace detail
 
+/// A synchronous generator (Python's generator function): a coroutine returning Generator<Yield, Send,
+/// Return> co_yields Yield values, receives Send values from send() as the result of co_yield (void:
+/// none) and may co_return a Return (void: none). It starts suspended; see the top of this header for
+/// next / send / throw_ / close. Move-only; owns the coroutine frame and destroys it when destroyed.
 template <class Yield, class Send = void, class Return = void>
 class [[nodiscard]] Generator {
 public:
@@ -97,9 +101,12 @@ public:
             return YieldAwaiter{*this};
         }
     };
+    /// The coroutine handle type of the generator's body.
     using handle_type = std::coroutine_handle<promise_type>;
 
+    /// Takes over o's coroutine frame; o is left finished (done(), its next() throws StopIteration).
     Generator(Generator&& o) noexcept : h_(std::exchange(o.h_, nullptr)), started_(o.started_) {}
+    /// Closes this generator (destroying its frame), then takes over o's; o is left finished.
     Generator& operator=(Generator&& o) noexcept {
         if (this != &o) {
             close();
@@ -157,24 +164,35 @@ public:
     }
 
     // --- range-for ---
+    /// An input iterator over the values yielded (each read once); compares equal to end() when the
+    /// body has finished. An exception escaping the body is thrown from begin() or operator++.
     class iterator {
     public:
-        using value_type = Yield;
-        using difference_type = std::ptrdiff_t;
+        using value_type = Yield;                ///< The type of the values yielded.
+        using difference_type = std::ptrdiff_t;  ///< Required of an iterator; never used.
+        /// An iterator equal to end().
         iterator() = default;
+        /// Runs g to its first co_yield (or to its end).
         explicit iterator(Generator* g) : g_(g) { ++*this; }
+        /// The value the body last yielded (valid until the next increment).
         const Yield& operator*() const { return *g_->h_.promise().current; }
+        /// Runs the body to its next co_yield; the iterator becomes end() when the body finishes.
         iterator& operator++() {
             if (!g_->step()) g_ = nullptr;
             return *this;
         }
+        /// The same as ++it (an input iterator keeps no copy of the old value).
         void operator++(int) { ++*this; }
+        /// True once the body has finished (the end of the range).
         bool operator==(std::default_sentinel_t) const noexcept { return g_ == nullptr; }
 
     private:
         Generator* g_ = nullptr;
     };
+    /// Runs the body to its first co_yield and returns an iterator at that value (call it once: the
+    /// iteration consumes the generator, as a Python for loop does).
     iterator begin() { return iterator(this); }
+    /// The end of the range: an iterator equals it once the body has finished.
     std::default_sentinel_t end() const noexcept { return {}; }
 
 private:

@@ -28,9 +28,13 @@ namespace aio {
 template <class Releasable>
 class [[nodiscard]] Guard {
 public:
+    /// A guard that holds nothing.
     Guard() = default;
+    /// Takes responsibility for releasing `r` (already acquired; not owned, must outlive the guard).
     explicit Guard(Releasable* r) noexcept : r_(r) {}
+    /// Takes over o's responsibility; o then holds nothing.
     Guard(Guard&& o) noexcept : r_(std::exchange(o.r_, nullptr)) {}
+    /// Releases what this guard holds, then takes over o's responsibility; o then holds nothing.
     Guard& operator=(Guard&& o) noexcept {
         if (this != &o) {
             release();
@@ -45,6 +49,7 @@ public:
     }
     /// Gives up responsibility without releasing.
     Releasable* dismiss() noexcept { return std::exchange(r_, nullptr); }
+    /// True while the guard still has something to release.
     explicit operator bool() const noexcept { return r_ != nullptr; }
 
 private:
@@ -129,6 +134,7 @@ public:
     /// Releases the lock (handing it to the first waiter).
     /// Throws RuntimeError if it is not locked.
     void release();
+    /// True while some task holds the lock (Lock.locked()).
     bool locked() const noexcept { return locked_; }
 
 private:
@@ -152,13 +158,20 @@ public:
 
     /// Sets the flag and wakes every waiter.
     void set() noexcept;
+    /// Resets the flag: later wait() calls wait again until set() (Event.clear()).
     void clear() noexcept { set_ = false; }
+    /// True while the flag is set (Event.is_set()).
     bool is_set() const noexcept { return set_; }
 
+    /// The awaitable returned by wait(); co_await it once. Cancelling the waiting task throws
+    /// CancelledError from the co_await and leaves the event alone.
     struct WaitAwaiter : detail::ListWait {
-        Event& e;
+        Event& e;  ///< The event waited for.
+        /// A wait on `ev` (which must outlive the awaiter).
         explicit WaitAwaiter(Event& ev) noexcept : ListWait(ev.waiters_), e(ev) {}
+        /// True (no suspension) when the flag is already set.
         bool await_ready() const noexcept { return e.set_; }
+        /// Returns true; throws CancelledError when the task was cancelled while (or just after) waiting.
         bool await_resume() const {
             check_no_result();
             return true;
@@ -182,7 +195,9 @@ public:
 
     /// The underlying lock's acquire/release/locked.
     detail::AcquireAwaiter<Lock> acquire() noexcept { return lock_->acquire(); }
+    /// Releases the underlying lock; throws RuntimeError if it is not locked.
     void release() { lock_->release(); }
+    /// True while the underlying lock is held.
     bool locked() const noexcept { return lock_->locked(); }
 
     /// Releases the lock, waits for notify(), re-acquires the lock (also when
@@ -193,6 +208,7 @@ public:
     Task<bool> wait_for(std::function<bool()> predicate);
     /// Wakes up to n waiters. Throws RuntimeError if the lock is not held.
     void notify(std::size_t n = 1);
+    /// Wakes every waiter (Condition.notify_all()). Throws RuntimeError if the lock is not held.
     void notify_all() { notify(waiters_.size()); }
 
 private:
@@ -217,9 +233,11 @@ public:
     virtual void release();
     /// True when acquire() would have to wait.
     bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
+    /// The number of free permits (asyncio's Semaphore._value): 0 while tasks wait.
     long value() const noexcept { return value_; }
 
 protected:
+    /// Returns a permit without any check: to the first waiter if there is one, else to the count.
     void do_release() noexcept;
 
 private:
@@ -236,6 +254,7 @@ private:
 /// A Semaphore that refuses to be released more than acquired (asyncio.BoundedSemaphore).
 class BoundedSemaphore : public Semaphore {
 public:
+    /// `value` permits, which is also the most there can be. Throws ValueError for a negative value.
     explicit BoundedSemaphore(long value = 1) : Semaphore(value), bound_(value) {}
     /// Throws ValueError when it would exceed the initial value.
     void release() override;
@@ -265,8 +284,11 @@ public:
     void abort() noexcept;
     /// Back to the empty state; current waiters get BrokenBarrierError.
     void reset() noexcept;
+    /// The number of tasks that must arrive to pass the barrier (Barrier.parties).
     std::size_t parties() const noexcept { return parties_; }
+    /// The number of tasks waiting in wait() now (Barrier.n_waiting).
     std::size_t n_waiting() const noexcept { return waiters_.size(); }
+    /// True once abort() broke the barrier (Barrier.broken); reset() mends it.
     bool broken() const noexcept { return broken_; }
 
 private:

@@ -117,6 +117,10 @@ std::string invoke_in_worker(void* fn, std::string_view args) {
 
 }  // namespace detail
 
+/// A pool of worker processes for CPU-bound calls (concurrent.futures.ProcessPoolExecutor); see the top
+/// of this header for how workers start and what a call may take and return. Workers start on demand,
+/// up to max_workers, and are reused. Use it from the loop's thread. Destroying the pool retires the
+/// idle workers and kills those still running a call (their awaiters get BrokenProcessPool).
 class ProcessPoolExecutor {
 public:
     /// max_workers = 0: one per core.
@@ -142,6 +146,7 @@ public:
 
     /// Stops the workers: wait = true lets running calls finish first.
     void shutdown(bool wait = true);
+    /// The most worker processes the pool runs at once (the constructor's value, or the core count).
     std::size_t max_workers() const noexcept;
 
     struct State;

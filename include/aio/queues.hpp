@@ -108,18 +108,26 @@ public:
         shutdown(true);
     }
 
+    /// The number of items in the queue (Queue.qsize()); items held by waiting putters do not count.
     std::size_t qsize() const noexcept { return store_.size(); }
+    /// True when the queue holds no item (Queue.empty()).
     bool empty() const noexcept { return store_.size() == 0; }
+    /// True when a bounded queue holds maxsize() items (Queue.full()); never for an unbounded one.
     bool full() const noexcept { return maxsize_ != 0 && store_.size() >= maxsize_; }
     /// 0 for an unbounded queue.
     std::size_t maxsize() const noexcept { return maxsize_; }
 
     // --- put ---
+    /// The awaitable returned by put(); co_await it once. Cancelled while waiting for room, the item
+    /// is not put (it is destroyed with the awaiter).
     struct PutAwaiter : detail::WaitNode {
-        BasicQueue& q;
-        std::optional<T> item;
-        bool shut = false;
+        BasicQueue& q;            ///< The queue put to.
+        std::optional<T> item;    ///< The item, until it goes into the queue or to a getter.
+        bool shut = false;        ///< Set when the queue is (or gets) shut down: await_resume() throws.
+        /// A put of `v` into `queue` (which must outlive the awaiter).
         PutAwaiter(BasicQueue& queue, T v) : q(queue), item(std::move(v)) {}
+        /// Puts the item at once when there is room and no putter waits (true, unless the task has used
+        /// its cooperative budget and must yield first); true on a shut-down queue; false to wait.
         bool await_ready() {
             if (q.shutdown_) {
                 shut = true;
@@ -131,6 +139,8 @@ public:
             yield_ = true;
             return false;
         }
+        /// Queues the task behind earlier putters until a getter makes room (or just yields its turn,
+        /// the item already put, when the cooperative budget is used).
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) noexcept {
             if (yield_)
@@ -138,11 +148,13 @@ public:
             else
                 wait_on(q.putters_, h.promise().owner(), h);
         }
+        /// Throws CancelledError if the task was cancelled while waiting, QueueShutDown if the queue was
+        /// shut down before the item went in.
         void await_resume() const {
             check();
             if (shut) throw QueueShutDown();
         }
-        bool yield_ = false;
+        bool yield_ = false;  ///< The item is in; the task only yields its turn (cooperative budget).
     };
     /// Puts `v`, waiting while the queue is full. Throws QueueShutDown after shutdown().
     PutAwaiter put(T v) { return PutAwaiter(*this, std::move(v)); }
@@ -154,11 +166,16 @@ public:
     }
 
     // --- get ---
+    /// The awaitable returned by get(); co_await it once. An item handed to it is returned even if
+    /// the task is cancelled meanwhile (the cancellation comes at its next await).
     struct GetAwaiter : detail::WaitNode {
-        BasicQueue& q;
-        std::optional<T> slot;
-        bool shut = false;
+        BasicQueue& q;            ///< The queue taken from.
+        std::optional<T> slot;    ///< The item taken (or handed over by a putter), until returned.
+        bool shut = false;        ///< Set when the queue is shut down and empty: await_resume() throws.
+        /// A get from `queue` (which must outlive the awaiter).
         explicit GetAwaiter(BasicQueue& queue) : q(queue) {}
+        /// Takes an item at once when there is one (true, unless the task has used its cooperative
+        /// budget and must yield first); true on a shut-down, empty queue; false to wait.
         bool await_ready() {
             if (q.store_.size() == 0) {
                 if (q.shutdown_) {
@@ -172,6 +189,8 @@ public:
             yield_ = true;
             return false;
         }
+        /// Queues the task behind earlier getters until an item is put (or just yields its turn, the
+        /// item already taken, when the cooperative budget is used).
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) noexcept {
             if (yield_)
@@ -179,12 +198,14 @@ public:
             else
                 wait_on(q.getters_, h.promise().owner(), h);
         }
+        /// The item. Throws CancelledError if the task was cancelled before an item reached it,
+        /// QueueShutDown if the queue was shut down and empty.
         T await_resume() {
             check();
             if (shut) throw QueueShutDown();
             return std::move(*slot);
         }
-        bool yield_ = false;
+        bool yield_ = false;  ///< The item is taken; the task only yields its turn (cooperative budget).
     };
     /// Removes and returns an item, waiting while the queue is empty.
     /// Throws QueueShutDown once shut down and empty.
@@ -205,10 +226,14 @@ public:
         if (unfinished_ == 0) throw ValueError("task_done() called too many times");
         if (--unfinished_ == 0) joiners_.grant_all();
     }
+    /// The awaitable returned by join(); co_await it once.
     struct JoinAwaiter : detail::ListWait {
-        BasicQueue& q;
+        BasicQueue& q;  ///< The queue joined.
+        /// A join of `queue` (which must outlive the awaiter).
         explicit JoinAwaiter(BasicQueue& queue) noexcept : ListWait(queue.joiners_), q(queue) {}
+        /// True (no suspension) when no item is waiting for its task_done().
         bool await_ready() const noexcept { return q.unfinished_ == 0; }
+        /// Throws CancelledError if the task was cancelled while (or just after) waiting.
         void await_resume() const { check_no_result(); }
     };
     /// Waits until every item put has been marked with task_done().
@@ -235,6 +260,7 @@ public:
             }
         }
     }
+    /// True once shutdown() was called (asyncio 3.13's Queue.is_shutdown).
     bool is_shutdown() const noexcept { return shutdown_; }
 
 private:

@@ -25,7 +25,9 @@ namespace aio {
 /// A socket address: IPv4, IPv6 or Unix (Python's address tuples).
 class SocketAddress {
 public:
+    /// An empty address (false; family() is AF_UNSPEC), e.g. to be filled by a system call through data().
     SocketAddress() = default;
+    /// A copy of the first `len` bytes of `sa` (cut to the size of a sockaddr_storage).
     SocketAddress(const sockaddr* sa, socklen_t len);
     /// A numeric IPv4/IPv6 address and a port. Throws ValueError for a bad address.
     static SocketAddress ip(std::string_view host, std::uint16_t port);
@@ -33,16 +35,23 @@ public:
     /// Throws ValueError when the path does not fit.
     static SocketAddress unix_path(std::string_view path);
 
+    /// AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC for an empty address.
     int family() const noexcept { return storage_.ss_family; }
     /// The numeric host ("127.0.0.1", "::1"), or the path of a Unix address.
     std::string host() const;
+    /// The port of an IP address (host byte order); 0 for a Unix or empty address.
     std::uint16_t port() const noexcept;
     /// "127.0.0.1:8080", "[::1]:8080", or the Unix path.
     std::string to_string() const;
+    /// The address as a sockaddr for system calls (points into this object).
     const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
+    /// The writable storage (a sockaddr_storage) for system calls that fill in an address.
     sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
+    /// The address's length in bytes (0 for an empty address).
     socklen_t size() const noexcept { return len_; }
+    /// The length, for system calls that take and update it (accept, getsockname, recvfrom).
     socklen_t* size_ptr() noexcept { return &len_; }
+    /// True unless the address is empty (size() 0).
     explicit operator bool() const noexcept { return len_ != 0; }
 
 private:
@@ -54,28 +63,38 @@ private:
 /// closes it (after withdrawing any wait the loop still has on it).
 class Socket {
 public:
+    /// No socket (false; fd() is -1).
     Socket() = default;
     /// A new socket. Throws the OSError for the errno.
     Socket(int family, int type, int protocol = 0);
     /// Takes ownership of `fd` (made non-blocking and close-on-exec).
     static Socket adopt(int fd);
+    /// Takes over o's descriptor; o is left without one.
     Socket(Socket&& o) noexcept;
+    /// Closes this socket, then takes over o's descriptor; o is left without one.
     Socket& operator=(Socket&& o) noexcept;
     ~Socket() { close(); }
 
+    /// The file descriptor (-1 when closed or moved from); still owned by the Socket.
     int fd() const noexcept { return fd_; }
+    /// True while the socket holds a descriptor (not closed, released or moved from).
     explicit operator bool() const noexcept { return fd_ >= 0; }
     /// Closes now (idempotent).
     void close() noexcept;
     /// Gives up ownership of the descriptor.
     int release() noexcept;
 
+    /// setsockopt(2) with an int value (socket.setsockopt). Throws the OSError for the errno.
     void set_option(int level, int name, int value);
+    /// getsockopt(2) of an int value (socket.getsockopt). Throws the OSError for the errno.
     int get_option(int level, int name) const;
     /// Binds; throws the OSError (EADDRINUSE: OSError naming the address).
     void bind(const SocketAddress& addr);
+    /// Marks the socket as accepting connections (listen(2)). Throws the OSError for the errno.
     void listen(int backlog = 1024);
+    /// The local address (socket.getsockname()). Throws the OSError for the errno.
     SocketAddress getsockname() const;
+    /// The peer's address (socket.getpeername()). Throws the OSError (ENOTCONN when not connected).
     SocketAddress getpeername() const;
     /// shutdown(2) of the sending side (write EOF). ENOTCONN is ignored.
     void shutdown_write() noexcept;
@@ -97,8 +116,11 @@ public:
     /// Sends what the kernel accepts now; returns the count (0 if it would wait).
     /// Throws BrokenPipeError / ConnectionResetError for a dead peer.
     std::size_t send_nowait(std::string_view data);
-    /// Datagrams.
+    /// Receives one datagram (up to `max` bytes; a longer one is truncated) and its sender
+    /// (loop.sock_recvfrom). Throws the OSError for the errno.
     Task<std::pair<std::string, SocketAddress>> recvfrom(std::size_t max);
+    /// Sends one datagram to addr, or to the connected peer when addr is empty (loop.sock_sendto).
+    /// Throws the OSError for the errno (e.g. EMSGSIZE).
     Task<> sendto(std::string_view data, const SocketAddress& addr);
 
     /// Suspends until readable (true) / writable (false).

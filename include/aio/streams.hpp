@@ -41,6 +41,8 @@ namespace aio {
 /// EOF before the expected bytes arrived (asyncio.IncompleteReadError, an EOFError).
 class IncompleteReadError : public Exception {
 public:
+    /// EOF came after the bytes `partial` when `expected` bytes (nullopt: a separator) were wanted; the
+    /// message reads like asyncio's ("3 bytes read on a total of 10 expected bytes").
     IncompleteReadError(std::string partial, std::optional<std::size_t> expected);
     /// The bytes read before EOF.
     const std::string& partial() const noexcept { return partial_; }
@@ -55,6 +57,7 @@ private:
 /// The separator was not found within the buffer limit (asyncio.LimitOverrunError).
 class LimitOverrunError : public Exception {
 public:
+    /// An overrun described by `message`; `consumed` is how many buffered bytes may be discarded.
     LimitOverrunError(std::string message, std::size_t consumed)
         : Exception(std::move(message)), consumed_(consumed) {}
     /// Bytes that may be consumed (discarded) to make progress.
@@ -115,8 +118,12 @@ class StreamReader {
 public:
     /// A reader fed by hand with feed_data()/feed_eof() (as asyncio allows).
     explicit StreamReader(std::size_t limit = kDefaultStreamLimit);
+    /// For the library: the reader of connection `c` (open_connection and start_server make these).
     explicit StreamReader(std::shared_ptr<detail::Connection> c);
+    /// Takes over the other reader's connection; the moved-from reader may only be assigned or destroyed.
     StreamReader(StreamReader&&) noexcept;
+    /// Lets go of this reader's connection (its writer still closes it) and takes over the other's; the
+    /// moved-from reader may only be assigned or destroyed.
     StreamReader& operator=(StreamReader&&) noexcept;
     ~StreamReader();
 
@@ -136,6 +143,8 @@ public:
 
     /// Data for a hand-fed reader (wakes a waiting read).
     void feed_data(std::string_view data);
+    /// Marks the end of the data (StreamReader.feed_eof): reads return what is buffered, then EOF.
+    /// feed_data() afterwards throws RuntimeError.
     void feed_eof();
     /// Makes pending and future reads throw `e`.
     void set_exception(std::exception_ptr e);
@@ -147,6 +156,7 @@ public:
     void consume(std::size_t n) noexcept;
     /// Reads more into the buffer; false at EOF (nothing was added).
     Task<bool> fill();
+    /// The buffer limit readline() and readuntil() enforce (asyncio's limit=, kDefaultStreamLimit).
     std::size_t limit() const noexcept;
 
 private:
@@ -157,8 +167,11 @@ private:
 /// The writing half of a connection (asyncio.StreamWriter).
 class StreamWriter {
 public:
+    /// For the library: the writer of connection `c` (open_connection and start_server make these).
     explicit StreamWriter(std::shared_ptr<detail::Connection> c);
+    /// Takes over the other writer's connection; the moved-from writer may only be assigned or destroyed.
     StreamWriter(StreamWriter&&) noexcept;
+    /// Closes this writer's connection (as the destructor does), then takes over the other's.
     StreamWriter& operator=(StreamWriter&&) noexcept;
     /// Closes the connection if not closed yet (after sending what is buffered).
     ~StreamWriter();
@@ -166,6 +179,7 @@ public:
     /// Sends data (what the kernel does not take now is buffered). Never
     /// blocks; call drain() to bound the buffer. Throws after close().
     void write(std::string_view data);
+    /// write() of each string in turn, with nothing added between them (StreamWriter.writelines).
     void writelines(const std::vector<std::string>& lines);
     /// Waits until the buffer is below the low-water mark; raises the
     /// connection's error (ConnectionResetError, BrokenPipeError, ...).
@@ -175,11 +189,14 @@ public:
     /// Sets the drain() marks (defaults 64 KiB / 16 KiB, as asyncio).
     void set_write_buffer_limits(std::size_t high, std::size_t low = 0);
 
+    /// True when write_eof() is supported (StreamWriter.can_write_eof): every transport aio makes (TCP and
+    /// Unix sockets, pipes, TLS over a socket) supports it.
     bool can_write_eof() const noexcept;
     /// Ends the sending side once the buffer is sent (the peer reads EOF).
     void write_eof();
     /// Closes: sends what is buffered, then closes the socket.
     void close();
+    /// True once close() was called, also while the buffer is still being sent (StreamWriter.is_closing).
     bool is_closing() const noexcept;
     /// Waits until the socket is closed.
     Task<> wait_closed();
@@ -188,7 +205,9 @@ public:
     /// "socket" (int fd), "peercert" (std::string, PEM), "alpn_protocol"
     /// (std::string), "cipher" (std::string). An empty std::any when unknown.
     std::any get_extra_info(std::string_view name) const;
+    /// The peer's address (get_extra_info("peername")); an empty SocketAddress when unknown.
     SocketAddress peername() const;
+    /// The local address (get_extra_info("sockname")); an empty SocketAddress when unknown.
     SocketAddress sockname() const;
 
     /// Upgrades the connection to TLS (asyncio: StreamWriter.start_tls).
@@ -238,14 +257,17 @@ using ConnectionHandler = std::function<Task<>(StreamReader, StreamWriter)>;
 
 /// Options of start_server / start_unix_server.
 struct ServerOptions {
+    /// The buffer limit of each connection's reader (asyncio's limit=).
     std::size_t limit = kDefaultStreamLimit;
     /// A server-side SSLContext (create_default_context(Purpose::CLIENT_AUTH)).
     SSLOption ssl{};
+    /// The listen(2) backlog: connections the kernel queues before they are accepted (asyncio's backlog=).
     int backlog = 1024;
     /// SO_REUSEPORT: several processes or loops may listen on the same port.
     bool reuse_port = false;
     /// Start accepting at once (else: on serve_forever / start_serving).
     bool start_serving = true;
+    /// Disable Nagle's algorithm (TCP_NODELAY) on accepted TCP connections (on by default, as asyncio).
     bool nodelay = true;
     /// Time a TLS handshake may take before the connection is dropped.
     std::chrono::milliseconds ssl_handshake_timeout{60000};
@@ -254,13 +276,18 @@ struct ServerOptions {
 /// A listening server (asyncio.Server).
 class Server {
 public:
+    /// Takes over the other server; the moved-from one may only be assigned or destroyed.
     Server(Server&&) noexcept;
+    /// Takes over the other server. The server this object held is not closed by the assignment:
+    /// close() it first.
     Server& operator=(Server&&) noexcept;
     ~Server();
 
     /// The listening sockets (one per address bound).
     const std::vector<Socket>& sockets() const noexcept;
+    /// True while the server accepts connections (Server.is_serving()).
     bool is_serving() const noexcept;
+    /// Starts accepting connections if it does not yet (Server.start_serving()); nothing once closed.
     void start_serving();
     /// Serves until the server is closed or the awaiting task cancelled.
     Task<> serve_forever();
@@ -272,6 +299,7 @@ public:
     void close_clients();
 
     struct State;
+    /// For the library: the server of state `s` (start_server and start_unix_server make these).
     explicit Server(std::shared_ptr<State> s);
 
 private:

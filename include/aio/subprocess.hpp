@@ -45,9 +45,14 @@ inline constexpr Redirect STDOUT = Redirect::STDOUT;
 /// A redirection, or a file descriptor of this process to hand to the child.
 using StdioSpec = std::variant<Redirect, int>;
 
+/// How create_subprocess_exec / create_subprocess_shell start the child (their keyword arguments).
+/// A file descriptor given for a stream stays owned by the caller; the child gets a copy of it.
 struct SubprocessOptions {
+    /// The child's standard input: INHERIT, PIPE (then Process::stdin_() writes to it), DEVNULL or a fd.
     StdioSpec stdin_ = Redirect::INHERIT;
+    /// The child's standard output: INHERIT, PIPE (read it with Process::stdout_()), DEVNULL or a fd.
     StdioSpec stdout_ = Redirect::INHERIT;
+    /// The child's standard error: as stdout_, or STDOUT to merge it into stdout (ValueError elsewhere).
     StdioSpec stderr_ = Redirect::INHERIT;
     /// The child's working directory (empty: this process's).
     std::string cwd{};
@@ -60,10 +65,14 @@ struct SubprocessOptions {
 /// A running or finished child process (asyncio.subprocess.Process).
 class Process {
 public:
+    /// Takes over the other object's child; the moved-from Process may only be assigned or destroyed.
     Process(Process&&) noexcept;
+    /// Takes over the other object's child. The child this object held is dropped without being handed
+    /// to the loop for reaping (as the destructor does): assign only over a moved-from or finished one.
     Process& operator=(Process&&) noexcept;
     ~Process();
 
+    /// The child's process id (Process.pid).
     pid_t pid() const noexcept;
     /// The exit status once the child has been reaped: its exit code, or the
     /// negated signal number if a signal ended it (as Python). nullopt while running.
@@ -76,7 +85,11 @@ public:
     /// SIGPIPE on the writing thread for the write and takes back the one the
     /// write raised).
     StreamWriter* stdin_() noexcept;
+    /// The reader of the child's stdout pipe (Process.stdout); null unless stdout_ was PIPE. Owned by the
+    /// Process.
     StreamReader* stdout_() noexcept;
+    /// The reader of the child's stderr pipe (Process.stderr); null unless stderr_ was PIPE. Owned by the
+    /// Process.
     StreamReader* stderr_() noexcept;
 
     /// Waits for the child to exit; its returncode.
@@ -90,10 +103,13 @@ public:
     Task<std::pair<std::string, std::string>> communicate(std::string input = {});
     /// Sends a signal (ProcessLookupError once the child has been reaped).
     void send_signal(int sig);
+    /// Sends SIGTERM (Process.terminate()); ProcessLookupError once the child has been reaped.
     void terminate() { send_signal(SIGTERM); }
+    /// Sends SIGKILL (Process.kill()); ProcessLookupError once the child has been reaped.
     void kill() { send_signal(SIGKILL); }
 
     struct State;
+    /// For the library: the process of state `s` (create_subprocess_exec / _shell make these).
     explicit Process(std::shared_ptr<State> s);
 
 private:

@@ -163,19 +163,25 @@ value_or_monostate_t<T> take_result(Promise<T>& p) {
 template <class T>
 class Result {
 public:
+    /// The value's type: T, or std::monostate for Result<void>.
     using value_type = detail::value_or_monostate_t<T>;
+    /// A success holding `v`.
     explicit Result(value_type v) : v_(std::move(v)) {}
+    /// A failure holding the error `e` (should not be null).
     explicit Result(std::exception_ptr e) : v_(std::move(e)) {}
+    /// True when the task succeeded (there is a value, no error).
     bool ok() const noexcept { return v_.index() == 0; }
     /// The value; rethrows the error when there is one.
     value_type& value() & {
         if (!ok()) std::rethrow_exception(std::get<1>(v_));
         return std::get<0>(v_);
     }
+    /// The value (read-only); rethrows the error when there is one.
     const value_type& value() const& {
         if (!ok()) std::rethrow_exception(std::get<1>(v_));
         return std::get<0>(v_);
     }
+    /// The value, moved out of this Result; rethrows the error when there is one.
     value_type value() && {
         if (!ok()) std::rethrow_exception(std::get<1>(v_));
         return std::move(std::get<0>(v_));
@@ -201,15 +207,24 @@ bool Result<T>::cancelled() const {
     }
 }
 
+/// The handle of a coroutine returning T (asyncio's coroutine object and, once scheduled, its Task):
+/// lazy until awaited or passed to create_task(), then scheduled; see the top of this header.
+/// Move-only. Dropping the handle of a scheduled task leaves the task running; dropping a lazy task that
+/// never ran destroys its frame (reported in debug mode, like Python's "coroutine was never awaited").
 template <class T>
 class [[nodiscard]] Task {
 public:
     using promise_type = detail::Promise<T>;
+    /// The result type T (void for Task<>).
     using value_type = T;
+    /// The coroutine handle type of the task's frame.
     using handle_type = std::coroutine_handle<promise_type>;
 
+    /// An empty handle (valid() false).
     Task() noexcept = default;
+    /// Takes over o's task; o is left empty.
     Task(Task&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+    /// Drops this handle's task (see the class comment), then takes over o's; o is left empty.
     Task& operator=(Task&& o) noexcept {
         if (this != &o) {
             drop();
@@ -221,12 +236,15 @@ public:
 
     /// True when this handle refers to a task.
     bool valid() const noexcept { return static_cast<bool>(h_); }
+    /// valid(): true when this handle refers to a task.
     explicit operator bool() const noexcept { return valid(); }
     /// True once create_task (or gather, wait, ...) has scheduled it.
     bool scheduled() const noexcept { return h_ && h_.promise().has(detail::TaskCore::kRoot); }
 
     // --- the future API (scheduled tasks; a lazy task is never done) ---
+    /// True once the task has finished: with a value, an exception or a cancellation (Task.done()).
     bool done() const noexcept { return h_ && h_.promise().done(); }
+    /// True when the task finished by being cancelled (Task.cancelled()).
     bool cancelled() const noexcept { return done() && h_.promise().has(detail::TaskCore::kCancelled); }
     /// Requests cancellation (asyncio: Task.cancel): CancelledError is delivered
     /// at the task's current co_await, or its next one. Returns false if the
@@ -271,6 +289,7 @@ public:
     }
     /// The task's name ("Task-N" unless given).
     std::string get_name() const { return h_ ? h_.promise().name() : std::string(); }
+    /// Renames the task (Task.set_name). Throws InvalidStateError on an empty or lazy task.
     void set_name(std::string name) {
         require_scheduled("set_name");
         h_.promise().set_name(std::move(name));
@@ -281,7 +300,11 @@ public:
     struct ScheduledAwaiter;
     template <bool Move>
     struct Awaiter;
+    /// `co_await task`: runs a lazy task inside the awaiting one, or waits for a scheduled one; the
+    /// result is copied (each awaiter of a shared task gets its own copy). Throws what the task threw.
     auto operator co_await() & noexcept { return Awaiter<false>{h_}; }
+    /// `co_await std::move(task)` (or a call's temporary): as above, but the result is moved out when
+    /// no other handle can look at it (a lazy task, or the only handle of a scheduled one).
     auto operator co_await() && noexcept { return Awaiter<true>{h_}; }
 
     /// Another handle to the same scheduled task, for a second owner that
@@ -319,16 +342,19 @@ private:
 template <class T>
 template <bool Move>
 struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
-    handle_type h;
-    detail::TaskCore* waiter = nullptr;
-    bool registered = false;
+    handle_type h;                        ///< The awaited task's frame.
+    detail::TaskCore* waiter = nullptr;   ///< The awaiting task, while it waits for a scheduled one.
+    bool registered = false;              ///< True while on the scheduled task's list of waiters.
 
+    /// An await of the task `handle` (not owned: the Task handle keeps it).
     explicit Awaiter(handle_type handle) noexcept : h(handle) {}
     Awaiter(const Awaiter&) = delete;
     ~Awaiter() {
         if (registered) h.promise().remove_waiter(this);
     }
 
+    /// True (no suspension) when a scheduled task is already done. Throws InvalidStateError on an empty
+    /// handle or on a lazy task that was already awaited.
     bool await_ready() const {
         if (!h) throw InvalidStateError("co_await on an empty Task handle");
         auto& p = h.promise();
@@ -340,6 +366,8 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
         return false;
     }
 
+    /// Lazy: starts the task's body inside the awaiting task. Scheduled: suspends the awaiting task until
+    /// the awaited one is done (a cancellation already requested of the awaiting task is passed on).
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
         auto& p = h.promise();
@@ -361,16 +389,20 @@ struct Task<T>::Awaiter : detail::Suspension, detail::CompletionWaiter {
         return std::noop_coroutine();
     }
 
+    /// Called by the awaited scheduled task when it finishes: wakes the awaiting task.
     static void on_done(detail::CompletionWaiter* w, detail::TaskCore&) noexcept {
         auto* self = static_cast<Awaiter*>(w);
         self->registered = false;
         self->waiter->wake();
     }
 
-    // Cancelling the awaiting task cancels the awaited one (asyncio semantics);
-    // the awaiter goes on waiting for it to finish.
+    /// Cancelling the awaiting task cancels the awaited one (asyncio semantics); the awaiter goes on
+    /// waiting for it to finish. False when the awaited task is already done.
     bool request_cancel() noexcept override { return h.promise().cancel(); }
 
+    /// The task's result (see operator co_await for copy or move); rethrows the task's exception, or its
+    /// CancelledError if it was cancelled. InvalidStateError when a result that cannot be copied was
+    /// already moved out by another awaiter.
     decltype(auto) await_resume() {
         auto& p = h.promise();
         p.flags |= detail::TaskCore::kRetrieved;
@@ -484,11 +516,15 @@ Task<T> create_eager_task(Task<T> task, std::string name = {}) {
 /// type-erased handle.
 class TaskInfo {
 public:
+    /// No task (false).
     TaskInfo() = default;
+    /// For the library: a counted reference to the task `core` (null: no task).
     explicit TaskInfo(detail::TaskCore* core) : core_(core) {
         if (core_) core_->add_ref();
     }
+    /// Another counted reference to o's task.
     TaskInfo(const TaskInfo& o) : TaskInfo(o.core_) {}
+    /// Refers to o's task instead (releasing this one's reference).
     TaskInfo& operator=(const TaskInfo& o) {
         TaskInfo tmp(o);
         std::swap(core_, tmp.core_);
@@ -497,13 +533,21 @@ public:
     ~TaskInfo() {
         if (core_) core_->release();
     }
+    /// True when this refers to a task.
     explicit operator bool() const noexcept { return core_ != nullptr; }
+    /// The task's name (Task.get_name()); "" when there is no task.
     std::string get_name() const { return core_ ? core_->name() : std::string(); }
+    /// True once the task has finished (Task.done()); false when there is no task.
     bool done() const noexcept { return core_ && core_->done(); }
+    /// Requests the task's cancellation as Task::cancel() does; false if it is done or there is no task.
     bool cancel() { return core_ && core_->cancel(); }
+    /// How many cancellation requests are outstanding (Task.cancelling()); 0 when there is no task.
     int cancelling() const noexcept { return core_ ? core_->cancel_requests : 0; }
+    /// Withdraws one cancellation request (Task.uncancel()); returns the rest (0 when there is no task).
     int uncancel() { return core_ ? core_->uncancel() : 0; }
+    /// True when both refer to the same task (or both to none).
     bool operator==(const TaskInfo& o) const noexcept { return core_ == o.core_; }
+    /// True when this refers to the task of handle t (`current_task() is t` in Python).
     template <class T>
     bool is(const Task<T>& t) const noexcept {
         return core_ == detail::TaskAccess::core(t);

@@ -24,8 +24,12 @@
 
 namespace aio {
 
+/// A group of tasks that finish together (asyncio.TaskGroup); see the top of this header. Belongs to
+/// the loop and task that use it; not copyable or movable. Keep it as a local of the task that
+/// awaits wait().
 class TaskGroup {
 public:
+    /// An empty group, accepting tasks.
     TaskGroup() = default;
     TaskGroup(const TaskGroup&) = delete;
     TaskGroup& operator=(const TaskGroup&) = delete;

@@ -132,6 +132,7 @@ public:
     /// Stops taking work. wait: block until queued and running calls finish.
     /// cancel_futures: drop calls that have not started (their awaiters get CancelledError).
     void shutdown(bool wait = true, bool cancel_futures = false);
+    /// The most threads the pool starts (the constructor's value, or the default it stood for).
     std::size_t max_workers() const noexcept { return max_workers_; }
 
 private:

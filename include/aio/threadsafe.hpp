@@ -177,12 +177,17 @@ struct LaunchOnLoop {
 template <class T = void>
 class ConcurrentFuture {
 public:
+    /// An empty future (valid() false): every other member throws InvalidStateError.
     ConcurrentFuture() = default;
+    /// For the library: the future of state `s` (run_coroutine_threadsafe makes these).
     explicit ConcurrentFuture(std::shared_ptr<detail::ConcurrentStateOf<T>> s) noexcept : s_(std::move(s)) {}
 
+    /// True when the future has a state (it was made by run_coroutine_threadsafe, not default-constructed).
     bool valid() const noexcept { return static_cast<bool>(s_); }
     /// True once it has a result or an exception, or was cancelled.
     bool done() const { return state().done(); }
+    /// True when the future was cancelled (Future.cancelled()): by cancel(), by the task's cancellation, or
+    /// because the loop closed before the coroutine finished.
     bool cancelled() const { return state().cancelled(); }
     /// Cancels the future and asks the task to cancel on its loop (the task
     /// sees CancelledError at its current co_await). Returns false if the
@@ -210,6 +215,8 @@ public:
         std::lock_guard lock(state().mu);
         return state().exception_locked();
     }
+    /// As exception(), waiting at most `timeout`: TimeoutError if not done by then (the task goes on
+    /// running).
     template <class Rep, class Period>
     std::exception_ptr exception(std::chrono::duration<Rep, Period> timeout) {
         state().wait(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
@@ -222,6 +229,8 @@ public:
     /// otherwise ignored, as concurrent.futures does.
     void add_done_callback(std::function<void()> f) { state().add_done_callback(std::move(f)); }
 
+    /// The awaitable operator co_await returns.
+    struct Awaiter;
     /// Waits for the future in a task, on any loop (the future's own loop
     /// too), without blocking it: the task is woken on its own loop when the
     /// future is done, and the await returns the value or rethrows as
@@ -234,8 +243,8 @@ public:
     /// asyncio's wrap_future (_chain_future) does. If the future already
     /// had its result, the result is returned and the cancellation stays
     /// pending until the task's next await (nothing is lost).
-    /// Allocates one small waker per await that suspends.
-    struct Awaiter;
+    /// Allocates one small waker per await that suspends. Throws
+    /// InvalidStateError on an empty future.
     Awaiter operator co_await() const;
 
 private:
@@ -246,17 +255,24 @@ private:
     std::shared_ptr<detail::ConcurrentStateOf<T>> s_;
 };
 
+/// The awaitable of `co_await future` (see ConcurrentFuture::operator co_await); co_await it once.
 template <class T>
 struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
-    std::shared_ptr<detail::ConcurrentStateOf<T>> s;
-    detail::RemoteWaker* w = nullptr;  // while suspended: ours and (until posted) the state's reference
+    std::shared_ptr<detail::ConcurrentStateOf<T>> s;  ///< The future's state (a reference of its own).
+    /// The waker the future posts to the awaiting task's loop; while suspended, held by the awaiter and
+    /// (until posted) by the state.
+    detail::RemoteWaker* w = nullptr;
 
+    /// An await of the future whose state is `state`.
     explicit Awaiter(std::shared_ptr<detail::ConcurrentStateOf<T>> state) noexcept : s(std::move(state)) {}
     Awaiter(const Awaiter&) = delete;
     ~Awaiter() { drop_waker(); }
 
+    /// True (no suspension) when the future is already done.
     bool await_ready() const { return s->done(); }
 
+    /// Parks a waker on the future and suspends the task until the future is done (resumes it at once if
+    /// it got done meanwhile). A cancellation already requested of the task is acted on now (request_cancel).
     template <class P>
     void await_suspend(std::coroutine_handle<P> h) {
         detail::TaskCore* task = h.promise().owner();
@@ -272,6 +288,8 @@ struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
         task->deliver_pending_cancel();
     }
 
+    /// The awaiting task's cancellation: cancels the future and wakes the task at once (true); false
+    /// when the future already finished (its result comes, the cancellation waits for the next await).
     bool request_cancel() noexcept override {
         if (!w || !w->task) return false;  // woken already: the result comes
         if (!s->cancel()) return false;    // finished with a result: its wake comes, the cancel waits
@@ -281,6 +299,7 @@ struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
         return true;
     }
 
+    /// The value, or rethrows as result() does (CancelledError when the future was cancelled).
     detail::value_or_monostate_t<T> await_resume() {
         drop_waker();
         return s->take();

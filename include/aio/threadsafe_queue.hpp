@@ -145,13 +145,16 @@ public:
         std::lock_guard lock(mu_);
         return items_.size();
     }
+    /// True when the queue holds no item now (another thread may change it at once).
     bool empty() const { return qsize() == 0; }
+    /// True when a bounded queue holds maxsize() items or more now; never for an unbounded one.
     bool full() const {
         std::lock_guard lock(mu_);
         return full_locked();
     }
     /// 0 for an unbounded queue.
     std::size_t maxsize() const noexcept { return maxsize_; }
+    /// True once shutdown() was called.
     bool is_shutdown() const {
         std::lock_guard lock(mu_);
         return shutdown_;
@@ -192,14 +195,18 @@ public:
         send(wake);
     }
 
+    /// The awaitable returned by put(); co_await it once, in a task on any loop.
     struct PutAwaiter final : detail::CrossWait {
-        ThreadSafeQueue& q;
-        std::optional<T> item;
+        ThreadSafeQueue& q;       ///< The queue put to.
+        std::optional<T> item;    ///< The item, until it goes into the queue or to a getter.
+        /// A put of `v` into `queue` (which must outlive the awaiter: see the file comment).
         PutAwaiter(ThreadSafeQueue& queue, T v) : q(queue), item(std::move(v)) { putter = true; }
         PutAwaiter(const PutAwaiter&) = delete;
         ~PutAwaiter() {
             if (suspended) q.leave(this, nullptr);
         }
+        /// Puts the item at once when there is room and no putter is parked (true, unless the task has
+        /// used its cooperative budget and must yield first); true on a shut-down queue; false to park.
         bool await_ready() {
             detail::CrossWakeups wake;
             {
@@ -216,6 +223,8 @@ public:
             yield = true;
             return false;
         }
+        /// Parks the task behind earlier putters until a getter makes room or the queue shuts down (it
+        /// is woken on its own loop); if room was made meanwhile, puts at once and only yields its turn.
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
             detail::TaskCore* task = h.promise().owner();
@@ -245,7 +254,11 @@ public:
             task->resume_point = h;  // done at once: resume on the loop's next turn
             task->wake();
         }
+        /// The task's cancellation: leaves the queue's waiters (nothing put) and wakes the task (true);
+        /// false when it was already let in (the put stands, the cancellation waits for the next await).
         bool request_cancel() noexcept override { return suspended && q.withdraw(this); }
+        /// Throws CancelledError if the task was cancelled while parked, QueueShutDown if the queue was
+        /// shut down before the item went in.
         void await_resume() {
             suspended = false;
             drop_waker(1);
@@ -308,14 +321,19 @@ public:
         return std::move(*v);
     }
 
+    /// The awaitable returned by get(); co_await it once, in a task on any loop.
     struct GetAwaiter final : detail::CrossWait {
-        ThreadSafeQueue& q;
-        std::optional<T> slot;  // written by the putter that hands an item over, under the lock
+        ThreadSafeQueue& q;  ///< The queue taken from.
+        /// The item taken, until returned; written under the queue's lock by a putter that hands one over.
+        std::optional<T> slot;
+        /// A get from `queue` (which must outlive the awaiter: see the file comment).
         explicit GetAwaiter(ThreadSafeQueue& queue) noexcept : q(queue) {}
         GetAwaiter(const GetAwaiter&) = delete;
         ~GetAwaiter() {
             if (suspended) q.leave(this, &slot);
         }
+        /// Takes an item at once when there is one (true, unless the task has used its cooperative budget
+        /// and must yield first); true on a shut-down, empty queue; false to park.
         bool await_ready() {
             detail::CrossWakeups wake;
             {
@@ -332,6 +350,8 @@ public:
             yield = true;
             return false;
         }
+        /// Parks the task behind earlier getters until an item is handed to it or the queue shuts down
+        /// (it is woken on its own loop); if an item arrived meanwhile, takes it and only yields its turn.
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
             detail::TaskCore* task = h.promise().owner();
@@ -361,7 +381,11 @@ public:
             task->resume_point = h;  // done at once: resume on the loop's next turn
             task->wake();
         }
+        /// The task's cancellation: leaves the queue's waiters (nothing taken) and wakes the task (true);
+        /// false when an item was already handed to it (it is returned, the cancellation waits).
         bool request_cancel() noexcept override { return suspended && q.withdraw(this); }
+        /// The item. Throws CancelledError if the task was cancelled while parked, QueueShutDown if the
+        /// queue was shut down and empty.
         T await_resume() {
             suspended = false;
             drop_waker(1);

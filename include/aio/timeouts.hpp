@@ -31,6 +31,8 @@ public:
     explicit Timeout(std::optional<Clock::time_point> when) noexcept : when_(when) {}
     Timeout(const Timeout&) = delete;
     Timeout& operator=(const Timeout&) = delete;
+    /// A new, not yet entered Timeout with o's deadline (how timeout() returns one); move only a Timeout
+    /// whose run() has not started: nothing else of o is taken.
     Timeout(Timeout&& o) noexcept : when_(o.when_) {}
     ~Timeout() { disarm(); }
 

@@ -87,8 +87,8 @@ inline constexpr ReturnWhen ALL_COMPLETED = ReturnWhen::ALL_COMPLETED;
 /// The (done, pending) split that aio::wait returns.
 template <class T>
 struct WaitResult {
-    std::vector<Task<T>> done;
-    std::vector<Task<T>> pending;
+    std::vector<Task<T>> done;     ///< The tasks that are done, in the order they were given.
+    std::vector<Task<T>> pending;  ///< The tasks still running (aio::wait does not cancel them).
 };
 
 namespace detail {
