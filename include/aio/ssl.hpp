@@ -24,6 +24,7 @@ namespace aio {
 /// A TLS failure (Python's ssl.SSLError, an OSError): the library's reason.
 class SSLError : public OSError {
 public:
+    /// A TLS failure described by `message` (what()); the errno is 0.
     explicit SSLError(std::string message) : OSError(0, std::move(message), {}) {}
 };
 
@@ -31,8 +32,14 @@ public:
 /// untrusted issuer, expired, wrong host name, ... — verify_message() says which.
 class SSLCertVerificationError : public SSLError {
 public:
+    /// The certificate did not verify: `verify_code` is OpenSSL's X509
+    /// verification result, `verify_message` its text. what() is Python's
+    /// "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: <message>".
     SSLCertVerificationError(long verify_code, std::string verify_message);
+    /// OpenSSL's verification result (an X509_V_ERR_... code, e.g. 10 for an
+    /// expired certificate; ssl's verify_code).
     long verify_code() const noexcept { return code_; }
+    /// OpenSSL's text for verify_code() ("certificate has expired"; ssl's verify_message).
     const std::string& verify_message() const noexcept { return reason_; }
 
 private:
@@ -61,12 +68,18 @@ inline constexpr VerifyMode CERT_REQUIRED = VerifyMode::CERT_REQUIRED;
 /// ssl.TLSVersion (the ones aio allows).
 enum class TLSVersion { TLSv1_2, TLSv1_3 };
 
+/// TLS settings for connections (Python's ssl.SSLContext): trusted CAs, this
+/// side's certificate, peer verification, ALPN, protocol versions. A shared
+/// handle: copies refer to the same configuration, which lives while any copy
+/// or connection made with it does. Configure it before the first connection
+/// uses it; the setters are not thread-safe.
 class SSLContext {
 public:
     /// A bare context: client side (server_side = false) verifies nothing
     /// until configured; prefer create_default_context().
     explicit SSLContext(bool server_side = false);
 
+    /// True for a server's context, false for a client's (as constructed).
     bool server_side() const noexcept;
     /// Trusts the CA certificates in cafile (PEM) and/or the directory capath.
     /// Throws SSLError / FileNotFoundError.
@@ -80,17 +93,23 @@ public:
     void load_cert_chain(const std::string& certfile, const std::string& keyfile = {},
                          const std::string& password = {});
 
+    /// Whether the peer's certificate must name the host connected to (ssl.SSLContext.check_hostname).
     bool check_hostname() const noexcept;
     /// Verify that the peer's certificate names the host connected to.
-    /// Setting true also sets verify_mode to CERT_REQUIRED (as Python).
+    /// Setting true while verify_mode is CERT_NONE also sets it to
+    /// CERT_REQUIRED (as Python).
     void set_check_hostname(bool on);
+    /// How the peer's certificate is verified (ssl.SSLContext.verify_mode).
     VerifyMode verify_mode() const noexcept;
     /// Throws ValueError for CERT_NONE while check_hostname is on (as Python).
     void set_verify_mode(VerifyMode mode);
     /// ALPN protocols to offer (client) or accept (server), e.g. {"http/1.1"}.
     void set_alpn_protocols(const std::vector<std::string>& protocols);
+    /// The ALPN protocols set by set_alpn_protocols(), in order.
     const std::vector<std::string>& alpn_protocols() const noexcept;
+    /// The oldest TLS version to negotiate (ssl.SSLContext.minimum_version; TLS 1.2 by default).
     void set_minimum_version(TLSVersion v);
+    /// The newest TLS version to negotiate (ssl.SSLContext.maximum_version; TLS 1.3 by default).
     void set_maximum_version(TLSVersion v);
     /// OpenSSL cipher list (TLS 1.2); throws SSLError when none matches.
     void set_ciphers(const std::string& ciphers);
@@ -102,12 +121,14 @@ public:
     /// truncated message themselves. Off: the read throws SSLEOFError, so that
     /// a truncation attack cannot pass for the end of the data.
     bool suppress_ragged_eofs() const noexcept;
+    /// Sets suppress_ragged_eofs() (see there).
     void set_suppress_ragged_eofs(bool on);
 
     /// The OpenSSL SSL_CTX* (for what aio does not wrap).
     void* native_handle() const noexcept;
 
     struct Impl;
+    /// The shared configuration (for aio's TLS streams; not for users).
     std::shared_ptr<Impl> impl() const noexcept { return impl_; }
 
 private:

@@ -64,7 +64,9 @@ public:
     /// or there are not as many names as columns.
     Table(std::vector<std::string> names, std::vector<Column> columns);
 
+    /// Number of rows (pandas' `len(df)`).
     std::size_t num_rows() const noexcept { return rows_; }
+    /// Number of columns (pandas' `len(df.columns)`).
     std::size_t num_columns() const noexcept { return columns_.size(); }
     /// (rows, columns), pandas' `df.shape`.
     std::pair<std::size_t, std::size_t> shape() const noexcept { return {rows_, columns_.size()}; }
@@ -88,6 +90,7 @@ public:
 
     /// The first / last `n` rows (pandas' `head(n)` / `tail(n)`).
     Table head(std::size_t n = 5) const;
+    /// The last `n` rows (all of them when there are fewer), keeping their labels.
     Table tail(std::size_t n = 5) const;
     /// These columns, in this order (pandas' `df[["a", "b"]]`). Throws aio::KeyError.
     Table select(const std::vector<std::string>& names) const;
@@ -95,12 +98,18 @@ public:
     /// aio::ValueError when the mask's length is not `num_rows()`; a bool
     /// column with missing values counts them as false.
     Table filter(std::span<const bool> mask) const;
+    /// The rows where `mask` is true, the mask given as a std::vector<bool>.
     Table filter(const std::vector<bool>& mask) const;
+    /// The rows where the bool column `mask` is true, its missing values
+    /// counting as false (pandas' `df[mask]` with a boolean Series). Throws
+    /// aio::TypeError when `mask` is not bool, aio::ValueError when its length
+    /// is not `num_rows()`.
     Table filter(const Column& mask) const;
     /// The rows ordered by these columns (pandas' `sort_values(by, ascending)`):
     /// missing values last, equal keys in their original order (a stable sort;
     /// pandas' default quicksort may order ties differently). Throws aio::KeyError.
     Table sort_values(const std::vector<std::string>& by, bool ascending = true) const;
+    /// Sorted by one column (pandas' `sort_values("a")`).
     Table sort_values(const std::string& by, bool ascending = true) const;
 
     /// A table of bool columns, true where a value is missing (pandas' `isna()`).
@@ -114,6 +123,9 @@ public:
     /// Throws aio::ValueError when a value does not convert, aio::KeyError for
     /// an unknown name.
     Table astype(DType dtype) const;
+    /// The columns named in `dtypes` converted to their dtype, the others
+    /// unchanged (pandas' `astype({"a": "float64"})`); every column of a
+    /// repeated name is converted.
     Table astype(const std::map<std::string, DType, std::less<>>& dtypes) const;
 
     /// Summary statistics of the numeric columns (count, mean, std, min, 25%,
@@ -130,6 +142,8 @@ public:
     std::string to_string(const DisplayOptions& opts = {}) const;
 
     /// `to_string()`; `os << t << '\n'` prints what Python's `print(df)` prints.
+    /// fmt prints the same (fmt::print("{}", t)): this header specializes
+    /// fmt::formatter for Table.
     friend std::ostream& operator<<(std::ostream& os, const Table& t);
 
 private:
@@ -149,11 +163,14 @@ private:
 /// from a table is missing in its rows; dtypes unify as Column::concat; row
 /// labels are kept.
 Table concat(std::span<const Table> tables);
+/// The same for a vector of tables.
 Table concat(const std::vector<Table>& tables);
 
 }  // namespace aio
 
-/// `fmt::print("{}\n", table)` prints what Python's `print(df)` prints.
+/// \cond
+// Kept out of the API reference (it documents aio's names; the fmt namespace is
+// excluded): `fmt::print("{}\n", table)` prints what Python's `print(df)` prints.
 template <>
 struct fmt::formatter<aio::Table> : fmt::formatter<std::string_view> {
     template <class FormatContext>
@@ -161,3 +178,4 @@ struct fmt::formatter<aio::Table> : fmt::formatter<std::string_view> {
         return fmt::formatter<std::string_view>::format(t.to_string(), ctx);
     }
 };
+/// \endcond

@@ -26,7 +26,10 @@ public:
     /// `line` is 1-based (0 when unknown); `column` is a name or empty.
     ParserError(const std::string& message, std::size_t line, std::string column = {})
         : ValueError(message), line_(line), column_(std::move(column)) {}
+    /// The 1-based physical line of the input where the error is, or 0 when
+    /// unknown (e.g. a corrupt gzip stream).
     std::size_t line() const noexcept { return line_; }
+    /// The name of the column concerned, or empty when the error is not about one column.
     const std::string& column() const noexcept { return column_; }
 
 private:
@@ -61,9 +64,13 @@ public:
 /// not convert 'abc' to int64 at line 17, column 'a'".
 class ConversionError : public ValueError {
 public:
+    /// `message` is the full text ("could not convert ... at line 17, column 'a'"); `line` is the 1-based
+    /// physical line of the value; `column` the name of its column.
     ConversionError(const std::string& message, std::size_t line, std::string column)
         : ValueError(message), line_(line), column_(std::move(column)) {}
+    /// The 1-based physical line of the value that did not convert.
     std::size_t line() const noexcept { return line_; }
+    /// The name of the column whose dtype the value did not convert to.
     const std::string& column() const noexcept { return column_; }
 
 private:

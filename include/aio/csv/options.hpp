@@ -38,8 +38,11 @@ public:
     /// No header row (pandas' `header=None`).
     constexpr Header(std::nullopt_t) noexcept : kind_(Kind::none) {}
 
+    /// True for the default, "infer": row 0 holds the names unless ReadOptions::names is given.
     constexpr bool is_infer() const noexcept { return kind_ == Kind::infer; }
+    /// True for no header row (`header=None`).
     constexpr bool is_none() const noexcept { return kind_ == Kind::none; }
+    /// The row number given; meaningful only when neither is_infer() nor is_none().
     constexpr int row() const noexcept { return row_; }
 
 private:
@@ -52,15 +55,24 @@ private:
 /// `parse_dates=` lists): `{"a", "c"}` or `{0, 2}`. Empty means "none given".
 class ColumnList {
 public:
+    /// No columns given (the default: all columns, no dates).
     ColumnList() = default;
+    /// Columns by name: `{"a", "c"}`.
     ColumnList(std::initializer_list<std::string> names) : names_(names) {}
+    /// Columns by name, from a vector.
     ColumnList(std::vector<std::string> names) : names_(std::move(names)) {}
+    /// Columns by 0-based position: `{0, 2}`.
     ColumnList(std::initializer_list<std::size_t> positions) : positions_(positions) {}
+    /// Columns by 0-based position, from a vector.
     ColumnList(std::vector<std::size_t> positions) : positions_(std::move(positions)) {}
 
+    /// True when no column was given.
     bool empty() const noexcept { return names_.empty() && positions_.empty(); }
+    /// True when the columns are given by name (names() holds them), false when by position (or none).
     bool by_name() const noexcept { return !names_.empty(); }
+    /// The names given, in the order given; empty when given by position.
     const std::vector<std::string>& names() const noexcept { return names_; }
+    /// The 0-based positions given, in the order given; empty when given by name.
     const std::vector<std::size_t>& positions() const noexcept { return positions_; }
 
 private:
@@ -73,14 +85,22 @@ private:
 /// Lines are records: a quoted field's line break does not start a new one.
 class SkipRows {
 public:
+    /// No rows skipped (the default).
     SkipRows() = default;
+    /// Skip the first `count` lines (`.skiprows = 3`).
     SkipRows(std::size_t count) : count_(count) {}
+    /// Skip the first `count` lines; a negative count skips none.
     SkipRows(int count) : count_(count < 0 ? 0 : static_cast<std::size_t>(count)) {}
+    /// Skip these 0-based line numbers: `{0, 2}`.
     SkipRows(std::initializer_list<std::size_t> lines) : lines_(lines), is_list_(true) {}
+    /// Skip these 0-based line numbers, from a vector.
     SkipRows(std::vector<std::size_t> lines) : lines_(std::move(lines)), is_list_(true) {}
 
+    /// True when lines() lists the lines to skip, false when count() leading lines are skipped.
     bool is_list() const noexcept { return is_list_; }
+    /// The number of leading lines to skip; 0 when a list was given.
     std::size_t count() const noexcept { return count_; }
+    /// The 0-based line numbers to skip; empty when a count was given.
     const std::vector<std::size_t>& lines() const noexcept { return lines_; }
 
 private:
@@ -141,6 +161,7 @@ struct ReadOptions {
     /// "N/A", "NaN", "nan", "null", "NULL", "#N/A", ... ) unless
     /// `keep_default_na` is false.
     std::vector<std::string> na_values{};
+    /// Also treat pandas' default strings as missing (pandas' `keep_default_na=`); false: only `na_values`.
     bool keep_default_na = true;
     /// Detect missing values at all; false keeps every field as text or number.
     bool na_filter = true;

@@ -60,7 +60,9 @@ public:
     /// Checks the options (throws aio::ValueError for inconsistent ones).
     explicit StreamingParser(ReadOptions options = {});
     ~StreamingParser();
+    /// Moves the parser and everything it holds (text not yet parsed, columns built so far).
     StreamingParser(StreamingParser&&) noexcept;
+    /// Move-assigns: the parser held before is destroyed.
     StreamingParser& operator=(StreamingParser&&) noexcept;
 
     /// Parses what can be parsed of `bytes` (the raw, possibly compressed

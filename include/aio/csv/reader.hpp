@@ -31,6 +31,7 @@ namespace aio::csv {
 
 /// CSV text held by the caller (it must outlive the call).
 struct Text {
+    /// The CSV text, not owned.
     std::string_view data;
 };
 
@@ -59,23 +60,37 @@ public:
     /// Reads chunks of `text` (which must outlive the reader).
     TextFileReader(Text text, ReadOptions options);
     ~TextFileReader();
+    /// Moves the reader (its open file or text, and the chunk being read).
     TextFileReader(TextFileReader&&) noexcept;
+    /// Move-assigns: the reader held before is closed.
     TextFileReader& operator=(TextFileReader&&) noexcept;
 
     /// The next chunk, or std::nullopt at the end (pandas' `get_chunk()`).
     std::optional<Table> get_chunk();
 
+    /// The input iterator of a TextFileReader: each increment reads the next chunk with get_chunk(), and the
+    /// iterator becomes equal to end() when there is none left. Dereferencing gives the current chunk, owned
+    /// by the reader (valid until the next increment). Throws what get_chunk() throws.
     class iterator {
     public:
+        /// Input iterator: one pass only.
         using iterator_category = std::input_iterator_tag;
+        /// A chunk.
         using value_type = Table;
+        /// Required by std::input_iterator; iterators are never subtracted.
         using difference_type = std::ptrdiff_t;
+        /// Pointer to the current chunk.
         using pointer = Table*;
+        /// Reference to the current chunk.
         using reference = Table&;
         iterator() = default;
+        /// The current chunk (owned by the reader; moving it out is allowed).
         Table& operator*() const { return *reader_->current_; }
+        /// The current chunk, for member access.
         Table* operator->() const { return &*reader_->current_; }
+        /// Reads the next chunk; becomes end() when the input is exhausted.
         iterator& operator++();
+        /// Reads the next chunk (post-increment returns nothing, as for an input iterator).
         void operator++(int) { ++*this; }
         friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.reader_ == b.reader_; }
 
@@ -86,6 +101,7 @@ public:
     };
     /// Reads the first chunk. Iterate once.
     iterator begin();
+    /// The end of the chunks: an iterator that compares equal once the input is exhausted.
     iterator end() noexcept { return {}; }
 
 private:

@@ -85,8 +85,15 @@ inline constexpr std::size_t kDefaultBufferSize = 128 * 1024;
 /// await); errors there are lost. Close files with `co_await f.close()`.
 class File {
 public:
+    /// An empty file object, like a moved-from one: closed() is true and every
+    /// I/O call throws ValueError.
     File() noexcept;
+    /// Takes over the other object's open file; that object is left empty
+    /// (it acts as a closed file).
     File(File&&) noexcept;
+    /// Takes over the other object's open file, leaving that object empty. A
+    /// file this object held is destroyed as by ~File() (flushed and closed
+    /// synchronously, errors lost): close it with `co_await f.close()` first.
     File& operator=(File&&) noexcept;
     ~File();
 
@@ -155,6 +162,8 @@ public:
     Task<> close();
 
     // --- information (no I/O) ---
+    /// True once close() was called, or for an empty (default-constructed or moved-from) object (Python's
+    /// `f.closed`).
     bool closed() const noexcept;
     /// The descriptor. Throws ValueError when closed. aio reads and writes at
     /// explicit offsets: the descriptor's own offset is not kept in step.
@@ -163,14 +172,20 @@ public:
     const std::string& name() const;
     /// The mode as given to open().
     const std::string& mode() const;
+    /// True when the mode allows reading ("r" or "+"). Throws ValueError when closed.
     bool readable() const;
+    /// True when the mode allows writing ("w", "a", "x" or "+"). Throws ValueError when closed.
     bool writable() const;
+    /// True when the descriptor supports seeking (lseek(2) succeeded at open:
+    /// a regular file, not a pipe or a socket). Throws ValueError when closed.
     bool seekable() const;
     /// Text modes: the encoding's Python name ("utf-8", ...); binary: "".
     std::string encoding() const;
 
     // --- for the library ---
+    /// Wraps the state open() made (used by open() and tempfile; not for users).
     explicit File(std::unique_ptr<impl::FileState> state) noexcept;
+    /// The state of the open file, or nullptr when empty (for the library's own functions; not for users).
     impl::FileState* state() const noexcept { return s_.get(); }
 
 private:

@@ -72,12 +72,16 @@ public:
     bool is_dir(bool follow_symlinks = true) const noexcept { return follow_symlinks ? dir_ : dir_nofollow_; }
     /// A regular file (or, following symlinks, a link to one).
     bool is_file(bool follow_symlinks = true) const noexcept { return follow_symlinks ? file_ : file_nofollow_; }
+    /// The entry itself is a symbolic link (os.DirEntry.is_symlink; never follows it).
     bool is_symlink() const noexcept { return symlink_; }
+    /// The entry's inode number, as the directory listing gave it (os.DirEntry.inode()).
     std::uint64_t inode() const noexcept { return inode_; }
     /// os.DirEntry.stat(): a stat() of the entry (awaited: it asks the kernel).
     Task<StatResult> stat(bool follow_symlinks = true) const;
 
     // --- for the library ---
+    /// Made by scandir() from what the listing found (not for users): the name, the joined path, the inode,
+    /// and the type with and without following a symbolic link.
     DirEntry(std::string name, std::string path, std::uint64_t inode, bool dir, bool file, bool symlink,
              bool dir_nofollow, bool file_nofollow)
         : name_(std::move(name)), path_(std::move(path)), inode_(inode), dir_(dir), file_(file), symlink_(symlink),
@@ -132,8 +136,12 @@ Task<> fdatasync(int fd);
 // --- walking ---
 /// One directory of walk(): (dirpath, dirnames, filenames), as Python's tuple.
 struct WalkEntry {
+    /// The directory: `top` as given, joined with the names of the directories entered to reach it.
     std::string dirpath;
+    /// The names of its subdirectories (symbolic links to directories included). Unlike Python's, changing
+    /// this list does not prune the walk: the subdirectories to enter are chosen before the entry is yielded.
     std::vector<std::string> dirnames;
+    /// The names of its other entries (files, and links that are not to a directory).
     std::vector<std::string> filenames;
 };
 /// The tree under `top` (os.walk): each directory with its subdirectories and

@@ -24,13 +24,20 @@ std::string gettempdir();
 
 /// Options of NamedTemporaryFile, as Python names them.
 struct NamedTemporaryFileOptions {
+    /// The mode the file is opened with, as open() takes it; "w+b" (binary read and write) by default.
     std::string mode = "w+b";
+    /// Buffering, as OpenOptions::buffering (-1: the default buffer).
     int buffering = -1;
-    std::string encoding{};  // text modes only
-    std::string errors{};    // text modes only
+    /// Text modes only: the encoding, as OpenOptions::encoding.
+    std::string encoding{};
+    /// Text modes only: the error handling, as OpenOptions::errors.
+    std::string errors{};
+    /// Appended to the random part of the name (e.g. ".csv").
     std::string suffix{};
+    /// Put before the random part of the name.
     std::string prefix = "tmp";
-    std::string dir{};       // empty: gettempdir()
+    /// The directory to create the file in; empty: gettempdir().
+    std::string dir{};
     /// Remove the file when it is closed (or its File destroyed).
     bool delete_ = true;
 };
@@ -46,9 +53,12 @@ Task<File> NamedTemporaryFile(NamedTemporaryFileOptions options);
 
 /// Options of TemporaryDirectory.
 struct TemporaryDirectoryOptions {
+    /// Appended to the random part of the name.
     std::string suffix{};
+    /// Put before the random part of the name.
     std::string prefix = "tmp";
-    std::string dir{};  // empty: gettempdir()
+    /// The directory to create the new directory in; empty: gettempdir().
+    std::string dir{};
 };
 
 /// A new directory (mode 0700) removed with everything in it by cleanup() or
@@ -61,7 +71,11 @@ public:
     /// With options (g++ 12: pass them as a named variable; see open()).
     static Task<TemporaryDirectory> create(TemporaryDirectoryOptions options);
 
+    /// Takes over the other object's directory; that object then owns nothing (its destructor removes
+    /// nothing).
     TemporaryDirectory(TemporaryDirectory&& o) noexcept;
+    /// Removes the directory this object owned (synchronously, as the destructor does, ignoring errors) if
+    /// cleanup() did not, then takes over the other object's directory.
     TemporaryDirectory& operator=(TemporaryDirectory&& o) noexcept;
     /// Removes the tree if cleanup() did not: synchronously, on the destroying
     /// thread (a destructor cannot await), ignoring errors.
@@ -69,6 +83,7 @@ public:
 
     /// The directory's path (what `async with ... as name` gives in Python).
     const std::string& name() const noexcept { return name_; }
+    /// The directory's path, as a std::filesystem::path.
     std::filesystem::path path() const { return name_; }
     /// Removes the directory and its contents (shutil.rmtree, off the loop's
     /// thread). Idempotent.

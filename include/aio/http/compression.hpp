@@ -18,6 +18,7 @@ enum class Coding { identity, gzip, deflate, br };
 /// Parses a Content-Encoding token ("gzip", "x-gzip", "deflate", "br",
 /// "identity"); nullopt for anything else.
 std::optional<Coding> parse_coding(std::string_view token) noexcept;
+/// The token of a coding ("identity", "gzip", "deflate", "br"), as sent in Content-Encoding.
 std::string_view coding_name(Coding c) noexcept;
 
 /// Decodes a body as it arrives. Throws ContentEncodingError for corrupt or
@@ -25,9 +26,14 @@ std::string_view coding_name(Coding c) noexcept;
 /// would pass `max_output` (a decompression bomb).
 class Decoder {
 public:
+    /// A decoder of `coding` whose total output may not pass `max_output` bytes (1 GiB by default).
+    /// identity passes bytes through (still counted); deflate accepts zlib-wrapped and raw deflate, as
+    /// aiohttp does. Throws ContentEncodingError when zlib or brotli cannot start.
     Decoder(Coding coding, std::size_t max_output = std::size_t(1) << 30);
     ~Decoder();
+    /// Moves the decoding state; the moved-from decoder may only be destroyed.
     Decoder(Decoder&&) noexcept;
+    /// Takes over the other decoder's state; the moved-from decoder may only be destroyed.
     Decoder& operator=(Decoder&&) noexcept;
     /// Decodes `in`, appending to `out`.
     void feed(std::string_view in, std::string& out);
@@ -43,6 +49,7 @@ public:
     /// that bound their steps drain with feed("", out, n) first) and throws
     /// if the coded stream was cut short.
     void finish(std::string& out);
+    /// Bytes decoded so far, in all (what is checked against `max_output`).
     std::size_t produced() const noexcept;
 
     struct Impl;
@@ -57,7 +64,9 @@ public:
     /// level: zlib 1-9 (6 default) / brotli quality 0-11 (5 default when -1).
     explicit Encoder(Coding coding, int level = -1);
     ~Encoder();
+    /// Moves the encoding state; the moved-from encoder may only be destroyed.
     Encoder(Encoder&&) noexcept;
+    /// Takes over the other encoder's state; the moved-from encoder may only be destroyed.
     Encoder& operator=(Encoder&&) noexcept;
     /// Encodes `in`, appending what is ready to `out`.
     void feed(std::string_view in, std::string& out);
@@ -72,7 +81,10 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+/// Encodes `data` in one go (feed() then finish()); `level` as for Encoder.
 /// One-shot helpers.
+/// Decodes `data` in one go; throws ContentEncodingError for corrupt or truncated data or an output
+/// past `max_output` bytes.
 std::string compress(std::string_view data, Coding coding, int level = -1);
 std::string decompress(std::string_view data, Coding coding, std::size_t max_output = std::size_t(1) << 30);
 

@@ -84,6 +84,8 @@ namespace aio::http {
 /// (aiohttp calls it `code`); `message()` says what was wrong.
 class HttpProcessingError : public aio::Exception {
 public:
+    /// An error to answer with `status` (an HTTP status code); `message` says what was wrong and is also
+    /// what().
     HttpProcessingError(int status, std::string message)
         : aio::Exception(message), status_(status), message_(std::move(message)) {}
     /// The status code to answer with (400, 413, 414, 431, 501, 505).
@@ -99,6 +101,8 @@ private:
 /// A message that breaks HTTP/1.1 (aiohttp.http_exceptions.BadHttpMessage); 400 by default.
 class BadHttpMessage : public HttpProcessingError {
 public:
+    /// A malformed message; `message` says what was wrong, `status` is the code to answer with (400 unless
+    /// the error says otherwise).
     explicit BadHttpMessage(std::string message, int status = 400)
         : HttpProcessingError(status, std::move(message)) {}
 };
@@ -140,6 +144,7 @@ public:
 /// Content-Length or a chunk size announces it.
 class BodyTooLarge : public BadHttpMessage {
 public:
+    /// A body over the limit (status 413); `message` says which limit and by how much.
     explicit BodyTooLarge(std::string message) : BadHttpMessage(std::move(message), 413) {}
 };
 
@@ -188,8 +193,11 @@ public:
     const std::string& url() const noexcept { return url_; }
 
 protected:
+    /// Records `url`, the URL of the request that failed ("" before there is one).
     explicit ClientError(std::string url) : url_(std::move(url)) {}
+    /// Copies the URL (exceptions are copied when thrown).
     ClientError(const ClientError&) = default;
+    /// Copies the URL.
     ClientError& operator=(const ClientError&) = default;
 
 private:
@@ -271,6 +279,8 @@ protected:
 /// pipe): the ClientOSError thrown as such. what() is the system's message.
 class ClientSocketError : public aio::OSError, public ClientOSError {
 public:
+    /// A failed read or write with the system's `errno_code` and `message` (what()), on the connection of
+    /// the request to `url`.
     ClientSocketError(int errno_code, std::string message, std::string url)
         : aio::OSError(errno_code, message, {}), ClientOSError(std::move(url)), text_(std::move(message)) {}
     const char* what() const noexcept override { return text_.c_str(); }
@@ -287,7 +297,9 @@ private:
 /// ClientProxyConnectionError or a ClientSSLError.
 class ClientConnectorError : public ClientOSError {
 public:
+    /// The host the connection was for, as given (a name or an address); the proxy's for a proxy error.
     const std::string& host() const noexcept { return host_; }
+    /// The port the connection was for.
     std::uint16_t port() const noexcept { return port_; }
     /// The reason from the system or the TLS library.
     const std::string& os_error() const noexcept { return os_error_; }
@@ -299,6 +311,7 @@ public:
     }
 
 protected:
+    /// For the concrete classes: `os_error` is the reason (os_error()), `url` the request's URL.
     ClientConnectorError(std::string host, std::uint16_t port, std::string os_error, std::string url)
         : ClientOSError(std::move(url)), host_(std::move(host)), port_(port), os_error_(std::move(os_error)) {}
 
@@ -312,6 +325,8 @@ private:
 /// the one thrown as such. Also an aio::OSError with the errno.
 class ClientConnectFailedError : public aio::OSError, public ClientConnectorError {
 public:
+    /// `host`:`port` could not be reached: `ssl` is the ssl= setting as aiohttp prints it ("default", ...),
+    /// `errno_code` and `os_error` the system's error, `url` the request's URL. what() is format() of them.
     ClientConnectFailedError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
                              std::string os_error, std::string url)
         : aio::OSError(errno_code, format(host, port, ssl, os_error), {}),
@@ -341,6 +356,8 @@ protected:
 /// does not speak TLS or hung up. Also an aio::SSLError.
 class ClientConnectorSSLError : public aio::SSLError, public ClientSSLError {
 public:
+    /// The handshake with `host`:`port` failed: `ssl` as for format(), `errno_code` the errno when the system
+    /// failed under TLS (else 0), `os_error` the TLS library's reason, `url` the request's URL.
     ClientConnectorSSLError(std::string host, std::uint16_t port, std::string ssl, int errno_code,
                             std::string os_error, std::string url)
         : aio::SSLError(format(host, port, ssl, os_error)), ClientSSLError(host, port, os_error, std::move(url)),
@@ -361,6 +378,8 @@ private:
 /// reason, what() aiohttp's "Cannot connect to host ..." text.
 class ClientConnectorCertificateError : public aio::SSLCertVerificationError, public ClientSSLError {
 public:
+    /// The certificate of `host`:`port` did not verify: `cause` is the verification error (its code and
+    /// message are copied), `ssl` as for format(), `url` the request's URL.
     ClientConnectorCertificateError(std::string host, std::uint16_t port, std::string ssl,
                                     const aio::SSLCertVerificationError& cause, std::string url)
         : aio::SSLCertVerificationError(cause.verify_code(), cause.verify_message()),
@@ -376,6 +395,8 @@ private:
 /// (aiohttp.ServerDisconnectedError). what(): "Server disconnected, url=...".
 class ServerDisconnectedError : public aio::Exception, public ServerConnectionError {
 public:
+    /// The server hung up; `message` is what() ("Server disconnected, url=..."),
+    /// `url` the request's URL.
     ServerDisconnectedError(std::string message, std::string url)
         : aio::Exception(std::move(message)), ServerConnectionError(std::move(url)) {}
     const char* what() const noexcept override { return aio::Exception::what(); }
@@ -385,13 +406,14 @@ public:
 /// aio::TimeoutError, as aiohttp's is an asyncio.TimeoutError.
 class ServerTimeoutError : public aio::TimeoutError, public ServerConnectionError {
 public:
+    /// A timeout ran out; `message` says which (what()), `url` is the request's URL.
     ServerTimeoutError(std::string message, std::string url)
         : aio::TimeoutError(std::move(message)), ServerConnectionError(std::move(url)) {}
     const char* what() const noexcept override { return aio::TimeoutError::what(); }
 };
 
-/// ClientTimeout::connect or ::sock_connect ran out before the connection was
-/// made (aiohttp.ConnectionTimeoutError).
+/// ClientTimeout::connect or ClientTimeout::sock_connect ran out before the
+/// connection was made (aiohttp.ConnectionTimeoutError).
 class ConnectionTimeoutError : public ServerTimeoutError {
 public:
     using ServerTimeoutError::ServerTimeoutError;
@@ -417,6 +439,7 @@ public:
 /// that does not decode or decodes past the size limit.
 class ClientPayloadError : public aio::Exception, public ClientError {
 public:
+    /// The body of the response to `url` is broken; `message` says how (what()).
     ClientPayloadError(std::string message, std::string url)
         : aio::Exception(std::move(message)), ClientError(std::move(url)) {}
     const char* what() const noexcept override { return aio::Exception::what(); }
@@ -431,6 +454,8 @@ public:
 /// first 200 bytes.
 class InvalidURL : public aio::ValueError, public ClientError {
 public:
+    /// `url` is the rejected input, whole; `description` why it was rejected.
+    /// what() is "<url> - <description>", the url cut to 200 bytes and "...".
     InvalidURL(std::string url, std::string description)
         : aio::ValueError(format(url, description)), ClientError(std::move(url)),
           description_(std::move(description)) {}

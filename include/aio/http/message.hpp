@@ -16,7 +16,9 @@ namespace aio::http {
 
 /// An HTTP version (aiohttp.HttpVersion).
 struct HttpVersion {
+    /// The major version: 1.
     int major = 1;
+    /// The minor version: 0 or 1.
     int minor = 1;
     friend constexpr bool operator==(HttpVersion, HttpVersion) = default;
     friend constexpr auto operator<=>(HttpVersion, HttpVersion) = default;
@@ -35,7 +37,9 @@ struct RequestHead {
     /// "http://host/x" (proxies), "host:443" (CONNECT) or "*" (OPTIONS).
     /// (aiohttp names it `path`; aio::http::URL parses it.)
     std::string path;
+    /// The HTTP version of the request line.
     HttpVersion version = HttpVersion11;
+    /// The header fields, in the order sent, names spelt as sent.
     Headers headers;
     /// The connection ends after this message: `Connection: close`, or HTTP/1.0
     /// without `Connection: keep-alive` (aiohttp's should_close).
@@ -54,11 +58,13 @@ struct RequestHead {
 
 /// A parsed response head (aiohttp's RawResponseMessage).
 struct ResponseHead {
+    /// The HTTP version of the status line.
     HttpVersion version = HttpVersion11;
     /// The status code, 100 to 999.
     int status = 0;
     /// The reason phrase as sent (possibly empty).
     std::string reason;
+    /// The header fields, in the order sent, names spelt as sent.
     Headers headers;
     /// The connection ends after this message: `Connection: close`, HTTP/1.0
     /// without keep-alive, or a body that runs until the connection closes.

@@ -31,6 +31,7 @@ namespace aio::http {
 
 /// Key comparison of MultiDict: byte for byte.
 struct CaseSensitiveKeys {
+    /// True when `a` and `b` are the same bytes.
     static bool equal(std::string_view a, std::string_view b) noexcept { return a == b; }
 };
 
@@ -51,6 +52,7 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 
 /// Key comparison of CIMultiDict: ASCII case-insensitive.
 struct CaseInsensitiveKeys {
+    /// True when `a` and `b` are equal ignoring ASCII case (see iequals()).
     static bool equal(std::string_view a, std::string_view b) noexcept { return iequals(a, b); }
 };
 
@@ -62,26 +64,42 @@ struct CaseInsensitiveKeys {
 template <class Keys>
 class BasicMultiDict {
 public:
+    /// An entry: (key, value) views into the dict's buffer (invalidated by the
+    /// dict's next change).
     using value_type = std::pair<std::string_view, std::string_view>;
+    /// Sizes and counts of entries.
     using size_type = std::size_t;
 
     /// Random-access iterator over (key, value) views.
     class const_iterator {
     public:
+        /// Random access: the entries sit in a vector.
         using iterator_category = std::random_access_iterator_tag;
+        /// The (key, value) pair of views; dereferencing returns it by value.
         using value_type = BasicMultiDict::value_type;
+        /// Distance between positions.
         using difference_type = std::ptrdiff_t;
+        /// No pointer type: entries are made on dereference, not stored as pairs.
         using pointer = void;
+        /// Dereferencing yields a value (a pair of views), not a reference.
         using reference = value_type;
 
         const_iterator() = default;
+        /// The entry at this position (undefined at end()).
         value_type operator*() const { return dict_->item(index_); }
+        /// The entry `n` positions from this one.
         value_type operator[](difference_type n) const { return dict_->item(index_ + static_cast<std::size_t>(n)); }
+        /// Moves to the next entry.
         const_iterator& operator++() { ++index_; return *this; }
+        /// Moves to the next entry; returns the old position.
         const_iterator operator++(int) { auto t = *this; ++index_; return t; }
+        /// Moves to the previous entry.
         const_iterator& operator--() { --index_; return *this; }
+        /// Moves to the previous entry; returns the old position.
         const_iterator operator--(int) { auto t = *this; --index_; return t; }
+        /// Moves `n` entries forward (back when negative).
         const_iterator& operator+=(difference_type n) { index_ += static_cast<std::size_t>(n); return *this; }
+        /// Moves `n` entries back (forward when negative).
         const_iterator& operator-=(difference_type n) { index_ -= static_cast<std::size_t>(n); return *this; }
         friend const_iterator operator+(const_iterator it, difference_type n) { return it += n; }
         friend const_iterator operator+(difference_type n, const_iterator it) { return it += n; }
@@ -98,6 +116,8 @@ public:
         const BasicMultiDict* dict_ = nullptr;
         std::size_t index_ = 0;
     };
+    /// The same as const_iterator: entries are changed through the dict's
+    /// members, never through an iterator.
     using iterator = const_iterator;
 
     BasicMultiDict() = default;
@@ -214,9 +234,13 @@ public:
 
     /// Number of entries (`len(d)`), counting repeated keys.
     std::size_t size() const noexcept { return entries_.size(); }
+    /// True when there is no entry.
     bool empty() const noexcept { return entries_.empty(); }
 
+    /// An iterator at the first entry, in insertion order: `for (auto [key,
+    /// value] : d)`. The views it yields are invalidated by the dict's next change.
     const_iterator begin() const noexcept { return {this, 0}; }
+    /// Past the last entry.
     const_iterator end() const noexcept { return {this, entries_.size()}; }
 
     /// The i-th entry in insertion order (i < size()).

@@ -132,7 +132,11 @@ public:
 
     /// The handler must outlive the parser.
     explicit RequestParser(Handler& handler, ParserLimits limits = {});
+    /// Moves the parser's state, bound to the same handler; the moved-from parser may only be destroyed or
+    /// assigned to.
     RequestParser(RequestParser&&) noexcept;
+    /// Takes over the other parser's state and handler; the moved-from parser may only be destroyed or
+    /// assigned to.
     RequestParser& operator=(RequestParser&&) noexcept;
     ~RequestParser();
 
@@ -190,7 +194,11 @@ public:
 
     /// The handler must outlive the parser.
     explicit ResponseParser(Handler& handler, ParserLimits limits = {});
+    /// Moves the parser's state, bound to the same handler; the moved-from parser may only be destroyed or
+    /// assigned to.
     ResponseParser(ResponseParser&&) noexcept;
+    /// Takes over the other parser's state and handler; the moved-from parser may only be destroyed or
+    /// assigned to.
     ResponseParser& operator=(ResponseParser&&) noexcept;
     ~ResponseParser();
 
@@ -211,8 +219,12 @@ public:
 
     /// As RequestParser.
     bool upgraded() const noexcept;
+    /// As RequestParser::stopped(): upgraded, after a `should_close` message, or failed.
     bool stopped() const noexcept;
+    /// As RequestParser::message_in_progress(): bytes of a response not yet complete were received.
     bool message_in_progress() const noexcept;
+    /// As RequestParser::resume_after_upgrade(): after an upgrade that did not
+    /// happen, parse HTTP again from the next byte.
     void resume_after_upgrade() noexcept;
 
 private:

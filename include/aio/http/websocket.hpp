@@ -71,8 +71,12 @@ enum class WSCloseCode : std::uint16_t {
 /// `code` is the peer's close code (1005 when its frame had none) and `extra`
 /// the reason; for ERROR, `error` is the exception. Strings own their bytes.
 struct WSMessage {
+    /// What the message is (aiohttp's msg.type); CLOSED for a default-constructed message.
     WSMsgType type = WSMsgType::CLOSED;
+    /// The text of a TEXT message, the payload of a BINARY, PING or PONG one; empty otherwise (aiohttp's
+    /// msg.data, which holds the exception of an ERROR message: here see `error`).
     std::string data{};
+    /// The reason of a CLOSE message (aiohttp's msg.extra); empty otherwise.
     std::string extra{};
     /// The close code of a CLOSE message (0 otherwise).
     std::uint16_t code = 0;
@@ -88,8 +92,10 @@ struct WSMessage {
 /// for it: 1002 protocol error, 1007 invalid UTF-8, 1009 message too big.
 class WebSocketError : public aio::Exception {
 public:
+    /// A violation to answer with close code `code`; `message` says what was wrong (also what()).
     WebSocketError(WSCloseCode code, std::string message)
         : aio::Exception(message), code_(code), message_(std::move(message)) {}
+    /// The close code sent for it (1002 protocol error, 1007 invalid UTF-8, 1009 message too big).
     WSCloseCode code() const noexcept { return code_; }
     /// What was wrong.
     const std::string& message() const noexcept { return message_; }
@@ -135,9 +141,14 @@ class WebSocketSession;
 /// receive() runs, so a program using heartbeat keeps a receive() pending.
 class WebSocketBase {
 public:
+    /// A timeout in seconds, fractions allowed (aiohttp's float seconds).
     using Seconds = std::chrono::duration<double>;
 
+    /// Takes over the connection; the moved-from object acts as closed: closed() is true, sends throw
+    /// aio::ConnectionResetError, receive() returns CLOSED.
     WebSocketBase(WebSocketBase&&) noexcept;
+    /// Lets go of the connection held (as the destructor does), then takes over the other's; the
+    /// moved-from object acts as closed.
     WebSocketBase& operator=(WebSocketBase&&) noexcept;
     /// Lets go of the connection. When the last owner lets go of an open one
     /// it is aborted (no close handshake); a server's WebSocketResponse is
@@ -147,15 +158,19 @@ public:
 
     /// Sends a TEXT message. Throws aio::ValueError for invalid UTF-8.
     Task<> send_str(std::string_view data);
-    /// The same, compressed or not regardless of the negotiated default.
+    /// The same; `compress` false sends this message uncompressed even when
+    /// permessage-deflate was negotiated (true compresses it only if it was).
     Task<> send_str(std::string_view data, bool compress);
     /// Sends a BINARY message.
     Task<> send_bytes(std::string_view data);
+    /// The same, with `compress` as for send_str().
     Task<> send_bytes(std::string_view data, bool compress);
     /// Sends `data` serialised as json.dumps does, as a TEXT message.
     Task<> send_json(const json::Value& data);
-    /// Sends a PING / PONG (payload at most 125 bytes, else aio::ValueError).
+    /// Sends a PING (payload at most 125 bytes, else aio::ValueError).
     Task<> ping(std::string_view payload = {});
+    /// Sends a PONG, e.g. an unsolicited one as a one-way heartbeat (payload at
+    /// most 125 bytes, else aio::ValueError).
     Task<> pong(std::string_view payload = {});
 
     /// Starts the close handshake with `code` and `message` (at most 123
@@ -164,15 +179,20 @@ public:
     /// receive() runs, which then gets them); then closes the connection.
     /// Returns true if this call closed it, false if it was closed already.
     /// Throws aio::ValueError for a code that may not be sent (see
-    /// RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999).
+    /// RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999). Without arguments
+    /// the code is 1000 (WSCloseCode::OK) and the message empty.
     Task<bool> close();
+    /// close() with a code of WSCloseCode and `message` (at most 123 bytes).
     Task<bool> close(WSCloseCode code, std::string_view message = {});
+    /// close() with a numeric code (aio::ValueError for one that may not be
+    /// sent) and `message`.
     Task<bool> close(int code, std::string_view message = {});
 
     /// The next message (see the class comment), waiting at most the
     /// receive timeout of the options (none by default) or `timeout`: past
     /// it, aio::TimeoutError, and the connection stays usable.
     Task<WSMessage> receive();
+    /// receive() waiting at most `timeout`, whatever the options say.
     Task<WSMessage> receive(Seconds timeout);
     /// The next message's text; aio::TypeError if it is not TEXT.
     Task<std::string> receive_str();
@@ -200,7 +220,11 @@ public:
 
 protected:
     WebSocketBase() noexcept;
+    /// Wraps the session of a connection whose handshake is done (for ClientWebSocketResponse and
+    /// WebSocketResponse).
     explicit WebSocketBase(std::shared_ptr<detail::WebSocketSession> s) noexcept;
+    /// The connection's state, shared with the tasks that run it; null in a moved-from object, which then
+    /// acts as closed.
     std::shared_ptr<detail::WebSocketSession> s_;
 };
 

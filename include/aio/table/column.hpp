@@ -39,22 +39,28 @@ public:
     /// An empty object column.
     Column();
 
-    /// Columns built from values (pandas' `pd.Series(values)`).
+    /// Columns built from values (pandas' `pd.Series(values)`): an int64
+    /// column of these values (none missing).
     static Column from_int64(std::vector<std::int64_t> values);
+    /// A uint64 column of these values (none missing).
     static Column from_uint64(std::vector<std::uint64_t> values);
-    /// NaN values are missing.
+    /// A float64 column; NaN values are missing.
     static Column from_float64(std::vector<double> values);
+    /// A bool column of these values (none missing).
     static Column from_bool(const std::vector<bool>& values);
-    /// `std::nullopt` is missing.
+    /// An object column; `std::nullopt` is missing.
     static Column from_strings(const std::vector<std::optional<std::string>>& values);
-    /// `std::nullopt` is missing (NaT).
+    /// A datetime64[ns] column; `std::nullopt` is missing (NaT).
     static Column from_timestamps(const std::vector<std::optional<Timestamp>>& values);
     /// A column of `dtype` from scalars: each must be missing or convertible
     /// as `astype` would convert it. Throws aio::ValueError when one is not.
     static Column from_scalars(const std::vector<Scalar>& values, DType dtype);
 
+    /// The column's dtype (pandas' `s.dtype`).
     DType dtype() const noexcept;
+    /// Number of rows, missing values included (pandas' `len(s)`).
     std::size_t size() const noexcept;
+    /// True when the column has no rows.
     bool empty() const noexcept { return size() == 0; }
 
     /// One byte per row, 1 where a value is present, 0 where it is missing;
@@ -79,6 +85,7 @@ public:
 
     /// Row `i` as a scalar (pandas' `s.iloc[i]`). Throws aio::IndexError.
     Scalar at(std::size_t i) const;
+    /// Row `i` as a scalar, as at(). Throws aio::IndexError past the end.
     Scalar operator[](std::size_t i) const { return at(i); }
 
     /// Number of values that are not missing (pandas' `count()`).
@@ -101,6 +108,7 @@ public:
     /// Smallest / largest value present (missing when there is none); strings
     /// compare bytewise as Python's str does for UTF-8.
     Scalar min() const;
+    /// Largest value present (missing when there is none), as min() compares.
     Scalar max() const;
     /// The distinct values in order of first appearance, the missing value
     /// included once if present (pandas' `unique()`).

@@ -34,6 +34,8 @@ DType dtype_from_string(std::string_view name);
 /// 00:00:00 UTC, without a time zone (pandas' Timestamp of a datetime64[ns]
 /// column). Covers the years 1677 to 2262, as pandas' does.
 struct Timestamp {
+    /// Nanoseconds since 1970-01-01 00:00:00 UTC (pandas' Timestamp.value);
+    /// INT64_MIN stands for NaT in a column.
     std::int64_t ns = 0;
     friend bool operator==(Timestamp, Timestamp) = default;
     friend auto operator<=>(Timestamp, Timestamp) = default;
