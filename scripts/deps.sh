@@ -14,7 +14,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
   python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
-  python3-websockets nodejs node-ws help2man systemd
+  python3-websockets nodejs node-ws help2man systemd doxygen
 )
 if [ "${1:-}" != --check ]; then
   missing=()
@@ -34,7 +34,7 @@ fi
 programs=(
   cmake:cmake ninja:ninja-build ccache:ccache pkg-config:pkg-config g++:g++ clang++-19:clang-19
   openssl:openssl curl:curl /usr/sbin/nginx:nginx-light wrk:wrk socat:socat /usr/bin/tinyproxy:tinyproxy
-  gzip:gzip taskset:util-linux /usr/bin/python3:python3 node:nodejs systemd-socket-activate:systemd
+  gzip:gzip taskset:util-linux /usr/bin/python3:python3 node:nodejs systemd-socket-activate:systemd doxygen:doxygen
 )
 problems=()
 for entry in "${programs[@]}"; do
