@@ -132,8 +132,17 @@ void Router::add(std::string_view method, std::string_view path, Handler handler
     if (!name.empty()) {
         auto it = named_.find(name);
         if (it != named_.end()) {
-            // Same name, same path: another method of that resource.
-            it->second->routes.emplace_back(std::string(method), std::move(handler));
+            // Same name, same path: another method of that resource. A name
+            // already given to another path is an error (aiohttp: "Duplicate
+            // 'name', already handled by ..."): the new route would be lost.
+            detail::Resource& res = *it->second;
+            if (res.canonical != path)
+                throw aio::ValueError("Duplicate '" + name + "', already handled by " + res.canonical +
+                                      " (route " + std::string(method) + " " + std::string(path) + ")");
+            for (const auto& r : res.routes)
+                if (r.first == method)
+                    throw aio::RuntimeError("route " + std::string(method) + " " + std::string(path) + " added twice");
+            res.routes.emplace_back(std::string(method), std::move(handler));
             return;
         }
     }
@@ -156,6 +165,7 @@ void Router::add(std::string_view method, std::string_view path, Handler handler
     else
         res = std::make_unique<detail::PlainResource>(std::string(path));
     res->name = name;
+    res->canonical = std::string(path);
     res->routes.emplace_back(std::string(method), std::move(handler));
     if (!name.empty()) named_.emplace(name, res.get());
     resources_.push_back(std::move(res));
@@ -169,6 +179,7 @@ void Router::add_static(std::string_view prefix, std::filesystem::path directory
     std::string name = opts.name;
     auto res = detail::make_static_resource(p, std::move(directory), std::move(opts));
     res->name = name;
+    res->canonical = std::string(prefix);
     if (!name.empty()) {
         if (named_.count(name)) throw aio::ValueError("duplicate route name " + name);
         named_.emplace(name, res.get());

@@ -20,6 +20,7 @@ public:
     virtual std::string url_for(const std::vector<std::pair<std::string, std::string>>& params) const = 0;
 
     std::string name;
+    std::string canonical;  // the path pattern as the route gave it ("/users/{id}")
     std::vector<std::pair<std::string, Handler>> routes;  // method → handler
 };
 

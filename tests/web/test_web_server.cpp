@@ -108,6 +108,23 @@ TEST(WebServer, NamedRoutesBuildUrls) {
     EXPECT_THROW(app.router().url_for("nope"), std::out_of_range);
 }
 
+TEST(WebServer, ARouteNameBelongsToOnePath) {
+    auto h = [](web::Request&) -> Task<web::StreamResponse> { co_return web::Response({.text = "x"}); };
+    web::Application app;
+    app.router().add_get("/a", h, "x");
+    app.router().add_post("/a", h, "x");  // the same resource: another method
+    // Another path under a taken name would never be routed: refused, as aiohttp does.
+    try {
+        app.router().add_post("/b", h, "x");
+        ADD_FAILURE() << "a name taken by /a was given to /b";
+    } catch (const aio::ValueError& e) {
+        EXPECT_NE(std::string(e.what()).find("Duplicate 'x', already handled by /a"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(app.router().add_get("/a", h, "x"), aio::RuntimeError);  // GET /a twice
+    EXPECT_THROW(app.router().add_get("/c", h, "x"), aio::ValueError);
+    EXPECT_EQ(app.router().url_for("x"), "/a");
+}
+
 TEST(WebServer, JsonRoundTrip) {
     WebServer s(basic_app);
     auto r = run_command("curl -s -H 'Content-Type: application/json' --data '{\"a\": [1, 2.5]}' " + s.url("/json"));

@@ -92,8 +92,9 @@ struct StaticOptions {
 
 /// The router (aiohttp.web.UrlDispatcher). Routes can be added until the
 /// application starts (RuntimeError after). Throws ValueError for a bad path
-/// pattern or a static route's duplicate name; a route whose name is taken
-/// adds its method to the resource of that name.
+/// pattern and for a name already given to another path (aiohttp's
+/// "Duplicate 'name'"); a route with the name and path of an earlier one adds
+/// its method to that resource.
 class Router {
 public:
     Router();
@@ -103,8 +104,9 @@ public:
 
     /// Adds a route for `method` ("GET", ..., or METH_ANY) on `path`; `handler` is a Handler-like
     /// callable (see the file's notes), kept by the router. `name` is for url_for ("" for none).
-    /// Throws RuntimeError once frozen, and when the last resource added is the same plain path with
-    /// that method already.
+    /// Throws RuntimeError once frozen, and when the resource (the last one added with that plain
+    /// path, or the one of that name) has that method already; ValueError when `name` belongs to
+    /// another path.
     template <class F>
     void add_route(std::string_view method, std::string_view path, F handler, std::string name = {}) {
         add(method, path, detail::to_handler(std::move(handler)), std::move(name));
