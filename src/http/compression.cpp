@@ -44,6 +44,16 @@ std::unique_ptr<char[]> make_scratch() { return std::make_unique_for_overwrite<c
 }
 
 struct Decoder::Impl {
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    // The codec states are freed with the Impl, so that a Decoder moved onto
+    // (operator=) frees the one it held.
+    ~Impl() {
+        if (z_init) inflateEnd(&z);
+        if (br) BrotliDecoderDestroyInstance(br);
+    }
+
     std::unique_ptr<char[]> scratch = make_scratch();
     Coding coding;
     std::size_t max_output;
@@ -167,19 +177,16 @@ Decoder::Decoder(Coding coding, std::size_t max_output) : impl_(std::make_unique
     }
 }
 
-Decoder::~Decoder() {
-    if (!impl_) return;
-    if (impl_->z_init) inflateEnd(&impl_->z);
-    if (impl_->br) BrotliDecoderDestroyInstance(impl_->br);
-}
+Decoder::~Decoder() = default;
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;
 
-std::size_t Decoder::produced() const noexcept { return impl_->produced; }
+std::size_t Decoder::produced() const noexcept { return impl_ ? impl_->produced : 0; }
 
 void Decoder::feed(std::string_view in, std::string& out) { feed(in, out, SIZE_MAX); }
 
 void Decoder::feed(std::string_view in, std::string& out, std::size_t max_out) {
+    if (!impl_) throw InvalidStateError("Decoder::feed() on a moved-from Decoder");
     Impl& i = *impl_;
     if (i.coding == Coding::identity) {
         if (in.empty()) return;
@@ -192,9 +199,10 @@ void Decoder::feed(std::string_view in, std::string& out, std::size_t max_out) {
     i.step(out, max_out);
 }
 
-bool Decoder::has_pending() const noexcept { return impl_->has_pending(); }
+bool Decoder::has_pending() const noexcept { return impl_ && impl_->has_pending(); }
 
 void Decoder::finish(std::string& out) {
+    if (!impl_) throw InvalidStateError("Decoder::finish() on a moved-from Decoder");
     if (impl_->coding == Coding::identity) return;
     if (impl_->has_pending()) impl_->step(out, SIZE_MAX);
     if (!impl_->ended)
@@ -203,6 +211,14 @@ void Decoder::finish(std::string& out) {
 }
 
 struct Encoder::Impl {
+    Impl() = default;
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        if (z_init) deflateEnd(&z);
+        if (br) BrotliEncoderDestroyInstance(br);
+    }
+
     std::unique_ptr<char[]> scratch = make_scratch();
     Coding coding;
     z_stream z{};
@@ -247,15 +263,12 @@ Encoder::Encoder(Coding coding, int level) : impl_(std::make_unique<Impl>()) {
     }
 }
 
-Encoder::~Encoder() {
-    if (!impl_) return;
-    if (impl_->z_init) deflateEnd(&impl_->z);
-    if (impl_->br) BrotliEncoderDestroyInstance(impl_->br);
-}
+Encoder::~Encoder() = default;
 Encoder::Encoder(Encoder&&) noexcept = default;
 Encoder& Encoder::operator=(Encoder&&) noexcept = default;
 
 void Encoder::feed(std::string_view in, std::string& out) {
+    if (!impl_) throw InvalidStateError("Encoder::feed() on a moved-from Encoder");
     if (impl_->coding == Coding::identity) {
         out.append(in);
     } else if (impl_->coding == Coding::br) {
@@ -266,11 +279,13 @@ void Encoder::feed(std::string_view in, std::string& out) {
 }
 
 void Encoder::flush(std::string& out) {
+    if (!impl_) throw InvalidStateError("Encoder::flush() on a moved-from Encoder");
     if (impl_->coding == Coding::br) impl_->run_br({}, out, BROTLI_OPERATION_FLUSH);
     else if (impl_->coding != Coding::identity) impl_->run_zlib({}, out, Z_SYNC_FLUSH);
 }
 
 void Encoder::finish(std::string& out) {
+    if (!impl_) throw InvalidStateError("Encoder::finish() on a moved-from Encoder");
     if (impl_->coding == Coding::br) impl_->run_br({}, out, BROTLI_OPERATION_FINISH);
     else if (impl_->coding != Coding::identity) impl_->run_zlib({}, out, Z_FINISH);
 }

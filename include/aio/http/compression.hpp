@@ -31,9 +31,11 @@ public:
     /// aiohttp does. Throws ContentEncodingError when zlib or brotli cannot start.
     Decoder(Coding coding, std::size_t max_output = std::size_t(1) << 30);
     ~Decoder();
-    /// Moves the decoding state; the moved-from decoder may only be destroyed.
+    /// Moves the decoding state; the moved-from decoder may only be destroyed or assigned to (its
+    /// feed/finish throw InvalidStateError).
     Decoder(Decoder&&) noexcept;
-    /// Takes over the other decoder's state; the moved-from decoder may only be destroyed.
+    /// Takes over the other decoder's state (this one's is freed); the moved-from decoder may
+    /// only be destroyed or assigned to (its feed/finish throw InvalidStateError).
     Decoder& operator=(Decoder&&) noexcept;
     /// Decodes `in`, appending to `out`.
     void feed(std::string_view in, std::string& out);
@@ -64,9 +66,11 @@ public:
     /// level: zlib 1-9 (6 default) / brotli quality 0-11 (5 default when -1).
     explicit Encoder(Coding coding, int level = -1);
     ~Encoder();
-    /// Moves the encoding state; the moved-from encoder may only be destroyed.
+    /// Moves the encoding state; the moved-from encoder may only be destroyed or assigned to (its
+    /// feed/flush/finish throw InvalidStateError).
     Encoder(Encoder&&) noexcept;
-    /// Takes over the other encoder's state; the moved-from encoder may only be destroyed.
+    /// Takes over the other encoder's state (this one's is freed); the moved-from encoder may
+    /// only be destroyed or assigned to (its feed/flush/finish throw InvalidStateError).
     Encoder& operator=(Encoder&&) noexcept;
     /// Encodes `in`, appending what is ready to `out`.
     void feed(std::string_view in, std::string& out);
