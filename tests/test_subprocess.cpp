@@ -196,6 +196,22 @@ TEST(Subprocess, ADroppedProcessIsReapedByTheLoop) {
     EXPECT_TRUE(no_children());
 }
 
+TEST(Subprocess, AProcessAssignedOverIsReapedByTheLoopToo) {
+    aio::run([]() -> aio::Task<> {
+        std::vector<std::string> slow{"-c", "sleep 0.05"};
+        std::vector<std::string> quick{"-c", "exit 3"};
+        auto p = co_await aio::create_subprocess_exec("sh", slow);
+        auto q = co_await aio::create_subprocess_exec("sh", quick);
+        pid_t taken = q.pid();
+        p = std::move(q);  // the running `sleep` is let go, as a dropped Process is
+        EXPECT_EQ(p.pid(), taken);
+        int status = co_await p.wait();
+        EXPECT_EQ(status, 3);
+        co_await aio::sleep(300ms);
+    }());
+    EXPECT_TRUE(no_children());
+}
+
 // A pipe has no MSG_NOSIGNAL: writing to one whose reader is gone raised
 // SIGPIPE, which (at SIG_DFL) ended this process. Now it is BrokenPipeError
 // at the writer, and communicate() ignores it as asyncio does.

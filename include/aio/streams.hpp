@@ -278,8 +278,7 @@ class Server {
 public:
     /// Takes over the other server; the moved-from one may only be assigned or destroyed.
     Server(Server&&) noexcept;
-    /// Takes over the other server. The server this object held is not closed by the assignment:
-    /// close() it first.
+    /// Takes over the other server. The server this object held is closed, as its destructor would.
     Server& operator=(Server&&) noexcept;
     ~Server();
 

@@ -67,8 +67,8 @@ class Process {
 public:
     /// Takes over the other object's child; the moved-from Process may only be assigned or destroyed.
     Process(Process&&) noexcept;
-    /// Takes over the other object's child. The child this object held is dropped without being handed
-    /// to the loop for reaping (as the destructor does): assign only over a moved-from or finished one.
+    /// Takes over the other object's child. The child this object held is let go as the destructor
+    /// lets it go: its pipes closed and, if it still runs, reaped by the loop when it ends.
     Process& operator=(Process&&) noexcept;
     ~Process();
 

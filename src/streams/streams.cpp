@@ -595,7 +595,13 @@ Server make_server(std::shared_ptr<Server::State> s) {
 
 Server::Server(std::shared_ptr<State> s) : s_(std::move(s)) {}
 Server::Server(Server&&) noexcept = default;
-Server& Server::operator=(Server&&) noexcept = default;
+Server& Server::operator=(Server&& o) noexcept {
+    if (this != &o && s_ != o.s_) {
+        Server old(std::move(*this));  // closed by its destructor, as a Server that goes away is
+        s_ = std::move(o.s_);
+    }
+    return *this;
+}
 Server::~Server() {
     if (s_ && !s_->closed) close();
 }

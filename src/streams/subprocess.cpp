@@ -150,7 +150,15 @@ Task<> reap_later(std::shared_ptr<Process::State> s) {
 
 Process::Process(std::shared_ptr<State> s) : s_(std::move(s)) {}
 Process::Process(Process&&) noexcept = default;
-Process& Process::operator=(Process&&) noexcept = default;
+Process& Process::operator=(Process&& o) noexcept {
+    if (this != &o && s_ != o.s_) {
+        // The child held so far is let go as the destructor lets it go:
+        // its pipes closed and, still running, reaped by the loop.
+        Process old(std::move(*this));
+        s_ = std::move(o.s_);
+    }
+    return *this;
+}
 
 Process::~Process() {
     if (!s_ || s_->poll()) return;

@@ -72,6 +72,31 @@ TEST(Streams, EchoRoundTripWithEveryReadForm) {
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
+TEST(Streams, AServerAssignedOverIsClosed) {
+    aio::run([]() -> aio::Task<> {
+        aio::Server a = co_await echo_server();
+        aio::Server b = co_await echo_server();
+        std::uint16_t old_port = port_of(a), new_port = port_of(b);
+        a = std::move(b);  // the server `a` held stops listening, as if destroyed
+        EXPECT_EQ(port_of(a), new_port);
+        bool refused = false;
+        try {
+            auto conn = co_await aio::open_connection("127.0.0.1", old_port);
+            conn.second.close();
+        } catch (const aio::ConnectionRefusedError&) {
+            refused = true;
+        }
+        EXPECT_TRUE(refused) << "the replaced server still accepts on port " << old_port;
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", new_port);
+        w.write("ping");
+        std::string echoed = co_await r.readexactly(4);
+        EXPECT_EQ(echoed, "ping");
+        w.close();
+        a.close();
+        co_await a.wait_closed();
+    }());
+}
+
 TEST(Streams, LargeTransfersKeepOrder) {
     aio::run([]() -> aio::Task<> {
         auto server = co_await echo_server();
