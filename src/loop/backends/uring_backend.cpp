@@ -146,7 +146,10 @@ UringBackend::UringBackend() {
         io_uring_queue_exit(&ring_);
         throw_os_error(ENOSYS, "io_uring without IORING_OP_ASYNC_CANCEL", "");
     }
-    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    // Blocking on purpose: the ring's pending read of it is what wakes the
+    // loop (io_uring would fail a read of a non-blocking one with EAGAIN),
+    // and nothing else ever reads it.
+    wakefd_ = ::eventfd(0, EFD_CLOEXEC);
     if (wakefd_ < 0) {
         int e = errno;
         io_uring_queue_exit(&ring_);
@@ -157,7 +160,7 @@ UringBackend::UringBackend() {
 
 UringBackend::~UringBackend() {
     // Tasks are gone by now (the loop runs until no op is pending); what the
-    // kernel still holds (the wake-up poll) is cancelled by closing the ring.
+    // kernel still holds (the wake-up read) is cancelled by closing the ring.
     io_uring_queue_exit(&ring_);
     ::close(wakefd_);
 }
@@ -353,9 +356,8 @@ void UringBackend::finish(IoOp& op, int res) noexcept {
 void UringBackend::on_cqe(std::uint64_t data, int res) noexcept {
     if (data == kIgnoreData || data == LIBURING_UDATA_TIMEOUT) return;
     if (data == kWakeData) {
-        std::uint64_t v;
-        while (::read(wakefd_, &v, sizeof v) > 0) {
-        }
+        // The read took the count (every wake() since the last one): no
+        // read(2) here, and the next read is queued with the next submission.
         try {
             arm_wake();
         } catch (const OSError& e) {
@@ -472,7 +474,7 @@ void UringBackend::forget_fd(int fd) noexcept {
 
 void UringBackend::arm_wake() {
     io_uring_sqe* sqe = get_sqe();
-    io_uring_prep_poll_add(sqe, wakefd_, POLLIN);
+    io_uring_prep_read(sqe, wakefd_, &wake_count_, sizeof wake_count_, 0);
     io_uring_sqe_set_data64(sqe, kWakeData);
 }
 

@@ -94,7 +94,7 @@ private:
     void flush_submissions();
     /// After io_uring_enter refused a submission: every op whose entry the
     /// kernel did not take finishes with -err and its entry becomes a no-op
-    /// (cancel requests and the wake-up poll stay queued). Returns how many.
+    /// (cancel requests and the wake-up read stay queued). Returns how many.
     unsigned fail_unsubmitted(int err) noexcept;
     void reap() noexcept;
     void on_cqe(std::uint64_t data, int res) noexcept;
@@ -106,9 +106,10 @@ private:
     io_uring ring_{};
     bool ring_ok_ = false;
     int wakefd_ = -1;
+    std::uint64_t wake_count_ = 0;  // where the ring's read of wakefd_ puts the count
     bool supported_[IoOp::kKindCount] = {};
     bool has_cancel_ = false;
-    int broken_errno_ = 0;  // the wake-up poll could not be re-armed: wait() throws
+    int broken_errno_ = 0;  // the wake-up read could not be re-armed: wait() throws
     IoOp* inflight_ = nullptr;  // ops submitted and not finished (forget_fd and abandon walk it)
     std::vector<std::uint32_t> fd_ops_;  // in-flight ops per fd: forget_fd only walks when there are some
     MsgSlot* free_msgs_ = nullptr;
