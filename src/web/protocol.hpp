@@ -170,6 +170,13 @@ public:
     TaskInfo task;
 };
 
+/// "http://127.0.0.1:8080", "https://[::1]:8443" ("" is every interface: 0.0.0.0).
+std::string site_url(const SSLOption& ssl, const std::string& host, std::uint16_t port);
+
+/// What run_app says once listening: opts.on_listening(port), or aiohttp's
+/// "======== Running on NAME ========" banner on stdout.
+void announce(const RunAppOptions& opts, std::uint16_t port, const std::string& name);
+
 /// One worker's life on the running loop: the runner's setup, its sites
 /// (on the `inherited` listening sockets, or on opts.host:opts.port), then
 /// `ready` with the first site, then serving until `stop` is set, then the

@@ -237,18 +237,22 @@ void BaseSite::stop() {
 }
 
 std::uint16_t BaseSite::port() const {
-    for (const auto& l : impl_->listeners)
-        if (l.fd() >= 0 && l.getsockname().family() != AF_UNIX) return l.getsockname().port();
+    for (const auto& l : impl_->listeners) {
+        if (l.fd() < 0) continue;
+        SocketAddress a = l.getsockname();
+        if (a.family() != AF_UNIX) return a.port();
+    }
     return impl_->port;
 }
 
 std::string BaseSite::name() const {
     std::string scheme = uses_tls(impl_->opts.ssl) ? "https" : "http";
-    for (const auto& l : impl_->listeners)
-        if (l.fd() >= 0 && l.getsockname().family() == AF_UNIX) return scheme + "://unix:" + l.getsockname().host() + ":";
-    std::string host = impl_->host.empty() ? "0.0.0.0" : impl_->host;
-    if (host.find(':') != std::string::npos) host = "[" + host + "]";
-    return scheme + "://" + host + ":" + std::to_string(port());
+    for (const auto& l : impl_->listeners) {
+        if (l.fd() < 0) continue;
+        SocketAddress a = l.getsockname();
+        if (a.family() == AF_UNIX) return scheme + "://unix:" + a.host() + ":";
+    }
+    return detail::site_url(impl_->opts.ssl, impl_->host, port());
 }
 
 Task<> AppRunner::cleanup() {
@@ -283,6 +287,21 @@ Task<> AppRunner::cleanup() {
 }
 
 namespace detail {
+
+std::string site_url(const SSLOption& ssl, const std::string& host, std::uint16_t port) {
+    std::string h = host.empty() ? "0.0.0.0" : host;
+    if (h.find(':') != std::string::npos) h = "[" + h + "]";
+    return std::string(uses_tls(ssl) ? "https" : "http") + "://" + h + ":" + std::to_string(port);
+}
+
+void announce(const RunAppOptions& opts, std::uint16_t port, const std::string& name) {
+    if (opts.on_listening) {
+        opts.on_listening(port);
+    } else {
+        std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", name.c_str());
+        std::fflush(stdout);
+    }
+}
 
 Task<> serve_worker(Application& app, const RunAppOptions& opts, std::vector<Socket> inherited, aio::Event& stop,
                     const std::function<void(const BaseSite&)>& ready) {
@@ -322,14 +341,7 @@ Task<> serve_app(Application& app, RunAppOptions opts) {
     auto& loop = aio::get_running_loop();
     loop.add_signal_handler(SIGINT, [&stop] { stop.set(); });
     loop.add_signal_handler(SIGTERM, [&stop] { stop.set(); });
-    auto announce = [&opts](const BaseSite& site) {
-        if (opts.on_listening) {
-            opts.on_listening(site.port());
-        } else {
-            std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", site.name().c_str());
-            std::fflush(stdout);
-        }
-    };
+    auto announce = [&opts](const BaseSite& site) { detail::announce(opts, site.port(), site.name()); };
     std::exception_ptr failure;
     try {
         co_await detail::serve_worker(app, opts, std::move(inherited), stop, announce);

@@ -49,15 +49,6 @@ namespace aio::web {
 
 namespace {
 
-void announce(const RunAppOptions& opts, std::uint16_t port, const std::string& name) {
-    if (opts.on_listening) {
-        opts.on_listening(port);
-    } else {
-        std::printf("======== Running on %s ========\n(Press CTRL+C to quit)\n", name.c_str());
-        std::fflush(stdout);
-    }
-}
-
 /// A copy of each socket (a new descriptor on the same open socket).
 std::vector<Socket> duplicate(const std::vector<Socket>& socks) {
     std::vector<Socket> out;
@@ -108,7 +99,7 @@ struct ThreadWorker {
 };
 
 /// The supervisor's view of all workers, on its own loop.
-struct ThreadPool {
+struct WorkerThreads {
     EventLoop* supervisor = nullptr;
     std::vector<std::unique_ptr<ThreadWorker>> workers;
     std::size_t ready = 0;
@@ -120,7 +111,7 @@ struct ThreadPool {
 };
 
 Task<> thread_worker_main(ThreadWorker& w, const AppFactory& make_app, RunAppOptions opts,
-                          std::vector<Socket> inherited, ThreadPool& pool) {
+                          std::vector<Socket> inherited, WorkerThreads& pool) {
     aio::Event stop;
     {
         std::lock_guard lock(w.mu);
@@ -138,7 +129,7 @@ Task<> thread_worker_main(ThreadWorker& w, const AppFactory& make_app, RunAppOpt
     } unpublish{w};
     auto app = make_worker_app(make_app);
     EventLoop* supervisor = pool.supervisor;
-    ThreadPool* p = &pool;
+    WorkerThreads* p = &pool;
     auto ready = [supervisor, p](const BaseSite& site) {
         std::uint16_t port = site.port();
         std::string name = site.name();
@@ -158,10 +149,10 @@ Task<> thread_worker_main(ThreadWorker& w, const AppFactory& make_app, RunAppOpt
     co_await detail::serve_worker(*app, opts, std::move(inherited), stop, ready);
 }
 
-void start_thread_worker(ThreadPool& pool, std::size_t index, const AppFactory& make_app, RunAppOptions opts,
+void start_thread_worker(WorkerThreads& pool, std::size_t index, const AppFactory& make_app, RunAppOptions opts,
                          std::vector<Socket> inherited) {
     auto& w = *pool.workers.at(index);
-    ThreadPool* p = &pool;
+    WorkerThreads* p = &pool;
     ThreadWorker* wp = &w;
     // SIGINT and SIGTERM are blocked in the supervisor's thread (its
     // signalfd reads them); the new thread inherits that mask.
@@ -183,7 +174,7 @@ void start_thread_worker(ThreadPool& pool, std::size_t index, const AppFactory& 
     });
 }
 
-Task<> supervise_threads(const AppFactory& make_app, RunAppOptions opts, ThreadPool& pool) {
+Task<> supervise_threads(const AppFactory& make_app, RunAppOptions opts, WorkerThreads& pool) {
     std::vector<Socket> inherited;
     if (opts.socket_activation) inherited = aio::listen_fds();
     bool stopping = false;
@@ -219,7 +210,7 @@ Task<> supervise_threads(const AppFactory& make_app, RunAppOptions opts, ThreadP
         }
         if (!announced && pool.ready == pool.workers.size() && !stopping && !pool.failed) {
             announced = true;
-            announce(opts, pool.port, pool.name);
+            detail::announce(opts, pool.port, pool.name);
         }
         // A worker that ends on its own (an error, or startup failing) ends
         // the server: the others are stopped too.
@@ -232,7 +223,7 @@ Task<> supervise_threads(const AppFactory& make_app, RunAppOptions opts, ThreadP
 }
 
 void run_threads(const AppFactory& make_app, RunAppOptions opts) {
-    ThreadPool pool;
+    WorkerThreads pool;
     std::exception_ptr failure;
     try {
         aio::run(supervise_threads(make_app, opts, pool));
@@ -494,10 +485,7 @@ Task<> supervise_processes(RunAppOptions opts) {
         loop.remove_signal_handler(SIGTERM);
         std::rethrow_exception(failure);
     }
-    std::string host = opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host;
-    bool tls = !std::holds_alternative<std::monostate>(opts.ssl);
-    if (auto* b = std::get_if<bool>(&opts.ssl)) tls = *b;
-    announce(opts, port, (tls ? "https://" : "http://") + host + ":" + std::to_string(port));
+    detail::announce(opts, port, detail::site_url(opts.ssl, opts.host, port));
     std::vector<Task<>> watchers;
     for (unsigned i = 0; i < opts.workers; ++i) watchers.push_back(sup.watch(i));
     Task<> deadline = create_task(sup.enforce_deadline());
