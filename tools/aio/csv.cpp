@@ -131,16 +131,10 @@ std::string csv_progress_line(const csv::ReadProgress& p, double secs) {
 Task<Table> read_url_with_progress(std::string url, csv::ReadOptions ro) {
     csv::ReadProgress progress;
     ro.progress = &progress;
-    bool finished = false;
     auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [t0] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-    auto draw = [&]() -> Task<> {
-        while (!finished) {
-            draw_progress(csv_progress_line(progress, elapsed()));
-            co_await aio::sleep(std::chrono::milliseconds(200));
-        }
-    };
-    Task<> ticker = aio::create_task(draw());
+    ProgressTicker ticker([&progress, t0] {
+        return csv_progress_line(progress, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    });
     std::optional<Table> table;
     std::exception_ptr error;
     try {
@@ -152,18 +146,11 @@ Task<Table> read_url_with_progress(std::string url, csv::ReadOptions ro) {
     } catch (...) {
         error = std::current_exception();
     }
-    finished = true;
-    ticker.cancel();
-    try {
-        co_await std::move(ticker);
-    } catch (const aio::CancelledError&) {
-    }
     if (error) {
-        clear_progress();
+        co_await ticker.stop(ProgressTicker::End::erase);
         std::rethrow_exception(error);
     }
-    draw_progress(csv_progress_line(progress, elapsed()));
-    fmt::print(stderr, "\n");
+    co_await ticker.stop(ProgressTicker::End::keep_last);
     co_return std::move(*table);
 }
 

@@ -59,7 +59,6 @@ struct Progress {
     std::size_t done = 0;
     std::size_t failed = 0;
     std::uint64_t bytes = 0;
-    bool finished = false;
 };
 
 /// The file name a URL's body is saved under: the last segment of its path
@@ -134,30 +133,19 @@ std::string progress_line(const Progress& p, double secs) {
     return line + "  " + human_bytes(static_cast<double>(p.bytes));
 }
 
-Task<> show_progress(Progress& p, Clock::time_point t0) {
-    while (true) {
-        double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        draw_progress(progress_line(p, secs));
-        if (p.finished) break;
-        co_await aio::sleep(200ms);
-    }
-    clear_progress();
-}
-
 Task<double> fetch_all(const FetchOptions& opts, const http::SessionOptions& so, std::vector<Result>& results) {
     http::ClientSession session(so);
     Progress progress;
     progress.total = results.size();
     auto t0 = Clock::now();
-    Task<> ticker;
-    bool live = progress_wanted();
-    if (live) ticker = aio::create_task(show_progress(progress, t0));
+    ProgressTicker ticker([&progress, t0] {
+        return progress_line(progress, std::chrono::duration<double>(Clock::now() - t0).count());
+    });
     // fetch_one catches every error of its request: nothing ends the batch early.
     auto fetch = [&](Result& r) { return fetch_one(session, opts, r, progress); };
     co_await aio::map_bounded(fetch, results, opts.concurrency);
     double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-    progress.finished = true;
-    if (live) co_await ticker;
+    co_await ticker.stop(ProgressTicker::End::erase_after_last);
     co_await session.close();
     co_return wall;
 }

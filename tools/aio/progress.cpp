@@ -1,6 +1,8 @@
 // The command's progress line (see progress.hpp).
 #include "progress.hpp"
 
+#include <aio/exceptions.hpp>
+#include <aio/sleep.hpp>
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -52,6 +54,37 @@ void draw_progress(const std::string& line) {
 void clear_progress() {
     fmt::print(stderr, "\r\033[K");
     std::fflush(stderr);
+}
+
+ProgressTicker::ProgressTicker(std::function<std::string()> line) : line_(std::move(line)) {
+    if (progress_wanted()) task_ = aio::create_task(redraw());
+}
+
+ProgressTicker::~ProgressTicker() {
+    if (task_.valid() && !task_.done()) task_.cancel();
+}
+
+Task<> ProgressTicker::redraw() {
+    while (true) {
+        draw_progress(line_());
+        co_await aio::sleep(std::chrono::milliseconds(200));
+    }
+}
+
+Task<> ProgressTicker::stop(End end) {
+    if (!task_.valid()) co_return;
+    task_.cancel();
+    try {
+        co_await std::move(task_);
+    } catch (const aio::CancelledError&) {
+    }
+    if (end != End::erase) draw_progress(line_());
+    if (end == End::keep_last) {
+        fmt::print(stderr, "\n");
+        std::fflush(stderr);
+    } else {
+        clear_progress();
+    }
 }
 
 }  // namespace aio::tool

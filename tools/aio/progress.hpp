@@ -2,8 +2,10 @@
 // in place ("\r", erase line) by a task every 200 ms, erased at the end.
 #pragma once
 
-#include <optional>
+#include <functional>
 #include <string>
+
+#include <aio/task.hpp>
 
 namespace aio::tool {
 
@@ -22,5 +24,31 @@ bool progress_wanted();
 void draw_progress(const std::string& line);
 /// Erases the progress line.
 void clear_progress();
+
+/// Redraws `line()` on stderr every 200 ms from a task of the running loop,
+/// from construction until stop(); does nothing when stderr is not a
+/// terminal. `line` is called on the loop's thread and must stay valid until
+/// stop() returns or the ticker is destroyed (which stops it too).
+class ProgressTicker {
+public:
+    /// How stop() leaves the line.
+    enum class End {
+        erase,            ///< erased as it is (the work failed)
+        erase_after_last, ///< the final state drawn, then erased (a summary follows)
+        keep_last,        ///< the final state drawn and kept, with a newline
+    };
+    explicit ProgressTicker(std::function<std::string()> line);
+    ~ProgressTicker();
+    ProgressTicker(const ProgressTicker&) = delete;
+    ProgressTicker& operator=(const ProgressTicker&) = delete;
+    /// Stops redrawing at once (the pending 200 ms wait is cancelled, not
+    /// waited out), then ends the line as `end` says.
+    Task<> stop(End end);
+
+private:
+    Task<> redraw();
+    std::function<std::string()> line_;
+    Task<> task_;
+};
 
 }  // namespace aio::tool
