@@ -366,3 +366,30 @@ TEST_F(ClientCertFaults, BadCertificatesAreCaughtAsClientAndAsSslErrors) {
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
+
+// read_csv_async with a progress report, from a peer that promises 1,000
+// bytes and hangs up after 500: a typed payload error, the progress says how
+// far it got against what was promised, and no descriptor is left open.
+TEST_F(ClientFaults, ACsvCutShortIsAPayloadErrorWithItsProgressAndNothingLeftOpen) {
+    int fds = aio::test::count_open_fds();
+    aio::csv::ReadProgress progress;
+    auto what = aio::run([&progress]() -> aio::Task<std::string> {
+        http::ClientSession session;
+        aio::csv::ReadOptions o;
+        o.progress = &progress;
+        std::string what;
+        const std::string url = server_->base() + "/close-mid-body";
+        try {
+            aio::Table t = co_await aio::csv::read_csv_async(session, url, o);
+            ADD_FAILURE() << "a body cut short gave a table of " << t.num_rows() << " rows";
+        } catch (const http::ClientPayloadError& e) {
+            what = e.what();
+        }
+        co_await session.close();
+        co_return what;
+    }());
+    EXPECT_NE(what.find("Response payload is not completed"), std::string::npos) << what;
+    EXPECT_EQ(progress.total_bytes.load(), 1000);
+    EXPECT_EQ(progress.bytes_read.load(), 500u);
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}

@@ -376,6 +376,19 @@ TEST(AioProgress, CsvOfAUrlShowsTheDownloadAndTheRowsOnATerminal) {
     EXPECT_EQ(piped.output, kAirtravelHead);  // nothing else when stderr is not a terminal
 }
 
+TEST(AioProgress, CsvOfAUrlCutShortFailsCleanlyOnATerminal) {
+    // A peer that promises 1,000 bytes and hangs up after 500.
+    aio::test::PeerServer peer(
+        "/usr/bin/python3 " + aio::test::source_path("tests/http/client/peers/faulty_server.py") + " {port}",
+        aio::test::free_port());
+    ASSERT_TRUE(peer.up) << peer.why;
+    auto tty = on_terminal("csv " + peer.base() + "/close-mid-body");
+    EXPECT_EQ(tty.status, 1) << tty.output;
+    EXPECT_NE(tty.output.find("Response payload is not completed"), std::string::npos) << tty.output;
+    // The line was erased before the message: the error is not drawn over.
+    EXPECT_NE(tty.output.find("\r\033[Kaio csv: "), std::string::npos) << tty.output;
+}
+
 TEST(AioCsv, BadInput) {
     auto missing = aio_cmd("csv /no/such/file.csv 2>&1");
     EXPECT_EQ(missing.status, 1);

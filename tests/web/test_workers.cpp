@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -23,6 +24,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "support/raises.hpp"
 #include "support/support.hpp"
 
 namespace web = aio::web;
@@ -104,6 +106,28 @@ std::string wait_end(Process& p) {
     return p.how_it_ended();
 }
 
+/// Asks a one-process server's /inflight ("PID COUNT") until COUNT is `n`
+/// (20 s at most); the last answer.
+std::string wait_in_flight(int port, int n) {
+    std::string answer;
+    for (int i = 0; i < 2000; ++i) {
+        answer = get(port, "/inflight");
+        if (answer.ends_with(" " + std::to_string(n))) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return answer;
+}
+
+/// Open descriptors of another process (/proc/PID/fd).
+int fds_of(pid_t pid) {
+    std::error_code ec;
+    int n = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+        ++n;
+    return n;
+}
+
 std::set<std::string> workers_seen(int port, int connections) {
     std::set<std::string> seen;
     for (int i = 0; i < connections; ++i) seen.insert(get(port, "/whoami"));
@@ -179,12 +203,7 @@ TEST(Workers, SigtermFinishesAThousandRequestsInFlightThenExitsZero) {
         ASSERT_GE(slow.back().fd, 0) << "request " << i;
     }
     // Every request is being handled (each waits for its worker's shutdown)...
-    std::string in_flight, want = std::to_string(server.pid()) + " 1000";
-    for (int i = 0; i < 2000 && in_flight != want; ++i) {
-        in_flight = get(port, "/inflight");
-        if (in_flight != want) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ASSERT_EQ(in_flight, want);
+    ASSERT_EQ(wait_in_flight(port, 1000), std::to_string(server.pid()) + " 1000");
     // ... when SIGTERM comes: the listeners close, and all of them finish.
     // Their clients asked for keep-alive; each response says Connection:
     // close and the server closes (read() returns at the close).
@@ -200,6 +219,30 @@ TEST(Workers, SigtermFinishesAThousandRequestsInFlightThenExitsZero) {
     EXPECT_EQ(wait_end(server), "exited with status 0") << server.output();
 }
 
+TEST(Workers, ClientsThatResetDuringTheDrainDoNotStopIt) {
+    Process server(server_bin() + " --workers 2");
+    int port = wait_for_port(server);
+    ASSERT_GT(port, 0) << server.output();
+    std::vector<RawRequest> slow;
+    for (int i = 0; i < 40; ++i) slow.emplace_back(port, "/slow", /*keep_alive=*/true);
+    ASSERT_EQ(wait_in_flight(port, 40), std::to_string(server.pid()) + " 40");
+    // Half the clients reset their connection (RST: linger 0) just as the
+    // drain begins; their handlers' responses meet a dead socket.
+    ::kill(server.pid(), SIGTERM);
+    for (std::size_t i = 0; i < slow.size(); i += 2) {
+        linger hard{1, 0};
+        ::setsockopt(slow[i].fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+        ::close(slow[i].fd);
+        slow[i].fd = -1;
+    }
+    int done = 0;
+    for (std::size_t i = 1; i < slow.size(); i += 2) {
+        if (body_of(slow[i].read()) == "done") ++done;
+    }
+    EXPECT_EQ(done, 20);
+    EXPECT_EQ(wait_end(server), "exited with status 0") << server.output();
+}
+
 TEST(Workers, ProcessWorkersServeOnePortAndAreReplacedWhenTheyDie) {
     Process server(server_bin() + " --workers 2 --processes");
     int port = wait_for_port(server);
@@ -209,7 +252,9 @@ TEST(Workers, ProcessWorkersServeOnePortAndAreReplacedWhenTheyDie) {
     for (const auto& s : seen) pids.insert(s.substr(0, s.find('/')));
     ASSERT_EQ(pids.size(), 2u) << ::testing::PrintToString(seen);
     EXPECT_EQ(pids.count(std::to_string(server.pid())), 0u) << "the supervisor serves nothing itself";
-    // A worker that dies is replaced; the server goes on answering.
+    // A worker that dies is replaced; the server goes on answering, and the
+    // supervisor holds as many descriptors as before (the dead worker's are closed).
+    int supervisor_fds = fds_of(server.pid());
     pid_t victim = std::atoi(pids.begin()->c_str());
     ASSERT_EQ(::kill(victim, SIGKILL), 0);
     std::set<std::string> after;
@@ -221,6 +266,7 @@ TEST(Workers, ProcessWorkersServeOnePortAndAreReplacedWhenTheyDie) {
     }
     EXPECT_EQ(after.size(), 2u) << "a new worker took the dead one's place: " << server.output();
     EXPECT_NE(server.output().find("starting another"), std::string::npos) << server.output();
+    EXPECT_EQ(fds_of(server.pid()), supervisor_fds);
     ::kill(server.pid(), SIGTERM);
     EXPECT_EQ(wait_end(server), "exited with status 0") << server.output();
     for (const auto& p : after) EXPECT_NE(::kill(std::atoi(p.c_str()), 0), 0) << "worker " << p << " outlived the server";
@@ -435,24 +481,14 @@ TEST(SockSite, ServesAListeningSocketAndRefusesOthers) {
 
         aio::Socket unbound(AF_INET, SOCK_STREAM);
         web::SockSite not_listening(runner, std::move(unbound));
-        bool refused = false;
-        try {
-            co_await not_listening.start();
-        } catch (const aio::ValueError& e) {
-            refused = std::string(e.what()).find("not a listening stream socket") != std::string::npos;
-        }
-        EXPECT_TRUE(refused);
+        auto refused = co_await aio::test::raises<aio::ValueError>(not_listening.start());
+        EXPECT_NE(refused.value_or("").find("not a listening stream socket"), std::string::npos);
         int fds[2];
         EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0);
         ::close(fds[1]);
         web::SockSite not_socket(runner, aio::Socket::adopt(fds[0]));
-        bool refused_pipe = false;
-        try {
-            co_await not_socket.start();
-        } catch (const aio::ValueError& e) {
-            refused_pipe = std::string(e.what()).find("not a socket") != std::string::npos;
-        }
-        EXPECT_TRUE(refused_pipe);
+        auto refused_pipe = co_await aio::test::raises<aio::ValueError>(not_socket.start());
+        EXPECT_NE(refused_pipe.value_or("").find("not a socket"), std::string::npos);
         co_await runner.cleanup();
     }());
 }
