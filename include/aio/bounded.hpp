@@ -30,6 +30,8 @@
 //   not copied: it must outlive the call (the whole iteration, for
 //   map_unordered) — as it does in `co_await map_bounded(fn, v, k)`. An
 //   rvalue range (a temporary vector, an iota view) is moved into the call.
+//   An input the range throws on making (a transform view's function) is
+//   that input's error, as if its call had thrown it; the next input follows.
 // - `limit`: the most calls in flight at once; 0 throws aio::ValueError at
 //   the call (before anything runs). A limit above the input count is fine.
 // A running loop is needed (as for gather).
@@ -226,9 +228,17 @@ Task<> bounded_worker(Owner owner_param, std::size_t self) {
     while (!current_task_cancelling() && st.take_index(i)) {
         std::exception_ptr error;
         try {
-            BoundedInput<V, Copy> input(st.it);
+            std::optional<BoundedInput<V, Copy>> input;
+            try {
+                input.emplace(st.it);
+            } catch (...) {
+                // The input could not be made (a transform view's function
+                // threw): that is input i's error; the next worker takes the next.
+                ++st.it;
+                throw;
+            }
             ++st.it;
-            auto call = std::invoke(st.fn, input.get());
+            auto call = std::invoke(st.fn, input->get());
             if constexpr (std::is_void_v<T>) {
                 co_await std::move(call);
                 st.done(i);
