@@ -618,3 +618,51 @@ TEST(MapUnordered, AnInputThatCannotBeTakenIsItsOwnErrorAndTheNextInputsStillRun
     EXPECT_EQ(indices, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
     EXPECT_EQ(failed, (std::vector<std::size_t>{2}));
 }
+
+namespace {
+/// An input that counts its copies.
+struct CountsCopies {
+    static inline int copies = 0;
+    int v;
+    explicit CountsCopies(int i) : v(i) {}
+    CountsCopies(const CountsCopies& o) : v(o.v) { ++copies; }
+    CountsCopies(CountsCopies&&) = default;
+    CountsCopies& operator=(const CountsCopies&) = default;
+    CountsCopies& operator=(CountsCopies&&) = default;
+};
+
+std::vector<CountsCopies> counted_inputs(int n) {
+    std::vector<CountsCopies> v;
+    for (int i = 0; i < n; ++i) v.emplace_back(i);
+    return v;
+}
+
+int sum_unordered(std::vector<CountsCopies>& lvalue, bool moved) {
+    int sum = 0;
+    aio::run([&]() -> aio::Task<> {
+        auto fn = [](CountsCopies& c) -> aio::Task<int> {
+            co_await aio::sleep(0ms);
+            co_return c.v;
+        };
+        auto consume = [&](aio::Completed<int>& c) { sum += c.result.value(); };
+        if (moved) {
+            auto done = aio::map_unordered(fn, std::move(lvalue), 2);
+            co_await aio::for_each(std::move(done), consume);
+        } else {
+            auto done = aio::map_unordered(fn, lvalue, 2);
+            co_await aio::for_each(std::move(done), consume);
+        }
+    }());
+    return sum;
+}
+}  // namespace
+
+TEST(MapUnordered, CopiesTheInputsOfARangeItRefersToButNotOfOneMovedIntoIt) {
+    auto inputs = counted_inputs(6);
+    CountsCopies::copies = 0;
+    EXPECT_EQ(sum_unordered(inputs, false), 15);
+    EXPECT_EQ(CountsCopies::copies, 6);  // the caller's range may be gone before a cancelled call ends
+    CountsCopies::copies = 0;
+    EXPECT_EQ(sum_unordered(inputs, true), 15);
+    EXPECT_EQ(CountsCopies::copies, 0);  // the call owns the range until its last call has ended
+}
