@@ -97,25 +97,17 @@ aio::Task<> soak(std::string url, int connections, long requests) {
     co_await session.close();
 }
 
-aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::string url, aio::Semaphore& sem,
-                                            std::chrono::milliseconds timeout) {
-    auto held = co_await sem.acquire();
-    try {
-        http::RequestOptions opts{.timeout = http::ClientTimeout{.total = timeout}};  // named: g++ 12 and co_await
-        auto resp = co_await session.get(url, opts);
-        resp.raise_for_status();
-        co_return co_await resp.text();
-    } catch (const http::ClientError& e) {
-        fmt::print("Client error: {}\n", e.what());
-    } catch (const std::exception& e) {
-        fmt::print("Error fetching {}: {}\n", url, e.what());
+/// The seed's fetch(): a GET with a total timeout, its text, or nullopt with
+/// the error printed. With `sem` (r12), the request first waits for one of its
+/// permits (the seed's `async with sem`); r12-bounded passes none, map_bounded
+/// keeps K in flight.
+aio::Task<std::optional<std::string>> fetch(http::ClientSession& session, std::string url,
+                                            std::chrono::milliseconds timeout, aio::Semaphore* sem = nullptr) {
+    aio::Guard<aio::Semaphore> held;
+    if (sem) {
+        auto permit = co_await sem->acquire();
+        held = std::move(permit);
     }
-    co_return std::nullopt;
-}
-
-/// fetch() without the semaphore: map_bounded keeps K in flight.
-aio::Task<std::optional<std::string>> fetch_unlimited(http::ClientSession& session, std::string url,
-                                                      std::chrono::milliseconds timeout) {
     try {
         http::RequestOptions opts{.timeout = http::ClientTimeout{.total = timeout}};  // named: g++ 12 and co_await
         auto resp = co_await session.get(url, opts);
@@ -135,10 +127,10 @@ aio::Task<> r12_bounded(std::string base, int n, int k, int timeout_ms) {
     std::vector<std::string> urls;
     urls.reserve(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i) urls.push_back(base + "/item/" + std::to_string(i));
-    auto fetch = [&session, timeout = std::chrono::milliseconds(timeout_ms)](const std::string& url) {
-        return fetch_unlimited(session, url, timeout);
+    auto fetch_url = [&session, timeout = std::chrono::milliseconds(timeout_ms)](const std::string& url) {
+        return fetch(session, url, timeout);
     };
-    auto results = co_await aio::map_bounded(fetch, urls, static_cast<std::size_t>(k));
+    auto results = co_await aio::map_bounded(fetch_url, urls, static_cast<std::size_t>(k));
     int ok = 0;
     for (auto& r : results) ok += r.has_value();
     co_await session.close();
@@ -152,7 +144,8 @@ aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
     http::ClientSession session;
     std::vector<aio::Task<std::optional<std::string>>> tasks;
     for (int i = 0; i < n; ++i)
-        tasks.push_back(fetch(session, base + "/item/" + std::to_string(i), sem, std::chrono::milliseconds(timeout_ms)));
+        tasks.push_back(
+            fetch(session, base + "/item/" + std::to_string(i), std::chrono::milliseconds(timeout_ms), &sem));
     auto results = co_await aio::gather(std::move(tasks));
     int ok = 0;
     for (auto& r : results) ok += r.has_value();

@@ -552,3 +552,117 @@ TEST(MapBounded, WorkersCancelledFromInsideFnEndTheCallWithCancelledError) {
     }());
     EXPECT_EQ(items, 1);  // the cancelled call's own result came first
 }
+
+TEST(MapBounded, AnInputThatCannotBeTakenIsItsOwnErrorAndTheNextInputsStillRun) {
+    // A transform view whose function throws for input 2: that input's call
+    // never runs and its slot holds the error (fail fast: the error ends it
+    // all); the inputs after it are the ones that run next, each once.
+    auto checked = [](int i) {
+        if (i == 2) throw aio::ValueError("input two cannot be made");
+        return i;
+    };
+    std::vector<int> called;
+    auto r = aio::run([&]() -> aio::Task<std::vector<aio::Result<int>>> {
+        auto fn = [&](int i) -> aio::Task<int> {
+            called.push_back(i);
+            co_await aio::sleep(0ms);
+            co_return i * 10;
+        };
+        auto inputs = range_vector(5) | std::views::transform(checked);
+        co_return co_await aio::map_bounded(aio::return_exceptions, fn, std::move(inputs), 2);
+    }());
+    EXPECT_EQ(called, (std::vector<int>{0, 1, 3, 4}));
+    ASSERT_EQ(r.size(), 5u);
+    for (int i = 0; i < 5; ++i) {
+        auto& slot = r[static_cast<std::size_t>(i)];
+        if (i == 2) {
+            EXPECT_FALSE(slot.ok());
+        } else {
+            EXPECT_EQ(slot.value(), i * 10);
+        }
+    }
+    std::optional<std::string> raised;
+    aio::run([&]() -> aio::Task<> {
+        auto fn = [](int i) -> aio::Task<int> { co_return i; };
+        raised = co_await aio::test::raises<aio::ValueError>(
+            aio::map_bounded(fn, range_vector(5) | std::views::transform(checked), 2));
+    }());
+    EXPECT_EQ(raised, std::optional<std::string>("input two cannot be made"));
+}
+
+TEST(MapUnordered, AnInputThatCannotBeTakenIsItsOwnErrorAndTheNextInputsStillRun) {
+    auto checked = [](int i) {
+        if (i == 2) throw aio::ValueError("input two cannot be made");
+        return i;
+    };
+    std::vector<std::size_t> failed;
+    std::vector<std::size_t> indices;
+    aio::run([&]() -> aio::Task<> {
+        auto fn = [](int i) -> aio::Task<int> {
+            co_await aio::sleep(0ms);
+            co_return i;
+        };
+        auto done = aio::map_unordered(fn, range_vector(5) | std::views::transform(checked), 2);
+        while (indices.size() <= 5) {  // no more than 5 items: one more would be a bug
+            auto c = co_await done.next();
+            if (!c) break;
+            indices.push_back(c->index);
+            if (c->result.ok()) {
+                EXPECT_EQ(c->result.value(), static_cast<int>(c->index));
+            } else {
+                failed.push_back(c->index);
+            }
+        }
+    }());
+    std::sort(indices.begin(), indices.end());
+    EXPECT_EQ(indices, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(failed, (std::vector<std::size_t>{2}));
+}
+
+namespace {
+/// An input that counts its copies.
+struct CountsCopies {
+    static inline int copies = 0;
+    int v;
+    explicit CountsCopies(int i) : v(i) {}
+    CountsCopies(const CountsCopies& o) : v(o.v) { ++copies; }
+    CountsCopies(CountsCopies&&) = default;
+    CountsCopies& operator=(const CountsCopies&) = default;
+    CountsCopies& operator=(CountsCopies&&) = default;
+};
+
+std::vector<CountsCopies> counted_inputs(int n) {
+    std::vector<CountsCopies> v;
+    for (int i = 0; i < n; ++i) v.emplace_back(i);
+    return v;
+}
+
+int sum_unordered(std::vector<CountsCopies>& lvalue, bool moved) {
+    int sum = 0;
+    aio::run([&]() -> aio::Task<> {
+        auto fn = [](CountsCopies& c) -> aio::Task<int> {
+            co_await aio::sleep(0ms);
+            co_return c.v;
+        };
+        auto consume = [&](aio::Completed<int>& c) { sum += c.result.value(); };
+        if (moved) {
+            auto done = aio::map_unordered(fn, std::move(lvalue), 2);
+            co_await aio::for_each(std::move(done), consume);
+        } else {
+            auto done = aio::map_unordered(fn, lvalue, 2);
+            co_await aio::for_each(std::move(done), consume);
+        }
+    }());
+    return sum;
+}
+}  // namespace
+
+TEST(MapUnordered, CopiesTheInputsOfARangeItRefersToButNotOfOneMovedIntoIt) {
+    auto inputs = counted_inputs(6);
+    CountsCopies::copies = 0;
+    EXPECT_EQ(sum_unordered(inputs, false), 15);
+    EXPECT_EQ(CountsCopies::copies, 6);  // the caller's range may be gone before a cancelled call ends
+    CountsCopies::copies = 0;
+    EXPECT_EQ(sum_unordered(inputs, true), 15);
+    EXPECT_EQ(CountsCopies::copies, 0);  // the call owns the range until its last call has ended
+}

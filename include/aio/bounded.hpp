@@ -24,12 +24,14 @@
 //   an lvalue that stays valid until its task has finished: for map_bounded
 //   the range's own element when a forward range yields references, else a
 //   copy held by the worker (iota and other views that make their values,
-//   single-pass ranges); map_unordered always copies (its calls may outlive
-//   the generator).
+//   single-pass ranges); map_unordered copies unless the range was moved into
+//   the call (its calls may outlive the generator, and a range it refers to).
 // - `inputs`: any std::ranges::input_range. An lvalue range is referenced,
 //   not copied: it must outlive the call (the whole iteration, for
 //   map_unordered) — as it does in `co_await map_bounded(fn, v, k)`. An
 //   rvalue range (a temporary vector, an iota view) is moved into the call.
+//   An input the range throws on making (a transform view's function) is
+//   that input's error, as if its call had thrown it; the next input follows.
 // - `limit`: the most calls in flight at once; 0 throws aio::ValueError at
 //   the call (before anything runs). A limit above the input count is fine.
 // A running loop is needed (as for gather).
@@ -100,6 +102,15 @@ private:
     }
     Stored v_;
 };
+
+/// Whether map_unordered copies the inputs of V: yes, unless V owns its
+/// elements (an rvalue container moved into the call), which the shared state
+/// keeps until the last call has ended, even a call cancelled after the
+/// generator is gone; a range merely referred to may be gone by then.
+template <class V>
+inline constexpr bool kUnorderedCopies = true;
+template <class C>
+inline constexpr bool kUnorderedCopies<std::ranges::owning_view<C>> = false;
 
 template <class F, class V, bool Copy>
 using bounded_task_t = std::invoke_result_t<F&, decltype(std::declval<BoundedInput<V, Copy>&>().get())>;
@@ -226,9 +237,17 @@ Task<> bounded_worker(Owner owner_param, std::size_t self) {
     while (!current_task_cancelling() && st.take_index(i)) {
         std::exception_ptr error;
         try {
-            BoundedInput<V, Copy> input(st.it);
+            std::optional<BoundedInput<V, Copy>> input;
+            try {
+                input.emplace(st.it);
+            } catch (...) {
+                // The input could not be made (a transform view's function
+                // threw): that is input i's error; the next worker takes the next.
+                ++st.it;
+                throw;
+            }
             ++st.it;
-            auto call = std::invoke(st.fn, input.get());
+            auto call = std::invoke(st.fn, input->get());
             if constexpr (std::is_void_v<T>) {
                 co_await std::move(call);
                 st.done(i);
@@ -345,7 +364,7 @@ AsyncGenerator<Completed<T>> map_unordered_body(std::shared_ptr<UnorderedBounded
     workers.reserve(count);
     st->running = count;
     for (std::size_t w = 0; w < count && !st->stop; ++w)
-        workers.push_back(create_task(bounded_worker<State, V, true>(st, w)));
+        workers.push_back(create_task(bounded_worker<State, V, kUnorderedCopies<V>>(st, w)));
     while (true) {
         if (!st->ready.empty()) {
             Completed<T> c = std::move(st->ready.front());
@@ -410,7 +429,9 @@ auto map_bounded(return_exceptions_t, F fn, R&& inputs, std::size_t limit) {
 /// Yields an aio::Completed<T> {index, result} for every input as its call
 /// finishes, at most `limit` calls at a time; every input runs, and a call's
 /// exception is its Result's error (the consumer decides: `result.value()`
-/// rethrows it). Each input is copied for its call (range_value_t).
+/// rethrows it). Each input is copied for its call (range_value_t), unless
+/// the range was moved into the call (a temporary vector): then its call gets
+/// the element itself.
 /// Nothing starts before the first next(). A worker starts no new call while
 /// `limit` results wait to be taken (memory stays O(limit) when the consumer
 /// is slow).
@@ -422,10 +443,10 @@ auto map_bounded(return_exceptions_t, F fn, R&& inputs, std::size_t limit) {
 /// them (see docs/differences.md). Throws ValueError (at once) for limit 0.
 /// asyncio: as_completed over Semaphore-wrapped calls; aiometer.amap.
 template <class F, std::ranges::input_range R>
-    requires detail::BoundedCallable<F, R, true>
+    requires detail::BoundedCallable<F, R, detail::kUnorderedCopies<std::views::all_t<R>>>
 auto map_unordered(F fn, R&& inputs, std::size_t limit) {
     using V = std::views::all_t<R>;
-    using T = typename detail::bounded_task_for_t<F, R, true>::value_type;
+    using T = typename detail::bounded_task_for_t<F, R, detail::kUnorderedCopies<V>>::value_type;
     detail::check_bounded_limit(limit, "map_unordered");
     return detail::map_unordered_body<F, V, T>(std::make_shared<detail::UnorderedBoundedState<F, V, T>>(
         std::move(fn), std::views::all(std::forward<R>(inputs)), limit));
