@@ -86,6 +86,27 @@ aio::Task<std::string> cancel_once_parked(aio::Task<T> coro) {
     co_return raised ? "cancelled" : "finished";
 }
 
+/// 5, once `open` is ready (polled on the task's own loop).
+aio::Task<int> five_once_open(std::shared_future<void> open) {
+    while (open.wait_for(0s) != std::future_status::ready) co_await aio::sleep(1ms);
+    co_return 5;
+}
+
+aio::Task<> nothing() { co_return; }
+
+/// Runs `coro` as a task on a loop of its own until it parks, calls
+/// `meanwhile()`, then closes the loop, which never runs again: the task is
+/// given up. Says whether the task ended cancelled.
+template <class T, class F>
+bool park_then_close_loop(aio::Task<T> coro, F meanwhile) {
+    aio::EventLoop a;
+    auto task = a.create_task(std::move(coro));
+    a.run_until_complete(nothing());  // the task takes its first step and parks
+    meanwhile();
+    a.close();
+    return task.cancelled();
+}
+
 }  // namespace
 
 // --- wrap_future / co_await ConcurrentFuture ---
@@ -271,11 +292,7 @@ TEST(WrapFuture, AnAwaitingLoopClosedBeforeTheResultLeavesNothingBehind) {
     LoopThread b;
     std::promise<void> release;
     auto released = release.get_future().share();
-    auto gate = [](std::shared_future<void> r) -> aio::Task<int> {
-        while (r.wait_for(0s) != std::future_status::ready) co_await aio::sleep(1ms);
-        co_return 5;
-    };
-    auto f = aio::run_coroutine_threadsafe(gate(released), b.loop());
+    auto f = aio::run_coroutine_threadsafe(five_once_open(released), b.loop());
     {
         aio::EventLoop a;
         auto waiter = a.create_task(aio::wrap_future(f));
@@ -286,6 +303,22 @@ TEST(WrapFuture, AnAwaitingLoopClosedBeforeTheResultLeavesNothingBehind) {
         EXPECT_TRUE(waiter.cancelled());
     }
     release.set_value();
+    EXPECT_EQ(f.result(), 5);
+}
+
+TEST(WrapFuture, TasksOfTwoLoopsAwaitOneFutureAndOneLoopClosesTheOtherStillGetsTheValue) {
+    // Two wakers parked on one future: the closed loop's is refused (and
+    // freed, as LeakSanitizer checks), the running loop's wakes its task.
+    LoopThread b, c;
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    auto f = aio::run_coroutine_threadsafe(five_once_open(released), b.loop());
+    auto on_c = aio::run_coroutine_threadsafe(aio::wrap_future(f), c.loop());
+    bool cancelled = park_then_close_loop(aio::wrap_future(f), [] {});
+    EXPECT_TRUE(cancelled);
+    EXPECT_FALSE(on_c.done());
+    release.set_value();
+    EXPECT_EQ(on_c.result(), 5);
     EXPECT_EQ(f.result(), 5);
 }
 
@@ -334,7 +367,6 @@ TEST(ThreadSafeQueue, MoveOnlyItemsGoFromOneLoopToAnother) {
 }
 
 namespace {
-aio::Task<> nothing() { co_return; }
 aio::Task<int> get_one(aio::ThreadSafeQueue<int>* q) {
     int v = co_await q->get();
     co_return v;
@@ -545,17 +577,37 @@ TEST(ThreadSafeQueue, APutterCancelledWhileParkedPutsNothing) {
 
 TEST(ThreadSafeQueue, AParkedGetterGivenUpWithItsLoopGivesItsItemBack) {
     aio::ThreadSafeQueue<int> q;
-    {
-        aio::EventLoop a;
-        auto getter = a.create_task(get_one(&q));
-        a.run_until_complete(nothing());  // the getter parks
-        q.put_nowait(11);                       // handed to it; the wake waits in A's inbox
+    bool cancelled = park_then_close_loop(get_one(&q), [&] {
+        q.put_nowait(11);  // handed to the parked getter; the wake waits in A's inbox
         q.put_nowait(12);
-        a.close();  // A never runs again: the task is given up
-        EXPECT_TRUE(getter.cancelled());
-    }
+    });
+    EXPECT_TRUE(cancelled);
     EXPECT_EQ(q.get_nowait(), 11);
     EXPECT_EQ(q.get_nowait(), 12);
+}
+
+TEST(ThreadSafeQueue, AParkedPutterGivenUpWithItsLoopPutsNothingAndLeavesTheQueue) {
+    aio::ThreadSafeQueue<int> q(1);
+    q.put_nowait(1);
+    bool cancelled = park_then_close_loop(put_one(&q, 2), [] {});  // parked: the queue is full
+    EXPECT_TRUE(cancelled);
+    // The room a get makes lets no putter in: the given-up one left the
+    // queue with its frame (its item went with it).
+    EXPECT_EQ(q.get_nowait(), 1);
+    EXPECT_THROW(q.get_nowait(), aio::QueueEmpty);
+    q.put_nowait(3);
+    EXPECT_EQ(q.get_nowait(), 3);
+}
+
+TEST(ThreadSafeQueue, APutterLetInWhoseLoopClosesBeforeItResumesKeepsItsItemPut) {
+    aio::ThreadSafeQueue<int> q(1);
+    q.put_nowait(1);
+    bool cancelled = park_then_close_loop(put_one(&q, 2), [&] {
+        EXPECT_EQ(q.get_nowait(), 1);  // lets the parked putter in; its wake waits in A's inbox
+    });
+    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(q.get_nowait(), 2);
+    EXPECT_TRUE(q.empty());
 }
 
 TEST(ThreadSafeQueue, ShutdownWakesParkedTasksOnEveryLoopAndBlockedThreads) {
