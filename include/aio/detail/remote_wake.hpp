@@ -14,7 +14,6 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <memory>
 
 #include "aio/detail/task_core.hpp"
@@ -31,7 +30,6 @@ public:
     /// Throws std::bad_alloc.
     static RemoteWaker* make(TaskCore* task, int refs);
 
-    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
     /// Drops `n` references (one atomic operation); the last one frees the waker.
     void release(int n = 1) noexcept {
         if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) destroy();
