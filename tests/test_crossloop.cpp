@@ -16,42 +16,13 @@
 #include <utility>
 #include <vector>
 
+#include "support/loop_thread.hpp"
+#include "support/raises.hpp"
+
 using namespace std::chrono_literals;
+using aio::test::LoopThread;
 
 namespace {
-
-/// An event loop running on a thread of its own (made by an aio::Runner, so
-/// it is shut down as aio::run would when the LoopThread goes).
-class LoopThread {
-public:
-    LoopThread() {
-        std::promise<aio::EventLoop*> ready;
-        auto loop_future = ready.get_future();
-        thread_ = std::thread([ready = std::move(ready)]() mutable {
-            aio::Runner runner;
-            aio::EventLoop& loop = runner.get_loop();
-            ready.set_value(&loop);
-            loop.run_forever();
-        });
-        loop_ = loop_future.get();
-    }
-    LoopThread(const LoopThread&) = delete;
-    ~LoopThread() {
-        aio::EventLoop* l = loop_;
-        l->call_soon_threadsafe([l] { l->stop(); });
-        thread_.join();
-    }
-    aio::EventLoop& loop() { return *loop_; }
-    /// Runs `coro` on this loop and blocks the calling (plain) thread for its result.
-    template <class T>
-    auto run(aio::Task<T> coro) {
-        return aio::run_coroutine_threadsafe(std::move(coro), *loop_).result();
-    }
-
-private:
-    std::thread thread_;
-    aio::EventLoop* loop_ = nullptr;
-};
 
 aio::Task<int> times_seven(int x) {
     co_await aio::sleep(1ms);
@@ -90,6 +61,50 @@ aio::Task<int> sleep_until_cancelled(std::promise<void>* saw_cancel, std::promis
         throw;
     }
     co_return 0;
+}
+
+/// `got` as text, followed by " then cancelled" when the task's next await
+/// raises CancelledError (a cancellation that was left pending).
+aio::Task<std::string> then_next_await(int got) {
+    std::string r = std::to_string(got);
+    try {
+        co_await aio::sleep(0s);
+    } catch (const aio::CancelledError&) {
+        r += " then cancelled";
+    }
+    co_return r;
+}
+
+/// Starts `coro` as a task, lets it take its first step and park (1 ms),
+/// cancels it, and says how it ended: "cancelled" (CancelledError) or "finished".
+template <class T>
+aio::Task<std::string> cancel_once_parked(aio::Task<T> coro) {
+    auto task = aio::create_task(std::move(coro));
+    co_await aio::sleep(1ms);
+    task.cancel();
+    auto raised = co_await aio::test::raises<aio::CancelledError>(task);
+    co_return raised ? "cancelled" : "finished";
+}
+
+/// 5, once `open` is ready (polled on the task's own loop).
+aio::Task<int> five_once_open(std::shared_future<void> open) {
+    while (open.wait_for(0s) != std::future_status::ready) co_await aio::sleep(1ms);
+    co_return 5;
+}
+
+aio::Task<> nothing() { co_return; }
+
+/// Runs `coro` as a task on a loop of its own until it parks, calls
+/// `meanwhile()`, then closes the loop, which never runs again: the task is
+/// given up. Says whether the task ended cancelled.
+template <class T, class F>
+bool park_then_close_loop(aio::Task<T> coro, F meanwhile) {
+    aio::EventLoop a;
+    auto task = a.create_task(std::move(coro));
+    a.run_until_complete(nothing());  // the task takes its first step and parks
+    meanwhile();
+    a.close();
+    return task.cancelled();
 }
 
 }  // namespace
@@ -203,17 +218,7 @@ TEST(WrapFuture, CancellingTheAwaitingTaskCancelsTheFutureAndTheRemoteTask) {
     std::promise<void> saw_cancel, started;
     auto f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel, &started), b.loop());
     started.get_future().get();
-    std::string outcome = aio::run([](aio::ConcurrentFuture<int> fut) -> aio::Task<std::string> {
-        auto waiter = aio::create_task(aio::wrap_future(fut));
-        co_await aio::sleep(1ms);
-        waiter.cancel();
-        try {
-            co_await waiter;
-        } catch (const aio::CancelledError&) {
-            co_return "cancelled";
-        }
-        co_return "finished";
-    }(f));
+    std::string outcome = aio::run(cancel_once_parked(aio::wrap_future(f)));
     EXPECT_EQ(outcome, "cancelled");
     EXPECT_TRUE(f.cancelled());
     saw_cancel.get_future().get();  // the task on B saw the cancellation
@@ -245,12 +250,7 @@ TEST(WrapFuture, ACancelAfterTheResultArrivedKeepsTheResult) {
         auto f = aio::run_coroutine_threadsafe(times_seven(3), aio::get_running_loop());
         auto waiter = aio::create_task([](aio::ConcurrentFuture<int> fut) -> aio::Task<std::string> {
             int v = co_await aio::wrap_future(fut);
-            std::string r = std::to_string(v);
-            try {
-                co_await aio::sleep(0s);
-            } catch (const aio::CancelledError&) {
-                r += " then cancelled";
-            }
+            std::string r = co_await then_next_await(v);
             co_return r;
         }(f));
         while (!f.done()) co_await aio::sleep(0s);
@@ -280,16 +280,9 @@ TEST(WrapFuture, ATargetLoopThatClosesWhileAwaitedGivesCancelledError) {
     auto f = aio::run_coroutine_threadsafe(sleep_until_cancelled(&saw_cancel, &started), b->loop());
     started.get_future().get();
     std::thread closer([&] { b.reset(); });  // the Runner cancels B's task at shutdown
-    bool cancelled = aio::run([](aio::ConcurrentFuture<int> fut) -> aio::Task<bool> {
-        try {
-            co_await aio::wrap_future(fut);
-        } catch (const aio::CancelledError&) {
-            co_return true;
-        }
-        co_return false;
-    }(f));
+    auto raised = aio::run(aio::test::raises<aio::CancelledError>(aio::wrap_future(f)));
     closer.join();
-    EXPECT_TRUE(cancelled);
+    EXPECT_TRUE(raised.has_value());
     saw_cancel.get_future().get();
 }
 
@@ -299,11 +292,7 @@ TEST(WrapFuture, AnAwaitingLoopClosedBeforeTheResultLeavesNothingBehind) {
     LoopThread b;
     std::promise<void> release;
     auto released = release.get_future().share();
-    auto gate = [](std::shared_future<void> r) -> aio::Task<int> {
-        while (r.wait_for(0s) != std::future_status::ready) co_await aio::sleep(1ms);
-        co_return 5;
-    };
-    auto f = aio::run_coroutine_threadsafe(gate(released), b.loop());
+    auto f = aio::run_coroutine_threadsafe(five_once_open(released), b.loop());
     {
         aio::EventLoop a;
         auto waiter = a.create_task(aio::wrap_future(f));
@@ -314,6 +303,22 @@ TEST(WrapFuture, AnAwaitingLoopClosedBeforeTheResultLeavesNothingBehind) {
         EXPECT_TRUE(waiter.cancelled());
     }
     release.set_value();
+    EXPECT_EQ(f.result(), 5);
+}
+
+TEST(WrapFuture, TasksOfTwoLoopsAwaitOneFutureAndOneLoopClosesTheOtherStillGetsTheValue) {
+    // Two wakers parked on one future: the closed loop's is refused (and
+    // freed, as LeakSanitizer checks), the running loop's wakes its task.
+    LoopThread b, c;
+    std::promise<void> release;
+    auto released = release.get_future().share();
+    auto f = aio::run_coroutine_threadsafe(five_once_open(released), b.loop());
+    auto on_c = aio::run_coroutine_threadsafe(aio::wrap_future(f), c.loop());
+    bool cancelled = park_then_close_loop(aio::wrap_future(f), [] {});
+    EXPECT_TRUE(cancelled);
+    EXPECT_FALSE(on_c.done());
+    release.set_value();
+    EXPECT_EQ(on_c.result(), 5);
     EXPECT_EQ(f.result(), 5);
 }
 
@@ -362,7 +367,11 @@ TEST(ThreadSafeQueue, MoveOnlyItemsGoFromOneLoopToAnother) {
 }
 
 namespace {
-aio::Task<> nothing() { co_return; }
+aio::Task<int> get_one(aio::ThreadSafeQueue<int>* q) {
+    int v = co_await q->get();
+    co_return v;
+}
+aio::Task<> put_one(aio::ThreadSafeQueue<int>* q, int v) { co_await q->put(v); }
 
 struct Item {
     int producer;
@@ -533,21 +542,8 @@ TEST(ThreadSafeQueue, BlockingCallsOnALoopThreadAreRefused) {
 TEST(ThreadSafeQueue, AGetterCancelledWhileParkedTakesNothing) {
     LoopThread b;
     aio::ThreadSafeQueue<int> q;
-    bool cancelled = b.run([](aio::ThreadSafeQueue<int>* queue) -> aio::Task<bool> {
-        auto getter = aio::create_task([](aio::ThreadSafeQueue<int>* qq) -> aio::Task<int> {
-            int v = co_await qq->get();
-            co_return v;
-        }(queue));
-        co_await aio::sleep(1ms);
-        getter.cancel();
-        try {
-            co_await getter;
-        } catch (const aio::CancelledError&) {
-            co_return true;
-        }
-        co_return false;
-    }(&q));
-    EXPECT_TRUE(cancelled);
+    std::string outcome = b.run(cancel_once_parked(get_one(&q)));
+    EXPECT_EQ(outcome, "cancelled");
     q.put_nowait(7);  // from this thread: nobody parked takes it
     EXPECT_EQ(q.get_nowait(), 7);
 }
@@ -557,12 +553,7 @@ TEST(ThreadSafeQueue, AGetterCancelledAfterItWasHandedAnItemStillReturnsIt) {
         aio::ThreadSafeQueue<int> q;
         auto getter = aio::create_task([](aio::ThreadSafeQueue<int>* qq) -> aio::Task<std::string> {
             int v = co_await qq->get();
-            std::string r = std::to_string(v);
-            try {
-                co_await aio::sleep(0s);
-            } catch (const aio::CancelledError&) {
-                r += " then cancelled";
-            }
+            std::string r = co_await then_next_await(v);
             co_return r;
         }(&q));
         co_await aio::sleep(0s);  // the getter parks
@@ -578,38 +569,45 @@ TEST(ThreadSafeQueue, APutterCancelledWhileParkedPutsNothing) {
     LoopThread b;
     aio::ThreadSafeQueue<int> q(1);
     q.put_nowait(1);
-    bool cancelled = b.run([](aio::ThreadSafeQueue<int>* queue) -> aio::Task<bool> {
-        auto putter = aio::create_task([](aio::ThreadSafeQueue<int>* qq) -> aio::Task<> { co_await qq->put(2); }(queue));
-        co_await aio::sleep(1ms);
-        putter.cancel();
-        try {
-            co_await putter;
-        } catch (const aio::CancelledError&) {
-            co_return true;
-        }
-        co_return false;
-    }(&q));
-    EXPECT_TRUE(cancelled);
+    std::string outcome = b.run(cancel_once_parked(put_one(&q, 2)));
+    EXPECT_EQ(outcome, "cancelled");
     EXPECT_EQ(q.get_nowait(), 1);
     EXPECT_THROW(q.get_nowait(), aio::QueueEmpty);
 }
 
 TEST(ThreadSafeQueue, AParkedGetterGivenUpWithItsLoopGivesItsItemBack) {
     aio::ThreadSafeQueue<int> q;
-    {
-        aio::EventLoop a;
-        auto getter = a.create_task([](aio::ThreadSafeQueue<int>* qq) -> aio::Task<int> {
-            int v = co_await qq->get();
-            co_return v;
-        }(&q));
-        a.run_until_complete(nothing());  // the getter parks
-        q.put_nowait(11);                       // handed to it; the wake waits in A's inbox
+    bool cancelled = park_then_close_loop(get_one(&q), [&] {
+        q.put_nowait(11);  // handed to the parked getter; the wake waits in A's inbox
         q.put_nowait(12);
-        a.close();  // A never runs again: the task is given up
-        EXPECT_TRUE(getter.cancelled());
-    }
+    });
+    EXPECT_TRUE(cancelled);
     EXPECT_EQ(q.get_nowait(), 11);
     EXPECT_EQ(q.get_nowait(), 12);
+}
+
+TEST(ThreadSafeQueue, AParkedPutterGivenUpWithItsLoopPutsNothingAndLeavesTheQueue) {
+    aio::ThreadSafeQueue<int> q(1);
+    q.put_nowait(1);
+    bool cancelled = park_then_close_loop(put_one(&q, 2), [] {});  // parked: the queue is full
+    EXPECT_TRUE(cancelled);
+    // The room a get makes lets no putter in: the given-up one left the
+    // queue with its frame (its item went with it).
+    EXPECT_EQ(q.get_nowait(), 1);
+    EXPECT_THROW(q.get_nowait(), aio::QueueEmpty);
+    q.put_nowait(3);
+    EXPECT_EQ(q.get_nowait(), 3);
+}
+
+TEST(ThreadSafeQueue, APutterLetInWhoseLoopClosesBeforeItResumesKeepsItsItemPut) {
+    aio::ThreadSafeQueue<int> q(1);
+    q.put_nowait(1);
+    bool cancelled = park_then_close_loop(put_one(&q, 2), [&] {
+        EXPECT_EQ(q.get_nowait(), 1);  // lets the parked putter in; its wake waits in A's inbox
+    });
+    EXPECT_TRUE(cancelled);
+    EXPECT_EQ(q.get_nowait(), 2);
+    EXPECT_TRUE(q.empty());
 }
 
 TEST(ThreadSafeQueue, ShutdownWakesParkedTasksOnEveryLoopAndBlockedThreads) {

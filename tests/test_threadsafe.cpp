@@ -12,36 +12,12 @@
 #include <string>
 #include <thread>
 
+#include "support/loop_thread.hpp"
+
 using namespace std::chrono_literals;
+using aio::test::LoopThread;
 
 namespace {
-
-/// An event loop running on a thread of its own (made by an aio::Runner, so
-/// it is shut down as aio::run would when the LoopThread goes).
-class LoopThread {
-public:
-    explicit LoopThread(aio::LoopOptions options = {}) {
-        std::promise<aio::EventLoop*> ready;
-        auto loop_future = ready.get_future();
-        thread_ = std::thread([ready = std::move(ready), options]() mutable {
-            aio::Runner runner(options);
-            aio::EventLoop& loop = runner.get_loop();
-            ready.set_value(&loop);
-            loop.run_forever();
-        });
-        loop_ = loop_future.get();
-    }
-    ~LoopThread() {
-        aio::EventLoop* l = loop_;
-        l->call_soon_threadsafe([l] { l->stop(); });
-        thread_.join();
-    }
-    aio::EventLoop& loop() { return *loop_; }
-
-private:
-    std::thread thread_;
-    aio::EventLoop* loop_ = nullptr;
-};
 
 aio::Task<int> times_seven(int x) {
     co_await aio::sleep(1ms);

@@ -280,8 +280,7 @@ struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
         task->suspend_on(this, h);
         if (!s->add_waker(w)) {
             // Done meanwhile: resume at once with the result.
-            w->release();  // the state's reference, never taken
-            drop_waker();
+            drop_waker(2);  // ours, and the state's (never taken)
             task->wake();
             return;
         }
@@ -306,10 +305,10 @@ struct ConcurrentFuture<T>::Awaiter final : detail::Suspension {
     }
 
 private:
-    void drop_waker() noexcept {
+    void drop_waker(int refs = 1) noexcept {
         if (!w) return;
         w->task = nullptr;
-        w->release();
+        w->release(refs);
         w = nullptr;
     }
 };

@@ -84,6 +84,24 @@ struct CrossWait : Suspension {
     bool suspended = false;        // loop thread: parked, not yet resumed
     bool yield = false;            // loop thread: done at once, yielding its turn (kCoopBudget)
     bool putter = false;           // which list it parks on
+
+    /// Loop thread: the wait is over; drops `refs` references to the waker
+    /// (the awaiter's, and the list's if the waker was never posted).
+    void drop_waker(int refs) noexcept {
+        if (!waker) return;
+        waker->task = nullptr;
+        waker->release(refs);
+        waker = nullptr;
+    }
+    /// Loop thread, in await_resume(): ends the wait; throws CancelledError
+    /// if it was withdrawn, QueueShutDown if shutdown() ended it.
+    void end_wait() {
+        suspended = false;
+        drop_waker(1);
+        State s = state.load(std::memory_order_acquire);
+        if (s == State::kCancelled) throw CancelledError();
+        if (s == State::kShut) throw QueueShutDown();
+    }
 };
 
 class CrossWaitList {
@@ -207,72 +225,32 @@ public:
         }
         /// Puts the item at once when there is room and no putter is parked (true, unless the task has
         /// used its cooperative budget and must yield first); true on a shut-down queue; false to park.
-        bool await_ready() {
-            detail::CrossWakeups wake;
-            {
-                std::lock_guard lock(q.mu_);
-                if (q.shutdown_) {
-                    state.store(State::kShut, std::memory_order_relaxed);
-                    return true;
-                }
-                if (!q.putters_.empty() || q.full_locked()) return false;
-                q.place(std::move(*item), wake);
-            }
-            q.send(wake);
-            if (detail::coop_take()) return true;
-            yield = true;
-            return false;
-        }
+        bool await_ready() { return q.ready_now(*this); }
         /// Parks the task behind earlier putters until a getter makes room or the queue shuts down (it
         /// is woken on its own loop); if room was made meanwhile, puts at once and only yields its turn.
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
-            detail::TaskCore* task = h.promise().owner();
-            if (!yield) {
-                waker = detail::RemoteWaker::make(task, 2);
-                detail::CrossWakeups wake;
-                {
-                    std::lock_guard lock(q.mu_);
-                    if (q.shutdown_) {
-                        state.store(State::kShut, std::memory_order_relaxed);
-                    } else if (q.putters_.empty() && !q.full_locked()) {
-                        q.place(std::move(*item), wake);  // room made meanwhile
-                    } else {
-                        state.store(State::kParked, std::memory_order_relaxed);
-                        q.putters_.push_back(this);
-                        suspended = true;
-                    }
-                }
-                q.send(wake);
-                if (suspended) {
-                    task->suspend_on(this, h);
-                    task->deliver_pending_cancel();
-                    return;
-                }
-                drop_waker(2);
-            }
-            task->resume_point = h;  // done at once: resume on the loop's next turn
-            task->wake();
+            q.park(*this, h);
         }
         /// The task's cancellation: leaves the queue's waiters (nothing put) and wakes the task (true);
         /// false when it was already let in (the put stands, the cancellation waits for the next await).
         bool request_cancel() noexcept override { return suspended && q.withdraw(this); }
         /// Throws CancelledError if the task was cancelled while parked, QueueShutDown if the queue was
         /// shut down before the item went in.
-        void await_resume() {
-            suspended = false;
-            drop_waker(1);
-            State s = state.load(std::memory_order_acquire);
-            if (s == State::kCancelled) throw CancelledError();
-            if (s == State::kShut) throw QueueShutDown();
-        }
+        void await_resume() { end_wait(); }
 
     private:
-        void drop_waker(int refs) noexcept {
-            if (!waker) return;
-            waker->task = nullptr;
-            for (int i = 0; i < refs; ++i) waker->release();
-            waker = nullptr;
+        friend class ThreadSafeQueue;
+        /// With the queue's lock held: puts the item, or sees the queue shut down (true); false when
+        /// the task must park (the queue is full, or earlier putters wait).
+        bool try_now(detail::CrossWakeups& wake) {
+            if (q.shutdown_) {
+                state.store(State::kShut, std::memory_order_relaxed);
+                return true;
+            }
+            if (!q.putters_.empty() || q.full_locked()) return false;
+            q.place(std::move(*item), wake);
+            return true;
         }
     };
     /// Puts `v` from a task on any loop, waiting (on that loop, without
@@ -334,52 +312,12 @@ public:
         }
         /// Takes an item at once when there is one (true, unless the task has used its cooperative budget
         /// and must yield first); true on a shut-down, empty queue; false to park.
-        bool await_ready() {
-            detail::CrossWakeups wake;
-            {
-                std::lock_guard lock(q.mu_);
-                if (q.items_.empty()) {
-                    if (!q.shutdown_) return false;
-                    state.store(State::kShut, std::memory_order_relaxed);
-                    return true;
-                }
-                slot.emplace(q.take(wake));
-            }
-            q.send(wake);
-            if (detail::coop_take()) return true;
-            yield = true;
-            return false;
-        }
+        bool await_ready() { return q.ready_now(*this); }
         /// Parks the task behind earlier getters until an item is handed to it or the queue shuts down
         /// (it is woken on its own loop); if an item arrived meanwhile, takes it and only yields its turn.
         template <class P>
         void await_suspend(std::coroutine_handle<P> h) {
-            detail::TaskCore* task = h.promise().owner();
-            if (!yield) {
-                waker = detail::RemoteWaker::make(task, 2);
-                detail::CrossWakeups wake;
-                {
-                    std::lock_guard lock(q.mu_);
-                    if (!q.items_.empty()) {
-                        slot.emplace(q.take(wake));  // arrived meanwhile
-                    } else if (q.shutdown_) {
-                        state.store(State::kShut, std::memory_order_relaxed);
-                    } else {
-                        state.store(State::kParked, std::memory_order_relaxed);
-                        q.getters_.push_back(this);
-                        suspended = true;
-                    }
-                }
-                q.send(wake);
-                if (suspended) {
-                    task->suspend_on(this, h);
-                    task->deliver_pending_cancel();
-                    return;
-                }
-                drop_waker(2);
-            }
-            task->resume_point = h;  // done at once: resume on the loop's next turn
-            task->wake();
+            q.park(*this, h);
         }
         /// The task's cancellation: leaves the queue's waiters (nothing taken) and wakes the task (true);
         /// false when an item was already handed to it (it is returned, the cancellation waits).
@@ -387,20 +325,22 @@ public:
         /// The item. Throws CancelledError if the task was cancelled while parked, QueueShutDown if the
         /// queue was shut down and empty.
         T await_resume() {
-            suspended = false;
-            drop_waker(1);
-            State s = state.load(std::memory_order_acquire);
-            if (s == State::kCancelled) throw CancelledError();
-            if (s == State::kShut) throw QueueShutDown();
+            end_wait();
             return std::move(*slot);
         }
 
     private:
-        void drop_waker(int refs) noexcept {
-            if (!waker) return;
-            waker->task = nullptr;
-            for (int i = 0; i < refs; ++i) waker->release();
-            waker = nullptr;
+        friend class ThreadSafeQueue;
+        /// With the queue's lock held: takes an item, or sees the queue shut down and empty (true);
+        /// false when the task must park (the queue is empty).
+        bool try_now(detail::CrossWakeups& wake) {
+            if (!q.items_.empty()) {
+                slot.emplace(q.take(wake));
+                return true;
+            }
+            if (!q.shutdown_) return false;
+            state.store(State::kShut, std::memory_order_relaxed);
+            return true;
         }
     };
     /// Removes and returns an item in a task on any loop, waiting (on that
@@ -437,6 +377,51 @@ private:
         if (running_loop_or_null())
             throw RuntimeError(std::string("ThreadSafeQueue::") + what +
                                "() on a thread that runs an event loop would block it: co_await the async form");
+    }
+
+    /// await_ready() of get() and put(): the call done at once (`a.try_now()`, under the lock), or
+    /// false to park; also false, with `a.yield` set, when done but the task must yield its turn.
+    template <class Awaiter>
+    bool ready_now(Awaiter& a) {
+        detail::CrossWakeups wake;
+        {
+            std::lock_guard lock(mu_);
+            if (!a.try_now(wake)) return false;
+        }
+        send(wake);
+        if (a.state.load(std::memory_order_relaxed) == detail::CrossWait::State::kShut) return true;
+        if (detail::coop_take()) return true;
+        a.yield = true;
+        return false;
+    }
+
+    /// await_suspend() of get() and put(). Unless the task only yields its turn, tries once more
+    /// (another thread may have acted since await_ready()), else parks it on its list with a waker
+    /// (made before the lock is taken, so the lock is never held across an allocation).
+    template <class Awaiter, class P>
+    void park(Awaiter& a, std::coroutine_handle<P> h) {
+        detail::TaskCore* task = h.promise().owner();
+        if (!a.yield) {
+            a.waker = detail::RemoteWaker::make(task, 2);
+            detail::CrossWakeups wake;
+            {
+                std::lock_guard lock(mu_);
+                if (!a.try_now(wake)) {
+                    a.state.store(detail::CrossWait::State::kParked, std::memory_order_relaxed);
+                    list_of(&a).push_back(&a);
+                    a.suspended = true;
+                }
+            }
+            send(wake);
+            if (a.suspended) {
+                task->suspend_on(&a, h);
+                task->deliver_pending_cancel();
+                return;
+            }
+            a.drop_waker(2);
+        }
+        task->resume_point = h;  // done at once: resume on the loop's next turn
+        task->wake();
     }
 
     /// Adds an item (lock held): to the first parked getter, else to the items.
@@ -501,7 +486,6 @@ private:
     /// A parked task's frame is destroyed before it resumed: leaves the list,
     /// or gives back the item it was handed (`slot`, getters only).
     void leave(detail::CrossWait* n, std::optional<T>* slot) noexcept {
-        detail::RemoteWaker* w = n->waker;
         int refs = 1;
         detail::CrossWakeups wake;
         {
@@ -521,10 +505,7 @@ private:
             }
         }
         send(wake);
-        if (w) {
-            w->task = nullptr;
-            for (int i = 0; i < refs; ++i) w->release();
-        }
+        n->drop_waker(refs);
     }
 
     /// Hands items to parked getters while there are both (lock held).

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <memory>
 
 #include "aio/detail/task_core.hpp"
@@ -31,9 +30,9 @@ public:
     /// Throws std::bad_alloc.
     static RemoteWaker* make(TaskCore* task, int refs);
 
-    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-    void release() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    /// Drops `n` references (one atomic operation); the last one frees the waker.
+    void release(int n = 1) noexcept {
+        if (refs_.fetch_sub(n, std::memory_order_acq_rel) == n) destroy();
     }
     /// From any thread: sends the wake to the task's loop, giving it one
     /// reference (the loop drops it once the wake ran). False when the loop
