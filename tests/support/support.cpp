@@ -44,14 +44,46 @@ bool python_has_module(const std::string& module) {
     return it->second;
 }
 
-int count_open_fds() {
-    int n = 0;
+namespace {
+
+/// Each open descriptor with what it refers to ("socket:[123]", a path),
+/// the listing's own descriptor left out.
+std::map<int, std::string> open_fds() {
+    std::map<int, std::string> fds;
     DIR* d = ::opendir("/proc/self/fd");
-    if (!d) return -1;
-    while (dirent* e = ::readdir(d))
-        if (e->d_name[0] != '.') ++n;
+    if (!d) return fds;
+    const int own = ::dirfd(d);
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        int fd = std::atoi(e->d_name);
+        if (fd == own) continue;
+        char target[256];
+        std::string path = std::string("/proc/self/fd/") + e->d_name;
+        ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+        if (n < 0) continue;  // closed meanwhile
+        fds.emplace(fd, std::string(target, static_cast<std::size_t>(n)));
+    }
     ::closedir(d);
-    return n - 1;  // the directory's own descriptor
+    return fds;
+}
+
+}  // namespace
+
+int count_open_fds() {
+    // Two listings 2 ms apart, counting what both hold, the same object at
+    // the same number: a descriptor that lives for microseconds is not the
+    // process's. The sanitizers' runtimes open such pipes on any thread
+    // (pipe2 and close, to probe memory), and a test's server thread may be
+    // in the middle of one while the test counts.
+    auto first = open_fds();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    auto second = open_fds();
+    int n = 0;
+    for (const auto& [fd, target] : first) {
+        auto it = second.find(fd);
+        if (it != second.end() && it->second == target) ++n;
+    }
+    return n;
 }
 
 ClosedPort::ClosedPort() {

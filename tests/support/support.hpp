@@ -20,7 +20,8 @@ struct CommandResult {
 CommandResult run_command(const std::string& command);
 /// Does /usr/bin/python3 import MODULE? (Asked once per module and process.)
 bool python_has_module(const std::string& module);
-/// Number of open file descriptors of this process.
+/// Number of open file descriptors of this process: those open both now and 2 ms
+/// later (a sanitizer runtime's momentary pipes on other threads do not count).
 int count_open_fds();
 /// A TCP port on 127.0.0.1 held bound but not listening while this lives:
 /// a connection to it is refused, and nobody else can take it meanwhile.
