@@ -11,10 +11,10 @@ cd "$(dirname "$0")/.."
 pkgs=(
   cmake ninja-build ccache pkg-config g++ clang-19 libclang-rt-19-dev
   liburing-dev libssl-dev zlib1g-dev libbrotli-dev libsimdjson-dev libfmt-dev libcli11-dev libpsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev
   ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
   python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
-  python3-websockets nodejs node-ws help2man systemd doxygen
+  python3-websockets python3-h2 python3-httpx nodejs node-ws help2man systemd doxygen nghttp2-client
 )
 if [ "${1:-}" != --check ]; then
   missing=()
@@ -35,6 +35,7 @@ programs=(
   cmake:cmake ninja:ninja-build ccache:ccache pkg-config:pkg-config g++:g++ clang++-19:clang-19
   openssl:openssl curl:curl /usr/sbin/nginx:nginx-light wrk:wrk socat:socat /usr/bin/tinyproxy:tinyproxy
   gzip:gzip taskset:util-linux /usr/bin/python3:python3 node:nodejs systemd-socket-activate:systemd doxygen:doxygen
+  nghttp:nghttp2-client h2load:nghttp2-client
 )
 problems=()
 for entry in "${programs[@]}"; do
