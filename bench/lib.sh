@@ -25,9 +25,11 @@ r8_csv() {
 # (default 1; more get one reuseport listener each) serving DIR/html/1k (a
 # 1,024-byte body) on 127.0.0.1:PORT, pinned to CORE (default 1; "" for no
 # pinning), in the background; appends its pid to the caller's PIDS array.
+# H2=1 in the environment: cleartext HTTP/2 with prior knowledge instead.
 start_nginx_1k() {
     local dir=$1 port=$2 core=${3-1} workers=${4:-1} reuse=""
     [ "$workers" -gt 1 ] && reuse=" reuseport"
+    [ "${H2:-0}" = 1 ] && reuse+=" http2"
     mkdir -p "$dir/html"
     head -c 1024 /dev/zero | tr '\0' 'x' > "$dir/html/1k"
     cat > "$dir/nginx.conf" <<CONF

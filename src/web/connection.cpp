@@ -81,30 +81,15 @@ void check_field(std::string_view name, std::string_view value) {
 }  // namespace
 
 HttpConnection::HttpConnection(ServerState& server, StreamReader reader, StreamWriter writer, bool tls)
-    : server_(server),
+    : ServerConnection(server),
+      Exchange(server, tls),
       reader_(std::move(reader)),
       writer_(std::move(writer)),
-      tls_(tls),
       parser_(*this, server.opts.limits) {
-    server_.connections.push_front(this);
-    self_ = server_.connections.begin();
-    request_.reset(new Request(this));
     // A fresh connection owes its first request head within header_timeout
     // of the accept (not the keep-alive timeout: nothing was served yet).
     phase = Phase::reading_head;
     deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
-}
-
-void HttpConnection::log_error(std::string_view what) {
-    if (!server_.opts.error_log) return;
-    std::string peer;
-    try {
-        peer = writer_.peername().to_string();
-    } catch (...) {
-        peer = "?";
-    }
-    std::string line = peer + ": " + std::string(what);
-    server_.opts.error_log(line);
 }
 
 Task<> HttpConnection::drain_timed() {
@@ -139,7 +124,7 @@ Task<> HttpConnection::send_bytes(std::string_view data) {
     }
 }
 
-HttpConnection::~HttpConnection() { server_.connections.erase(self_); }
+HttpConnection::~HttpConnection() = default;
 
 http::ParserAction HttpConnection::on_head(http::RequestHead& head) {
     head_ = &head;
@@ -155,14 +140,6 @@ http::ParserAction HttpConnection::on_body(std::string_view data) {
 http::ParserAction HttpConnection::on_message_complete() {
     message_done_ = true;
     return http::ParserAction::pause;
-}
-
-void HttpConnection::body_consume(std::size_t n) noexcept {
-    body_pos_ += n;
-    if (body_pos_ == body_buf_.size()) {
-        body_buf_.clear();
-        body_pos_ = 0;
-    }
 }
 
 Task<bool> HttpConnection::pull() {
@@ -228,6 +205,7 @@ Task<> HttpConnection::run() {
     try {
         while (true) {
             have_head_ = false;
+            head_ = nullptr;
             message_done_ = false;
             bool closed = false;
             while (!have_head_) {
@@ -395,33 +373,13 @@ Task<> HttpConnection::handle_request() {
     body_pos_ = 0;
     request_->reset();
 
-    // The target: origin form "/p?q", or absolute form "http://host/p?q".
-    std::string_view target = head_->path;
-    authority_.clear();
-    if (!target.empty() && target[0] != '/' && target != "*") {
-        std::size_t scheme = target.find("://");
-        if (scheme != std::string_view::npos) {
-            std::size_t slash = target.find_first_of("/?#", scheme + 3);
-            std::string_view authority = target.substr(scheme + 3, slash == std::string_view::npos
-                                                                       ? std::string_view::npos
-                                                                       : slash - (scheme + 3));
-            if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-            authority_.assign(authority);
-            target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-            if (!target.empty() && target[0] != '/') target = "/";  // "http://h?q": no path
-        }
-    }
     // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without
     // Host (there is no other way to tell which site it is for).
     if (head_->version == http::HttpVersion11 && !head_->headers.contains("Host")) {
         answer_error(400, "an HTTP/1.1 request needs a Host header");
         co_return;
     }
-    std::size_t q = target.find('?');
-    query_string_.assign(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
-    std::string_view raw_path = target.substr(0, q);
-    if (std::size_t hash = query_string_.find('#'); hash != std::string::npos) query_string_.resize(hash);
-    if (!percent_decode_path(raw_path, path_)) {
+    if (!parse_target(head_->path)) {
         answer_error(400, "the path is not valid UTF-8 once decoded");
         co_return;
     }
@@ -536,25 +494,8 @@ Task<> HttpConnection::send_response(StreamResponse& resp) {
     }
     int status = resp.status();
     bool head_only = head_->method == "HEAD" || status < 200 || status == 204 || status == 304;
-    std::string* body = &resp.body_;
     std::string compressed;
-    if (!head_only && !body->empty()) {
-        std::optional<http::Coding> coding = negotiate(resp, body->size());
-        if (coding) {
-            compressed = http::compress(*body, *coding);
-            resp.headers_.set("Content-Encoding", http::coding_name(*coding));
-            resp.headers_.add("Vary", "Accept-Encoding");
-            body = &compressed;
-        }
-    } else if (head_only && head_->method == "HEAD" && !body->empty()) {
-        std::optional<http::Coding> coding = negotiate(resp, body->size());
-        if (coding) {
-            compressed = http::compress(*body, *coding);
-            resp.headers_.set("Content-Encoding", http::coding_name(*coding));
-            resp.headers_.add("Vary", "Accept-Encoding");
-            body = &compressed;
-        }
-    }
+    const std::string* body = &outgoing_body(resp, !head_only, compressed);
     std::optional<std::uint64_t> length;
     if (status >= 200 && status != 204 && status != 304) length = body->size();
     std::size_t mark = out_.size();
@@ -634,30 +575,12 @@ void HttpConnection::append_head(int status, std::string_view reason, const http
     out_.append("\r\n");
 }
 
-std::optional<http::Coding> HttpConnection::negotiate(const StreamResponse& resp, std::size_t size) const {
-    if (resp.compression_ && *resp.compression_ == http::Coding::identity) return std::nullopt;
-    if (!server_.opts.compress && !resp.compression_requested_) return std::nullopt;
-    std::optional<std::string_view> accept = head_->headers.get("Accept-Encoding");
-    if (!accept) return std::nullopt;
-    if (size < kMinCompressSize && !resp.compression_requested_) return std::nullopt;
-    if (resp.headers_.contains("Content-Encoding")) return std::nullopt;
-    if (!resp.compression_requested_ && !compressible_type(resp.headers_.get("Content-Type").value_or("")))
-        return std::nullopt;
-    return choose_coding(*accept, resp.compression_);
-}
-
 Task<> HttpConnection::prepare_stream(StreamResponse& resp, StreamState& st) {
     st.conn = this;
     int status = resp.status();
     st.head_only = head_->method == "HEAD" || status < 200 || status == 204 || status == 304;
     std::optional<std::uint64_t> length = resp.content_length();
-    std::optional<http::Coding> coding = negotiate(resp, length ? *length : SIZE_MAX);
-    if (coding) {
-        st.encoder = std::make_unique<http::Encoder>(*coding);
-        resp.headers_.set("Content-Encoding", http::coding_name(*coding));
-        resp.headers_.add("Vary", "Accept-Encoding");
-        length.reset();
-    }
+    start_coding(resp, st, length);
     st.chunked = !st.head_only && (resp.chunked_ || !length) && head_->version == http::HttpVersion11;
     if (st.chunked) length.reset();
     if (!st.head_only && !length && !st.chunked) close_after_ = true;  // HTTP/1.0: the body ends at close
@@ -696,15 +619,7 @@ Task<> HttpConnection::write_stream(StreamState& st, std::string_view data, bool
     if (st.eof) throw aio::RuntimeError("write() after write_eof()");
     if (!st.head_only) {
         std::string encoded;
-        std::string_view payload = data;
-        if (st.encoder) {
-            st.encoder->feed(data, encoded);
-            if (last)
-                st.encoder->finish(encoded);
-            else
-                st.encoder->flush(encoded);
-            payload = encoded;
-        }
+        std::string_view payload = st.encode(data, last, encoded);
         if (st.chunked) {
             http::append_chunk(out_, payload);
             if (last) http::append_last_chunk(out_);
@@ -757,91 +672,28 @@ Task<> HttpConnection::sendfile_all(int fd, std::uint64_t offset, std::uint64_t 
 }
 
 Task<> HttpConnection::send_file(StreamResponse& resp) {
-    // Opened by a static route already, or opened here on the thread pool.
-    // Shared with the reads on the pool: a read still running when this task
-    // is cancelled must not see its descriptor closed (and the number reused).
-    std::shared_ptr<OpenedFile> opened = std::move(resp.opened_);
-    if (!opened) {
-        // Named: g++ 12 miscopies a lambda built inside a co_await expression.
-        auto open_file = [path = resp.path_] { return std::make_shared<OpenedFile>(OpenedFile::open(path)); };
-        opened = co_await aio::to_thread(open_file);
-    }
-    const struct stat& st = opened->st;
-    int status = resp.status();
-    if (opened->err != 0 || !S_ISREG(st.st_mode)) {
-        Response r = opened->err == EACCES ? HTTPForbidden().response() : HTTPNotFound().response();
-        co_await send_response(r);
+    FilePlan plan = co_await plan_file(resp);
+    if (plan.instead) {
+        co_await send_response(*plan.instead);
         co_return;
     }
-    FileValidators v = file_validators(st);
-    const http::Headers& rq = head_->headers;
-    ConditionResult cond = evaluate_conditions(rq, v, head_->method);
-    if (cond != ConditionResult::proceed) {
-        int code = cond == ConditionResult::not_modified ? 304 : 412;
-        Response r({.status = code});
-        r.headers().set("ETag", v.etag);
-        r.headers().set("Last-Modified", v.last_modified);
-        co_await send_response(r);
-        co_return;
-    }
-    std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
-    std::uint64_t offset = 0, count = size;
-    http::Headers& h = resp.headers_;
-    if (status == 200) {
-        RangeResult range = parse_range(rq, v, size);
-        if (range.kind == RangeResult::unsatisfiable) {
-            Response r({.status = 416});
-            r.headers().set("Content-Range", "bytes */" + std::to_string(size));
-            co_await send_response(r);
-            co_return;
-        }
-        if (range.kind == RangeResult::partial) {
-            status = 206;
-            offset = range.first;
-            count = range.last - range.first + 1;
-            h.set("Content-Range", "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" +
-                                       std::to_string(size));
-        }
-    }
-    if (!h.contains("Content-Type")) h.set("Content-Type", guess_content_type(resp.path_.filename().string()));
-    h.set("Last-Modified", v.last_modified);
-    h.set("ETag", v.etag);
-    h.set("Accept-Ranges", "bytes");
-    bool head_only = head_->method == "HEAD";
-    append_head(status, status == resp.status() ? std::string_view(resp.reason_) : std::string_view(), h, count,
-                false, head_only);
-    log_access(status, head_only ? 0 : count);
+    append_head(plan.status, plan.reason, resp.headers_, plan.count, false, plan.head_only);
+    log_access(plan.status, plan.head_only ? 0 : plan.count);
     co_await flush();
-    if (head_only || count == 0) co_return;
+    if (plan.head_only || plan.count == 0) co_return;
+    std::uint64_t offset = plan.offset, count = plan.count;
     if (!tls_) {
-        co_await sendfile_all(opened->file.fd, offset, count);
+        co_await sendfile_all(plan.opened->file.fd, offset, count);
         co_return;
     }
     std::string chunk;
     while (count > 0) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(count, resp.chunk_size_));
-        // A read of the file may wait for the disk: it runs on the thread pool.
-        auto read_piece = [opened, n, offset] {
-            std::string piece(n, '\0');
-            ssize_t r = ::pread(opened->file.fd, piece.data(), n, static_cast<off_t>(offset));
-            piece.resize(r > 0 ? static_cast<std::size_t>(r) : 0);
-            return piece;
-        };
-        chunk = co_await aio::to_thread(read_piece);
-        if (chunk.empty()) throw aio::RuntimeError("the file shrank while it was being sent");
-        ssize_t r = static_cast<ssize_t>(chunk.size());
-        offset += static_cast<std::uint64_t>(r);
-        count -= static_cast<std::uint64_t>(r);
+        chunk = co_await read_file_piece(plan.opened, offset, n);
+        offset += chunk.size();
+        count -= chunk.size();
         co_await send_bytes(chunk);
     }
-}
-
-void HttpConnection::log_access(int status, std::uint64_t bytes) {
-    if (!server_.opts.access_log) return;
-    static const http::RequestHead kNoHead{};
-    std::string line = format_access_log(server_.opts.access_log_format, have_head_ ? *head_ : kNoHead, writer_.peername().host(), status,
-                                         bytes, std::chrono::steady_clock::now() - started_);
-    server_.opts.access_log(line);
 }
 
 }  // namespace aio::web::detail

@@ -16,6 +16,7 @@
 #include "aio/web/request.hpp"
 #include "aio/web/response.hpp"
 #include "aio/web/runner.hpp"
+#include "web/exchange.hpp"
 
 namespace aio::http::detail {
 class WebSocketSession;
@@ -24,6 +25,7 @@ class WebSocketSession;
 namespace aio::web::detail {
 
 class HttpConnection;
+class ServerConnection;
 
 /// What a runner shares with its connections.
 struct ServerState {
@@ -31,7 +33,7 @@ struct ServerState {
     ServerOptions opts;
     bool shutting_down = false;
     std::size_t in_flight = 0;
-    std::list<HttpConnection*> connections;
+    std::list<ServerConnection*> connections;
     Task<> sweeper;  // enforces the header and keep-alive timeouts
     /// Every accepted connection's task (TLS handshakes included), by id:
     /// their number is held under opts.max_connections.
@@ -41,16 +43,6 @@ struct ServerState {
     aio::Event all_closed;  // set when the last client ends (cleanup waits on it)
 };
 
-/// The state of a streamed response once prepared.
-struct StreamState {
-    HttpConnection* conn = nullptr;
-    bool chunked = false;
-    bool head_only = false;   // HEAD, 204, 304: no body bytes go out
-    bool eof = false;
-    std::unique_ptr<http::Encoder> encoder;
-    std::uint64_t body_bytes = 0;
-};
-
 /// The "Date: ...\r\n" line, formatted once per second.
 std::string_view date_header_line();
 /// An HTTP date (IMF-fixdate) of `t`.
@@ -58,8 +50,9 @@ std::string http_date(std::time_t t);
 /// Parses an HTTP date; nullopt when malformed.
 std::optional<std::time_t> parse_http_date(std::string_view s);
 
-/// Serves one connection: reads requests, runs the application, writes responses.
-class HttpConnection final : public http::RequestParser::Handler {
+/// Serves one HTTP/1.1 connection: reads requests, runs the application,
+/// writes responses. The connection carries one exchange at a time.
+class HttpConnection final : public ServerConnection, public Exchange, public http::RequestParser::Handler {
 public:
     HttpConnection(ServerState& server, StreamReader reader, StreamWriter writer, bool tls);
     ~HttpConnection() override;
@@ -70,42 +63,26 @@ public:
     http::ParserAction on_body(std::string_view data) override;
     http::ParserAction on_message_complete() override;
 
-    // For Request / BodyReader.
-    const http::RequestHead& head() const noexcept { return *head_; }
-    const std::string& path() const noexcept { return path_; }
-    std::string_view query_string() const noexcept { return query_string_; }
-    /// The authority of an absolute-form target ("http://h:1/p" gives "h:1"), else "".
-    const std::string& authority() const noexcept { return authority_; }
-    MatchInfo& match() noexcept { return match_; }
-    Application& app() noexcept { return *server_.app; }
-    StreamWriter& writer() noexcept { return writer_; }
-    bool tls() const noexcept { return tls_; }
-    bool keep_alive() const noexcept { return !close_after_; }
-    /// Reads more of the body into the body buffer; false at its end.
-    Task<bool> pull();
-    /// The body bytes received and not yet taken.
-    std::string_view body_buffered() const noexcept {
-        return std::string_view(body_buf_).substr(body_pos_);
-    }
-    void body_consume(std::size_t n) noexcept;
-    /// Bytes of chunk-size lines of the body so far (they count against size limits).
-    std::uint64_t framing_bytes() const noexcept { return parser_.framing_bytes(); }
-    bool body_done() const noexcept { return message_done_ && body_pos_ == body_buf_.size(); }
+    // Exchange
+    Task<bool> pull() override;
+    std::uint64_t framing_bytes() const noexcept override { return parser_.framing_bytes(); }
+    bool keep_alive() const noexcept override { return !close_after_; }
+    SocketAddress peername() const override { return writer_.peername(); }
+    SocketAddress sockname() const override { return writer_.sockname(); }
+    Task<> prepare_stream(StreamResponse& resp, StreamState& st) override;
+    Task<> write_stream(StreamState& st, std::string_view data, bool last) override;
 
-    // For StreamResponse.
-    Task<> prepare_stream(StreamResponse& resp, StreamState& st);
     // For WebSocketResponse: sends the 101 head; the connection then carries
     // the WebSocket until the handler returns, and closes after it.
     Task<> prepare_upgrade(StreamResponse& resp, StreamState& st);
     void adopt_websocket(std::shared_ptr<http::detail::WebSocketSession> ws);
     StreamReader& reader() noexcept { return reader_; }
+    StreamWriter& writer() noexcept { return writer_; }
     /// A graceful shutdown: an open WebSocket gets a 1001 close frame.
-    void going_away() noexcept;
-    Task<> write_stream(StreamState& st, std::string_view data, bool last);
+    void going_away() noexcept override;
 
 private:
     Task<> handle_request();
-    Task<StreamResponse> call_handler();
     Task<> send_response(StreamResponse& resp);
     Task<> send_file(StreamResponse& resp);
     Task<> flush();
@@ -116,27 +93,18 @@ private:
     Task<> send_bytes(std::string_view data);
     /// writer_.drain() within the send timeout (TimeoutError past it).
     Task<> drain_timed();
-    /// One line to the server's error_log, prefixed with the peer's address.
-    void log_error(std::string_view what);
     Task<> sendfile_all(int fd, std::uint64_t offset, std::uint64_t count);
     void append_head(int status, std::string_view reason, const http::Headers& headers,
                      std::optional<std::uint64_t> length, bool chunked, bool head_only);
     void answer_error(int status, std::string_view message);
-    void log_access(int status, std::uint64_t bytes);
-    std::optional<http::Coding> negotiate(const StreamResponse& resp, std::size_t size) const;
     static Task<> watch_disconnect(int fd, Task<StreamResponse> handler, std::shared_ptr<bool> fired);
 
-    ServerState& server_;
     StreamReader reader_;
     StreamWriter writer_;
-    bool tls_;
     http::RequestParser parser_;
-    std::list<HttpConnection*>::iterator self_;
 
     // The request being handled.
-    const http::RequestHead* head_ = nullptr;
     bool have_head_ = false;
-    bool message_done_ = false;
     bool continue_sent_ = false;
     bool close_after_ = false;
     bool responded_ = false;
@@ -145,29 +113,13 @@ private:
     bool peer_failed_ = false;
     /// Responses in out_ since the last flush (bounded by max_pipelined).
     std::size_t queued_ = 0;
-    std::string path_;
-    std::string query_string_;
-    std::string authority_;
-    MatchInfo match_;
-    std::string body_buf_;
-    std::size_t body_pos_ = 0;
-    std::unique_ptr<Request> request_;
     /// Cancels the handler when the client goes away (while it waits).
     Task<> watcher_;
     /// The WebSocket the handler prepared, if it did.
     std::shared_ptr<http::detail::WebSocketSession> websocket_;
-    std::chrono::steady_clock::time_point started_;
 
     // Output not yet handed to the writer (pipelined responses coalesce here).
     std::string out_;
-
-public:
-    // For the runner's timeout sweeper.
-    enum class Phase : std::uint8_t { idle, reading_head, handling };
-    Phase phase = Phase::idle;
-    std::chrono::steady_clock::time_point deadline{};
-    bool timed_out = false;
-    TaskInfo task;
 };
 
 /// "http://127.0.0.1:8080", "https://[::1]:8443" ("" is every interface: 0.0.0.0).

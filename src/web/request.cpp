@@ -123,7 +123,7 @@ std::string_view Request::scheme() const noexcept { return c_->tls() ? "https" :
 std::optional<std::uint64_t> Request::content_length() const noexcept { return c_->head().content_length; }
 bool Request::keep_alive() const noexcept { return c_->keep_alive(); }
 Application& Request::app() const noexcept { return c_->app(); }
-SocketAddress Request::peername() const { return c_->writer().peername(); }
+SocketAddress Request::peername() const { return c_->peername(); }
 std::string Request::remote() const { return peername().host(); }
 
 const http::MultiDict& Request::query() const {
@@ -135,7 +135,7 @@ std::string Request::host() const {
     // RFC 9112 §3.2.2: the authority of an absolute-form target wins over Host.
     if (!c_->authority().empty()) return c_->authority();
     if (auto h = headers().get("Host")) return std::string(*h);
-    return c_->writer().sockname().to_string();
+    return c_->sockname().to_string();
 }
 
 std::string Request::content_type() const {

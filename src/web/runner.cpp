@@ -18,6 +18,7 @@
 #include "streams/connection.hpp"
 #include "streams/listeners.hpp"
 #include "streams/tls.hpp"
+#include "web/h2_connection.hpp"
 #include "web/protocol.hpp"
 
 namespace aio::web {
@@ -43,8 +44,8 @@ Task<> sweep(std::weak_ptr<detail::ServerState> weak) {
         auto s = weak.lock();
         if (!s) co_return;
         auto now = std::chrono::steady_clock::now();
-        for (detail::HttpConnection* c : s->connections) {
-            if (c->phase == detail::HttpConnection::Phase::handling || c->timed_out) continue;
+        for (detail::ServerConnection* c : s->connections) {
+            if (c->phase == detail::ServerConnection::Phase::handling || c->timed_out) continue;
             if (now >= c->deadline) {
                 c->timed_out = true;
                 c->task.cancel();
@@ -64,6 +65,21 @@ void log_line(detail::ServerState& s, const std::string& line) {
     if (s.opts.error_log) s.opts.error_log(line);
 }
 
+/// Whether a cleartext connection opens with the HTTP/2 preface (a client
+/// with prior knowledge). Reads only until the first bytes tell; they stay
+/// buffered for whichever protocol serves the connection.
+Task<bool> opens_with_h2_preface(StreamReader& reader) {
+    std::string_view preface = detail::kH2Preface;
+    while (true) {
+        std::string_view have = reader.buffered();
+        std::size_t n = std::min(have.size(), preface.size());
+        if (have.substr(0, n) != preface.substr(0, n)) co_return false;
+        if (n == preface.size()) co_return true;
+        bool more = co_await reader.fill();
+        if (!more) co_return false;
+    }
+}
+
 /// One accepted connection: the TLS handshake (within header_timeout: it is
 /// part of getting the first request), then HTTP until it closes. Frees its
 /// slot under max_connections when it ends, however it ends.
@@ -77,9 +93,26 @@ Task<> serve_client(std::shared_ptr<detail::ServerState> s, Socket sock, std::op
             auto guarded = aio::timeout(s->opts.header_timeout, std::move(handshake));
             transport = co_await std::move(guarded);
         }
+        bool h2 = false;
+        if (ctx && s->opts.http2) {
+            std::any alpn = transport->extra_info("alpn_protocol");
+            const auto* name = std::any_cast<std::string>(&alpn);
+            h2 = name && *name == "h2";
+        }
         auto c = std::make_shared<aio::detail::Connection>(std::move(transport), s->opts.read_limit);
-        detail::HttpConnection conn(*s, StreamReader(c), StreamWriter(c), ctx.has_value());
-        co_await conn.run();
+        StreamReader reader(c);
+        if (!ctx && s->opts.http2) {
+            auto sniff = opens_with_h2_preface(reader);
+            auto guarded = aio::timeout(s->opts.header_timeout, std::move(sniff));
+            h2 = co_await std::move(guarded);
+        }
+        if (h2) {
+            detail::H2Connection conn(*s, std::move(reader), StreamWriter(c), ctx.has_value());
+            co_await conn.run();
+        } else {
+            detail::HttpConnection conn(*s, std::move(reader), StreamWriter(c), ctx.has_value());
+            co_await conn.run();
+        }
     } catch (const CancelledError&) {
         // The runner closed its connections.
     } catch (const aio::OSError& e) {
@@ -188,6 +221,9 @@ std::optional<SSLContext> BaseSite::server_context() const {
 void BaseSite::serve(std::vector<Socket> listeners, std::optional<SSLContext> ctx) {
     impl_->listeners = std::move(listeners);
     auto state = impl_->runner.state_;
+    // HTTP/2 by ALPN: a context without an ALPN list of its own offers h2,
+    // then http/1.1 (see ServerOptions::http2).
+    if (ctx && state->opts.http2 && ctx->alpn_protocols().empty()) ctx->set_alpn_protocols({"h2", "http/1.1"});
     for (auto& l : impl_->listeners) impl_->acceptors.push_back(create_task(accept_loop(state, &l, ctx)));
 }
 
@@ -265,8 +301,8 @@ Task<> AppRunner::cleanup() {
     if (set_up_) co_await app_.shutdown();
     // 3. Idle keep-alive connections close now; busy ones finish their
     // request; open WebSockets are told the server is going away (1001).
-    for (detail::HttpConnection* c : state_->connections) {
-        if (c->phase != detail::HttpConnection::Phase::handling)
+    for (detail::ServerConnection* c : state_->connections) {
+        if (c->phase != detail::ServerConnection::Phase::handling)
             c->task.cancel();
         else
             c->going_away();
@@ -275,7 +311,7 @@ Task<> AppRunner::cleanup() {
     while (state_->in_flight > 0 && std::chrono::steady_clock::now() < deadline)
         co_await aio::sleep(std::chrono::milliseconds(10));
     // 4. Whatever is left is cancelled.
-    for (detail::HttpConnection* c : state_->connections) c->task.cancel();
+    for (detail::ServerConnection* c : state_->connections) c->task.cancel();
     for (auto& [id, t] : state_->clients) t.cancel();  // TLS handshakes too
     while (!state_->clients.empty()) {
         state_->all_closed.clear();

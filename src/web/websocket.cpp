@@ -98,7 +98,11 @@ Task<> WebSocketResponse::prepare(Request& request) {
     }
     compression_ = http::Coding::identity;  // never a coded body on a 101
 
-    detail::HttpConnection& conn = *request.c_;
+    // Only HTTP/1.1 upgrades: an HTTP/2 request carries no Upgrade field, so
+    // the handshake check above refuses it before this point.
+    auto* http1 = dynamic_cast<detail::HttpConnection*>(request.c_);
+    if (!http1) throw HTTPBadRequest({.text = "WebSocket needs an HTTP/1.1 connection"});
+    detail::HttpConnection& conn = *http1;
     stream_ = std::make_unique<detail::StreamState>();
     co_await conn.prepare_upgrade(*this, *stream_);
     auto reader = StreamReader(aio::detail::StreamAccess::connection(conn.reader()));

@@ -16,9 +16,9 @@ namespace aio::http {
 
 /// An HTTP version (aiohttp.HttpVersion).
 struct HttpVersion {
-    /// The major version: 1.
+    /// The major version: 1, or 2 for HTTP/2.
     int major = 1;
-    /// The minor version: 0 or 1.
+    /// The minor version: 0 or 1 (0 for HTTP/2).
     int minor = 1;
     friend constexpr bool operator==(HttpVersion, HttpVersion) = default;
     friend constexpr auto operator<=>(HttpVersion, HttpVersion) = default;
@@ -27,6 +27,8 @@ struct HttpVersion {
 inline constexpr HttpVersion HttpVersion10{1, 0};
 /// HTTP/1.1 (aiohttp.HttpVersion11).
 inline constexpr HttpVersion HttpVersion11{1, 1};
+/// HTTP/2 (RFC 9113; aiohttp has none).
+inline constexpr HttpVersion HttpVersion20{2, 0};
 
 /// A parsed request head (aiohttp's RawRequestMessage). The flags are the
 /// parser's reading of the framing headers; `headers` keeps every field as sent.

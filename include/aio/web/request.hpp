@@ -41,7 +41,9 @@ namespace aio::web {
 class Application;
 class StreamResponse;
 namespace detail {
+class Exchange;
 class HttpConnection;
+class H2Stream;
 struct RouteMatch;
 }
 
@@ -92,9 +94,9 @@ public:
 
 private:
     friend class Request;
-    friend class detail::HttpConnection;
-    explicit BodyReader(detail::HttpConnection* c) : c_(c) {}
-    detail::HttpConnection* c_;
+    friend class detail::Exchange;
+    explicit BodyReader(detail::Exchange* c) : c_(c) {}
+    detail::Exchange* c_;
 };
 
 /// One uploaded file of a multipart form (aiohttp's FileField): its bytes
@@ -201,14 +203,16 @@ public:
     const std::map<std::string, std::any>& state() const noexcept { return state_; }
 
 private:
+    friend class detail::Exchange;
     friend class detail::HttpConnection;
+    friend class detail::H2Stream;
     friend class Application;
     friend class StreamResponse;
     friend class WebSocketResponse;
-    explicit Request(detail::HttpConnection* c) : c_(c), content_(c) {}
+    explicit Request(detail::Exchange* c) : c_(c), content_(c) {}
     void reset();
     MatchInfo& c_match() noexcept;
-    detail::HttpConnection* c_;
+    detail::Exchange* c_;
     const std::function<Task<StreamResponse>(Request&)>* handler_ = nullptr;
     BodyReader content_;
     std::map<std::string, std::any> state_;

@@ -42,7 +42,9 @@ class Request;
 
 namespace detail {
 struct StreamState;
+class Exchange;
 class HttpConnection;
+class H2Stream;
 struct OpenedFile;
 }
 
@@ -143,7 +145,9 @@ public:
 protected:
     friend struct detail::StreamState;
     friend class HTTPException;
+    friend class detail::Exchange;
     friend class detail::HttpConnection;
+    friend class detail::H2Stream;
     friend struct detail::OpenedFile;
 
     /// The status code.

@@ -124,6 +124,27 @@ struct ServerOptions {
     std::string access_log_format = "%a %t \"%r\" %s %b \"%{Referer}i\" \"%{User-Agent}i\"";
     /// How long shutdown waits for requests in flight (aiohttp's shutdown_timeout, 60 s).
     std::chrono::milliseconds shutdown_timeout{60000};
+
+    // HTTP/2 (RFC 9113), on the same handlers (aiohttp has none).
+
+    /// Speak HTTP/2: offered by ALPN on TLS sites ("h2", then "http/1.1";
+    /// a site sets these on its SSLContext when its ALPN list is empty, and
+    /// keeps a list you set), and with prior knowledge on cleartext sites (a
+    /// connection that opens with the HTTP/2 preface, as `curl
+    /// --http2-prior-knowledge` and h2load send). false: HTTP/1.1 only. An
+    /// HTTP/1.1 "Upgrade: h2c" is ignored (answered in HTTP/1.1).
+    /// Over HTTP/2, read_limit is each stream's flow-control window (what
+    /// one request body may buffer), limits.max_headers_size the most
+    /// header bytes of a request (SETTINGS_MAX_HEADER_LIST_SIZE; past it
+    /// 431), the timeouts keep their meaning per stream (body_timeout,
+    /// send_timeout: a client that opens no window for send_timeout has its
+    /// stream reset) and per connection (header_timeout for the preface,
+    /// keepalive_timeout once no stream is open). A graceful shutdown sends
+    /// GOAWAY and finishes the streams in progress.
+    bool http2 = true;
+    /// HTTP/2: the most streams one client may have open at once
+    /// (SETTINGS_MAX_CONCURRENT_STREAMS; nginx's and hyper's default, 100).
+    std::uint32_t http2_max_concurrent_streams = 100;
 };
 
 namespace detail {
