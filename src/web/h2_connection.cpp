@@ -331,13 +331,23 @@ Task<> H2Connection::write_loop() {
         while (true) {
             co_await want_write_.wait();
             want_write_.clear();
+            // nghttp2 hands out a frame (or a frame's header) at a time:
+            // gathered into one write per batch, not a send(2) per frame.
             while (true) {
                 const std::uint8_t* data = nullptr;
                 ssize_t n = nghttp2_session_mem_send(session_, &data);
                 if (n < 0) throw aio::RuntimeError(std::string("nghttp2: ") + nghttp2_strerror(static_cast<int>(n)));
                 if (n == 0) break;
-                writer_.write(as_view(data, static_cast<std::size_t>(n)));
-                if (writer_.buffer_size() >= kWriteHighWater) co_await drain_timed();
+                batch_.append(as_view(data, static_cast<std::size_t>(n)));
+                if (batch_.size() >= kWriteHighWater) {
+                    writer_.write(batch_);
+                    batch_.clear();
+                    if (writer_.buffer_size() >= kWriteHighWater) co_await drain_timed();
+                }
+            }
+            if (!batch_.empty()) {
+                writer_.write(batch_);
+                batch_.clear();
             }
             co_await drain_timed();
             if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {

@@ -149,6 +149,7 @@ private:
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;
     aio::Event want_write_;
+    std::string batch_;  // nghttp2's output gathered for one write
     aio::Event streams_gone_;  // set when the last stream is freed
     Task<> writer_task_;
     /// The socket failed (reset, a stall past send_timeout): stop.
