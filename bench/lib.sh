@@ -25,11 +25,19 @@ r8_csv() {
 # (default 1; more get one reuseport listener each) serving DIR/html/1k (a
 # 1,024-byte body) on 127.0.0.1:PORT, pinned to CORE (default 1; "" for no
 # pinning), in the background; appends its pid to the caller's PIDS array.
-# H2=1 in the environment: cleartext HTTP/2 with prior knowledge instead.
+# H2=1 in the environment: cleartext HTTP/2 with prior knowledge instead;
+# H2=tls: HTTP/2 (and HTTP/1.1) over TLS, with a self-signed certificate.
 start_nginx_1k() {
-    local dir=$1 port=$2 core=${3-1} workers=${4:-1} reuse=""
+    local dir=$1 port=$2 core=${3-1} workers=${4:-1} reuse="" tls=""
     [ "$workers" -gt 1 ] && reuse=" reuseport"
     [ "${H2:-0}" = 1 ] && reuse+=" http2"
+    if [ "${H2:-0}" = tls ]; then
+        mkdir -p "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert.pem" -days 2 \
+            -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+        reuse+=" ssl http2"
+        tls="ssl_certificate $dir/cert.pem; ssl_certificate_key $dir/key.pem;"
+    fi
     mkdir -p "$dir/html"
     head -c 1024 /dev/zero | tr '\0' 'x' > "$dir/html/1k"
     cat > "$dir/nginx.conf" <<CONF
@@ -44,7 +52,7 @@ http {
   default_type text/plain;
   client_body_temp_path $dir; proxy_temp_path $dir; fastcgi_temp_path $dir;
   uwsgi_temp_path $dir; scgi_temp_path $dir;
-  server { listen 127.0.0.1:$port$reuse; root $dir/html; location / { } }
+  server { listen 127.0.0.1:$port$reuse; $tls root $dir/html; location / { } }
 }
 CONF
     if [ -n "$core" ]; then

@@ -1,4 +1,4 @@
-// Runs aio::web's real server connection (HttpConnection) over a Unix socket
+// Runs aio::web's real server connection (HttpConnection, or H2Connection) over a Unix socket
 // pair inside one event loop per input, for the server fuzz targets.
 //
 // The client half writes the input in the pieces the caller chose (yielding to
@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "streams/connection.hpp"
+#include "web/h2_connection.hpp"
 #include "web/protocol.hpp"
 
 namespace fuzz {
@@ -68,9 +69,14 @@ inline aio::Task<std::string> read_all(aio::StreamReader r) {
 }
 
 inline aio::Task<> serve(std::shared_ptr<aio::web::detail::ServerState> state, aio::StreamReader r,
-                         aio::StreamWriter w) {
-    aio::web::detail::HttpConnection conn(*state, std::move(r), std::move(w), false);
-    co_await conn.run();
+                         aio::StreamWriter w, bool http2) {
+    if (http2) {
+        aio::web::detail::H2Connection conn(*state, std::move(r), std::move(w), false);
+        co_await conn.run();
+    } else {
+        aio::web::detail::HttpConnection conn(*state, std::move(r), std::move(w), false);
+        co_await conn.run();
+    }
 }
 
 inline std::shared_ptr<aio::detail::Connection> stream_of(int fd, std::size_t limit) {
@@ -78,14 +84,17 @@ inline std::shared_ptr<aio::detail::Connection> stream_of(int fd, std::size_t li
                                                      limit);
 }
 
-/// Serves `input` (cut at `cuts`) to `app`; returns what the server wrote.
+/// Serves `input` (cut at `cuts`) to `app` over HTTP/1.1 (or HTTP/2 when
+/// `http2`: the input then starts with the client preface); returns what the
+/// server wrote.
 inline aio::Task<std::string> exchange(aio::web::Application& app, aio::web::ServerOptions opts, std::string input,
-                                       std::vector<std::size_t> cuts) {
+                                       std::vector<std::size_t> cuts, bool http2 = false) {
     auto& loop = aio::get_running_loop();
     loop.set_exception_handler([](aio::EventLoop&, const aio::ExceptionContext& ctx) {
         // A handler failing gives a 500 (expected for some inputs); anything
         // escaping the connection itself is a bug.
-        if (ctx.message == "Error in an HTTP connection" || ctx.message == "Bad response header") {
+        if (ctx.message == "Error in an HTTP connection" || ctx.message == "Error in an HTTP/2 stream" ||
+            ctx.message == "Bad response header") {
             std::string what;
             try {
                 if (ctx.exception) std::rethrow_exception(ctx.exception);
@@ -106,7 +115,7 @@ inline aio::Task<std::string> exchange(aio::web::Application& app, aio::web::Ser
     auto server_side = stream_of(sv[0], state->opts.read_limit);
     auto client_side = stream_of(sv[1], aio::kDefaultStreamLimit);
     aio::Task<> server =
-        aio::create_task(serve(state, aio::StreamReader(server_side), aio::StreamWriter(server_side)));
+        aio::create_task(serve(state, aio::StreamReader(server_side), aio::StreamWriter(server_side), http2));
     server_side.reset();
     aio::Task<std::string> reader = aio::create_task(read_all(aio::StreamReader(client_side)));
     aio::StreamWriter writer(client_side);
