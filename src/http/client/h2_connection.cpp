@@ -158,6 +158,12 @@ struct H2Connection::Callbacks {
         return 0;
     }
 
+    static int on_error(nghttp2_session*, int, const char* msg, std::size_t len, void* ud) {
+        H2Connection& c = conn(ud);
+        if (c.protocol_detail_.empty()) c.protocol_detail_.assign(msg, len);
+        return 0;
+    }
+
     static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
         if (frame->hd.type == NGHTTP2_GOAWAY) {
             H2Connection& c = conn(ud);
@@ -204,6 +210,7 @@ H2Connection::H2Connection(StreamReader r, StreamWriter w, std::string k, std::s
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Callbacks::on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Callbacks::on_stream_close);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, &Callbacks::on_frame_send);
+    nghttp2_session_callbacks_set_error_callback2(cbs, &Callbacks::on_error);
     nghttp2_option* opt = nullptr;
     if (nghttp2_option_new(&opt) != 0) {
         nghttp2_session_callbacks_del(cbs);
@@ -225,6 +232,10 @@ H2Connection::~H2Connection() {
         writer_.close();
     } catch (...) {
     }
+}
+
+bool H2Connection::usable() const noexcept {
+    return !dead_ && !goaway_ && !closing_ && !sent_goaway_ && nghttp2_session_want_read(session_) != 0;
 }
 
 std::size_t H2Connection::capacity() const noexcept {
@@ -313,6 +324,7 @@ Task<> H2Connection::read_loop(std::shared_ptr<H2Connection> self) {
             }
             reader_.consume(b.size());
             kick();
+            if (!nghttp2_session_want_read(session_)) changed();  // no new streams here: the pool looks again
         }
     } catch (...) {
         reading_ = false;
@@ -321,6 +333,7 @@ Task<> H2Connection::read_loop(std::shared_ptr<H2Connection> self) {
     reading_ = false;
     if (!err) err = error_;
     fail(err);
+    close_socket();
     self.reset();  // the last statement: the connection may go with it
 }
 
@@ -347,8 +360,8 @@ Task<> H2Connection::write_loop(std::shared_ptr<H2Connection> self) {
                 // Both sides are done: aio sent GOAWAY (a protocol error of the
                 // server's), or the server's GOAWAY left no stream.
                 if (sent_goaway_ && sent_goaway_code_ != NGHTTP2_NO_ERROR)
-                    err = connection_error("HTTP/2 protocol error of the server's; aio sent GOAWAY " +
-                                               h2_code_name(sent_goaway_code_),
+                    err = connection_error("HTTP/2 protocol error of the server's (" + protocol_detail_ +
+                                               "); aio sent GOAWAY " + h2_code_name(sent_goaway_code_),
                                            sent_goaway_code_);
                 else if (goaway_)
                     err = connection_error("HTTP/2 connection closed by GOAWAY: " + h2_code_name(goaway_code_) +
@@ -367,6 +380,13 @@ Task<> H2Connection::write_loop(std::shared_ptr<H2Connection> self) {
     self.reset();  // the last statement: the connection may go with it
 }
 
+void H2Connection::close_socket() noexcept {
+    try {
+        writer_.close();
+    } catch (...) {
+    }
+}
+
 void H2Connection::fail(std::exception_ptr error) noexcept {
     if (dead_) return;
     dead_ = true;
@@ -381,17 +401,20 @@ void H2Connection::fail(std::exception_ptr error) noexcept {
     streams_.clear();
     settings_.set();
     want_write_.set();
-    try {
-        writer_.close();
-    } catch (...) {
+    if (reading_ && reader_task_) {
+        // The read in flight ends first, then read_loop closes the socket:
+        // closed under a pending read, its descriptor number could be
+        // reused by a new connection whose bytes that read would take.
+        reader_task_->cancel();
+    } else {
+        close_socket();
     }
-    if (reading_ && reader_task_) reader_task_->cancel();
     changed();
 }
 
 std::shared_ptr<H2Stream> H2Connection::submit(const std::vector<std::pair<std::string, std::string>>& nva,
                                                bool has_body, const std::string& url) {
-    if (dead_ || goaway_) {
+    if (!usable()) {
         if (error_) std::rethrow_exception(error_);
         throw ClientHttp2ConnectionError("HTTP/2 connection takes no new streams (GOAWAY), url=" + url, url,
                                          goaway_code_, goaway_last_);

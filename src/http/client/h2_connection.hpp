@@ -136,8 +136,9 @@ public:
     /// Waits until the tasks have ended (after close()).
     Task<> wait_closed();
 
-    /// True while new streams may be opened (open, no GOAWAY).
-    bool usable() const noexcept { return !dead_ && !goaway_ && !closing_; }
+    /// True while new streams may be opened: open, no GOAWAY either way,
+    /// and nghttp2 still reading (it stops at once on a protocol error).
+    bool usable() const noexcept;
     /// Streams open now (submitted and not yet closed by nghttp2), plus reservations.
     std::size_t active() const noexcept { return streams_.size() + reserved; }
     /// How many streams may be open at once (the server's
@@ -164,6 +165,7 @@ private:
     void kick() noexcept { want_write_.set(); }
     /// Ends the connection: every open stream gets `error`.
     void fail(std::exception_ptr error) noexcept;
+    void close_socket() noexcept;
     std::exception_ptr connection_error(std::string what, std::uint32_t code) const;
     /// What a failed read or write of the socket becomes: ClientSocketError
     /// (an OSError), else ServerDisconnectedError (a cancelled read: closed).
@@ -184,6 +186,8 @@ private:
     bool reading_ = false;
     bool change_pending_ = false;
     bool sent_goaway_ = false;
+    /// nghttp2's description of the first error it found in the server's frames.
+    std::string protocol_detail_;
     std::uint32_t sent_goaway_code_ = 0;
     std::int32_t goaway_last_ = -1;
     std::uint32_t goaway_code_ = 0;
