@@ -45,7 +45,9 @@
 //    │        │  └ PoolTimeoutError      ClientTimeout::pool (waiting for a free connection)
 //    │        └ SocketTimeoutError       ClientTimeout::sock_read
 //    ├ ClientPayloadError             the response body is broken (cut short,
-//    │                                bad framing or coding, over the size limit)
+//    │  │                             bad framing or coding, over the size limit)
+//    │  └ ClientHttp2StreamError      the server reset the HTTP/2 stream (RST_STREAM):
+//    │                                error_code(), stream_id()
 //    └ InvalidURL                     also an aio::ValueError
 //
 // A `total` timeout raises plain aio::TimeoutError, as aiohttp raises
@@ -443,6 +445,50 @@ public:
     ClientPayloadError(std::string message, std::string url)
         : aio::Exception(std::move(message)), ClientError(std::move(url)) {}
     const char* what() const noexcept override { return aio::Exception::what(); }
+};
+
+/// The server reset an HTTP/2 stream (RST_STREAM), before or during the
+/// response (beyond aiohttp, which has no HTTP/2). A ClientPayloadError, as a
+/// body cut short is one to aiohttp users. what() names the code:
+/// "HTTP/2 stream 5 was reset by the server: INTERNAL_ERROR (0x2) ...".
+class ClientHttp2StreamError : public ClientPayloadError {
+public:
+    /// Stream `stream_id` of the request to `url` was reset with `error_code`
+    /// (RFC 9113 section 7); `message` is what().
+    ClientHttp2StreamError(std::string message, std::string url, std::uint32_t error_code, std::int32_t stream_id)
+        : ClientPayloadError(std::move(message), std::move(url)), error_code_(error_code), stream_id_(stream_id) {}
+    /// The HTTP/2 error code of the RST_STREAM (0x7 REFUSED_STREAM, 0x8 CANCEL, ...).
+    std::uint32_t error_code() const noexcept { return error_code_; }
+    /// The stream's id.
+    std::int32_t stream_id() const noexcept { return stream_id_; }
+
+private:
+    std::uint32_t error_code_;
+    std::int32_t stream_id_;
+};
+
+/// An HTTP/2 connection ended under a request (beyond aiohttp): the server
+/// sent GOAWAY, or broke the protocol (bad frames, a header block that does
+/// not decode), or a limit of aio's was passed. A ServerDisconnectedError, as
+/// aiohttp users catch a server that went away. what() names the code:
+/// "HTTP/2 connection closed by GOAWAY: ENHANCE_YOUR_CALM (0xb), last stream 3, ...".
+class ClientHttp2ConnectionError : public ServerDisconnectedError {
+public:
+    /// The connection carrying the request to `url` ended with `error_code`;
+    /// `last_stream_id` is the GOAWAY's (the highest stream the server may
+    /// have processed; -1 when no GOAWAY came); `message` is what().
+    ClientHttp2ConnectionError(std::string message, std::string url, std::uint32_t error_code,
+                               std::int32_t last_stream_id)
+        : ServerDisconnectedError(std::move(message), std::move(url)), error_code_(error_code),
+          last_stream_id_(last_stream_id) {}
+    /// The HTTP/2 error code (of the GOAWAY, or the one aio sent: 0x1 PROTOCOL_ERROR, ...).
+    std::uint32_t error_code() const noexcept { return error_code_; }
+    /// The GOAWAY's last-stream-id, or -1 without a GOAWAY.
+    std::int32_t last_stream_id() const noexcept { return last_stream_id_; }
+
+private:
+    std::uint32_t error_code_;
+    std::int32_t last_stream_id_;
 };
 
 // ---------------------------------------------------------------------------

@@ -181,7 +181,7 @@ void Connector::free_slot(const std::string& key) noexcept {
     auto it = hosts_.find(key);
     if (it != hosts_.end()) {
         --it->second.in_use;
-        if (it->second.in_use == 0 && it->second.idle.empty()) hosts_.erase(it);
+        if (it->second.unused()) hosts_.erase(it);
     }
     wake_waiters();
 }
@@ -189,6 +189,12 @@ void Connector::free_slot(const std::string& key) noexcept {
 void Connector::wake_waiters() noexcept {
     for (auto it = waiters_.begin(); it != waiters_.end();) {
         Waiter* w = *it;
+        if (h2_room(w->key)) {  // a stream is free: the waiter looks again, no slot given
+            w->h2_retry = true;
+            w->ready.set();
+            it = waiters_.erase(it);
+            continue;
+        }
         if (!has_room(w->key)) {
             if (limits_.limit && in_use_ >= limits_.limit) return;  // nobody can go
             ++it;
@@ -203,34 +209,147 @@ void Connector::wake_waiters() noexcept {
 
 Task<> Connector::wait_granted(Waiter& w) { co_await w.ready.wait(); }
 
-Task<std::unique_ptr<Conn>> Connector::acquire(const ConnKey& key, Deadline pool, Deadline connect,
-                                               std::optional<ClientTimeout::Duration> sock_connect, bool fresh,
-                                               RequestTimings& timings, const Tracer& tracer, const URL& url) {
-    if (closed_) throw aio::RuntimeError("Session is closed");
-    // A slot first: FIFO behind earlier waiters.
-    if (!waiters_.empty() || !has_room(key.id)) {
-        ++waited_;
-        auto started = SteadyClock::now();
-        tracer.emit(&TraceConfig::on_connection_queued_start, TraceConnection{url});
-        Waiter w;
-        w.key = key.id;
-        waiters_.push_back(&w);
-        auto pos = std::prev(waiters_.end());
-        std::exception_ptr err;
+Task<> Connector::wait_event(std::shared_ptr<aio::Event> e) { co_await e->wait(); }
+
+bool Connector::h2_room(const std::string& key) const noexcept {
+    auto it = hosts_.find(key);
+    if (it == hosts_.end()) return false;
+    for (const auto& c : it->second.h2) {
+        if (!c->has_room()) continue;
+        if (c->slot_held || has_room(key)) return true;
+    }
+    return false;
+}
+
+std::shared_ptr<H2Connection> Connector::take_h2(const std::string& key, bool have_slot) {
+    auto it = hosts_.find(key);
+    if (it == hosts_.end()) return nullptr;
+    // One with streams first: it costs no slot.
+    for (const auto& c : it->second.h2) {
+        if (c->slot_held && c->has_room()) {
+            if (have_slot) free_slot(key);
+            ++c->reserved;
+            return c;
+        }
+    }
+    for (const auto& c : it->second.h2) {
+        if (!c->slot_held && c->has_room()) {
+            if (!have_slot) {
+                if (!waiters_.empty() || !has_room(key)) return nullptr;
+                take_slot(key);
+            }
+            c->slot_held = true;
+            ++c->reserved;
+            return c;
+        }
+    }
+    return nullptr;
+}
+
+void Connector::h2_changed() noexcept {
+    auto now = Clock::now();
+    std::vector<std::shared_ptr<H2Connection>> closing;
+    bool freed = false;
+    for (auto it = hosts_.begin(); it != hosts_.end();) {
+        Host& host = it->second;
+        for (auto c = host.h2.begin(); c != host.h2.end();) {
+            H2Connection& h = **c;
+            if (h.active() == 0 && h.slot_held) {
+                h.slot_held = false;
+                h.idle_since = now;
+                --in_use_;
+                --host.in_use;
+                freed = true;
+            }
+            bool idle = !h.slot_held;
+            if (idle && (!h.usable() || closed_ || limits_.keepalive <= Clock::duration::zero())) {
+                closing.push_back(*c);
+                c = host.h2.erase(c);
+                continue;
+            }
+            ++c;
+        }
+        if (host.unused())
+            it = hosts_.erase(it);
+        else
+            ++it;
+    }
+    for (auto& c : closing) c->close();
+    if (freed) {
         try {
-            co_await with_deadline(wait_granted(w), earliest(pool, connect), url.str());
+            schedule_cleanup();
         } catch (...) {
-            err = std::current_exception();
         }
-        if (!w.granted) waiters_.erase(pos);
-        if (err) {
-            if (w.granted) free_slot(key.id);  // granted, but the waiter is gone
-            std::rethrow_exception(err);
+    }
+    wake_waiters();
+}
+
+Task<Lease> Connector::acquire(const ConnKey& key, Deadline pool, Deadline connect,
+                               std::optional<ClientTimeout::Duration> sock_connect, bool fresh,
+                               RequestTimings& timings, const Tracer& tracer, const URL& url) {
+    if (closed_) throw aio::RuntimeError("Session is closed");
+    bool h2ok = key.may_h2() && !fresh;
+    bool queued = false;
+    auto started = SteadyClock::now();
+    while (true) {
+        if (h2ok) {
+            // A stream on an HTTP/2 connection of this origin.
+            if (auto c = take_h2(key.id, false)) {
+                if (queued) {
+                    timings.pool_wait = SteadyClock::now() - started;
+                    tracer.emit(&TraceConfig::on_connection_queued_end, TraceConnection{url});
+                }
+                timings.reused_connection = true;
+                tracer.emit(&TraceConfig::on_connection_reuseconn, TraceConnection{url});
+                co_return Lease{nullptr, c};
+            }
+            // A connection that may turn out HTTP/2 is being opened: wait for it.
+            auto hit = hosts_.find(key.id);
+            if (hit != hosts_.end() && hit->second.opening && !hit->second.speaks_h1) {
+                std::shared_ptr<aio::Event> ev = hit->second.opening;
+                co_await with_deadline(wait_event(ev), earliest(pool, connect), url.str());
+                continue;
+            }
         }
+        // A slot: FIFO behind earlier waiters.
+        if (!waiters_.empty() || !has_room(key.id)) {
+            if (!queued) {
+                ++waited_;
+                tracer.emit(&TraceConfig::on_connection_queued_start, TraceConnection{url});
+                queued = true;
+            }
+            Waiter w;
+            w.key = key.id;
+            waiters_.push_back(&w);
+            auto pos = std::prev(waiters_.end());
+            std::exception_ptr err;
+            try {
+                co_await with_deadline(wait_granted(w), earliest(pool, connect), url.str());
+            } catch (...) {
+                err = std::current_exception();
+            }
+            if (!w.granted && !w.h2_retry) waiters_.erase(pos);
+            if (err) {
+                if (w.granted) free_slot(key.id);  // granted, but the waiter is gone
+                std::rethrow_exception(err);
+            }
+            if (w.h2_retry) continue;  // an HTTP/2 connection has a free stream: look again
+        } else {
+            take_slot(key.id);
+        }
+        break;
+    }
+    if (queued) {
         timings.pool_wait = SteadyClock::now() - started;
         tracer.emit(&TraceConfig::on_connection_queued_end, TraceConnection{url});
-    } else {
-        take_slot(key.id);
+    }
+    if (h2ok) {
+        // An idle HTTP/2 connection takes the slot just obtained.
+        if (auto c = take_h2(key.id, true)) {
+            timings.reused_connection = true;
+            tracer.emit(&TraceConfig::on_connection_reuseconn, TraceConnection{url});
+            co_return Lease{nullptr, c};
+        }
     }
     // An idle connection, most recently used first.
     if (!fresh) {
@@ -252,23 +371,80 @@ Task<std::unique_ptr<Conn>> Connector::acquire(const ConnKey& key, Deadline pool
                 if ((!key.tls || now - c->idle_since > kStaleCheckAfter) && looks_closed(c->fd)) continue;
                 timings.reused_connection = true;
                 tracer.emit(&TraceConfig::on_connection_reuseconn, TraceConnection{url});
-                co_return c;
+                co_return Lease{std::move(c), nullptr};
             }
         }
     }
+    // A new connection. The first that may speak HTTP/2 makes the others wait.
+    std::shared_ptr<aio::Event> opening;
+    if (key.may_h2()) {
+        Host& host = hosts_[key.id];
+        if (!host.opening && !host.speaks_h1) {
+            opening = std::make_shared<aio::Event>();
+            host.opening = opening;
+        }
+    }
     std::exception_ptr err;
-    std::unique_ptr<Conn> made;
+    Lease lease;
     try {
-        made = co_await with_deadline(open(key, sock_connect, timings, tracer, url), connect, url.str());
+        std::unique_ptr<Conn> made =
+            co_await with_deadline(open(key, sock_connect, timings, tracer, url), connect, url.str());
+        ++opened_;
+        lease = co_await finish_open(std::move(made), key, connect, url);
     } catch (...) {
         err = std::current_exception();
+    }
+    if (opening) {
+        auto hit = hosts_.find(key.id);
+        if (hit != hosts_.end() && hit->second.opening == opening) hit->second.opening.reset();
+        opening->set();
     }
     if (err) {
         free_slot(key.id);
         std::rethrow_exception(err);
     }
-    ++opened_;
-    co_return made;
+    co_return lease;
+}
+
+Task<Lease> Connector::finish_open(std::unique_ptr<Conn> made, const ConnKey& key, Deadline connect,
+                                   const URL& url) {
+    if (!key.may_h2()) co_return Lease{std::move(made), nullptr};
+    bool h2 = key.h2c;
+    if (key.tls) {
+        std::any alpn = made->writer.get_extra_info("alpn_protocol");
+        auto* chosen = std::any_cast<std::string>(&alpn);
+        h2 = chosen && *chosen == "h2";
+    }
+    if (!h2) {
+        if (key.h2_required)
+            throw ClientConnectFailedError(key.host, key.port, key.ssl_repr, 0,
+                                           "HTTP/2 required (http2_prior_knowledge) and the server's ALPN did not "
+                                           "choose h2",
+                                           url.str());
+        hosts_[key.id].speaks_h1 = true;
+        co_return Lease{std::move(made), nullptr};
+    }
+    made->detached = true;  // its streams move to the HTTP/2 connection
+    auto c = std::make_shared<H2Connection>(std::move(made->reader), std::move(made->writer), key.id, url.str());
+    made.reset();
+    c->slot_held = true;
+    c->reserved = 1;
+    std::weak_ptr<Connector> self = weak_from_this();
+    c->on_change = [self] {
+        if (auto conn = self.lock()) conn->h2_changed();
+    };
+    std::exception_ptr err;
+    try {
+        co_await with_deadline(c->start(), connect, url.str());
+    } catch (...) {
+        err = std::current_exception();
+    }
+    if (err) {
+        c->close();
+        std::rethrow_exception(err);
+    }
+    hosts_[key.id].h2.push_back(c);
+    co_return Lease{nullptr, c};
 }
 
 Task<std::unique_ptr<Conn>> Connector::open(const ConnKey& key, std::optional<ClientTimeout::Duration> sock_connect,
@@ -377,6 +553,13 @@ void Connector::detach(std::unique_ptr<Conn> conn) noexcept {
     free_slot(key);
 }
 
+std::size_t Connector::h2_idle() const noexcept {
+    std::size_t n = 0;
+    for (const auto& [key, host] : hosts_)
+        for (const auto& c : host.h2) n += c->slot_held ? 0 : 1;
+    return n;
+}
+
 void Connector::schedule_cleanup() {
     if (cleanup_timer_) return;
     auto* loop = running_loop_or_null();
@@ -395,12 +578,17 @@ void Connector::cleanup() noexcept {
         std::size_t before = idle.size();
         std::erase_if(idle, [&](const std::unique_ptr<Conn>& c) { return now - c->idle_since >= limits_.keepalive; });
         idle_ -= before - idle.size();
-        if (idle.empty() && it->second.in_use == 0)
+        std::erase_if(it->second.h2, [&](const std::shared_ptr<H2Connection>& c) {
+            if (c->slot_held || now - c->idle_since < limits_.keepalive) return false;
+            c->close();
+            return true;
+        });
+        if (it->second.unused())
             it = hosts_.erase(it);
         else
             ++it;
     }
-    if (idle_) {
+    if (idle_ || h2_idle() > 0) {
         try {
             schedule_cleanup();
         } catch (...) {
@@ -414,8 +602,15 @@ std::size_t Connector::close_now() noexcept {
         cleanup_timer_->cancel();
         cleanup_timer_.reset();
     }
-    std::size_t n = idle_;
-    for (auto& [key, host] : hosts_) host.idle.clear();
+    std::size_t n = idle_ + h2_idle();
+    for (auto& [key, host] : hosts_) {
+        host.idle.clear();
+        std::erase_if(host.h2, [](const std::shared_ptr<H2Connection>& c) {
+            if (c->slot_held) return false;
+            c->close();
+            return true;
+        });
+    }
     idle_ = 0;
     return n;
 }
@@ -427,22 +622,40 @@ Task<> Connector::close() {
         cleanup_timer_.reset();
     }
     std::vector<std::unique_ptr<Conn>> closing;
+    std::vector<std::shared_ptr<H2Connection>> closing_h2;
     for (auto& [key, host] : hosts_) {
         for (auto& c : host.idle) closing.push_back(std::move(c));
         host.idle.clear();
+        std::erase_if(host.h2, [&](const std::shared_ptr<H2Connection>& c) {
+            if (c->slot_held) return false;  // closes when its streams are done
+            closing_h2.push_back(c);
+            return true;
+        });
     }
     idle_ = 0;
     for (auto& c : closing) c->writer.close();
+    for (auto& c : closing_h2) c->close();
     for (auto& c : closing) {
         try {
             co_await c->writer.wait_closed();
         } catch (...) {
         }
     }
+    for (auto& c : closing_h2) co_await c->wait_closed();
 }
 
 ClientSession::PoolStats Connector::stats() const noexcept {
-    return ClientSession::PoolStats{.in_use = in_use_, .idle = idle_, .opened = opened_, .waited = waited_};
+    std::size_t h2 = 0, streams = 0;
+    for (const auto& [key, host] : hosts_) {
+        h2 += host.h2.size();
+        for (const auto& c : host.h2) streams += c->active() - c->reserved;
+    }
+    return ClientSession::PoolStats{.in_use = in_use_,
+                                    .idle = idle_ + h2_idle(),
+                                    .opened = opened_,
+                                    .waited = waited_,
+                                    .http2 = h2,
+                                    .streams = streams};
 }
 
 // ---------------------------------------------------------------------------

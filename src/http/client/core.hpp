@@ -14,6 +14,8 @@
 #include <aio/streams.hpp>
 #include <aio/timeouts.hpp>
 
+#include "http/client/h2_connection.hpp"
+
 #include <deque>
 #include <list>
 #include <memory>
@@ -151,6 +153,19 @@ struct ConnKey {
     std::uint16_t proxy_port = 0;
     bool tunnel = false;
     std::string proxy_authorization;
+    /// HTTP/2: offered by ALPN (https), required (no fallback), or spoken
+    /// with prior knowledge on a plain connection (h2c).
+    bool h2_alpn = false;
+    bool h2_required = false;
+    bool h2c = false;
+    bool may_h2() const noexcept { return h2_alpn || h2c; }
+};
+
+/// What the pool lends: an HTTP/1.1 connection of the request's own, or a
+/// stream's share of an HTTP/2 connection (one stream reserved on it).
+struct Lease {
+    std::unique_ptr<Conn> h1;
+    std::shared_ptr<H2Connection> h2;
 };
 
 struct Tracer;
@@ -168,9 +183,11 @@ public:
     Connector(Limits limits, std::chrono::duration<double> dns_ttl);
     ~Connector();
 
-    /// A connection for `key`: an idle one (unless `fresh`) or a new one.
-    /// Waits for a slot within the limits first. Throws the connect errors.
-    Task<std::unique_ptr<Conn>> acquire(const ConnKey& key, Deadline pool, Deadline connect,
+    /// A connection for `key`: an HTTP/2 one with a free stream, an idle
+    /// one (unless `fresh`: then always a new one), or a new one. Waits for
+    /// a slot within the limits first, and for a connection being opened
+    /// that may turn out HTTP/2. Throws the connect errors.
+    Task<Lease> acquire(const ConnKey& key, Deadline pool, Deadline connect,
                                         std::optional<ClientTimeout::Duration> sock_connect, bool fresh,
                                         RequestTimings& timings, const Tracer& tracer, const URL& url);
     /// Gives a connection back: kept idle when `reusable` and the pool is
@@ -192,12 +209,33 @@ private:
     struct Host {
         std::deque<std::unique_ptr<Conn>> idle;
         std::size_t in_use = 0;
+        /// HTTP/2 connections (each holds a slot while it has streams).
+        std::vector<std::shared_ptr<H2Connection>> h2;
+        /// Set while a connection that may speak HTTP/2 is being opened:
+        /// requests wait for it rather than open their own.
+        std::shared_ptr<aio::Event> opening;
+        /// ALPN chose HTTP/1.1 here: no waiting for an opening connection.
+        bool speaks_h1 = false;
+        bool unused() const noexcept { return in_use == 0 && idle.empty() && h2.empty() && !opening; }
     };
     struct Waiter {
         std::string key;
         aio::Event ready;
         bool granted = false;
+        /// Woken because an HTTP/2 connection has a free stream (no slot given).
+        bool h2_retry = false;
     };
+    /// An HTTP/2 connection of `key` with a free stream, reserved; taking
+    /// an idle one needs a slot (`have_slot`: the caller holds one for it).
+    std::shared_ptr<H2Connection> take_h2(const std::string& key, bool have_slot);
+    bool h2_room(const std::string& key) const noexcept;
+    /// HTTP/2 connections without streams.
+    std::size_t h2_idle() const noexcept;
+    /// Streams or connections changed: slots of connections without
+    /// streams are freed, dead ones dropped, waiters woken.
+    void h2_changed() noexcept;
+    static Task<> wait_event(std::shared_ptr<aio::Event> e);
+    Task<Lease> finish_open(std::unique_ptr<Conn> made, const ConnKey& key, Deadline connect, const URL& url);
     bool has_room(const std::string& key) const noexcept;
     void take_slot(const std::string& key);
     void free_slot(const std::string& key) noexcept;
@@ -252,6 +290,11 @@ struct ResponseState {
 
     std::shared_ptr<Connector> connector;
     std::unique_ptr<Conn> conn;
+    /// Over HTTP/2: the connection and the stream instead of `conn`.
+    std::shared_ptr<H2Connection> h2conn;
+    std::shared_ptr<H2Stream> h2;
+    std::int32_t stream_id = 0;
+    Headers trailers;
     std::shared_ptr<const RequestInfo> info;
     Tracer tracer;
 
@@ -283,6 +326,8 @@ struct ResponseState {
     /// Receives more of the body into `buf`; false at its end. Throws
     /// ClientPayloadError and the timeout errors.
     Task<bool> more();
+    /// more() over HTTP/2.
+    Task<bool> more_h2();
     /// Reads more bytes from the connection under sock_read / total.
     Task<bool> fill();
     /// Parses what is buffered; finishes the message when complete.

@@ -49,11 +49,74 @@ void ResponseState::finish() {
     timings.body = SteadyClock::now() - head_time;
     if (!tracer.empty())
         tracer.emit(&TraceConfig::on_response_complete,
-                    TraceResponseComplete{info->method, info->url, status, timings});
+                    TraceResponseComplete{info->method, info->url, status, timings, stream_id});
     release(false);
 }
 
+Task<bool> ResponseState::more_h2() {
+    if (eof) {
+        check_buffered();
+        co_return false;
+    }
+    if (!h2) payload_error("the connection was released before the body was read");
+    if (pos > 0) {
+        buf.erase(0, pos);
+        pos = 0;
+    }
+    std::size_t before = buf.size();
+    while (true) {
+        std::exception_ptr err;
+        std::string reason;
+        try {
+            H2Stream& s = *h2;
+            bool waiting = false;
+            if (decoder && decoder->has_pending()) {
+                decoder->feed({}, buf, kDecodeStep);
+            } else if (!s.data.empty()) {
+                // Taken bytes go back to the windows: the server may send as much again.
+                std::string chunk = std::move(s.data);
+                s.data.clear();
+                h2conn->consume(s, chunk.size());
+                if (decoder)
+                    decoder->feed(chunk, buf, kDecodeStep);
+                else if (buf.empty())
+                    buf = std::move(chunk);
+                else
+                    buf += chunk;
+            } else if (s.remote_done) {
+                if (decoder) decoder->finish(buf);
+                trailers = std::move(s.trailers);
+                check_buffered();
+                finish();
+                co_return buf.size() > before;
+            } else if (s.finished()) {
+                std::rethrow_exception(h2_stream_error(s, url(), false));
+            } else {
+                waiting = true;
+            }
+            check_buffered();
+            if (buf.size() > before) co_return true;
+            if (waiting) {
+                s.changed.clear();
+                Deadline d = earliest(total, deadline_in(sock_read, Phase::sock_read));
+                co_await with_deadline(wait_h2_event(s.changed), d, url());
+            }
+        } catch (const HttpProcessingError& e) {
+            err = std::current_exception();
+            reason = e.message();
+        } catch (...) {
+            err = std::current_exception();
+        }
+        if (err) {
+            if (!reason.empty()) payload_error(reason);
+            release(true);
+            std::rethrow_exception(err);
+        }
+    }
+}
+
 Task<bool> ResponseState::more() {
+    if (h2conn) co_return co_await more_h2();
     if (eof) {
         check_buffered();  // a body that came whole with its head
         co_return false;
@@ -102,6 +165,12 @@ Task<bool> ResponseState::more() {
 }
 
 void ResponseState::release(bool force_close) noexcept {
+    if (h2conn) {
+        if (h2) h2conn->release(*h2);
+        h2.reset();
+        h2conn.reset();
+        return;
+    }
     if (!conn) return;
     if (conn->sink == &buf) conn->sink = nullptr;
     bool reusable = !force_close && eof && conn->message_done && !conn->head.should_close &&
@@ -245,7 +314,9 @@ const std::vector<ClientResponse>& ClientResponse::history() const noexcept { re
 const RequestInfo& ClientResponse::request_info() const noexcept { return *s_->info; }
 const RequestTimings& ClientResponse::timings() const noexcept { return s_->timings; }
 ResponseContent& ClientResponse::content() noexcept { return s_->content; }
-bool ClientResponse::closed() const noexcept { return !s_ || !s_->conn; }
+bool ClientResponse::closed() const noexcept { return !s_ || (!s_->conn && !s_->h2conn); }
+const Headers& ClientResponse::trailers() const noexcept { return s_->trailers; }
+std::int32_t ClientResponse::stream_id() const noexcept { return s_->stream_id; }
 
 std::string ClientResponse::content_type() const {
     auto ct = s_->headers.get(hdrs::CONTENT_TYPE);

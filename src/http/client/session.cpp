@@ -2,6 +2,7 @@
 // redirects, retries, cookies and proxies.
 #include <aio/events.hpp>
 #include <aio/http/client/session.hpp>
+#include <aio/http/status.hpp>
 #include <aio/http/urlencoded.hpp>
 #include <aio/http/writer.hpp>
 #include <aio/sleep.hpp>
@@ -43,7 +44,8 @@ struct SessionCore {
     std::shared_ptr<CookieJar> jar;
     Tracer tracer;
     std::optional<URL> base_url;
-    std::optional<SSLContext> default_ctx, noverify_ctx;
+    /// aio's own TLS contexts; the _h1 ones offer only "http/1.1" by ALPN.
+    std::optional<SSLContext> default_ctx, noverify_ctx, default_ctx_h1, noverify_ctx_h1;
     EnvProxies env;
     std::unordered_map<std::string, double> budgets;
     std::mt19937_64 rng{std::random_device{}()};
@@ -52,6 +54,13 @@ struct SessionCore {
 
 /// A request the server never saw, on a pooled connection found closed.
 struct StaleConnection {
+    std::exception_ptr error;
+};
+
+/// A request the server did not process over HTTP/2 (REFUSED_STREAM, a
+/// stream above a GOAWAY's last-stream-id, a connection gone before the
+/// stream was opened): safe to send again.
+struct H2Refused {
     std::exception_ptr error;
 };
 
@@ -282,7 +291,149 @@ Task<> read_head(ResponseState& st, bool stop_at_100, bool& received_any) {
     }
 }
 
+/// The response's decoder (Content-Encoding, unless auto_decompress is off)
+/// and its bound on buffered bytes.
+void set_decoder(SessionCore& core, ResponseState& st) {
+    if (core.opts.auto_decompress) {
+        if (auto ce = st.headers.get(hdrs::CONTENT_ENCODING)) {
+            auto coding = parse_coding(ascii_lower(trim(*ce)));
+            // No bound on the total: a coded body is decoded in steps as it is
+            // read (kDecodeStep), and what is buffered is bounded (max_buffered).
+            if (coding && *coding != Coding::identity) st.decoder.emplace(*coding, SIZE_MAX);
+        }
+    }
+    st.max_buffered = core.opts.max_body_size;
+}
+
+/// The request's header fields as HTTP/2 sends them: names in lowercase,
+/// the connection-specific fields left out (RFC 9113 8.2.2), Host as :authority.
+std::vector<std::pair<std::string, std::string>> h2_fields(const std::string& method, const URL& url,
+                                                           const std::string& target, const Headers& headers) {
+    std::vector<std::pair<std::string, std::string>> nva;
+    nva.reserve(headers.size() + 4);
+    auto host = headers.get(hdrs::HOST);
+    nva.emplace_back(":method", method);
+    nva.emplace_back(":scheme", std::string(url.scheme()));
+    nva.emplace_back(":authority", host ? std::string(*host) : url.host_port());
+    nva.emplace_back(":path", target.empty() ? std::string("/") : target);
+    for (auto [k, v] : headers) {
+        std::string name = ascii_lower(k);
+        if (name == "host" || name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
+            name == "transfer-encoding" || name == "upgrade" || name == "expect")
+            continue;
+        if (name == "te" && ascii_lower(trim(v)) != "trailers") continue;
+        nva.emplace_back(std::move(name), std::string(v));
+    }
+    return nva;
+}
+
+/// Queues one piece of a request body on an HTTP/2 stream, within the total timeout.
+Task<> put_h2(H2Connection& c, const std::shared_ptr<H2Stream>& s, std::string data, Deadline total,
+              const std::string& url) {
+    if (data.empty()) co_return;
+    co_await with_deadline(c.write_body(s, std::move(data), url), total, url);
+}
+
+/// Sends a streamed body (a multipart form or an async generator's chunks) on an HTTP/2 stream.
+Task<> send_streamed_h2(H2Connection& c, const std::shared_ptr<H2Stream>& s, const Body& body, Deadline total,
+                        const std::string& url) {
+    if (body.form) {
+        for (const auto& f : body.form->fields()) {
+            std::string head = part_head(*body.form, f);
+            co_await put_h2(c, s, std::move(head), total, url);
+            if (!f.is_file) {
+                co_await put_h2(c, s, f.value, total, url);
+            } else {
+                std::uint64_t offset = 0;
+                while (true) {
+                    std::string chunk = co_await aio::to_thread(read_file_chunk, f.value, offset);
+                    if (chunk.empty()) break;
+                    offset += chunk.size();
+                    co_await put_h2(c, s, std::move(chunk), total, url);
+                }
+            }
+            std::string crlf(kCRLF);
+            co_await put_h2(c, s, std::move(crlf), total, url);
+        }
+        std::string last = "--" + body.form->boundary() + "--\r\n";
+        co_await put_h2(c, s, std::move(last), total, url);
+    } else if (body.stream) {
+        while (true) {
+            std::optional<std::string> chunk = co_await body.stream->next();
+            if (!chunk) break;
+            co_await put_h2(c, s, std::move(*chunk), total, url);
+        }
+    }
+}
+
 }  // namespace
+
+/// One request as one stream of an HTTP/2 connection.
+Task<ClientResponse> send_h2(SessionCore& core, const std::string& method, const URL& url,
+                             std::shared_ptr<const RequestInfo> info, const std::string& target, const Body& body,
+                             Deadline total, std::unique_ptr<ResponseState> st, std::shared_ptr<H2Connection> c) {
+    std::vector<std::pair<std::string, std::string>> nva = h2_fields(method, url, target, info->headers);
+    bool has_body = !body.empty() && (body.stream || body.form || !body.bytes.empty());
+    --c->reserved;
+    std::exception_ptr err;
+    bool refused = false;
+    try {
+        std::shared_ptr<H2Stream> s;
+        try {
+            s = c->submit(nva, has_body, url.str());
+        } catch (...) {
+            refused = true;  // never sent
+            throw;
+        }
+        st->h2conn = c;
+        st->h2 = s;
+        st->stream_id = s->id;
+        if (has_body) {
+            if (!body.bytes.empty()) co_await put_h2(*c, s, body.bytes, total, url.str());
+            if (body.stream || body.form) co_await send_streamed_h2(*c, s, body, total, url.str());
+            c->end_body(*s);
+        }
+        auto sent = SteadyClock::now();
+        while (!s->head_done) {
+            if (s->finished()) {
+                refused = s->refused;
+                std::rethrow_exception(h2_stream_error(*s, url.str(), true));
+            }
+            s->changed.clear();
+            Deadline d = earliest(total, deadline_in(st->sock_read, Phase::sock_read));
+            co_await with_deadline(wait_h2_event(s->changed), d, url.str());
+        }
+        st->timings.first_byte = SteadyClock::now() - sent;
+    } catch (...) {
+        err = std::current_exception();
+    }
+    if (err) {
+        st->release(true);
+        if (refused) throw H2Refused{err};
+        std::rethrow_exception(err);
+    }
+    H2Stream& s = *st->h2;
+    st->head_time = SteadyClock::now();
+    st->status = s.status;
+    st->reason = std::string(reason_phrase(s.status));
+    st->headers = std::move(s.headers);
+    st->version = HttpVersion20;
+    if (auto cl = st->headers.get(hdrs::CONTENT_LENGTH)) {
+        std::uint64_t n = 0;
+        bool ok = !cl->empty();
+        for (char ch : *cl) {
+            if (ch < '0' || ch > '9' || n > (UINT64_MAX - 9) / 10) {
+                ok = false;
+                break;
+            }
+            n = n * 10 + static_cast<std::uint64_t>(ch - '0');
+        }
+        if (ok) st->content_length = n;
+    }
+    set_decoder(core, *st);
+    core.tracer.emit(&TraceConfig::on_request_end, TraceRequestEnd{method, url, info->headers, st->status, s.id});
+    co_return ClientResponse(std::move(st));
+}
 
 /// One request on one connection. Throws StaleConnection when a pooled
 /// connection turned out closed before the server saw the request.
@@ -298,8 +449,10 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     st->info = info;
     Deadline connect = earliest(total, deadline_in(tmo.connect, Phase::connect));
     Deadline pool = earliest(connect, deadline_in(tmo.pool, Phase::pool));
-    st->conn = co_await core.connector->acquire(key, pool, connect, tmo.sock_connect, fresh, st->timings,
-                                                core.tracer, url);
+    Lease lease = co_await core.connector->acquire(key, pool, connect, tmo.sock_connect, fresh, st->timings,
+                                                   core.tracer, url);
+    if (lease.h2) co_return co_await send_h2(core, method, url, info, target, body, total, std::move(st), lease.h2);
+    st->conn = std::move(lease.h1);
     Conn& c = *st->conn;
     bool reused = c.served > 0;
     c.begin(method);
@@ -371,18 +524,10 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     st->headers = std::move(h.headers);
     st->version = h.version;
     st->content_length = h.content_length;
-    if (core.opts.auto_decompress) {
-        if (auto ce = st->headers.get(hdrs::CONTENT_ENCODING)) {
-            auto coding = parse_coding(ascii_lower(trim(*ce)));
-            // No bound on the total: a coded body is decoded in steps as it is
-            // read (kDecodeStep), and what is buffered is bounded below.
-            if (coding && *coding != Coding::identity) st->decoder.emplace(*coding, SIZE_MAX);
-        }
-    }
-    st->max_buffered = core.opts.max_body_size;
+    set_decoder(core, *st);
     c.sink = &st->buf;
     c.decoder = st->decoder ? &*st->decoder : nullptr;
-    core.tracer.emit(&TraceConfig::on_request_end, TraceRequestEnd{method, url, info->headers, st->status});
+    core.tracer.emit(&TraceConfig::on_request_end, TraceRequestEnd{method, url, info->headers, st->status, 0});
     ClientResponse resp(std::move(st));
     // A WebSocket's 101: what follows the head is frames, for the WebSocket.
     if (websocket && resp.status() == 101) co_return resp;
@@ -410,8 +555,29 @@ std::string ssl_repr(const aio::SSLOption& ssl) {
     return "default";
 }
 
+/// A context of aio's own, made once per session: verifying or not, offering h2 or not.
+SSLContext own_context(SessionCore& core, bool verify, bool h1_only) {
+    std::optional<SSLContext>& slot = verify ? (h1_only ? core.default_ctx_h1 : core.default_ctx)
+                                             : (h1_only ? core.noverify_ctx_h1 : core.noverify_ctx);
+    if (!slot) {
+        if (verify) {
+            slot = create_default_context();
+        } else {
+            SSLContext c(false);
+            c.set_check_hostname(false);
+            c.set_verify_mode(CERT_NONE);
+            slot = c;
+        }
+        if (h1_only)
+            slot->set_alpn_protocols({"http/1.1"});
+        else
+            slot->set_alpn_protocols({"h2", "http/1.1"});
+    }
+    return *slot;
+}
+
 ConnKey make_key(SessionCore& core, const URL& url, const aio::SSLOption& req_ssl, const std::optional<URL>& proxy,
-                 const std::string& proxy_authorization) {
+                 const std::string& proxy_authorization, HttpVersionPolicy policy) {
     ConnKey k;
     k.host = url.host();
     k.port = url.port().value_or(80);
@@ -419,26 +585,24 @@ ConnKey make_key(SessionCore& core, const URL& url, const aio::SSLOption& req_ss
     const aio::SSLOption& ssl = std::holds_alternative<std::monostate>(req_ssl) ? core.opts.ssl : req_ssl;
     k.ssl_repr = ssl_repr(ssl);
     std::string ssl_id = "-";
+    bool h1_only = policy == HttpVersionPolicy::http1_only;
     if (k.tls) {
         if (const auto* ctx = std::get_if<SSLContext>(&ssl)) {
             k.ssl_context = *ctx;
+            // As httpx: a context without an ALPN list of its own gets one.
+            if (!h1_only && ctx->alpn_protocols().empty()) k.ssl_context->set_alpn_protocols({"h2", "http/1.1"});
             ssl_id = std::to_string(reinterpret_cast<std::uintptr_t>(ctx->impl().get()));
         } else if (const auto* b = std::get_if<bool>(&ssl); b && !*b) {
-            if (!core.noverify_ctx) {
-                SSLContext c(false);
-                c.set_check_hostname(false);
-                c.set_verify_mode(CERT_NONE);
-                core.noverify_ctx = c;
-            }
-            k.ssl_context = core.noverify_ctx;
+            k.ssl_context = own_context(core, false, h1_only);
             ssl_id = "noverify";
         } else {
-            if (!core.default_ctx) core.default_ctx = create_default_context();
-            k.ssl_context = core.default_ctx;
+            k.ssl_context = own_context(core, true, h1_only);
             ssl_id = "default";
         }
     }
     k.id = std::string(url.scheme()) + "://" + url.host_port() + "|" + ssl_id;
+    if (policy == HttpVersionPolicy::http1_only) k.id += "|h1";
+    if (policy == HttpVersionPolicy::http2_prior_knowledge) k.id += "|h2";
     if (proxy) {
         k.via_proxy = true;
         k.proxy_host = proxy->host();
@@ -447,7 +611,26 @@ ConnKey make_key(SessionCore& core, const URL& url, const aio::SSLOption& req_ss
         k.proxy_authorization = proxy_authorization;
         k.id += "|" + proxy->host_port() + "|" + proxy_authorization;
     }
+    // HTTP/2 needs a connection of its own to the server: a plain proxy speaks HTTP/1.1.
+    bool own_line = !k.via_proxy || k.tunnel;
+    if (own_line && policy == HttpVersionPolicy::automatic) k.h2_alpn = k.tls;
+    if (own_line && policy == HttpVersionPolicy::http2_prior_knowledge) {
+        k.h2_alpn = k.tls;
+        k.h2_required = k.tls;
+        k.h2c = !k.tls;
+    }
     return k;
+}
+
+/// The HTTP/2 stream an error names, else 0.
+std::int32_t stream_of(const std::exception_ptr& e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (const ClientHttp2StreamError& s) {
+        return s.stream_id();
+    } catch (...) {
+        return 0;
+    }
 }
 
 bool retryable(const std::exception_ptr& e) {
@@ -616,7 +799,10 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
             }
         }
         std::string proxy_authorization = proxy_auth ? proxy_auth->encode() : std::string();
-        ConnKey key = make_key(core, url, opts.ssl, proxy, proxy_authorization);
+        // A WebSocket upgrades an HTTP/1.1 connection (RFC 8441's HTTP/2 WebSockets are not spoken).
+        HttpVersionPolicy version_policy =
+            websocket ? HttpVersionPolicy::http1_only : opts.http_version.value_or(core.opts.http_version);
+        ConnKey key = make_key(core, url, opts.ssl, proxy, proxy_authorization, version_policy);
         if (websocket && proxy && !key.tunnel) {
             // A WebSocket goes through a proxy in a CONNECT tunnel, ws:// too.
             key.tunnel = true;
@@ -665,6 +851,7 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
         bool can_retry = is_idempotent(method) && body.replayable;
         int attempt = 1;
         bool stale_retried = false;
+        bool h2_retried = false;
         bool fresh = false;
         std::string host_key = url.host_port();
         {
@@ -681,6 +868,15 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
                 err = s.error;
                 if (can_retry && !stale_retried) {
                     stale_retried = true;
+                    fresh = true;
+                    err = nullptr;
+                }
+            } catch (const H2Refused& r) {
+                // The server did not process it: once more on a new
+                // connection, whatever the method, if the body can be sent again.
+                err = r.error;
+                if (body.replayable && !h2_retried) {
+                    h2_retried = true;
                     fresh = true;
                     err = nullptr;
                 }
@@ -723,7 +919,8 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
                 }
             }
             if (err) {
-                core.tracer.emit(&TraceConfig::on_request_exception, TraceRequestException{method, url, err});
+                core.tracer.emit(&TraceConfig::on_request_exception,
+                                 TraceRequestException{method, url, err, stream_of(err)});
                 std::rethrow_exception(err);
             }
         }

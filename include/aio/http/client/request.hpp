@@ -83,6 +83,21 @@ struct RequestInfo {
     URL real_url;
 };
 
+/// Which HTTP version a request may use (beyond aiohttp, which speaks only
+/// HTTP/1.1; httpx's `http2=True` and curl's --http2 / --http2-prior-knowledge
+/// / --http1.1 are the models).
+enum class HttpVersionPolicy {
+    /// https: offer "h2" and "http/1.1" by ALPN and speak what the server
+    /// picks (curl's default); http: HTTP/1.1.
+    automatic,
+    /// HTTP/1.1 only: ALPN offers "http/1.1" (on a context aio configures) and never "h2".
+    http1_only,
+    /// HTTP/2 only: h2c with prior knowledge on http (the connection starts
+    /// with the HTTP/2 preface), h2 on https without falling back
+    /// (ClientConnectFailedError when the server's ALPN does not pick "h2").
+    http2_prior_knowledge,
+};
+
 /// The options of one request (the keyword arguments of aiohttp's
 /// session.request), for designated initializers. The first nine are in
 /// aiohttp's order (params, data, json, headers, timeout, allow_redirects,
@@ -122,6 +137,10 @@ struct RequestOptions {
     std::optional<bool> raise_for_status{};
     /// Retries for this request (nullopt: the session's policy).
     std::optional<RetryPolicy> retry{};
+    /// The HTTP version policy for this request (nullopt: the session's
+    /// SessionOptions::http_version). Requests with different policies use
+    /// different connections.
+    std::optional<HttpVersionPolicy> http_version{};
 };
 
 }  // namespace aio::http

@@ -103,8 +103,15 @@ public:
     const URL& url() const noexcept;
     /// The method of the request.
     const std::string& method() const noexcept;
-    /// The HTTP version the server answered with (aiohttp's ClientResponse.version).
+    /// The HTTP version the server answered with (aiohttp's ClientResponse.version):
+    /// {2, 0} over HTTP/2.
     HttpVersion version() const noexcept;
+    /// The trailing header fields that followed the body (HTTP/2 trailers);
+    /// empty until the body has been read to its end, and always empty over
+    /// HTTP/1.1 (chunked trailers are not kept). Beyond aiohttp.
+    const Headers& trailers() const noexcept;
+    /// The HTTP/2 stream id of this response; 0 over HTTP/1.1.
+    std::int32_t stream_id() const noexcept;
     /// True for a status below 400 (aiohttp's ok).
     bool ok() const noexcept { return status() < 400; }
     /// The media type of Content-Type, lowercase, without parameters;

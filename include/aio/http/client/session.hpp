@@ -21,6 +21,23 @@
 // `keepalive_timeout`, when the server asked for `Connection: close`, when
 // the response body was not read to its end, or when it held unexpected bytes.
 //
+// HTTP/2 (beyond aiohttp; as httpx and curl): on https the TLS handshake
+// offers "h2" and "http/1.1" by ALPN (SessionOptions::http_version). When
+// aio configures the TLS context (ssl left empty or false) it sets the ALPN
+// list; an SSLContext you pass is given {"h2", "http/1.1"} (http1_only:
+// {"http/1.1"}) when it has no ALPN list of its own, as httpx sets it on
+// the context it is given, and is used as it is otherwise. Requests to one
+// origin then share one connection, one stream each, as many at once as the
+// server's SETTINGS_MAX_CONCURRENT_STREAMS allows; when its streams run out
+// another connection is opened within `limit` / `limit_per_host`, which
+// count connections (an HTTP/2 connection with streams is one in use,
+// without streams one idle). A connection that got GOAWAY takes no new
+// streams. A request the server did not process (REFUSED_STREAM, or a stream
+// above a GOAWAY's last-stream-id) is sent once more on a new connection
+// when its body can be sent again. Responses read the same way; their
+// version() is 2.0, trailers() holds trailing header fields. Plain http://
+// through a proxy is always HTTP/1.1; a CONNECT tunnel may carry h2.
+//
 // Lifetime and threads: a session belongs to the loop's thread; the session
 // must outlive the requests it runs (each request's Task refers to it), but
 // not the responses. close() closes the idle connections and waits until
@@ -109,6 +126,9 @@ struct SessionOptions {
     std::vector<TraceConfig> trace_configs{};
     /// The User-Agent header unless the request sets one.
     std::string user_agent = "aio-http/0.1";
+    /// Which HTTP version requests use (see HttpVersionPolicy): by default h2
+    /// on https when the server's ALPN picks it, else HTTP/1.1.
+    HttpVersionPolicy http_version = HttpVersionPolicy::automatic;
 };
 
 /// A client session (aiohttp.ClientSession). Not copyable or movable: requests
@@ -201,6 +221,10 @@ public:
         std::size_t opened = 0;
         /// Requests that waited for a free connection.
         std::size_t waited = 0;
+        /// HTTP/2 connections open now (in use or idle; counted in those two as well).
+        std::size_t http2 = 0;
+        /// HTTP/2 streams open now, over all connections.
+        std::size_t streams = 0;
     };
     /// The pool's counts now.
     PoolStats pool_stats() const noexcept;

@@ -21,6 +21,7 @@
 #include <aio/http/url.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <string_view>
@@ -68,6 +69,8 @@ struct TraceRequestEnd {
     const Headers& headers;
     /// The response's status code.
     int status;
+    /// The HTTP/2 stream that carried it; 0 over HTTP/1.1.
+    std::int32_t stream_id = 0;
 };
 /// A request failed with an exception, which is thrown right after the hook (aiohttp's
 /// TraceRequestExceptionParams).
@@ -78,6 +81,8 @@ struct TraceRequestException {
     const URL& url;
     /// The exception about to be thrown (a ClientError, aio::TimeoutError, ...).
     std::exception_ptr exception;
+    /// The HTTP/2 stream of the last attempt, if it had one; else 0.
+    std::int32_t stream_id = 0;
 };
 /// A redirect is about to be followed (aiohttp's TraceRequestRedirectParams).
 struct TraceRequestRedirect {
@@ -123,6 +128,8 @@ struct TraceResponseComplete {
     int status;
     /// How long each phase took.
     const RequestTimings& timings;
+    /// The HTTP/2 stream that carried it; 0 over HTTP/1.1.
+    std::int32_t stream_id = 0;
 };
 
 /// Hooks into a session's requests (aiohttp.TraceConfig; aiohttp's signals
