@@ -3,6 +3,10 @@
 //   bench_http_client r6 URL CONNECTIONS REQUESTS
 //     keep-alive GETs by CONNECTIONS workers on one session (limit = CONNECTIONS);
 //     prints requests/s, client CPU µs per request (user+sys) and peak RSS.
+//   bench_http_client r6h2 URL STREAMS REQUESTS
+//     the same GETs over HTTP/2, STREAMS workers sharing one connection (http:
+//     prior knowledge; https: ALPN, the certificate not checked); R6 over h2,
+//     run by bench/r6h2_peers.sh.
 //   bench_http_client soak URL CONNECTIONS REQUESTS
 //     the same GETs, with the process's RSS and open descriptors printed when
 //     10%, 50% and 100% of REQUESTS are done (bench/soak.sh).
@@ -51,8 +55,13 @@ aio::Task<> r6_worker(http::ClientSession& session, const std::string& url, long
     }
 }
 
-aio::Task<> r6(std::string url, int connections, long requests) {
-    http::ClientSession session({.limit = static_cast<std::size_t>(connections)});
+aio::Task<> r6(std::string url, int connections, long requests, bool h2 = false) {
+    http::SessionOptions opts{.limit = static_cast<std::size_t>(connections)};
+    if (h2) {
+        opts.ssl = false;
+        if (url.starts_with("http:")) opts.http_version = http::HttpVersionPolicy::http2_prior_knowledge;
+    }
+    http::ClientSession session(std::move(opts));
     long left = requests, bytes = 0, errors = 0;
     double cpu0 = cpu_seconds();
     auto t0 = std::chrono::steady_clock::now();
@@ -158,8 +167,8 @@ aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "r6" && argc == 5) {
-        aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4])));
+    if ((mode == "r6" || mode == "r6h2") && argc == 5) {
+        aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4]), mode == "r6h2"));
         return 0;
     }
     if (mode == "soak" && argc == 5) {
@@ -174,7 +183,7 @@ int main(int argc, char** argv) {
         aio::run(r12_bounded(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5])));
         return 0;
     }
-    fmt::print(stderr, "usage: {0} r6|soak URL CONNECTIONS REQUESTS | {0} r12|r12-bounded BASE_URL N K TIMEOUT_MS\n",
+    fmt::print(stderr, "usage: {0} r6|r6h2|soak URL CONNECTIONS REQUESTS | {0} r12|r12-bounded BASE_URL N K TIMEOUT_MS\n",
                argv[0]);
     return 2;
 }

@@ -317,3 +317,71 @@ TEST(Http2Server, GracefulShutdownSendsGoawayAndFinishesTheStreamsInProgress) {
     std::string out = client.output();
     EXPECT_EQ(out, "goaway 0 1\nstatus 200 len 4\ndone\n");
 }
+
+namespace {
+
+/// One round of aio's client against aio's server: GET, POST, a streamed
+/// response, compression, and 100 requests at once; returns what it saw.
+Task<std::string> client_round(aio::http::ClientSession& session, std::string base) {
+    std::string seen;
+    auto r1 = co_await session.get(base + "/info?x=1");
+    std::string t1 = co_await r1.text();
+    seen += std::to_string(r1.version().major) + " " + t1 + "\n";
+    std::string up(200'000, 'u');
+    auto r2 = co_await session.post(base + "/sum", {.data = up});
+    std::string t2 = co_await r2.text();
+    seen += t2 + "\n";
+    auto r3 = co_await session.get(base + "/stream");
+    std::string t3 = co_await r3.text();
+    seen += t3;
+    auto r4 = co_await session.get(base + "/big");
+    std::string t4 = co_await r4.text();
+    seen += std::string(r4.headers().get("Content-Encoding").value_or("identity")) + " " +
+            std::to_string(t4 == big_text()) + "\n";
+    std::vector<Task<std::string>> many;
+    auto one = [&session, base]() -> Task<std::string> {
+        auto r = co_await session.get(base + "/");
+        co_return co_await r.text();
+    };
+    for (int i = 0; i < 100; ++i) many.push_back(one());
+    std::vector<std::string> all = co_await aio::gather(std::move(many));
+    seen += std::to_string(std::count(all.begin(), all.end(), std::string("Hello, world"))) + "\n";
+    co_return seen;
+}
+
+}  // namespace
+
+TEST(Http2Server, AiosClientSpeaksH2ToAiosServerWithPriorKnowledgeAndByAlpn) {
+    Pki pki;
+    ASSERT_TRUE(pki.ok);
+    web::SiteOptions site;
+    site.ssl = pki.ctx;
+    WebServer tls(routes, {}, site);
+    WebServer plain(routes);
+    ASSERT_EQ(tls.error(), "");
+    ASSERT_EQ(plain.error(), "");
+    int before = aio::test::count_open_fds();
+    std::string port = std::to_string(plain.port()), tls_port = std::to_string(tls.port());
+    std::uint64_t sum = 200'000ull * 'u';
+    auto expected = [&](const std::string& p, const std::string& scheme) {
+        return "2 GET /info?x=1 2.0 host=127.0.0.1:" + p + " scheme=" + scheme + "\n200000 " + std::to_string(sum) +
+               "\npart 0\npart 1\npart 2\n" + "br 1\n100\n";
+    };
+    std::string h2c, alpn;
+    std::size_t h2c_opened = 0, alpn_opened = 0;
+    aio::run([&]() -> Task<> {
+        aio::http::ClientSession session({.http_version = aio::http::HttpVersionPolicy::http2_prior_knowledge});
+        h2c = co_await client_round(session, plain.url(""));
+        h2c_opened = session.pool_stats().opened;
+        co_await session.close();
+        aio::http::ClientSession secure({.ssl = false});
+        alpn = co_await client_round(secure, "https://127.0.0.1:" + tls_port);
+        alpn_opened = secure.pool_stats().opened;
+        co_await secure.close();
+    }());
+    EXPECT_EQ(h2c, expected(port, "http"));
+    EXPECT_EQ(alpn, expected(tls_port, "https"));
+    EXPECT_EQ(h2c_opened, 1u);  // every request on one connection
+    EXPECT_EQ(alpn_opened, 1u);
+    EXPECT_TRUE(aio::test::faults::fds_settle_to(before));
+}

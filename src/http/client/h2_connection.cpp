@@ -351,8 +351,18 @@ Task<> H2Connection::write_loop(std::shared_ptr<H2Connection> self) {
                     break;
                 }
                 if (n == 0) break;
-                writer_.write(std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n)));
-                if (writer_.buffer_size() >= kWriteChunk) co_await writer_.drain();
+                // nghttp2 hands out a frame (or a frame's header) at a time:
+                // gathered into one write per batch, not a send(2) per frame.
+                batch_.append(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+                if (batch_.size() >= kWriteChunk) {
+                    writer_.write(batch_);
+                    batch_.clear();
+                    if (writer_.buffer_size() >= kWriteChunk) co_await writer_.drain();
+                }
+            }
+            if (!batch_.empty()) {
+                writer_.write(batch_);
+                batch_.clear();
             }
             if (err || dead_) break;
             co_await writer_.drain();

@@ -174,6 +174,7 @@ private:
 
     StreamReader reader_;
     StreamWriter writer_;
+    std::string batch_;  // nghttp2's output gathered for one write
     std::string url_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::shared_ptr<H2Stream>> streams_;
