@@ -81,6 +81,12 @@ struct Pki {
         ctx.load_cert_chain((dir.path / "cert.pem").string(), (dir.path / "key.pem").string());
         ok = true;
     }
+    /// Site options serving TLS with this certificate.
+    web::SiteOptions site() const {
+        web::SiteOptions s;
+        s.ssl = ctx;
+        return s;
+    }
 };
 
 std::string curl(const std::string& args) {
@@ -135,8 +141,7 @@ TEST(Http2Server, CurlWithPriorKnowledgeGetsEveryKindOfResponse) {
 TEST(Http2Server, AlpnOffersH2AndHttp11OnTheSameTlsSite) {
     Pki pki;
     ASSERT_TRUE(pki.ok);
-    web::SiteOptions site;
-    site.ssl = pki.ctx;
+    web::SiteOptions site = pki.site();
     WebServer s(routes, {}, site);
     ASSERT_EQ(s.error(), "");
     std::string url = "https://127.0.0.1:" + std::to_string(s.port());
@@ -152,8 +157,7 @@ TEST(Http2Server, WithHttp2OffASiteSpeaksOnlyHttp11) {
     ASSERT_TRUE(pki.ok);
     web::ServerOptions opts;
     opts.http2 = false;
-    web::SiteOptions site;
-    site.ssl = pki.ctx;
+    web::SiteOptions site = pki.site();
     WebServer tls(routes, opts, site);
     ASSERT_EQ(tls.error(), "");
     std::string url = "https://127.0.0.1:" + std::to_string(tls.port());
@@ -178,8 +182,7 @@ TEST(Http2Server, NghttpFetchesManyStreamsOverOneConnection) {
     EXPECT_NE(r.output.find("status=0"), std::string::npos) << r.output;
     Pki pki;
     ASSERT_TRUE(pki.ok);
-    web::SiteOptions site;
-    site.ssl = pki.ctx;
+    web::SiteOptions site = pki.site();
     WebServer tls(routes, opts, site);
     ASSERT_EQ(tls.error(), "");
     auto v = run_command("nghttp -v -n -m 20 https://127.0.0.1:" + std::to_string(tls.port()) + "/big 2>&1");
@@ -202,8 +205,7 @@ TEST(Http2Server, HttpxSpeaksH2OverTlsAndWithPriorKnowledge) {
     ASSERT_TRUE(aio::test::python_has_module("h2"));
     Pki pki;
     ASSERT_TRUE(pki.ok);
-    web::SiteOptions site;
-    site.ssl = pki.ctx;
+    web::SiteOptions site = pki.site();
     WebServer tls(routes, {}, site);
     WebServer plain(routes);
     ASSERT_EQ(tls.error(), "");
@@ -354,8 +356,7 @@ Task<std::string> client_round(aio::http::ClientSession& session, std::string ba
 TEST(Http2Server, AiosClientSpeaksH2ToAiosServerWithPriorKnowledgeAndByAlpn) {
     Pki pki;
     ASSERT_TRUE(pki.ok);
-    web::SiteOptions site;
-    site.ssl = pki.ctx;
+    web::SiteOptions site = pki.site();
     WebServer tls(routes, {}, site);
     WebServer plain(routes);
     ASSERT_EQ(tls.error(), "");
