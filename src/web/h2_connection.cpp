@@ -353,7 +353,7 @@ Task<> H2Connection::write_loop() {
             if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) {
                 // GOAWAY exchanged and no stream left: the connection is done.
                 finished_ = true;
-                task.cancel();
+                stop_run();
                 co_return;
             }
         }
@@ -363,6 +363,15 @@ Task<> H2Connection::write_loop() {
         log_error(e.what());
     }
     failed_ = true;
+    stop_run();
+}
+
+void H2Connection::stop_run() noexcept {
+    // run() waits in reader_.fill(): the cancellation wakes it. It is taken
+    // back when run() ends (a cancel that arrives while run()'s task is not
+    // suspended stays pending, and would end the task cancelled).
+    if (stopped_run_) return;
+    stopped_run_ = true;
     task.cancel();
 }
 
@@ -435,6 +444,7 @@ Task<> H2Connection::run() {
         }
     }
     writer_.close();
+    if (stopped_run_) task.uncancel();
 }
 
 // ---------------------------------------------------------------------------

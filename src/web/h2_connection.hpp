@@ -133,6 +133,8 @@ private:
 
     /// The writer task: nghttp2's output to the socket, within send_timeout.
     Task<> write_loop();
+    /// Wakes run() to end the connection (the writer is done or failed).
+    void stop_run() noexcept;
     /// writer_.drain() within send_timeout (TimeoutError past it).
     Task<> drain_timed();
     /// The request head of stream `s` is complete: start its task.
@@ -156,6 +158,8 @@ private:
     bool failed_ = false;
     /// GOAWAY went both ways and no stream is left: run() ends normally.
     bool finished_ = false;
+    /// stop_run() cancelled run()'s task (taken back when run() ends).
+    bool stopped_run_ = false;
     bool goaway_sent_ = false;
     /// run() is ending: a stream is freed as soon as its task ends.
     bool tearing_down_ = false;
