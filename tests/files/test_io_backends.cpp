@@ -279,6 +279,44 @@ TEST_P(Backend, CancelForgetFdAndAbandon) {
     ::close(sv[1]);
 }
 
+// A receive started on a socket that is then closed, its number reused by a
+// new socket with bytes waiting, all before the backend next submits to the
+// kernel: the receive must end cancelled, never take the new socket's bytes
+// (io_uring resolves a descriptor number when the entry is submitted, so
+// forget_fd hands queued entries over before the close).
+TEST_P(Backend, AReceiveOnAClosedSocketNeverReadsTheNextSocketWithItsNumber) {
+    int a[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, a), 0);
+    char in[16] = {};
+    Op recv;
+    recv.io.kind = IoOp::Kind::Recv;
+    recv.io.fd = a[0];
+    recv.io.buf = in;
+    recv.io.len = sizeof in;
+    submit(recv);
+    ASSERT_FALSE(recv.completed);
+    int number = a[0];
+    backend_->forget_fd(a[0]);
+    ::close(a[0]);
+    ::close(a[1]);
+    int b[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, b), 0);
+    int reused = b[0] == number ? b[0] : b[1];
+    int other = reused == b[0] ? b[1] : b[0];
+    ASSERT_EQ(reused, number);  // the lowest free numbers come back
+    ASSERT_EQ(::send(other, "hello", 5, MSG_NOSIGNAL), 5);
+    wait_for(recv);
+    // Cancelled, or (io_uring) the end of the old socket, whose peer closed
+    // before the cancel reached the kernel: never the new socket's 5 bytes.
+    EXPECT_TRUE(recv.io.result == -ECANCELED || recv.io.result == 0) << recv.io.result;
+    EXPECT_EQ(std::string(in), "");
+    char got[16] = {};
+    EXPECT_EQ(::recv(reused, got, sizeof got, 0), 5);  // the bytes stayed with the new socket
+    EXPECT_EQ(std::string(got), "hello");
+    ::close(b[0]);
+    ::close(b[1]);
+}
+
 TEST_P(Backend, WakeInterruptsAWaitFromAnotherThread) {
     auto t0 = std::chrono::steady_clock::now();
     std::thread waker([&] {

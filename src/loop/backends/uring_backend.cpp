@@ -466,6 +466,18 @@ void UringBackend::abandon(IoOp& op) noexcept {
 
 void UringBackend::forget_fd(int fd) noexcept {
     if (fd < 0 || static_cast<std::size_t>(fd) >= fd_ops_.size() || fd_ops_[static_cast<std::size_t>(fd)] == 0) return;
+    // The kernel resolves an entry's descriptor number when the entry is
+    // submitted: one still queued when the caller closes `fd` would act on
+    // whatever file takes the number next (a new connection's bytes read
+    // into this op). Queued entries go to the kernel now, while the number
+    // is still this file's.
+    if (io_uring_sq_ready(&ring_) > 0) {
+        try {
+            flush_submissions();
+        } catch (...) {
+            // Entries the kernel refused were failed (fail_unsubmitted): none refers to fd any more.
+        }
+    }
     for (IoOp* op = inflight_; op; op = op->next)
         if (op->fd == fd) cancel(*op);
     // The cancel requests find the ops by address, so they may reach the
