@@ -411,14 +411,10 @@ void H2Connection::fail(std::exception_ptr error) noexcept {
     streams_.clear();
     settings_.set();
     want_write_.set();
-    if (reading_ && reader_task_) {
-        // The read in flight ends first, then read_loop closes the socket:
-        // closed under a pending read, its descriptor number could be
-        // reused by a new connection whose bytes that read would take.
-        reader_task_->cancel();
-    } else {
-        close_socket();
-    }
+    // A read in flight is withdrawn by the close (the backend's forget_fd:
+    // it can never take the bytes of a socket that reuses the number).
+    if (reading_ && reader_task_) reader_task_->cancel();
+    close_socket();
     changed();
 }
 
