@@ -8,6 +8,7 @@
 
 #include "aio/exceptions.hpp"
 #include "aio/http/status.hpp"
+#include "aio/sleep.hpp"
 #include "aio/timeouts.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
@@ -567,7 +568,9 @@ Task<> H2Stream::exchange() {
     }
     // Until nghttp2 has sent the whole response: each step of progress
     // within send_timeout, or the stream is reset (a client that never
-    // opens its window holds nothing for long).
+    // opens its window holds nothing for long). Most responses are out once
+    // the writer task has had its turn: one yield first spares them a timer.
+    if (!response_sent_ && !closed_) co_await aio::sleep(std::chrono::seconds(0));
     while (!response_sent_ && !closed_) {
         out_event_.clear();
         bool progressed = co_await wait_event_for(out_event_, state_.opts.send_timeout);
@@ -595,42 +598,48 @@ void H2Stream::answer_error(int status, std::string_view message) {
 void H2Stream::submit_head(int status, const http::Headers& headers, std::optional<std::uint64_t> length,
                            bool with_body) {
     if (status < 200 || status > 999) throw aio::ValueError("status out of range for HTTP/2: " + std::to_string(status));
-    // Names go out in lower case (RFC 9113 §8.2.1); the strings live until
-    // nghttp2 has copied them, at the end of this function.
-    std::vector<std::string> names;
-    names.reserve(headers.size());
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(headers.size() + 5);
+    // Names go out in lower case (RFC 9113 §8.2.1), written into the
+    // connection's scratch buffer (reserved first: the name/value pairs
+    // point into it) and copied by nghttp2 at submission: no allocation per
+    // header once the buffers have grown.
+    std::string& lower = conn_.names_scratch_;
+    std::vector<nghttp2_nv>& nva = conn_.nva_scratch_;
+    lower.clear();
+    nva.clear();
+    std::size_t total = 0;
+    for (auto [name, value] : headers) total += name.size();
+    lower.reserve(total);
     char status_text[4];
     std::to_chars(status_text, status_text + 3, status);
     nva.push_back(make_nv(":status", std::string_view(status_text, 3)));
     bool has_date = false, has_server = false, has_type = false;
     for (auto [name, value] : headers) {
-        std::string lower(name);
-        for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (connection_specific(lower)) continue;
-        if (!nghttp2_check_header_name(reinterpret_cast<const std::uint8_t*>(lower.data()), lower.size()) ||
-            lower.empty() || lower[0] == ':')
+        std::size_t at = lower.size();
+        for (char ch : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+        std::string_view n = std::string_view(lower).substr(at);
+        if (connection_specific(n)) {
+            lower.resize(at);
+            continue;
+        }
+        if (n.empty() || n[0] == ':' ||
+            !nghttp2_check_header_name(reinterpret_cast<const std::uint8_t*>(n.data()), n.size()))
             throw aio::ValueError("header name is not a token: " + std::string(name));
         if (!nghttp2_check_header_value(reinterpret_cast<const std::uint8_t*>(value.data()), value.size()))
             throw aio::ValueError("control character in the value of header " + std::string(name));
-        has_date |= lower == "date";
-        has_server |= lower == "server";
-        has_type |= lower == "content-type";
-        names.push_back(std::move(lower));
-        nva.push_back(make_nv(names.back(), value));
+        has_date |= n == "date";
+        has_server |= n == "server";
+        has_type |= n == "content-type";
+        nva.push_back(make_nv(n, value));
     }
-    std::string length_text;
+    char length_text[24];
     if (!has_type && with_body && length.value_or(1) > 0) nva.push_back(make_nv("content-type", "application/octet-stream"));
     if (length) {
-        length_text = std::to_string(*length);
-        nva.push_back(make_nv("content-length", length_text));
+        auto end = std::to_chars(length_text, length_text + sizeof length_text, *length).ptr;
+        nva.push_back(make_nv("content-length", std::string_view(length_text, end - length_text)));
     }
-    std::string date;
     if (!has_date) {
-        std::string_view line = date_header_line();  // "Date: ...\r\n"
-        date.assign(line.substr(6, line.size() - 8));
-        nva.push_back(make_nv("date", date));
+        std::string_view line = date_header_line();  // "Date: ...\r\n", stable for this second
+        nva.push_back(make_nv("date", line.substr(6, line.size() - 8)));
     }
     if (!has_server && !state_.opts.server_header.empty()) nva.push_back(make_nv("server", state_.opts.server_header));
     nghttp2_data_provider provider{};

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "aio/locks.hpp"
 #include "aio/streams.hpp"
@@ -152,6 +153,9 @@ private:
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;
     aio::Event want_write_;
     std::string batch_;  // nghttp2's output gathered for one write
+    // H2Stream::submit_head's buffers, reused (a head is submitted at once).
+    std::string names_scratch_;
+    std::vector<nghttp2_nv> nva_scratch_;
     aio::Event streams_gone_;  // set when the last stream is freed
     Task<> writer_task_;
     /// The socket failed (reset, a stall past send_timeout): stop.
