@@ -196,6 +196,10 @@ public:
     void write_eof();
     /// Closes: sends what is buffered, then closes the socket.
     void close();
+    /// Closes the socket now, dropping what is buffered and not yet sent
+    /// (asyncio's writer.transport.abort()): for a peer that stopped reading,
+    /// whose descriptor close() would hold until it reads again.
+    void abort();
     /// True once close() was called, also while the buffer is still being sent (StreamWriter.is_closing).
     bool is_closing() const noexcept;
     /// Waits until the socket is closed.

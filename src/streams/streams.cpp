@@ -365,6 +365,15 @@ void StreamWriter::close() {
     if (!c.flushing) detail::finish_close(c);
 }
 
+void StreamWriter::abort() {
+    auto& c = *c_;
+    c.closing = true;
+    c.wbuf.consume(c.wbuf.size());
+    // A flush in progress waits on the socket: the close withdraws that wait
+    // (forget_fd), and the flush ends with the connection closed.
+    detail::finish_close(c);
+}
+
 bool StreamWriter::is_closing() const noexcept { return c_->closing; }
 
 Task<> StreamWriter::wait_closed() {

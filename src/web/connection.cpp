@@ -294,7 +294,12 @@ Task<> HttpConnection::run() {
         co_await close_lingering();
         co_return;
     }
-    writer_.close();
+    // A client that reset or stalled past send_timeout gets nothing more:
+    // closing would hold the descriptor until it read the rest.
+    if (peer_failed_)
+        writer_.abort();
+    else
+        writer_.close();
 }
 
 Task<> HttpConnection::close_lingering() {

@@ -444,7 +444,12 @@ Task<> H2Connection::run() {
             }
         }
     }
-    writer_.close();
+    // A client that stalled past send_timeout (or reset) gets nothing more:
+    // closing would hold the descriptor until it read the rest.
+    if (failed_)
+        writer_.abort();
+    else
+        writer_.close();
     if (stopped_run_) task.uncancel();
 }
 

@@ -33,6 +33,14 @@ void app(web::Application& a) {
     a.router().add_get("/big", [](web::Request&) -> Task<web::StreamResponse> {
         co_return web::Response({.body = std::string(4'000'000, 'b')});
     });
+    a.router().add_get("/huge", [](web::Request&) -> Task<web::StreamResponse> {
+        co_return web::Response({.body = std::string(32 << 20, 'z')});
+    });
+    // Reads the whole body: a client that leaves mid-upload ends the read.
+    a.router().add_post("/sum", [](web::Request& r) -> Task<web::StreamResponse> {
+        std::string body = co_await r.read();
+        co_return web::Response({.text = std::to_string(body.size())});
+    });
     // Waits a while: a reset stream's handler is cancelled, never leaked.
     a.router().add_get("/slow", [](web::Request&) -> Task<web::StreamResponse> {
         ++handlers_running;
@@ -49,6 +57,24 @@ std::string peer(const std::string& scenario, std::uint16_t port, const std::str
                        std::to_string(port) + " " + args + " 2>&1")
         .output;
 }
+
+/// Whether `bytes` (what a server sent, read to its end) hold an HTTP/2
+/// frame of `type` on stream 0, walking the frames from the first.
+bool has_connection_frame(std::string_view bytes, std::uint8_t type) {
+    while (bytes.size() >= 9) {
+        std::size_t len = (std::size_t(std::uint8_t(bytes[0])) << 16) | (std::size_t(std::uint8_t(bytes[1])) << 8) |
+                          std::uint8_t(bytes[2]);
+        std::uint32_t stream = ((std::uint32_t(std::uint8_t(bytes[5])) & 0x7f) << 24) |
+                               (std::uint32_t(std::uint8_t(bytes[6])) << 16) |
+                               (std::uint32_t(std::uint8_t(bytes[7])) << 8) | std::uint8_t(bytes[8]);
+        if (std::uint8_t(bytes[3]) == type && stream == 0) return true;
+        if (bytes.size() < 9 + len) return false;
+        bytes.remove_prefix(9 + len);
+    }
+    return false;
+}
+
+constexpr std::uint8_t kGoaway = 7;
 
 /// A GET / over HTTP/2 answered 200 on a fresh connection.
 bool serves_h2(std::uint16_t port) {
@@ -147,7 +173,7 @@ TEST(Http2ServerFaults, GarbageAfterThePrefaceIsAConnectionError) {
         bool closed = false;
         std::string back = c.read_all(&closed);
         EXPECT_TRUE(closed);
-        EXPECT_NE(back.find('\x07'), std::string::npos);  // a GOAWAY frame among what came back
+        EXPECT_TRUE(has_connection_frame(back, kGoaway));
     }
     EXPECT_TRUE(fds_settle_to(before));
     EXPECT_TRUE(serves_h2(s.port()));
@@ -174,7 +200,7 @@ TEST(Http2ServerFaults, AStalledPrefaceAndAnIdleConnectionAreClosedOnTime) {
         bool closed = false;
         std::string back = c.read_all(&closed);
         EXPECT_TRUE(closed);
-        EXPECT_NE(back.find(std::string("\x07\x00\x00\x00\x00\x00", 6)), std::string::npos);  // GOAWAY on stream 0
+        EXPECT_TRUE(has_connection_frame(back, kGoaway));
     }
     EXPECT_TRUE(fds_settle_to(before));
 }
@@ -202,4 +228,62 @@ TEST(Http2ServerFaults, AClientGoawayLetsItsRequestFinish) {
     auto r = run_command("/usr/bin/python3 " + (dir.path / "g.py").string() + " " + std::to_string(s.port()) +
                          " 2>&1");
     EXPECT_EQ(r.output, "answered\n");
+}
+
+TEST(Http2ServerFaults, AContentLengthThatLiesResetsTheStream) {
+    WebServer s(app);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    // 20 DATA bytes after "content-length: 10": a malformed request (RFC 9113 §8.1.1).
+    std::string out = peer("lying-length", s.port(), "/sum");
+    EXPECT_NE(out.find("reset 1\n"), std::string::npos) << out;  // PROTOCOL_ERROR
+    EXPECT_NE(out.find("after 200\n"), std::string::npos) << out;
+    for (int i = 0; i < 500 && s.runner()->requests_in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(s.runner()->requests_in_flight(), 0u);
+    EXPECT_TRUE(fds_settle_to(before));
+}
+
+TEST(Http2ServerFaults, AClientExitingMidUploadFreesItsStreamAndConnection) {
+    ErrorLog log;
+    web::ServerOptions opts;
+    opts.error_log = log.sink();
+    WebServer s(app, opts);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    for (int i = 0; i < 3; ++i) {
+        std::string out = peer("upload-then-exit", s.port(), "/sum");
+        EXPECT_EQ(out, "exited\n");
+    }
+    for (int i = 0; i < 500 && s.runner()->requests_in_flight() > 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(s.runner()->requests_in_flight(), 0u);
+    EXPECT_TRUE(fds_settle_to(before));
+    EXPECT_TRUE(serves_h2(s.port()));
+}
+
+TEST(Http2ServerFaults, AClientThatStopsReadingIsCutOffBySendTimeout) {
+    ErrorLog log;
+    web::ServerOptions opts;
+    opts.send_timeout = 300ms;
+    opts.error_log = log.sink();
+    WebServer s(app, opts);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    // Every window open, a 32 MB response, and a client that reads nothing
+    // for 2 s: the server's socket writes stall, not the HTTP/2 windows.
+    aio::test::Process client("/usr/bin/python3 " + source_path("tests/web/peers/h2_peer.py") + " no-read " +
+                              std::to_string(s.port()) + " /huge");
+    bool gone = false;
+    for (int i = 0; i < 150 && !gone && !client.exited(); ++i) {
+        std::this_thread::sleep_for(10ms);
+        std::size_t n = 1;
+        s.on_loop([&] { n = s.runner()->connections(); });
+        gone = i > 20 && n == 0;  // the connection came, stalled, and was dropped while the client slept
+    }
+    EXPECT_TRUE(gone);
+    // The server's descriptor is back while the client still sleeps on its
+    // end (close() would keep it until the client read the rest).
+    EXPECT_TRUE(fds_settle_to(before));
+    EXPECT_FALSE(client.exited()) << client.output();  // it was still there, reading nothing
+    EXPECT_TRUE(log.contains("send_timeout"));
+    EXPECT_TRUE(serves_h2(s.port()));
 }

@@ -222,6 +222,36 @@ TEST(ServerFaults, SlowBodyIsCutOffWith408) {
     EXPECT_TRUE(serves(s.port()));
 }
 
+// After send_timeout the server drops what it had not sent and frees the
+// descriptor at once, whatever the stalled client does next.
+TEST(ServerFaults, AStalledReaderIsDroppedNotWaitedFor) {
+    web::ServerOptions opts;
+    opts.send_timeout = 300ms;
+    WebServer s([](web::Application& app) {
+        app.router().add_get("/", hello);
+        app.router().add_get("/huge", [](web::Request&) -> Task<web::StreamResponse> {
+            co_return web::Response({.body = std::string(32 << 20, 'z')});
+        });
+    }, opts);
+    RawClient c(s.port(), 3000);
+    int before = count_open_fds();  // the client's own descriptor counted
+    int small = 4096;
+    ::setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    c.send("GET /huge HTTP/1.1\r\nHost: x\r\n\r\n");
+    bool gone = false;
+    for (int i = 0; i < 500 && !gone; ++i) {
+        std::this_thread::sleep_for(10ms);
+        std::size_t n = 1;
+        s.on_loop([&] { n = s.runner()->connections(); });
+        gone = n == 0;
+    }
+    EXPECT_TRUE(gone);
+    // The server's descriptor is back while the client still holds its end
+    // and reads nothing (close() would keep it until the client read 32 MB).
+    EXPECT_TRUE(fds_settle_to(before - 1));
+    EXPECT_TRUE(serves(s.port()));
+}
+
 TEST(ServerFaults, AReaderThatStopsReadingIsCutOffBySendTimeout) {
     web::ServerOptions opts;
     opts.send_timeout = 300ms;

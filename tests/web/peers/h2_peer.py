@@ -17,6 +17,9 @@ and exits 0 when the scenario ran (what it saw is for the test to judge).
   concurrency PATH N       N streams at once (beyond the server's limit): "status S" / "refused"
   goaway-wait PATH         a GET, reporting frames in order: "goaway CODE LAST" then "status S len L"
   big-headers SIZE         a GET with SIZE bytes of one header field: "status S" / "reset CODE"
+  lying-length PATH        a POST declaring 10 bytes and sending 20: "reset CODE", then "after S"
+  upload-then-exit PATH    a POST of 1 MB cut off after 100 KB by a reset: "exited"
+  no-read PATH             a GET with every window open, then no read for 8 s: "slept"
 """
 import socket
 import sys
@@ -434,6 +437,68 @@ def big_headers(port, size):
     sock.close()
 
 
+def lying_length(port, path):
+    sock = connect(port)
+    c = new_conn(sock)
+    sid = c.get_next_available_stream_id()
+    # h2 itself checks content-length on what it receives, not on what it
+    # sends: the lie goes out as written.
+    c.send_headers(sid, req_headers(port, path, "POST", [("content-length", "10")]))
+    c.send_data(sid, b"x" * 20, end_stream=True)
+    sock.sendall(c.data_to_send())
+    seen = {}
+
+    def on(ev):
+        if isinstance(ev, h2.events.StreamReset):
+            seen["reset"] = int(ev.error_code)
+            return True
+        if isinstance(ev, h2.events.ResponseReceived):
+            seen["status"] = dict(ev.headers)[":status"]
+        return isinstance(ev, h2.events.StreamEnded)
+
+    pump(sock, c, on)
+    print(f"reset {seen['reset']}" if "reset" in seen else f"status {seen.get('status')}")
+    sock.close()
+    get_after(port, "/")
+
+
+def upload_then_exit(port, path):
+    sock = connect(port)
+    c = new_conn(sock, {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1 << 20})
+    sid = c.get_next_available_stream_id()
+    c.send_headers(sid, req_headers(port, path, "POST", [("content-length", str(1 << 20))]))
+    sock.sendall(c.data_to_send())
+    sent = 0
+    while sent < 100_000:
+        window = min(c.local_flow_control_window(sid), c.max_outbound_frame_size)
+        if window == 0:
+            for ev in c.receive_data(sock.recv(65536)):
+                pass
+            sock.sendall(c.data_to_send())
+            continue
+        chunk = b"u" * min(window, 100_000 - sent)
+        c.send_data(sid, chunk)
+        sent += len(chunk)
+        sock.sendall(c.data_to_send())
+    # Gone mid-body, with a reset rather than a goodbye.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    sock.close()
+    print("exited")
+
+
+def no_read(port, path):
+    sock = connect(port)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c = new_conn(sock, {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: (1 << 31) - 1})
+    c.increment_flow_control_window((1 << 31) - 1 - 65535)
+    sid = c.get_next_available_stream_id()
+    c.send_headers(sid, req_headers(port, path), end_stream=True)
+    sock.sendall(c.data_to_send())
+    time.sleep(8.0)  # the server's writes stall against a full socket
+    print("slept")
+    sock.close()
+
+
 def main():
     scenario, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     if scenario == "get":
@@ -460,6 +525,12 @@ def main():
         goaway_wait(port, args[0])
     elif scenario == "big-headers":
         big_headers(port, int(args[0]))
+    elif scenario == "lying-length":
+        lying_length(port, args[0])
+    elif scenario == "upload-then-exit":
+        upload_then_exit(port, args[0])
+    elif scenario == "no-read":
+        no_read(port, args[0])
     else:
         sys.exit(f"unknown scenario {scenario}")
 
