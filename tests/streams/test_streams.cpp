@@ -72,6 +72,45 @@ TEST(Streams, EchoRoundTripWithEveryReadForm) {
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
+// abort() closes at once with data still buffered for a peer that reads
+// nothing (close() would wait for it): the socket is gone, the peer sees
+// the connection end, and wait_closed() returns.
+TEST(Streams, AbortDropsWhatIsBufferedAndClosesNow) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::Event done;
+        std::size_t peer_got = 0;
+        // The peer reads nothing until the writer has aborted.
+        auto handler = [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            co_await done.wait();
+            while (true) {
+                std::string data;
+                try {
+                    data = co_await r.read(1 << 20);
+                } catch (const aio::ConnectionResetError&) {
+                    break;
+                }
+                if (data.empty()) break;
+                peer_got += data.size();
+            }
+            w.close();
+        };
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.write(std::string(64 << 20, 'a'));  // far more than the kernel takes
+        EXPECT_GT(w.buffer_size(), 0u);
+        w.abort();
+        EXPECT_TRUE(w.is_closing());
+        co_await w.wait_closed();
+        done.set();
+        co_await aio::sleep(std::chrono::milliseconds(200));
+        EXPECT_LT(peer_got, std::size_t(64) << 20);  // the buffered rest was dropped
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
 TEST(Streams, AServerAssignedOverIsClosed) {
     aio::run([]() -> aio::Task<> {
         aio::Server a = co_await echo_server();
