@@ -24,34 +24,14 @@ namespace {
 using aio::Task;
 using namespace aio::web;
 
-Task<StreamResponse> hello(Request&) { co_return Response({.text = "hello"}); }
-
-Task<StreamResponse> echo(Request& req) {
-    std::string body = co_await req.read();
-    co_return Response({.body = std::move(body)});
-}
-
-Task<StreamResponse> stream(Request& req) {
-    StreamResponse resp;
-    resp.headers().set("Content-Type", "text/plain");
-    co_await resp.prepare(req);
-    while (true) {
-        std::string piece = co_await req.content().readany();
-        if (piece.empty()) break;
-        co_await resp.write(piece);
-    }
-    co_await resp.write_eof();
-    co_return resp;
-}
-
 Task<StreamResponse> big(Request&) { co_return Response({.text = std::string(100000, 'b')}); }
 
 Application& app() {
     static Application* a = [] {
         auto* app = new Application(ApplicationOptions{.client_max_size = 64 * 1024});
-        app->router().add_route(METH_ANY, "/", hello);
-        app->router().add_route(METH_ANY, "/echo", echo);
-        app->router().add_route(METH_ANY, "/stream", stream);
+        app->router().add_route(METH_ANY, "/", fuzz::hello);
+        app->router().add_route(METH_ANY, "/echo", fuzz::echo);
+        app->router().add_route(METH_ANY, "/stream", fuzz::stream_back);
         app->router().add_route(METH_ANY, "/big", big);
         return app;
     }();

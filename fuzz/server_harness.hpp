@@ -47,6 +47,30 @@ inline int count_fds() {
     return n;
 }
 
+/// Handlers both server fuzz targets serve: a fixed answer, the body
+/// echoed whole, and the body streamed back as it arrives.
+inline aio::Task<aio::web::StreamResponse> hello(aio::web::Request&) {
+    co_return aio::web::Response({.text = "hello"});
+}
+
+inline aio::Task<aio::web::StreamResponse> echo(aio::web::Request& req) {
+    std::string body = co_await req.read();
+    co_return aio::web::Response({.body = std::move(body)});
+}
+
+inline aio::Task<aio::web::StreamResponse> stream_back(aio::web::Request& req) {
+    aio::web::StreamResponse resp;
+    resp.headers().set("Content-Type", "text/plain");
+    co_await resp.prepare(req);
+    while (true) {
+        std::string piece = co_await req.content().readany();
+        if (piece.empty()) break;
+        co_await resp.write(piece);
+    }
+    co_await resp.write_eof();
+    co_return resp;
+}
+
 /// The output is capped: a response can echo the input, so a few MiB is plenty.
 constexpr std::size_t kMaxOutput = 8u << 20;
 

@@ -43,31 +43,11 @@ const std::filesystem::path& test_file() {
     return *path;
 }
 
-Task<StreamResponse> hello(Request&) { co_return Response({.text = "hello"}); }
-
-Task<StreamResponse> echo(Request& req) {
-    std::string body = co_await req.read();
-    co_return Response({.body = std::move(body)});
-}
-
 Task<StreamResponse> ignore(Request&) { co_return Response({.text = "the body was not read"}); }
 
 Task<StreamResponse> partial(Request& req) {
     std::string first = co_await req.content().readany();
     co_return Response({.text = "read " + std::to_string(first.size())});
-}
-
-Task<StreamResponse> stream(Request& req) {
-    StreamResponse resp;
-    resp.headers().set("Content-Type", "text/plain");
-    co_await resp.prepare(req);
-    while (true) {
-        std::string piece = co_await req.content().readany();
-        if (piece.empty()) break;
-        co_await resp.write(piece);
-    }
-    co_await resp.write_eof();
-    co_return resp;
 }
 
 Task<StreamResponse> json(Request& req) {
@@ -97,11 +77,11 @@ Task<StreamResponse> file(Request&) { co_return FileResponse(test_file()); }
 Application& app() {
     static Application* a = [] {
         auto* app = new Application(ApplicationOptions{.client_max_size = 64 * 1024});
-        app->router().add_route(METH_ANY, "/", hello);
-        app->router().add_route(METH_ANY, "/echo", echo);
+        app->router().add_route(METH_ANY, "/", fuzz::hello);
+        app->router().add_route(METH_ANY, "/echo", fuzz::echo);
         app->router().add_route(METH_ANY, "/ignore", ignore);
         app->router().add_route(METH_ANY, "/partial", partial);
-        app->router().add_route(METH_ANY, "/stream", stream);
+        app->router().add_route(METH_ANY, "/stream", fuzz::stream_back);
         app->router().add_route(METH_ANY, "/json", json);
         app->router().add_route(METH_ANY, "/form", form);
         app->router().add_get("/file", file);

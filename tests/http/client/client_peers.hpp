@@ -36,6 +36,21 @@ inline std::string faulty_server_command() {
     return "/usr/bin/python3 " + source_path("tests/http/client/peers/faulty_server.py") + " {port}";
 }
 
+/// Shell commands making, in directory `dir`, a test CA (ca.pem, ca.key)
+/// and a server certificate it signed for localhost and 127.0.0.1
+/// (server.pem, server.key), with `www/` and `tmp/` for nginx; ends with
+/// " && " so that more commands can follow.
+inline std::string make_test_ca_commands(const std::string& dir) {
+    return "cd " + dir + " && mkdir -p www tmp && "
+           "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=aio-test-ca "
+           ">/dev/null 2>&1 && "
+           "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost "
+           ">/dev/null 2>&1 && "
+           "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
+           "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
+           "-extfile ext.cnf >/dev/null 2>&1 && ";
+}
+
 inline void write_file(const std::string& path, const std::string& data) {
     std::ofstream f(path, std::ios::binary);
     f << data;

@@ -29,15 +29,7 @@ struct Peers {
         proxy_port = aio::test::free_port();
         std::string d = dir;
         std::string ssl =
-            "cd " + d + " && mkdir -p www tmp && "
-            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=aio-test-ca "
-            ">/dev/null 2>&1 && "
-            "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost "
-            ">/dev/null 2>&1 && "
-            "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-            "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-            "-extfile ext.cnf >/dev/null 2>&1 && "
-            "sed -e 's|@DIR@|" + d + "|g' -e 's|@HTTP_PORT@|" + std::to_string(http_port) +
+            aio::test::make_test_ca_commands(d) + "sed -e 's|@DIR@|" + d + "|g' -e 's|@HTTP_PORT@|" + std::to_string(http_port) +
             "|g' -e 's|@HTTPS_PORT@|" + std::to_string(https_port) + "|g' " +
             aio::test::source_path("tests/http/client/peers/nginx.conf.in") + " > nginx.conf && "
             "printf 'Port " + std::to_string(proxy_port) +

@@ -32,14 +32,7 @@ struct H2Nginx {
         h1s_port = aio::test::free_port();
         std::string d = dir;
         std::string setup =
-            "cd " + d + " && mkdir -p www/upload tmp && "
-            "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=aio-test-ca "
-            ">/dev/null 2>&1 && "
-            "openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost "
-            ">/dev/null 2>&1 && "
-            "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > ext.cnf && "
-            "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 "
-            "-extfile ext.cnf >/dev/null 2>&1 && "
+            aio::test::make_test_ca_commands(d) + "mkdir -p www/upload && "
             "head -c 8388608 /dev/urandom > www/big.bin && "
             "sed -e 's|@DIR@|" + d + "|g' -e 's|@H2_PORT@|" + std::to_string(h2_port) + "|g' -e 's|@H2C_PORT@|" +
             std::to_string(h2c_port) + "|g' -e 's|@H1S_PORT@|" + std::to_string(h1s_port) + "|g' " +
