@@ -326,8 +326,9 @@ struct ResponseState {
     /// Receives more of the body into `buf`; false at its end. Throws
     /// ClientPayloadError and the timeout errors.
     Task<bool> more();
-    /// more() over HTTP/2.
-    Task<bool> more_h2();
+    /// more() over HTTP/2, once the common checks are done (`before`: the
+    /// buffer's size when more() began).
+    Task<bool> more_h2(std::size_t before);
     /// Reads more bytes from the connection under sock_read / total.
     Task<bool> fill();
     /// Parses what is buffered; finishes the message when complete.

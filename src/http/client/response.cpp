@@ -53,17 +53,7 @@ void ResponseState::finish() {
     release(false);
 }
 
-Task<bool> ResponseState::more_h2() {
-    if (eof) {
-        check_buffered();
-        co_return false;
-    }
-    if (!h2) payload_error("the connection was released before the body was read");
-    if (pos > 0) {
-        buf.erase(0, pos);
-        pos = 0;
-    }
-    std::size_t before = buf.size();
+Task<bool> ResponseState::more_h2(std::size_t before) {
     while (true) {
         std::exception_ptr err;
         std::string reason;
@@ -116,18 +106,18 @@ Task<bool> ResponseState::more_h2() {
 }
 
 Task<bool> ResponseState::more() {
-    if (h2conn) co_return co_await more_h2();
     if (eof) {
         check_buffered();  // a body that came whole with its head
         co_return false;
     }
-    if (!conn) payload_error("the connection was released before the body was read");
+    if (h2conn ? !h2 : !conn) payload_error("the connection was released before the body was read");
     // What the reader took is dropped: streaming reads hold only what is unread.
     if (pos > 0) {
         buf.erase(0, pos);
         pos = 0;
     }
     std::size_t before = buf.size();
+    if (h2conn) co_return co_await more_h2(before);
     while (true) {
         std::exception_ptr err;
         std::string reason;
