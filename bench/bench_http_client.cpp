@@ -3,6 +3,9 @@
 //   bench_http_client r6 URL CONNECTIONS REQUESTS
 //     keep-alive GETs by CONNECTIONS workers on one session (limit = CONNECTIONS);
 //     prints requests/s, client CPU µs per request (user+sys) and peak RSS.
+//   bench_http_client r6-bare URL CONNECTIONS REQUESTS
+//     the same, each request carrying only Host (skip_auto_headers), the bytes
+//     hyper's and Beast's clients send.
 //   bench_http_client r6h2 URL STREAMS REQUESTS
 //     the same GETs over HTTP/2, STREAMS workers sharing one connection (http:
 //     prior knowledge; https: ALPN, the certificate not checked); R6 over h2,
@@ -55,8 +58,10 @@ aio::Task<> r6_worker(http::ClientSession& session, const std::string& url, long
     }
 }
 
-aio::Task<> r6(std::string url, int connections, long requests, bool h2 = false) {
+aio::Task<> r6(std::string url, int connections, long requests, bool h2 = false, bool bare = false) {
     http::SessionOptions opts{.limit = static_cast<std::size_t>(connections)};
+    // bare: the request the peers' clients send (hyper's and Beast's: Host only).
+    if (bare) opts.skip_auto_headers = {"Accept", "Accept-Encoding", "User-Agent"};
     if (h2) {
         opts.ssl = false;
         if (url.starts_with("http:")) opts.http_version = http::HttpVersionPolicy::http2_prior_knowledge;
@@ -167,8 +172,8 @@ aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
 
 int main(int argc, char** argv) {
     std::string mode = argc > 1 ? argv[1] : "";
-    if ((mode == "r6" || mode == "r6h2") && argc == 5) {
-        aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4]), mode == "r6h2"));
+    if ((mode == "r6" || mode == "r6-bare" || mode == "r6h2") && argc == 5) {
+        aio::run(r6(argv[2], std::atoi(argv[3]), std::atol(argv[4]), mode == "r6h2", mode == "r6-bare"));
         return 0;
     }
     if (mode == "soak" && argc == 5) {

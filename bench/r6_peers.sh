@@ -10,7 +10,13 @@
 # then the ratios of each aio row to the best of hyper/reqwest/Beast, to wrk,
 # and its CPU per request against hyper's.
 #
-#   bench/r6_peers.sh [NAME=BINARY ...]   (default: aio=build/release/bench/bench_http_client)
+# Two aio rows by default: "aio" sends aiohttp's automatic headers (Accept,
+# Accept-Encoding, User-Agent), "aio-bare" skips them (skip_auto_headers) and
+# so sends the bytes hyper's and Beast's clients send (Host only); nginx's
+# cost per request, which caps every client here, grows with the headers.
+#
+#   bench/r6_peers.sh [NAME=BINARY ...]   (default: aio and aio-bare = build/release/bench/bench_http_client;
+#                                          a NAME ending in -bare runs the bare mode)
 #   env: REPS (3), REQUESTS (200000), PEERS_DIR (/work/peers)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -26,14 +32,21 @@ trap cleanup EXIT
 . "$HERE/lib.sh"  # free_port, start_nginx_1k
 
 AIO=()
-if [ $# -eq 0 ]; then AIO=("aio=$HERE/../build/release/bench/bench_http_client"); else AIO=("$@"); fi
+if [ $# -eq 0 ]; then
+  AIO=("aio=$HERE/../build/release/bench/bench_http_client" "aio-bare=$HERE/../build/release/bench/bench_http_client")
+else
+  AIO=("$@")
+fi
 PORT=$(free_port)
 start_nginx_1k "$TMP/nginx" "$PORT" 1
 URL=http://127.0.0.1:$PORT/1k
 for _ in $(seq 100); do curl -s -o /dev/null "$URL" && break; sleep 0.1; done
 
 NAMES=() CMDS=()
-for a in "${AIO[@]}"; do NAMES+=("${a%%=*}"); CMDS+=("${a#*=} r6 $URL 64 $REQUESTS"); done
+for a in "${AIO[@]}"; do
+  mode=r6; [[ ${a%%=*} == *-bare ]] && mode=r6-bare
+  NAMES+=("${a%%=*}"); CMDS+=("${a#*=} $mode $URL 64 $REQUESTS")
+done
 NAMES+=(hyper reqwest beast wrk)
 CMDS+=("$PB/rust/release/r6_hyper $URL $REQUESTS" "$PB/rust/release/r6_reqwest $URL $REQUESTS"
        "$PB/asio/r6_client $PORT $REQUESTS" "wrk -t1 -c64 -d10s $URL")

@@ -776,6 +776,13 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
     // The headers every attempt shares: session defaults, the request's own.
     Headers base_headers = core.opts.headers;
     if (!opts.headers.empty()) base_headers.update(opts.headers);
+    // An automatic header is added unless the caller gave it or asked to skip it.
+    auto wanted = [&](std::string_view name) {
+        for (const auto* skip : {&core.opts.skip_auto_headers, &opts.skip_auto_headers})
+            for (const std::string& s : *skip)
+                if (iequals(s, name)) return false;
+        return true;
+    };
 
     // The request's own cookies: sent to its origin only (dropped, with the
     // caller's credentials, when a redirect leaves it).
@@ -812,12 +819,13 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
 
         Headers headers;
         headers.reserve(256, 8 + base_headers.size());
-        if (!base_headers.contains(hdrs::HOST)) headers.add(hdrs::HOST, url.host_port());
+        if (!base_headers.contains(hdrs::HOST) && wanted(hdrs::HOST)) headers.add(hdrs::HOST, url.host_port());
         for (auto [k, v] : base_headers) headers.add(k, v);
-        if (!headers.contains(hdrs::ACCEPT)) headers.add(hdrs::ACCEPT, "*/*");
-        if (core.opts.auto_decompress && !headers.contains(hdrs::ACCEPT_ENCODING))
+        if (!headers.contains(hdrs::ACCEPT) && wanted(hdrs::ACCEPT)) headers.add(hdrs::ACCEPT, "*/*");
+        if (core.opts.auto_decompress && !headers.contains(hdrs::ACCEPT_ENCODING) && wanted(hdrs::ACCEPT_ENCODING))
             headers.add(hdrs::ACCEPT_ENCODING, "gzip, deflate, br");
-        if (!headers.contains(hdrs::USER_AGENT)) headers.add(hdrs::USER_AGENT, core.opts.user_agent);
+        if (!headers.contains(hdrs::USER_AGENT) && wanted(hdrs::USER_AGENT))
+            headers.add(hdrs::USER_AGENT, core.opts.user_agent);
         if (auth && !headers.contains(hdrs::AUTHORIZATION)) headers.add(hdrs::AUTHORIZATION, auth->encode());
         {
             std::string cookie = core.jar->filter_cookies(url);
@@ -830,7 +838,8 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
             if (!cookie.empty()) headers.set(hdrs::COOKIE, cookie);
         }
         if (!body.empty()) {
-            if (!headers.contains(hdrs::CONTENT_TYPE)) headers.add(hdrs::CONTENT_TYPE, body.content_type);
+            if (!headers.contains(hdrs::CONTENT_TYPE) && wanted(hdrs::CONTENT_TYPE))
+                headers.add(hdrs::CONTENT_TYPE, body.content_type);
             if (chunked) {
                 headers.set(hdrs::TRANSFER_ENCODING, "chunked");
                 headers.erase(hdrs::CONTENT_LENGTH);

@@ -63,6 +63,39 @@ TEST_F(ClientSession, ParamsHeadersAndEveryMethod) {
     }());
 }
 
+TEST_F(ClientSession, SkipAutoHeadersLeavesOutWhatAioWouldAdd) {
+    aio::run([]() -> aio::Task<> {
+        // By default: Accept, Accept-Encoding, User-Agent (and Host) are added.
+        http::ClientSession plain;
+        auto r0 = co_await plain.get(url("/echo"));
+        auto j0 = co_await r0.json();
+        EXPECT_EQ(j0["headers"]["Accept"].as_string(), "*/*");
+        EXPECT_EQ(j0["headers"]["Accept-Encoding"].as_string(), "gzip, deflate, br");
+        EXPECT_EQ(j0["headers"]["User-Agent"].as_string(), "aio-http/0.1");
+        co_await plain.close();
+
+        // The session's list (any case), a request's list on top, and a header
+        // given explicitly is still sent.
+        http::ClientSession session({.skip_auto_headers = {"user-agent", "ACCEPT"}});
+        aio::http::RequestOptions with_accept{.headers = {{"Accept", "text/csv"}}};
+        auto r1 = co_await session.get(url("/echo"), with_accept);
+        auto j1 = co_await r1.json();
+        EXPECT_FALSE(j1["headers"].contains("User-Agent"));
+        EXPECT_EQ(j1["headers"]["Accept"].as_string(), "text/csv");
+        EXPECT_EQ(j1["headers"]["Accept-Encoding"].as_string(), "gzip, deflate, br");
+        EXPECT_TRUE(j1["headers"].contains("Host"));
+
+        aio::http::RequestOptions skip_more{.data = "raw", .skip_auto_headers = {"Accept-Encoding", "Content-Type"}};
+        auto r2 = co_await session.post(url("/echo"), skip_more);
+        auto j2 = co_await r2.json();
+        EXPECT_FALSE(j2["headers"].contains("Accept-Encoding"));
+        EXPECT_FALSE(j2["headers"].contains("Content-Type"));
+        EXPECT_FALSE(j2["headers"].contains("Accept"));
+        EXPECT_EQ(j2["body"].as_string(), "raw");
+        co_await session.close();
+    }());
+}
+
 TEST_F(ClientSession, BodiesBytesFormJsonAndStream) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session;

@@ -111,6 +111,9 @@ struct RequestOptions {
     std::optional<aio::json::Value> json{};
     /// Headers for this request; they replace the session's of the same name.
     Headers headers{};
+    /// Automatic headers not to add to this request, besides the session's
+    /// (see SessionOptions::skip_auto_headers).
+    std::vector<std::string> skip_auto_headers{};
     /// Replaces the session's timeouts when given.
     std::optional<ClientTimeout> timeout{};
     /// Follow 301, 302, 303, 307 and 308 (for HEAD too, as aiohttp).

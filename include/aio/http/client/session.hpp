@@ -126,6 +126,11 @@ struct SessionOptions {
     std::vector<TraceConfig> trace_configs{};
     /// The User-Agent header unless the request sets one.
     std::string user_agent = "aio-http/0.1";
+    /// Headers aio would add on its own that it must not add (aiohttp's
+    /// skip_auto_headers): any of Host, Accept, Accept-Encoding, User-Agent and
+    /// Content-Type, in any case. A header given explicitly is still sent; a
+    /// request's own list adds to this one.
+    std::vector<std::string> skip_auto_headers{};
     /// Which HTTP version requests use (see HttpVersionPolicy): by default h2
     /// on https when the server's ALPN picks it, else HTTP/1.1.
     HttpVersionPolicy http_version = HttpVersionPolicy::automatic;
