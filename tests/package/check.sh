@@ -41,8 +41,8 @@ if [ -x "$build/tools/aio/aio" ]; then
     version=$("$prefix/bin/aio" --version)
     [[ "$version" =~ ^aio\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "aio --version printed '$version'"; exit 1; }
     if command -v help2man >/dev/null; then
-        [ -s "$prefix/share/man/man1/aio.1" ] || { echo "the aio(1) man page is not installed"; exit 1; }
-        grep -q "demo" "$prefix/share/man/man1/aio.1" || { echo "the man page does not describe the commands"; exit 1; }
+        [ -s "$prefix/share/man/man1/aio.1.gz" ] || { echo "the aio(1) man page is not installed"; exit 1; }
+        zgrep -q "demo" "$prefix/share/man/man1/aio.1.gz" || { echo "the man page does not describe the commands"; exit 1; }
     fi
     echo "installed command: $version, man page: ok"
 fi
