@@ -8,25 +8,16 @@
 #   bash scripts/deps.sh --check  check only (no apt-get)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/apt.sh
 pkgs=(
-  cmake ninja-build ccache pkg-config g++ clang-19 libclang-rt-19-dev
-  liburing-dev libssl-dev zlib1g-dev libbrotli-dev libsimdjson-dev libfmt-dev libcli11-dev libpsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libnghttp2-dev
-  ca-certificates openssl curl nginx-light wrk socat tinyproxy gzip procps
+  "${aio_build_packages[@]}" "${aio_deb_packages[@]}" libclang-rt-19-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  ca-certificates openssl curl nginx-light wrk socat tinyproxy procps
   python3 python3-aiohttp python3-brotli python3-cryptography python3-pandas python3-uvloop python3-aiofiles
-  python3-websockets python3-h2 python3-httpx nodejs node-ws help2man systemd doxygen nghttp2-client
+  python3-websockets python3-h2 python3-httpx nodejs node-ws systemd doxygen nghttp2-client
 )
 if [ "${1:-}" != --check ]; then
-  missing=()
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "deps: installing ${missing[*]}"
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  install_missing "${pkgs[@]}"
   # nginx-light's package starts a system nginx on port 80; the tests start their own.
 fi
 
@@ -35,7 +26,7 @@ programs=(
   cmake:cmake ninja:ninja-build ccache:ccache pkg-config:pkg-config g++:g++ clang++-19:clang-19
   openssl:openssl curl:curl /usr/sbin/nginx:nginx-light wrk:wrk socat:socat /usr/bin/tinyproxy:tinyproxy
   gzip:gzip taskset:util-linux /usr/bin/python3:python3 node:nodejs systemd-socket-activate:systemd doxygen:doxygen
-  nghttp:nghttp2-client h2load:nghttp2-client
+  nghttp:nghttp2-client h2load:nghttp2-client dpkg-shlibdeps:dpkg-dev file:file readelf:binutils lintian:lintian
 )
 problems=()
 for entry in "${programs[@]}"; do

@@ -10,6 +10,10 @@
 #   AIO_TEST_PRESETS=release bash scripts/fresh-check.sh
 #                                          the second command with fewer presets
 #   KEEP=1 bash scripts/fresh-check.sh     leave the scratch system behind
+#   AIO_FRESH_COMMAND="bash scripts/package.sh" bash scripts/fresh-check.sh
+#                                          that one command instead (here: the
+#                                          Debian packages, from nothing)
+# CMAKE_BUILD_PARALLEL_LEVEL, when set, caps the builds' jobs in there too.
 #
 # Needs root (debootstrap, chroot, mount). The clone is of the committed HEAD:
 # commit first. The scratch system gets what an installed Debian has and
@@ -73,6 +77,7 @@ run_in_fresh() {  # run_in_fresh COMMAND: runs the README command in the clone, 
     chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         ${AIO_TEST_PRESETS:+AIO_TEST_PRESETS="$AIO_TEST_PRESETS"} \
+        ${CMAKE_BUILD_PARALLEL_LEVEL:+CMAKE_BUILD_PARALLEL_LEVEL="$CMAKE_BUILD_PARALLEL_LEVEL"} \
         /bin/bash -c "cd /root/aio && $command" > "$log" 2>&1 < /dev/null || rc=$?
     tail -15 "$log" | sed 's/^/    | /'
     if [ $rc = 0 ]; then
@@ -84,10 +89,15 @@ run_in_fresh() {  # run_in_fresh COMMAND: runs the README command in the clone, 
 }
 
 status=0
+logs=$(mktemp -d /var/tmp/aio-fresh-logs.XXXXXX)
+if [ -n "${AIO_FRESH_COMMAND:-}" ]; then
+    run_in_fresh "$AIO_FRESH_COMMAND" "$logs/command.log" || status=1
+    echo "fresh-check: $([ $status = 0 ] && echo "passed" || echo "FAILED") in $((SECONDS - start)) s (log in $logs)"
+    exit $status
+fi
 # The two commands, as the README's first lines give them.
 mapfile -t commands < <(awk '/^```sh$/ { inside = 1; next } inside && /^```$/ { exit } inside { print }' "$repo/README.md")
 [ ${#commands[@]} = 2 ] || { echo "fresh-check: the README does not open with two commands" >&2; exit 1; }
-logs=$(mktemp -d /var/tmp/aio-fresh-logs.XXXXXX)
 run_in_fresh "${commands[0]}" "$logs/first.log" || status=1
 run_in_fresh "${commands[1]}" "$logs/second.log" || status=1
 echo "fresh-check: $([ $status = 0 ] && echo "both commands passed" || echo "FAILED") in $((SECONDS - start)) s (logs in $logs)"

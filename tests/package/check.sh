@@ -4,14 +4,16 @@
 # aio::aio, the same program built by a plain Makefile with
 # `pkg-config aio-cpp`, the library under its own name (libaio-cpp, so that
 # -laio stays Debian's libaio), and the aio command with its man page; then
-# the same two builds against the shared library (libaio-cpp.so, built here
-# from the source with BUILD_SHARED_LIBS=ON), which must carry a soname and
-# export aio's symbols only.
+# the same two builds against the shared library (libaio-cpp.so, built from
+# the source with BUILD_SHARED_LIBS=ON as the Debian packages are: the build
+# of scripts/package.sh in <build-dir>/package-deb, which the test package.deb
+# shares), which must carry a soname and export aio's symbols only.
 #   check.sh <build-dir> <source-dir> <c++ compiler>
 set -euo pipefail
 build=$1 src=$2 cxx=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+. "$src/tests/package/downstream.sh"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" > "$work/install.log"
 libdir=$(find "$prefix" -name 'libaio-cpp.a' -printf '%h\n' | head -1)
@@ -19,20 +21,13 @@ libdir=$(find "$prefix" -name 'libaio-cpp.a' -printf '%h\n' | head -1)
 if find "$prefix" -name 'libaio.*' | grep -q .; then echo "a file named libaio.* is installed"; exit 1; fi
 
 # 1. CMake: find_package(aio).
-cmake -S "$src/tests/package" -B "$work/build" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
-      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_CXX_FLAGS="${AIO_PACKAGE_CXXFLAGS:-}" \
-      -DCMAKE_EXE_LINKER_FLAGS="${AIO_PACKAGE_LDFLAGS:-}" > "$work/configure.log"
-cmake --build "$work/build" > "$work/build.log"
-out=$("$work/build/downstream")
-[ "$out" = "42" ] || { echo "downstream printed '$out'"; exit 1; }
+downstream_cmake build "$prefix" "" -DCMAKE_CXX_FLAGS="${AIO_PACKAGE_CXXFLAGS:-}" \
+                 -DCMAKE_EXE_LINKER_FLAGS="${AIO_PACKAGE_LDFLAGS:-}"
 echo "downstream find_package(aio) build: ok"
 
 # 2. A plain Makefile with pkg-config.
-PKG_CONFIG_PATH="$libdir/pkgconfig" make -s -C "$src/tests/package" -f Makefile CXX="$cxx" OUT="$work" \
-    EXTRA_CXXFLAGS="${AIO_PACKAGE_CXXFLAGS:-}" EXTRA_LDFLAGS="${AIO_PACKAGE_LDFLAGS:-}" > "$work/make.log" 2>&1 ||
-    { cat "$work/make.log"; exit 1; }
-out=$("$work/downstream-pkgconfig")
-[ "$out" = "42" ] || { echo "the pkg-config build printed '$out'"; exit 1; }
+downstream_pkgconfig pc "$libdir/pkgconfig" "" \
+                     EXTRA_CXXFLAGS="${AIO_PACKAGE_CXXFLAGS:-}" EXTRA_LDFLAGS="${AIO_PACKAGE_LDFLAGS:-}"
 echo "downstream pkg-config build: ok"
 
 # 3. The command and its man page.
@@ -41,21 +36,18 @@ if [ -x "$build/tools/aio/aio" ]; then
     version=$("$prefix/bin/aio" --version)
     [[ "$version" =~ ^aio\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "aio --version printed '$version'"; exit 1; }
     if command -v help2man >/dev/null; then
-        [ -s "$prefix/share/man/man1/aio.1" ] || { echo "the aio(1) man page is not installed"; exit 1; }
-        grep -q "demo" "$prefix/share/man/man1/aio.1" || { echo "the man page does not describe the commands"; exit 1; }
+        [ -s "$prefix/share/man/man1/aio.1.gz" ] || { echo "the aio(1) man page is not installed"; exit 1; }
+        zgrep -q "demo" "$prefix/share/man/man1/aio.1.gz" || { echo "the man page does not describe the commands"; exit 1; }
     fi
     echo "installed command: $version, man page: ok"
 fi
 
 # 4. The shared library, built from the same source.
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S "$src" -B "$work/shared" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$cxx" "${launcher[@]}" \
-      -DBUILD_SHARED_LIBS=ON -DAIO_UNITY_BUILD=ON -DAIO_BUILD_TESTS=OFF -DAIO_BUILD_EXAMPLES=OFF \
-      -DAIO_BUILD_BENCH=OFF -DAIO_BUILD_TOOLS=OFF > "$work/shared-configure.log"
-cmake --build "$work/shared" > "$work/shared-build.log" || { tail -30 "$work/shared-build.log"; exit 1; }
+shared=$build/package-deb
+CXX="$cxx" bash "$src/scripts/package.sh" --no-install --build-only "$shared" > "$work/shared-build.log" 2>&1 ||
+    { tail -30 "$work/shared-build.log"; exit 1; }
 sprefix=$work/sprefix
-cmake --install "$work/shared" --prefix "$sprefix" > "$work/shared-install.log"
+cmake --install "$shared" --prefix "$sprefix" > "$work/shared-install.log"
 so=$(find "$sprefix" -name 'libaio-cpp.so.*.*.*' | head -1)
 [ -n "$so" ] || { echo "libaio-cpp.so is not installed"; exit 1; }
 soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
@@ -63,15 +55,7 @@ soname=$(readelf -d "$so" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 foreign=$(nm -D --defined-only -C "$so" | awk '{ $1 = ""; $2 = ""; print }' | grep -v 'aio::' | head -5 || true)
 [ -z "$foreign" ] || { echo "libaio-cpp.so exports symbols that are not aio's:"; echo "$foreign"; exit 1; }
 slibdir=$(dirname "$so")
-cmake -S "$src/tests/package" -B "$work/sbuild" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" \
-      -DCMAKE_PREFIX_PATH="$sprefix" > "$work/sconfigure.log"
-cmake --build "$work/sbuild" > "$work/sbuild.log"
-ldd "$work/sbuild/downstream" | grep -q 'libaio-cpp\.so' || { echo "the downstream program did not link the .so"; exit 1; }
-out=$(LD_LIBRARY_PATH="$slibdir" "$work/sbuild/downstream")
-[ "$out" = "42" ] || { echo "downstream (shared) printed '$out'"; exit 1; }
-mkdir -p "$work/spc"
-PKG_CONFIG_PATH="$slibdir/pkgconfig" make -s -C "$src/tests/package" -f Makefile CXX="$cxx" OUT="$work/spc" PKG_STATIC= \
-    > "$work/smake.log" 2>&1 || { cat "$work/smake.log"; exit 1; }
-out=$(LD_LIBRARY_PATH="$slibdir" "$work/spc/downstream-pkgconfig")
-[ "$out" = "42" ] || { echo "the pkg-config build (shared) printed '$out'"; exit 1; }
+downstream_cmake sbuild "$sprefix" "$slibdir"
+[[ "$(ldd "$work/sbuild/downstream")" == *libaio-cpp.so* ]] || { echo "the downstream program did not link the .so"; exit 1; }
+downstream_pkgconfig spc "$slibdir/pkgconfig" "$slibdir" PKG_STATIC=
 echo "shared library $soname: find_package and pkg-config builds ok, exports aio's symbols only"
