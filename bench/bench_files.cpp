@@ -1,12 +1,14 @@
 // File workloads R10 and R11 of shared/bench/WORKLOADS.md, one per process run:
 //   bench_files r10 DIR      read DIR/r10/00000..09999 (4 KiB each), 64 at a time
 //   bench_files r11 DIR      read DIR/big (1 GiB) sequentially, then copy it to DIR/copy
-//   bench_files r11-copy SRC DST [read|readinto|copyfile]
+//   bench_files r11-copy SRC DST [read|readinto|copyfileobj|copyfile]
 //                            one copy of SRC over DST in place (created if missing, not
 //                            truncated), as the peers of R11 copy; prints "RESULT <GiB/s> GiB/s"
 //                            as peers/run.sh expects. read: `while (chunk = f.read(1 MiB))
 //                            g.write(chunk)` (aiofiles' loop, the default); readinto: one
-//                            reused buffer; copyfile: shutil.copyfile (truncates DST).
+//                            reused buffer; copyfileobj: shutil.copyfileobj of the two open files
+//                            (1 MiB chunks, each read beside the previous one's write);
+//                            copyfile: shutil.copyfile (truncates DST).
 // The data is made on first use (bench/files.sh keeps it under /tmp). The I/O
 // path is AIO_IO_BACKEND's (uring or threads). Prints lines
 // "<id> key=value ..." that bench/files.sh sets beside aiofiles and cp/dd.
@@ -193,7 +195,9 @@ aio::Task<> r11_copy(std::string src, std::string dst, std::string style) {
     } else {
         auto in = co_await files::open(src, "rb");
         auto out = co_await files::open(dst, "r+b");
-        if (style == "readinto") {
+        if (style == "copyfileobj") {
+            total = co_await files::shutil::copyfileobj(in, out, static_cast<std::int64_t>(kR11Chunk));
+        } else if (style == "readinto") {
             std::vector<char> buf(kR11Chunk);
             for (;;) {
                 std::size_t n = co_await in.readinto(buf);
@@ -221,7 +225,7 @@ aio::Task<> r11_copy(std::string src, std::string dst, std::string style) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: bench_files r10|r11 DIR | r11-copy SRC DST [read|readinto|copyfile]\n");
+        std::fprintf(stderr, "usage: bench_files r10|r11 DIR | r11-copy SRC DST [read|readinto|copyfileobj|copyfile]\n");
         return 2;
     }
     std::string which = argv[1], dir = argv[2];

@@ -9,8 +9,12 @@
 
 #include <cerrno>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "aio/exceptions.hpp"
+#include "aio/gather.hpp"
 #include "files/run.hpp"
 #include "files/tree.hpp"
 
@@ -191,6 +195,48 @@ Task<Path> copyfile(Path src, Path dst) {
     std::function<void()> f = [&s, &d] { impl::copyfile_sync(s, d, false); };
     co_await impl::in_pool_void(std::move(f));
     co_return dst;
+}
+
+Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length) {
+    if (!fsrc.readable()) throw UnsupportedOperation("copyfileobj: the source is not readable");
+    if (!fdst.writable()) throw UnsupportedOperation("copyfileobj: the destination is not writable");
+    if (length < 0) {
+        std::string all = co_await fsrc.read();
+        co_return static_cast<std::int64_t>(co_await fdst.write(all));
+    }
+    const std::size_t n = length == 0 ? kCopyBufferSize : static_cast<std::size_t>(length);
+    std::int64_t total = 0;
+    // Each round writes one chunk and reads the next at once. gather starts
+    // the write first, so its request reaches the kernel ahead of the read's:
+    // a write to the page cache goes to a kernel worker (io_uring) or a pool
+    // thread, and the read runs meanwhile. With return_exceptions gather always
+    // waits for both, so neither outlives the buffers below.
+    if (fsrc.encoding().empty()) {
+        std::vector<char> bufs[2] = {std::vector<char>(n), std::vector<char>(n)};
+        int cur = 0;
+        std::size_t got = co_await fsrc.readinto(bufs[cur]);
+        while (got > 0) {
+            auto write = fdst.write(std::string_view(bufs[cur].data(), got));
+            auto read = fsrc.readinto(bufs[1 - cur]);
+            auto both = aio::gather(aio::return_exceptions, std::move(write), std::move(read));
+            auto [written, next] = co_await std::move(both);
+            written.value();  // the write's error first: its chunk is the older one
+            total += static_cast<std::int64_t>(got);
+            got = std::move(next).value();
+            cur = 1 - cur;
+        }
+    } else {
+        std::string chunk = co_await fsrc.read(static_cast<std::int64_t>(n));
+        while (!chunk.empty()) {
+            auto write = fdst.write(chunk);
+            auto read = fsrc.read(static_cast<std::int64_t>(n));
+            auto both = aio::gather(aio::return_exceptions, std::move(write), std::move(read));
+            auto [written, next] = co_await std::move(both);
+            total += static_cast<std::int64_t>(written.value());
+            chunk = std::move(next).value();
+        }
+    }
+    co_return total;
 }
 
 Task<Path> copy2(Path src, Path dst) {

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 
+#include <aio/files/shutil.hpp>
+#include <aio/sleep.hpp>
+
 #include "files/files_fixture.hpp"
 
 using aio::test::FilesTest;
@@ -44,6 +47,118 @@ TEST_P(Shutil, CopyfileCopiesContentsOnly) {
     EXPECT_EQ(c.st_mode & 0777, 0604u);  // copy2 copies the mode...
     EXPECT_EQ(c.st_mtim.tv_sec, a.st_mtim.tv_sec);  // ...and the times
     EXPECT_EQ(get(path("dst2")), data);
+}
+
+TEST_P(Shutil, CopyfileobjCopiesTheRestOfOneFileIntoAnother) {
+    std::string data(3 * 1024 * 1024 + 12345, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>((i * 7919) >> 3);
+    std::string small = data.substr(0, 3001);
+    put(path("src"), data);
+    put(path("small"), small);
+    std::int64_t copied[5] = {};
+    aio::run([&]() -> aio::Task<> {
+        // From src's position to its end, to dst's position; each length.
+        const std::int64_t lengths[] = {0, 7777, -1};
+        for (int i = 0; i < 3; ++i) {
+            auto src = co_await files::open(path("src"), "rb");
+            co_await src.seek(100);
+            auto dst = co_await files::open(path("dst" + std::to_string(i)), "wb");
+            co_await dst.write("HEAD");
+            copied[i] = co_await shutil::copyfileobj(src, dst, lengths[i]);
+            co_await src.close();
+            co_await dst.close();
+        }
+        // Tiny chunks: many rounds, the same bytes.
+        auto src = co_await files::open(path("small"), "rb");
+        auto dst = co_await files::open(path("small.copy"), "wb");
+        copied[3] = co_await shutil::copyfileobj(src, dst, 3);
+        // At the end already: nothing more.
+        copied[4] = co_await shutil::copyfileobj(src, dst);
+        co_await src.close();
+        co_await dst.close();
+    }());
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(copied[i], static_cast<std::int64_t>(data.size() - 100)) << i;
+        EXPECT_TRUE(get(path("dst" + std::to_string(i))) == "HEAD" + data.substr(100)) << i;
+    }
+    EXPECT_EQ(copied[3], 3001);
+    EXPECT_EQ(copied[4], 0);
+    EXPECT_TRUE(get(path("small.copy")) == small);
+}
+
+TEST_P(Shutil, CopyfileobjCopiesTextInCharacters) {
+    std::string line = "h\u00e9llo w\u00f6rld \u2713\n";  // 14 characters, 18 bytes
+    std::string text;
+    for (int i = 0; i < 500; ++i) text += line;
+    put(path("t.txt"), text);
+    std::int64_t copied = 0;
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("t.txt"), "r");
+        auto dst = co_await files::open(path("t.copy"), "w");
+        copied = co_await shutil::copyfileobj(src, dst, 7);
+        co_await src.close();
+        co_await dst.close();
+    }());
+    EXPECT_EQ(copied, 500 * 14);
+    EXPECT_EQ(get(path("t.copy")), text);
+}
+
+TEST_P(Shutil, CopyfileobjReportsTheFilesErrors) {
+    put(path("src"), std::string(300'000, 's'));
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("src"), "rb");
+        auto out = co_await files::open(path("out"), "wb");
+        auto not_readable = co_await raises<files::UnsupportedOperation>(shutil::copyfileobj(out, out));
+        EXPECT_TRUE(not_readable.has_value());
+        auto not_writable = co_await raises<files::UnsupportedOperation>(shutil::copyfileobj(src, src));
+        EXPECT_TRUE(not_writable.has_value());
+        // A device that takes nothing: the write's OSError (ENOSPC), after some rounds.
+        auto full = co_await files::open("/dev/full", "wb");
+        auto no_space = co_await raises<aio::OSError>(shutil::copyfileobj(src, full, 65536));
+        EXPECT_TRUE(no_space.has_value());
+        if (no_space) {
+            EXPECT_NE(no_space->find("No space left"), std::string::npos) << *no_space;
+        }
+        // 64 KiB chunks go through the file's 128 KiB buffer: what the device
+        // refused stays there, as with Python's BufferedWriter, so closing
+        // tries it again, fails again, and still closes the descriptor.
+        auto at_close = co_await raises<aio::OSError>(full.close());
+        EXPECT_TRUE(at_close.has_value());
+        EXPECT_TRUE(full.closed());
+        co_await src.close();
+        auto closed = co_await raises<aio::ValueError>(shutil::copyfileobj(src, out));
+        EXPECT_TRUE(closed.has_value());
+        co_await out.close();
+    }());
+}
+
+TEST_P(Shutil, CancellingCopyfileobjWaitsForItsReadAndWrite) {
+    std::string data(16 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131);
+    put(path("src"), data);
+    bool cancelled = false;
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("src"), "rb");
+        auto dst = co_await files::open(path("dst"), "wb");
+        auto copy = aio::create_task(shutil::copyfileobj(src, dst, 64 * 1024));
+        co_await aio::sleep(std::chrono::seconds(0));
+        co_await aio::sleep(std::chrono::seconds(0));
+        copy.cancel();
+        try {
+            co_await copy;
+        } catch (const aio::CancelledError&) {
+            cancelled = true;
+        }
+        // Nothing runs on the files any more: they take new operations and close.
+        auto pos = co_await dst.tell();
+        EXPECT_GE(pos, 0);
+        co_await src.close();
+        co_await dst.close();
+    }());
+    EXPECT_TRUE(cancelled);
+    std::string copied = get(path("dst"));
+    EXPECT_LT(copied.size(), data.size());
+    EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);  // a prefix, byte for byte
 }
 
 TEST_P(Shutil, CopytreeAndRmtree) {

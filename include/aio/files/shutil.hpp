@@ -2,13 +2,37 @@
 // and removal (Python's shutil), off the loop's thread.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 
+#include "aio/files/file.hpp"
 #include "aio/task.hpp"
 
 namespace aio::files::shutil {
 
 using Path = std::filesystem::path;
+
+/// copyfileobj()'s chunk when length is 0. Python takes 64 KiB on Linux
+/// (shutil.COPY_BUFSIZE); aio takes 1 MiB, because each chunk costs a kernel
+/// round trip for its read and one for its write, and at 1 MiB a chunk's read
+/// and the previous chunk's write overlap for most of their time.
+inline constexpr std::size_t kCopyBufferSize = std::size_t(1) << 20;
+
+/// Copies what is left of `fsrc` (from its position to its end) to `fdst` at
+/// its position (shutil.copyfileobj), `length` bytes at a time (binary) or
+/// characters (text; the read text is written as it is): 0 takes
+/// kCopyBufferSize, a negative length reads all of fsrc at once. The next
+/// chunk is read while the previous one is written, so a copy takes about
+/// as long as the slower of its reads and writes rather than their sum.
+/// Returns the count copied (Python returns None). Both files must stay open
+/// until it completes, and be different objects (RuntimeError otherwise).
+/// Throws what the files' read()/readinto() and write() throw
+/// (UnsupportedOperation when fsrc is not readable or fdst not writable,
+/// OSError on a failed read or write: a failed write is reported after the
+/// read that ran beside it, whose chunk is then lost). Cancellation waits for
+/// the read and the write in progress to finish, then raises CancelledError.
+Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length = 0);
 
 /// Copies the contents of src to dst (shutil.copyfile): dst is created or
 /// truncated, its mode is not copied. The kernel copies (copy_file_range,
