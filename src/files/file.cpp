@@ -8,8 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include <fmt/format.h>
+
+#include "aio/locks.hpp"
 
 #include "files/codec.hpp"
 #include "files/file_state.hpp"
@@ -246,6 +249,173 @@ struct Taken {
     std::string_view bytes() const noexcept { return raw.empty() ? direct : std::string_view(raw); }
 };
 
+// ------------------------------------------------------------------ read-ahead
+
+/// The largest piece read ahead: a larger read(n) does without.
+constexpr std::size_t kMaxPrefetch = std::size_t(8) << 20;
+
+}  // namespace
+
+/// One piece of the file read in the background: [offset, offset + want)
+/// into buf, by run_prefetch, a task of its own.
+///
+/// Lifetimes: the task holds a shared_ptr to this state for as long as its
+/// operation runs, so buf (the kernel's or a pool worker's destination) lives
+/// until the operation is over whatever happens to the File. The descriptor
+/// must outlive the operation too: close() waits for `finished`, and
+/// ~FileState, which cannot wait, hands the descriptor over (orphan_fd) for
+/// the task to close once its operation is over.
+struct Prefetch {
+    Prefetch() = default;
+    Prefetch(const Prefetch&) = delete;
+    Prefetch& operator=(const Prefetch&) = delete;
+    /// A task destroyed before its end (its loop torn down: the operation
+    /// was waited for or abandoned by OpAwaiter) leaves the descriptor here.
+    ~Prefetch() {
+        if (orphan_fd >= 0) ::close(orphan_fd);
+    }
+
+    std::string buf;
+    std::int64_t offset = 0;
+    std::size_t want = 0;
+    int result = 0;      // bytes read or -errno; valid once finished
+    bool stale = false;  // no read will take it (a seek, a read elsewhere or of another size)
+    aio::Event done;     // set when finished (on its loop)
+    const EventLoop* loop = nullptr;  // the loop its task runs on
+
+    /// Whether the operation is over (~FileState may ask from another thread).
+    bool is_finished() {
+        std::lock_guard<std::mutex> lock(m);
+        return finished;
+    }
+    /// ~FileState: true if the task took `fd` to close when its operation is
+    /// over; false if it is already over (the caller closes it).
+    bool adopt(int fd) {
+        std::lock_guard<std::mutex> lock(m);
+        if (finished) return false;
+        orphan_fd = fd;
+        return true;
+    }
+    /// The task: marks it finished; returns a descriptor handed over meanwhile (or -1).
+    int finish(int r) {
+        std::lock_guard<std::mutex> lock(m);
+        result = r;
+        finished = true;
+        return std::exchange(orphan_fd, -1);
+    }
+
+private:
+    std::mutex m;
+    bool finished = false;
+    int orphan_fd = -1;
+};
+
+namespace {
+
+Task<int> close_fd(int fd, std::string unlink_path);
+
+/// The read-ahead task: never throws (a failure or cancellation is a result
+/// the next read ignores: it reads for itself and reports its own error).
+Task<> run_prefetch(std::shared_ptr<Prefetch> pf, int fd) {
+    int r = -ECANCELED;
+    try {
+        IoOp op = rw_op(IoOp::Kind::Read, fd, pf->buf.data(), pf->want, pf->offset);
+        OpAwaiter aw(op);
+        r = co_await aw;
+    } catch (...) {
+        r = -ECANCELED;
+    }
+    int orphan = pf->finish(r);
+    pf->done.set();
+    if (orphan >= 0) {
+        // The File was destroyed meanwhile: its descriptor is closed only
+        // now, when no operation can read it (a queued io_uring entry looks
+        // its number up at submission: closed early, a new file could be read).
+        try {
+            co_await close_fd(orphan, std::string());
+        } catch (...) {
+            ::close(orphan);  // the close could not even be started
+        }
+    }
+}
+
+/// Whether the read-ahead's task runs on the running loop: one left on
+/// another loop (stopped with it pending) may never finish, and is never waited for.
+bool on_this_loop(const Prefetch& pf) { return pf.loop == &get_running_loop(); }
+
+/// Whether a read of `n` bytes now can take the read-ahead.
+bool prefetch_matches(const FileState& s, std::size_t n) {
+    const Prefetch* pf = s.prefetch.get();
+    return pf && !pf->stale && s.rpos == s.rend && pf->offset == s.pos && pf->want == n && on_this_loop(*pf);
+}
+
+/// A read or seek that does not take the read-ahead: it will never be used.
+/// One still running stays in s.prefetch until it has finished (see Prefetch).
+void forget_prefetch(FileState& s) noexcept {
+    if (s.prefetch) {
+        if (s.prefetch->is_finished())
+            s.prefetch.reset();  // its buffer goes now
+        else
+            s.prefetch->stale = true;
+    }
+    s.seq_end = -1;
+}
+
+/// Starts reading `n` bytes at the position in the background.
+void start_prefetch(FileState& s, std::size_t n) {
+    std::shared_ptr<Prefetch> old = std::move(s.prefetch);
+    if (old && !old->is_finished()) {
+        s.prefetch = std::move(old);  // one at a time: a stale one still runs
+        s.prefetch->stale = true;
+        return;
+    }
+    auto pf = std::make_shared<Prefetch>();
+    pf->buf.resize(n);
+    pf->offset = s.pos;
+    pf->want = n;
+    pf->loop = &get_running_loop();
+    Task<> task = run_prefetch(pf, s.fd);
+    // Runs from the loop's next turn, after the caller's next step (its write
+    // reaches the kernel first); it runs to its end without this handle.
+    Task<> scheduled = aio::create_task(std::move(task));
+    s.prefetch = std::move(pf);
+}
+
+/// After a read of `n` bytes from `start` that went straight to the kernel
+/// (`direct`) and returned `got`: the second such full read in a row, right
+/// after the first, starts the read-ahead of the next piece.
+void note_read(FileState& s, std::int64_t start, std::size_t n, std::size_t got, bool direct) {
+    if (!direct || got != n) {
+        s.seq_end = -1;
+        return;
+    }
+    bool sequential = s.seq_end == start && s.seq_len == n;
+    s.seq_end = start + static_cast<std::int64_t>(n);
+    s.seq_len = n;
+    if (!sequential || n > kMaxPrefetch) return;
+    try {
+        start_prefetch(s, n);
+    } catch (...) {
+        // No memory, or a loop shutting down: read without.
+    }
+}
+
+/// Waits for a matching read-ahead; returns it if it read all `n` bytes
+/// (then it is taken from s.prefetch), nullptr otherwise (it is forgotten:
+/// the caller reads for itself). Cancelled while waiting: CancelledError,
+/// and the read-ahead stays for the next read.
+Task<std::shared_ptr<Prefetch>> take_prefetch(FileState& s, std::size_t n) {
+    std::shared_ptr<Prefetch> pf = s.prefetch;  // alive across the wait
+    if (!pf->is_finished()) co_await pf->done.wait();
+    // Short (the end, or a file that may have grown since), failed or cancelled: not usable.
+    if (pf->result < 0 || static_cast<std::size_t>(pf->result) != n) {
+        pf->stale = true;
+        co_return nullptr;
+    }
+    pf->stale = true;  // taken
+    co_return pf;
+}
+
 // ------------------------------------------------------------------ reading
 
 Task<std::string> read_binary_taking(FileState& s, std::int64_t n, std::string& out) {
@@ -289,6 +459,23 @@ Task<std::string> read_binary_taking(FileState& s, std::int64_t n, std::string& 
 /// or cancellation after the first operation gives the bytes back.
 Task<std::string> read_binary(FileState& s, std::int64_t n) {
     std::string out, got;
+    const std::int64_t start = s.pos;
+    const bool direct = s.may_prefetch && n > 0 && s.rpos == s.rend && static_cast<std::size_t>(n) >= s.buffer_size;
+    if (s.prefetch) {
+        auto want = static_cast<std::size_t>(n);
+        if (direct && prefetch_matches(s, want)) {
+            std::shared_ptr<Prefetch> pf = co_await take_prefetch(s, want);  // CancelledError: nothing taken
+            if (pf) {
+                got = std::move(pf->buf);
+                s.pos += static_cast<std::int64_t>(want);
+                note_read(s, start, want, want, true);
+                raise_if_cancelled(s, got);
+                co_return got;
+            }
+        } else {
+            forget_prefetch(s);
+        }
+    }
     std::exception_ptr error;
     try {
         got = co_await read_binary_taking(s, n, out);
@@ -299,6 +486,7 @@ Task<std::string> read_binary(FileState& s, std::int64_t n) {
         unread(s, out);
         std::rethrow_exception(error);
     }
+    if (s.may_prefetch) note_read(s, start, static_cast<std::size_t>(n), got.size(), direct);
     raise_if_cancelled(s, got);
     co_return got;
 }
@@ -333,6 +521,11 @@ Task<std::size_t> readinto_binary_taking(FileState& s, char* dst, std::size_t wa
 
 Task<std::size_t> readinto_binary(FileState& s, char* dst, std::size_t want) {
     std::size_t got = 0, n = 0;
+    // readinto does not read ahead: a piece read ahead would have to be
+    // copied into the caller's buffer, and in measurements that copy cost
+    // more than the overlap won (docs/differences.md). It reads straight
+    // into the buffer, and a read-ahead of the read()s before it is forgotten.
+    forget_prefetch(s);
     std::exception_ptr error;
     try {
         n = co_await readinto_binary_taking(s, dst, want, got);
@@ -551,6 +744,7 @@ Task<std::size_t> do_readinto(FileState* p, char* dst, std::size_t n) {
 Task<std::string> do_readline(FileState* p, std::int64_t size) {
     FileState& s = for_reading(p);
     Busy busy(s);
+    forget_prefetch(s);
     co_await start_read(s);
     co_return co_await readline_any(s, size);
 }
@@ -558,6 +752,7 @@ Task<std::string> do_readline(FileState* p, std::int64_t size) {
 Task<std::vector<std::string>> do_readlines(FileState* p, std::int64_t hint) {
     FileState& s = for_reading(p);
     Busy busy(s);
+    forget_prefetch(s);
     co_await start_read(s);
     std::vector<std::string> lines;
     std::size_t total = 0;
@@ -626,6 +821,7 @@ Task<std::int64_t> do_seek(FileState* p, std::int64_t offset, int whence) {
     if (s.text && whence == SEEK_CUR && offset != 0) throw UnsupportedOperation("can't do nonzero cur-relative seeks");
     if (s.text && whence == SEEK_END && offset != 0) throw UnsupportedOperation("can't do nonzero end-relative seeks");
     if (whence == SEEK_SET && offset < 0) throw ValueError(fmt::format("negative seek position {}", offset));
+    forget_prefetch(s);
     co_await flush_writes(s);
     std::int64_t target;
     if (whence == SEEK_SET) {
@@ -712,7 +908,34 @@ Task<> do_close(FileState* p) {
     if (!p || p->closed) co_return;
     FileState& s = *p;
     Busy busy(s);
-    std::exception_ptr error;
+    // The read-ahead may still read the descriptor: it is closed after that.
+    // Cancelled while waiting, the read-ahead gets the descriptor to close
+    // once its read is over (or, if it is over by then, it is closed here):
+    // the file is closed either way. One on another loop is not waited for:
+    // it gets the descriptor at once.
+    std::exception_ptr cancelled;
+    if (s.prefetch && !s.prefetch->is_finished()) {
+        std::shared_ptr<Prefetch> pf = s.prefetch;
+        bool wait = on_this_loop(*pf);
+        if (wait) {
+            try {
+                co_await pf->done.wait();
+            } catch (...) {
+                cancelled = std::current_exception();
+            }
+        }
+        if ((cancelled || !wait) && pf->adopt(s.fd)) {
+            s.fd = -1;
+            s.closed = true;
+            s.rbuf.reset();
+            s.rpos = s.rend = s.rcap = 0;
+            s.prefetch.reset();
+            if (cancelled) std::rethrow_exception(cancelled);
+            co_return;
+        }
+    }
+    s.prefetch.reset();
+    std::exception_ptr error = cancelled;
     try {
         co_await flush_writes(s);
     } catch (...) {
@@ -744,7 +967,8 @@ FileState::~FileState() {
         done += static_cast<std::size_t>(r);
         pos += r;
     }
-    ::close(fd);
+    // A read-ahead still running gets the descriptor, to close once its read is over (see Prefetch).
+    if (!prefetch || !prefetch->adopt(fd)) ::close(fd);
     if (delete_on_close) ::unlink(name.c_str());
 }
 
@@ -930,6 +1154,10 @@ Task<File> open_file(const OpenRequest* req) {
     const int flags = req->forced_flags ? req->forced_flags : m.flags;
     co_await open_state(st.get(), flags, options.buffering, req->perm);
     st->closed = false;
+    // Read-ahead only where nothing this file does can change the bytes read
+    // ahead, and for open()'s files (not tempfile's, removed on close).
+    st->may_prefetch = !m.text && !m.writable && options.buffering != 0 && st->regular && st->seekable &&
+                       req->forced_flags == 0;
     co_return File(std::move(st));
 }
 

@@ -11,6 +11,9 @@
 
 namespace aio::files::impl {
 
+/// A read of the next piece started in the background (src/files/file.cpp).
+struct Prefetch;
+
 struct FileState {
     FileState() = default;
     FileState(const FileState&) = delete;
@@ -46,6 +49,16 @@ struct FileState {
     std::size_t rend = 0;
     std::int64_t pos = 0;  // where the next read or write reaches the kernel (seekable files)
     std::string wbuf;
+
+    // Read-ahead of large sequential reads (binary, read-only, regular files):
+    // after two large reads in a row, the next piece is read by a task of its
+    // own while the caller uses this one. At most one is in flight; one that
+    // no read will take stays here (stale) until it has finished, so that
+    // close() and ~FileState know the descriptor is still in use.
+    bool may_prefetch = false;
+    std::shared_ptr<Prefetch> prefetch;
+    std::int64_t seq_end = -1;  // where the last large read straight from the kernel ended
+    std::size_t seq_len = 0;    // its size
 
     /// The position the user sees.
     std::int64_t logical() const noexcept {

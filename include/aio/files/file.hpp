@@ -107,11 +107,29 @@ public:
     /// binary files make one system call, as Python's FileIO.read. Throws
     /// UnsupportedOperation if not readable, UnicodeDecodeError (text, strict),
     /// OSError on a failed read.
+    ///
+    /// Read-ahead: a read-only binary file ("rb", buffered, a regular file)
+    /// read in pieces of at least its buffer size and at most 8 MiB, each
+    /// read(n) starting where the last ended, has the next n bytes read in
+    /// the background from the second such read on: what the caller does with
+    /// one piece (writing it elsewhere) overlaps the kernel's read of the next.
+    /// A read(n) of the same n at that position takes them (no copy); any
+    /// other read, readinto, readline or seek forgets them. Like the buffer
+    /// of Python's BufferedReader, those bytes are the file's as they were
+    /// when read ahead: a change by another writer to that one piece meanwhile
+    /// may not be seen (the piece after it is read after the next read). A
+    /// piece read ahead short (the end of the file) or that failed is not
+    /// used: the read reads for itself, so a file that grew is seen and an
+    /// error is reported by the read it belongs to. close() waits for a
+    /// read-ahead in flight; ~File leaves the descriptor to it, closed as soon
+    /// as its read is over.
     Task<std::string> read(std::int64_t n = -1);
     /// Binary files: reads up to buffer.size() bytes into `buffer` (fewer only
     /// at the end of the file) and returns the count (Python's readinto). Large
     /// reads go straight from the kernel into `buffer`, which must stay alive
-    /// until the co_await completes. UnsupportedOperation in text mode.
+    /// until the co_await completes; readinto does not read ahead (a piece
+    /// read ahead would have to be copied into `buffer`, which measured
+    /// slower). UnsupportedOperation in text mode.
     Task<std::size_t> readinto(std::span<char> buffer);
     /// One line with its "\n" (text: any line end, read as "\n"); at most
     /// `size` bytes/characters when size >= 0; "" at the end of the file.
