@@ -47,4 +47,4 @@ for p in aio-io_uring-read/write aio-threads-read/write aio-io_uring-readinto ai
     printf "  %-26s %8s %10s %10s\n" "$p" "${v:--}" "$(ratio "$v" "$dd")" "$(ratio "$v" "$go")"
 done
 echo "  goal: aio >= 0.95x dd in place, and ahead of Go (copyfileobj reads a chunk while writing the previous one;"
-echo "        the read/write loop does one after the other, as the peers do)"
+echo "        the read/write loop overlaps through File::read's read-ahead; readinto does not read ahead)"

@@ -94,4 +94,17 @@ inline bool fds_settle_to(int limit, std::chrono::milliseconds at_most = std::ch
     return count_open_fds() <= limit;
 }
 
+/// Waits (up to 5 s) until the server of `s` holds no connection. `Server` is
+/// the web fixture's WebServer (a template: this header does not need it).
+template <class Server>
+bool connections_drop_to_zero(Server& s) {
+    for (int i = 0; i < 500; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::size_t n = 1;
+        s.on_loop([&] { n = s.runner()->connections(); });
+        if (n == 0) return true;
+    }
+    return false;
+}
+
 }  // namespace aio::test::faults

@@ -26,6 +26,7 @@ using aio::test::RawClient;
 using aio::test::run_command;
 using aio::test::status_of;
 using aio::test::WebServer;
+using aio::test::faults::connections_drop_to_zero;
 using aio::test::faults::ErrorLog;
 using aio::test::faults::fds_settle_to;
 using aio::test::faults::reset;
@@ -238,14 +239,7 @@ TEST(ServerFaults, AStalledReaderIsDroppedNotWaitedFor) {
     int small = 4096;
     ::setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     c.send("GET /huge HTTP/1.1\r\nHost: x\r\n\r\n");
-    bool gone = false;
-    for (int i = 0; i < 500 && !gone; ++i) {
-        std::this_thread::sleep_for(10ms);
-        std::size_t n = 1;
-        s.on_loop([&] { n = s.runner()->connections(); });
-        gone = n == 0;
-    }
-    EXPECT_TRUE(gone);
+    EXPECT_TRUE(connections_drop_to_zero(s));
     // The server's descriptor is back while the client still holds its end
     // and reads nothing (close() would keep it until the client read 32 MB).
     EXPECT_TRUE(fds_settle_to(before + 1));  // + the client's own descriptor
@@ -270,14 +264,7 @@ TEST(ServerFaults, AReaderThatStopsReadingIsCutOffBySendTimeout) {
         ::setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
         c.send("GET /huge HTTP/1.1\r\nHost: x\r\n\r\n");
         // Never reads. The server gives up on the write and closes.
-        bool gone = false;
-        for (int i = 0; i < 500 && !gone; ++i) {
-            std::this_thread::sleep_for(10ms);
-            std::size_t n = 1;
-            s.on_loop([&] { n = s.runner()->connections(); });
-            gone = n == 0;
-        }
-        EXPECT_TRUE(gone);
+        EXPECT_TRUE(connections_drop_to_zero(s));
     }
     EXPECT_TRUE(serves(s.port()));
     EXPECT_TRUE(fds_settle_to(before));
