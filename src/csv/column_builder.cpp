@@ -152,7 +152,7 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
         std::size_t len;
         // As parse_ints: the NA lookup after the parse when no NA string is a number.
         bool missing = !(na_numeric ? c.get(i, p, len) : c.raw(i, p, len));
-        if (!missing && !parse_double<true>(p, len, decimal, thousands, out[i])) {
+        if (!missing && !parse_double(p, len, decimal, thousands, out[i])) {
             if (na_numeric || !c.is_na(p, len)) return Outcome::invalid;
             missing = true;
         }

@@ -100,6 +100,12 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
     std::size_t field_start = begin;
     std::size_t col = 0;
     bool row_unescape = false;
+    // Doubled quotes ("" inside a quoted field) are found in the masks, not
+    // by scanning each field again: a closing quote right before an opening
+    // one. `dq` marks this chunk's (at the first quote of the pair);
+    // `dq_end` is one past the last one of the chunks before.
+    std::uint64_t dq = 0;
+    std::size_t dq_end = 0;
     Field* row = out.begin_row(row_start);
 
     for (std::size_t base = begin; base < end; base += 64) {
@@ -134,6 +140,8 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             bad |= cr & ~(m.nl >> 1) & has_next;
             if (prev_close && !(follow & 1)) bad |= 1;
             if (prev_cr && !(m.nl & 1)) bad |= 1;
+            // A pair split by the chunk boundary is marked at this chunk's bit 0.
+            dq = (close & (open >> 1)) | (prev_close & open & 1);
             prev_close = len == 64 ? close >> 63 : 0;
             prev_cr = len == 64 ? cr >> 63 : 0;
             if (bad != 0) {
@@ -142,6 +150,7 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             }
         } else {
             prev_close = prev_cr = 0;
+            dq = 0;
         }
         prev_struct = structural >> 63;
 
@@ -154,12 +163,16 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             field_start = pos + 1;
             std::uint32_t flag = 0;
             if (fe > fs && s[fs] == qc && quote >= 0) {
-                ++fs;
-                --fe;
-                if (fe > fs && std::memchr(s + fs, quote, fe - fs) != nullptr) {
+                // Any doubled quote in [fs, pos)? This chunk's marks before
+                // `bit` and from fs on, or an earlier chunk's past fs.
+                const std::uint64_t before = (std::uint64_t{1} << bit) - 1;
+                const std::uint64_t from = fs > base ? ~((std::uint64_t{1} << (fs - base)) - 1) : ~std::uint64_t{0};
+                if ((dq & before & from) != 0 || dq_end > fs) {
                     flag = kNeedsUnescape;
                     row_unescape = true;
                 }
+                ++fs;
+                --fe;
             }
             if (col < ncols) row[col] = Field{static_cast<std::uint32_t>(fs), static_cast<std::uint32_t>(fe - fs) | flag};
             ++col;
@@ -193,10 +206,31 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
                         if (row[c].length == kAbsent || !(row[c].length & kNeedsUnescape)) continue;
                         const std::size_t a = row[c].offset;
                         const std::size_t b = a + (row[c].length & ~kNeedsUnescape);
+                        // Every other quote is dropped. The read position
+                        // advances by one each step, so the loads do not wait
+                        // for the stores; runs of 8 bytes without a quote
+                        // move at once.
                         std::size_t w = a;
-                        for (std::size_t r = a; r < b; ++r) {
-                            s[w++] = s[r];
-                            if (s[r] == qc) ++r;
+                        bool drop_next = false;  // the last byte kept was a quote
+                        std::size_t r = a;
+                        const std::uint64_t qq = 0x0101010101010101u * static_cast<unsigned char>(qc);
+                        while (r < b) {
+                            if (!drop_next && b - r >= 8) {
+                                std::uint64_t v;
+                                std::memcpy(&v, s + r, 8);
+                                const std::uint64_t x = v ^ qq;  // a quote byte becomes 0
+                                if (((x - 0x0101010101010101u) & ~x & 0x8080808080808080u) == 0) {
+                                    std::memcpy(s + w, &v, 8);
+                                    w += 8;
+                                    r += 8;
+                                    continue;
+                                }
+                            }
+                            const char ch = s[r++];
+                            s[w] = ch;
+                            const bool is_q = ch == qc;
+                            w += !(is_q && drop_next);
+                            drop_next = is_q && !drop_next;
                         }
                         row[c].length = static_cast<std::uint32_t>(w - a);
                         // The freed bytes must not look like line breaks to
@@ -212,6 +246,7 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
             row = out.begin_row(row_start);
         }
         if (bailed) return row_start;
+        if (dq != 0) dq_end = base + 64 - static_cast<std::size_t>(__builtin_clzll(dq));
     }
     return row_start;
 }

@@ -292,4 +292,26 @@ TEST(ReadCsv, CrLfAtEveryOffsetOfA64ByteChunk) {
     }
 }
 
+TEST(ReadCsv, DoubledQuotesAtEveryOffsetOfA64ByteChunk) {
+    // The tokenizer finds doubled quotes in its 64-byte masks: a pair that
+    // straddles two chunks, a field that spans chunks with its pair in an
+    // earlier one, and quoted fields without a pair next to fields with one
+    // (which must stay as they are) all come out as the text says.
+    for (std::size_t pad = 0; pad < 140; ++pad) {
+        // Each field has one pair at most, so that no other pair hides a missed one.
+        const std::string text = "a,b,c\n"
+                                 "\"" + std::string(pad, 'p') + "\"\"" + std::string(pad % 7, 'q') + "\","
+                                 "\"plain " + std::string(pad % 5, 'r') + "\",\"\"\"\"\n"
+                                 "\"x\",\"" + std::string(pad % 66, 's') + "\"\"\",\"\"\n";
+        const aio::Table t = parse(text);
+        ASSERT_EQ(t.num_rows(), 2u) << pad;
+        EXPECT_EQ(t["a"].str(0), std::string(pad, 'p') + "\"" + std::string(pad % 7, 'q')) << pad;
+        EXPECT_EQ(t["b"].str(0), "plain " + std::string(pad % 5, 'r')) << pad;
+        EXPECT_EQ(t["c"].str(0), "\"") << pad;
+        EXPECT_EQ(t["a"].str(1), "x") << pad;
+        EXPECT_EQ(t["b"].str(1), std::string(pad % 66, 's') + "\"") << pad;
+        EXPECT_TRUE(t["c"].is_na(1)) << pad;
+    }
+}
+
 }  // namespace
