@@ -573,16 +573,20 @@ void ColumnBuilder::merge(ColumnData&& block, Kind k) {
     kind_ = to;
     // Append block to data_.
     const std::size_t old = data_.size;
+    // append_moving: a large part (the parallel reader's second half) has its
+    // pages moved behind data_'s rather than copied into fresh ones.
     if (to == Kind::object) {
         begin_object(data_);
         const std::uint64_t base = data_.values.as<std::uint64_t>()[old];
-        const auto* off = block.values.as<std::uint64_t>();
-        auto* dst = reinterpret_cast<std::uint64_t*>(data_.values.extend(block.size * 8));
-        for (std::size_t i = 0; i < block.size; ++i) dst[i] = base + off[i + 1];
-        data_.chars.append(block.chars.data(), block.chars.size());
+        auto* off = block.values.as<std::uint64_t>();
+        for (std::size_t i = 1; i <= block.size; ++i) off[i] += base;
+        block.values.resize((block.size + 1) * 8);
+        data_.values.append_moving(std::move(block.values), 8);  // block's offsets without its leading 0
+        data_.chars.append_moving(std::move(block.chars));
     } else {
         const std::size_t w = to == Kind::bool_ ? 1 : 8;
-        data_.values.append(block.values.data(), block.size * w);
+        block.values.resize(block.size * w);
+        data_.values.append_moving(std::move(block.values));
     }
     data_.size += block.size;
     append_validity(data_, old, block.validity.empty() ? nullptr : block.validity.as<std::uint8_t>(), block.size,

@@ -2,6 +2,7 @@
 #include "table/buffer.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -62,8 +63,11 @@ void Buffer::grow(std::size_t min_capacity) {
             // Move the pages (no copy) into the new, larger aligned mapping.
             void* moved = ::mremap(data_, capacity_, capacity_, MREMAP_MAYMOVE | MREMAP_FIXED, p);
             if (moved == MAP_FAILED) {
-                ::munmap(p, cap);
-                throw std::bad_alloc();
+                // A buffer put together by append_moving spans several
+                // mappings, which one mremap cannot move on every kernel
+                // (this machine's 6.18 can): copy it.
+                std::memcpy(p, data_, size_);
+                ::munmap(data_, capacity_);
             }
         } else {
             if (size_ != 0) std::memcpy(p, data_, size_);
@@ -77,6 +81,38 @@ void Buffer::grow(std::size_t min_capacity) {
         data_ = static_cast<std::byte*>(p);
     }
     capacity_ = cap;
+}
+
+void Buffer::append_moving(Buffer&& tail, std::size_t skip) {
+    static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t n = tail.size_ > skip ? tail.size_ - skip : 0;
+    if (!mapped_ || !tail.mapped_ || n < kMapThreshold) {
+        if (n != 0) append(tail.data_ + skip, n);
+        tail.reset();
+        return;
+    }
+    // This buffer's last page starts at `cut` and holds `g` of its bytes.
+    const std::size_t cut = size_ & ~(page - 1);
+    const std::size_t g = size_ - cut;
+    // In tail: its bytes to [g, g + n), this buffer's last g bytes before them.
+    if (g > skip) tail.reserve(g + n);
+    std::memmove(tail.data_ + g, tail.data_ + skip, n);
+    std::memcpy(tail.data_, data_ + cut, g);
+    const std::size_t moved = (g + n + page - 1) & ~(page - 1);
+    reserve(cut + moved);
+    // MREMAP_FIXED replaces this buffer's (untouched) pages from `cut` on.
+    void* to = ::mremap(tail.data_, moved, moved, MREMAP_MAYMOVE | MREMAP_FIXED, data_ + cut);
+    if (to == MAP_FAILED) {
+        // Nothing moved: copy instead (tail's bytes are at g now).
+        append(tail.data_ + g, n);
+        tail.reset();
+        return;
+    }
+    size_ += n;
+    if (tail.capacity_ > moved) ::munmap(tail.data_ + moved, tail.capacity_ - moved);
+    tail.data_ = nullptr;
+    tail.size_ = tail.capacity_ = 0;
+    tail.mapped_ = false;
 }
 
 void Buffer::release() noexcept {

@@ -68,6 +68,13 @@ public:
         if (bytes == 0) return;
         std::memcpy(extend(bytes), src, bytes);
     }
+    /// Appends `tail`'s bytes from `skip` on and leaves `tail` empty. When
+    /// both are mappings, `tail`'s pages are moved behind this buffer's with
+    /// mremap instead of copied: its bytes are first shifted inside its own
+    /// pages (memory already touched) to line up with this buffer's last
+    /// page, so the appended half of a table is never written to fresh pages
+    /// a second time. Throws std::bad_alloc.
+    void append_moving(Buffer&& tail, std::size_t skip = 0);
     void clear() noexcept { size_ = 0; }
     /// Frees the memory.
     void reset() noexcept {

@@ -261,6 +261,34 @@ TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     std::filesystem::remove(path);
 }
 
+TEST(ReadCsv, TwoThreadsJoinLargeHalvesAsOneThreadReads) {
+    // Halves whose columns pass 1 MiB (the size from which column storage is
+    // a mapping) are joined by moving the second half's pages behind the
+    // first's. 300,000 rows: ints, floats with gaps, strings (offsets and
+    // characters), a column that is int64 in the first half and float64 in
+    // the second, and one whose gaps are all in the first half.
+    std::mt19937_64 rng(5);
+    std::string text = "id,x,s,m,g\n";
+    const std::size_t rows = 300000;
+    for (std::size_t i = 0; i < rows; ++i) {
+        text += std::to_string(i * 7919) + ",";
+        if (rng() % 40) text += std::to_string(static_cast<double>(rng() % 100000) / 8.0);
+        text += ",w" + std::string(1 + rng() % 12, static_cast<char>('a' + i % 26)) + ",";
+        text += i < rows / 2 ? std::to_string(rng() % 1000) : std::to_string(rng() % 1000) + ".5";
+        text += ",";
+        if (i >= rows / 2 || rng() % 10) text += std::to_string(i);
+        text += "\n";
+    }
+    const aio::Table one = parse(text, {.threads = 1});
+    const aio::Table two = parse(text, {.threads = 2});
+    ASSERT_EQ(two.num_rows(), rows);
+    EXPECT_EQ(two.dtypes(), one.dtypes());
+    EXPECT_EQ(two["m"].dtype(), aio::DType::float64);
+    EXPECT_EQ(two["x"].null_count(), one["x"].null_count());
+    EXPECT_EQ(two["g"].null_count(), one["g"].null_count());
+    EXPECT_EQ(two.to_csv(), one.to_csv());
+}
+
 TEST(ReadCsv, LineNumbersFarIntoTheInput) {
     // Lines are counted in steps of 16 bytes, summed every 255 steps: an
     // error 100,000 lines in (over 1 MB, several blocks) names its line.
