@@ -1,8 +1,11 @@
 // The values room: text → number conversions with the syntax pandas' C parser
 // accepts (leading/trailing ASCII whitespace, a sign, thousands separators after
 // the first digit, a configurable decimal point), shared by the CSV reader and
-// the table's astype. Doubles are correctly rounded (std::from_chars).
+// the table's astype. Doubles are correctly rounded (Clinger's exact path,
+// eisel_lemire.hpp, else std::from_chars).
 #pragma once
+
+#include "values/eisel_lemire.hpp"
 
 #include <charconv>
 #include <cstddef>
@@ -218,7 +221,8 @@ inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexce
 /// Clinger's fast path: a decimal whose digits make an integer m ≤ 2^53
 /// times a power of ten up to 10^22 is one exact product or quotient of two
 /// exact doubles, so one rounding: the correctly rounded result. Most CSV
-/// numbers qualify; false means "not decided here".
+/// numbers qualify; those with 17 to 19 digits go to eisel_lemire. False
+/// means "not decided here".
 [[gnu::always_inline]] inline bool parse_double_fast(const char* p, const char* e, double& out) noexcept {
     static constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -262,15 +266,21 @@ inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexce
         }
         exp10 += eneg ? -x : x;
     }
-    if (p != e || m > kExact) return false;
+    if (p != e) return false;
     double v = static_cast<double>(m);
-    if (m == 0) {
+    if (m > kExact || exp10 < -22 || exp10 > 22) {
+        // Past Clinger's exact operands (17 to 19 digits, or a power of ten
+        // past 10^22): one 128-bit multiply, when that decides.
+        if (m == 0) {
+            v = 0.0;
+        } else if (!eisel_lemire(m, exp10, v)) {
+            return false;
+        }
+    } else if (m == 0) {
         v = 0.0;
     } else if (exp10 < 0) {
-        if (exp10 < -22) return false;
         v /= kPow10[-exp10];
     } else if (exp10 > 0) {
-        if (exp10 > 22) return false;
         v *= kPow10[exp10];
     }
     // The sign as a bit, not a branch.

@@ -7,9 +7,26 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 namespace {
+
+/// Reads `texts` as one CSV column and checks every value bit for bit (sign
+/// of zero included) against std::from_chars of the same text.
+void expect_read_as_from_chars(const std::vector<std::string>& texts) {
+    std::string csv = "x\n";
+    for (const auto& t : texts) csv += t + "\n";
+    const aio::Table table = aio::csv::read_csv_string(csv);
+    ASSERT_EQ(table["x"].dtype(), aio::DType::float64);
+    const auto values = table["x"].values<double>();
+    ASSERT_EQ(values.size(), texts.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+        double expected = 0;
+        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
+        ASSERT_EQ(std::memcmp(&values[i], &expected, sizeof expected), 0) << texts[i] << " read as " << values[i];
+    }
+}
 
 TEST(Numbers, FloatsAreCorrectlyRounded) {
     std::mt19937_64 rng(42);
@@ -35,18 +52,36 @@ TEST(Numbers, FloatsAreCorrectlyRounded) {
     texts.push_back("1.7976931348623157e308");
     texts.push_back("123456789012345678901234567890");
     texts.push_back("0.000000000000000000000000000001");
-    std::string csv = "x\n";
-    for (const auto& t : texts) csv += t + "\n";
-    const aio::Table table = aio::csv::read_csv_string(csv);
-    ASSERT_EQ(table["x"].dtype(), aio::DType::float64);
-    const auto values = table["x"].values<double>();
-    ASSERT_EQ(values.size(), texts.size());
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        double expected = 0;
-        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
-        ASSERT_EQ(values[i], expected) << texts[i];
-        ASSERT_EQ(std::signbit(values[i]), std::signbit(expected)) << texts[i];
+    expect_read_as_from_chars(texts);
+}
+
+TEST(Numbers, LongMantissasAreCorrectlyRounded) {
+    // 16 to 19 significant digits (past 2^53, where one 128-bit multiply
+    // decides instead of Clinger's exact operands) at every position of the
+    // point, with exponents inside and outside the range that multiply
+    // covers, each bit for bit as std::from_chars reads it.
+    std::mt19937_64 rng(19);
+    std::vector<std::string> texts;
+    for (int i = 0; i < 100000; ++i) {
+        const int digits = 16 + static_cast<int>(rng() % 4);
+        std::string d(1, static_cast<char>('1' + rng() % 9));
+        for (int k = 1; k < digits; ++k) d += static_cast<char>('0' + rng() % 10);
+        const int point = static_cast<int>(rng() % (digits + 1));
+        std::string t = (rng() & 1) ? "-" : "";
+        t += point == 0 ? "0" : d.substr(0, static_cast<std::size_t>(point));
+        if (point < digits) t += "." + d.substr(static_cast<std::size_t>(point));
+        if (rng() % 2) t += "e" + std::to_string(static_cast<int>(rng() % 121) - 60);
+        texts.push_back(t);
     }
+    // Halfway between two doubles (rounded to even), next to it, the largest
+    // 19-digit mantissa, and exponents at the ends of the multiply's range.
+    for (const char* t : {"9007199254740993", "9007199254740995", "9007199254740994", "9007199254740993.0",
+                          "18014398509481986", "18014398509481990", "9223372036854775807", "9223372036854775808",
+                          "9999999999999999999", "1000000000000000000e3", "1.2345678901234567e-64",
+                          "1.2345678901234567e-65", "9.999999999999999999e64", "1.234567890123456789e65",
+                          "4.9406564584124654e-324", "2.2250738585072014e-308", "1.7976931348623157e308"})
+        texts.emplace_back(t);
+    expect_read_as_from_chars(texts);
 }
 
 TEST(Numbers, IntegerLimits) {
@@ -114,16 +149,7 @@ TEST(Numbers, FloatsOfEveryDigitCount) {
             texts.push_back(t);
         }
     }
-    std::string csv = "x\n";
-    for (const auto& t : texts) csv += t + "\n";
-    const aio::Table table = aio::csv::read_csv_string(csv);
-    ASSERT_EQ(table["x"].dtype(), aio::DType::float64);
-    const auto values = table["x"].values<double>();
-    for (std::size_t i = 0; i < texts.size(); ++i) {
-        double expected = 0;
-        std::from_chars(texts[i].data(), texts[i].data() + texts[i].size(), expected);
-        EXPECT_EQ(values[i], expected) << texts[i];
-    }
+    expect_read_as_from_chars(texts);
 }
 
 TEST(Numbers, MissingValuesAmongNumbers) {
