@@ -60,11 +60,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
 
 # Each run prints its seconds.
 run_curl() { curl -s -o /dev/null -w '%{time_total}\n' "$url"; }
-run_aio() {  # mode target [args]
-    "$exe" "$@" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'
-}
-run_aio_pinned() {  # as run_aio, on core 0 only
-    taskset -c 0 "$exe" "$@" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'
+run_aio() {  # mode target [args]; $pin (e.g. "taskset -c 0") runs it pinned
+    ${pin:-} "$exe" "$@" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p'
 }
 run_seed() {
     "$py" - "$url" <<'PY'
@@ -100,7 +97,7 @@ p2_s=$(median_of run_aio parse "$csv" --threads 0)
 as_s=$(median_of run_aio async "$url")
 # Issue 15's goal for R9 is stated for a client pinned to one core (core 0;
 # nginx has core 1): download, decode and parse then share that core.
-as1_s=$(median_of run_aio_pinned async "$url")
+as1_s=$(pin="taskset -c 0" median_of run_aio async "$url")
 seed_s=$(median_of run_seed)
 row() { awk -v n="$1" -v s="$2" -v m="$mb" 'BEGIN{printf "%-52s %9.3f %9.1f\n", n, s, m/s}'; }
 printf "%-52s %9s %9s\n" "step" "seconds" "MB/s"

@@ -268,16 +268,12 @@ inline bool iequals(const char* p, std::size_t n, std::string_view lower) noexce
     }
     if (p != e) return false;
     double v = static_cast<double>(m);
-    if (m > kExact || exp10 < -22 || exp10 > 22) {
+    if (m == 0) {
+        v = 0.0;
+    } else if (m > kExact || exp10 < -22 || exp10 > 22) {
         // Past Clinger's exact operands (17 to 19 digits, or a power of ten
         // past 10^22): one 128-bit multiply, when that decides.
-        if (m == 0) {
-            v = 0.0;
-        } else if (!eisel_lemire(m, exp10, v)) {
-            return false;
-        }
-    } else if (m == 0) {
-        v = 0.0;
+        if (!eisel_lemire(m, exp10, v)) return false;
     } else if (exp10 < 0) {
         v /= kPow10[-exp10];
     } else if (exp10 > 0) {
