@@ -164,17 +164,9 @@ Outcome parse_floats(const Cells& c, const ConvertSettings& s, ColumnData& d, Sc
             valid[i] = 0;
             ++nulls;
             out[i] = kNaN;
-            continue;
         }
-        if (std::isnan(out[i])) {
-            // "nan" written as a number by another reader: missing, as in pandas.
-            if (valid == nullptr) {
-                valid = scratch.reset(n);
-                std::memset(valid, 1, n);
-            }
-            valid[i] = 0;
-            ++nulls;
-        }
+        // No NaN comes out of parse_double (it takes "inf" but not "nan"):
+        // text that means NaN is missing only through the NA strings, above.
     }
     d.size += n;
     append_validity(d, old, valid, n, nulls);

@@ -85,6 +85,8 @@ public:
     void flush_warnings();
     /// Keep warnings until flush_warnings() (parallel parts print in order).
     void hold_warnings() noexcept { hold_warnings_ = true; }
+    /// Whether warnings are held (hold_warnings()) and not yet written.
+    bool has_warnings() const noexcept { return !warnings_.empty(); }
 
 private:
     std::size_t parse_header(bool final, std::size_t end);

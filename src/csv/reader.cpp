@@ -23,13 +23,10 @@
 #include <exception>
 #include <functional>
 #include <future>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace aio::csv {
 
@@ -161,84 +158,53 @@ private:
     bool regular_ = false;
 };
 
-struct QuoteCount {
-    std::size_t quotes = 0;
-    std::size_t newlines = 0;
-};
-
-QuoteCount count_quotes(const char* p, std::size_t n, char quote) {
-    QuoteCount c;
-    std::size_t i = 0;
-#if defined(__SSE2__)
-    // Per-byte counters summed with _mm_sad_epu8 every 255 steps (as
-    // count_newlines: x86-64's baseline has no POPCNT).
-    const __m128i q = _mm_set1_epi8(quote);
-    const __m128i nl = _mm_set1_epi8('\n');
-    const __m128i zero = _mm_setzero_si128();
-    auto total = [&](__m128i acc) {
-        const __m128i sums = _mm_sad_epu8(acc, zero);
-        return static_cast<std::size_t>(_mm_cvtsi128_si64(sums)) +
-               static_cast<std::size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
-    };
-    while (i + 16 <= n) {
-        __m128i qs = zero;
-        __m128i nls = zero;
-        const std::size_t steps = std::min<std::size_t>((n - i) / 16, 255);
-        for (std::size_t k = 0; k < steps; ++k, i += 16) {
-            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-            qs = _mm_sub_epi8(qs, _mm_cmpeq_epi8(x, q));
-            nls = _mm_sub_epi8(nls, _mm_cmpeq_epi8(x, nl));
-        }
-        c.quotes += total(qs);
-        c.newlines += total(nls);
-    }
-#endif
-    for (; i < n; ++i) {
-        c.quotes += p[i] == quote;
-        c.newlines += p[i] == '\n';
-    }
-    return c;
-}
-
-/// A row boundary at or after `mid` by quote parity: the offset just past a
-/// '\n' with an even number of quotes before it, and the line it starts.
-/// 0 when there is none.
+/// Where the second thread starts: just past a '\n' at or after `mid`, and
+/// the line it starts (a lower bound, see find_split). offset 0: none.
 struct Split {
     std::size_t offset = 0;
     std::size_t line = 0;
 };
 
-Split find_split(Source& src, std::size_t mid, int quote) {
-    QuoteCount before;
+/// A guess at a row boundary at or after `mid`, made from the bytes after
+/// `mid` alone, so that the second thread starts at once instead of first
+/// counting the quotes of the whole first half. The guess is the first '\n'
+/// whose next line holds an even number of quotes: where no quoted field
+/// spans lines it is always right, and where some do it is right unless one
+/// of them ends on the line after the '\n'.
+///
+/// A wrong guess costs time, never a wrong table: the first thread parses up
+/// to the guessed offset and the halves are joined only when it ends there
+/// on a row boundary (read_source).
+Split find_split(Source& src, std::size_t mid, std::size_t first_line, int quote) {
     const char q = quote >= 0 ? static_cast<char>(quote) : '\0';
-    src.scan(0, mid, [&](const char* p, std::size_t n) {
-        QuoteCount c = count_quotes(p, n, q);
-        before.quotes += quote >= 0 ? c.quotes : 0;
-        before.newlines += c.newlines;
-    });
-    Split split;
-    bool inside = before.quotes % 2 == 1;
-    std::size_t lines = before.newlines;
     const std::size_t size = src.size();
-    // Look for the boundary in the next pieces (a quoted field can be long).
+    Split split;
+    std::size_t candidate = 0;  // just past the '\n' being tried, 0: none yet
+    std::size_t quotes = 0;     // quotes since `candidate`
     for (std::size_t at = mid; at < size && split.offset == 0;) {
         const std::size_t n = std::min(kReadSize, size - at);
         src.scan(at, n, [&](const char* p, std::size_t len) {
             for (std::size_t i = 0; i < len; ++i) {
-                if (quote >= 0 && p[i] == q) inside = !inside;
-                if (p[i] == '\n') {
-                    ++lines;
-                    if (!inside) {
-                        split.offset = at + i + 1;
-                        split.line = lines + 1;
-                        return;
-                    }
+                if (quote >= 0 && p[i] == q) ++quotes;
+                if (p[i] != '\n') continue;
+                if (candidate != 0 && quotes % 2 == 0) {
+                    split.offset = candidate;
+                    return;
                 }
+                candidate = at + i + 1;
+                quotes = 0;
             }
         });
         at += n;
     }
-    if (split.offset >= size) split.offset = 0;
+    // The last line of the input has no '\n' after it.
+    if (split.offset == 0 && candidate != 0 && candidate < size && quotes % 2 == 0) split.offset = candidate;
+    // The true line number is known only once the first half is parsed; the
+    // second thread counts from the line where the first thread stood when
+    // it started (every skipped line and the header lie before it). Its line
+    // numbers appear only in errors and warnings, and a second half that has
+    // either is parsed again by the first thread (read_source).
+    split.line = first_line;
     return split;
 }
 
@@ -310,10 +276,16 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
         return p.table();
     }
     const std::size_t bom = has_bom(src) ? 3 : 0;
-    const std::size_t mid = std::max(offset, size / 2);
-    // The second half on a second thread: find the split, then parse.
+    // The first thread has parsed `offset` bytes already: the rest is halved.
+    const std::size_t mid = offset + (size - offset) / 2;
+    const std::size_t first_line =
+        p.engine().line() +
+        detail::count_newlines(reinterpret_cast<const char*>(p.engine().text().data()), p.engine().text().size());
+    // The second half on a second thread: guess the split, then parse.
     detail::Config& shared = p.config();
-    detail::Engine tail(shared, "utf-8", true);
+    std::optional<detail::Engine> tail_engine;
+    tail_engine.emplace(shared, "utf-8", true);
+    detail::Engine& tail = *tail_engine;
     tail.hold_warnings();
     std::promise<Split> split_promise;
     std::future<Split> split_future = split_promise.get_future();
@@ -321,7 +293,7 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     std::thread worker([&] {
         Split s;
         try {
-            s = find_split(src, mid, cfg.dialect.quote);
+            s = find_split(src, mid, first_line, cfg.dialect.quote);
         } catch (...) {
             s = Split{};
         }
@@ -349,15 +321,18 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
         agreed = p.engine().text().empty() && p.engine().consumed() + bom == split.offset;
     }
     worker.join();
-    if (!agreed || split.offset == 0) {
-        // The quotes did not follow RFC 4180 where the input was split: the
-        // first half's parser goes on alone.
+    // The first thread goes on alone, past the second half's work, when:
+    // - the guess was not a row boundary (a quoted field spans the line
+    //   after it, or the quotes do not follow RFC 4180 there);
+    // - the second half failed or warned: its line numbers are only a lower
+    //   bound, so the first thread finds the same fault again and reports it
+    //   at its true line (with the rows before it in order).
+    if (!agreed || split.offset == 0 || tail_error || tail.has_warnings()) {
+        tail_engine.reset();  // its memory back before the rest is parsed again
         pump(src, p, split.offset == 0 ? mid : split.offset, size);
         p.finish();
         return p.table();
     }
-    if (tail_error) std::rethrow_exception(tail_error);
-    tail.flush_warnings();
     // The second half's columns appended to the first's: a copy of half the
     // table, so the columns are shared out between this thread and a helper.
     auto& head = p.engine().builders();

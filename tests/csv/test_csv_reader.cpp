@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -119,6 +120,16 @@ TEST(ReadCsv, DtypesAndNaValues) {
     EXPECT_EQ(parse("a\n\nNA\n", {.na_filter = false, .skip_blank_lines = false})["a"].str(1), "NA");
     EXPECT_EQ(parse("a\n9223372036854775808\n")["a"].dtype(), aio::DType::uint64);
     EXPECT_EQ(parse("a\n1\n\n", {.skip_blank_lines = false})["a"].dtype(), aio::DType::float64);
+    // "nan" is missing only as an NA string: with na_filter off it is text, as
+    // in pandas, and the column beside it keeps its numbers as text too.
+    const aio::Table kept = parse("a,b\n1.5,x\nnan,y\n", {.na_filter = false});
+    EXPECT_EQ(kept["a"].dtype(), aio::DType::object);
+    EXPECT_EQ(kept["a"].str(0), "1.5");
+    EXPECT_EQ(kept["a"].str(1), "nan");
+    const aio::Table missing = parse("a,b\n1.5,x\nNaN,y\n");
+    EXPECT_EQ(missing["a"].dtype(), aio::DType::float64);
+    EXPECT_TRUE(missing["a"].is_na(1));
+    EXPECT_EQ(missing["a"].null_count(), 1u);
 }
 
 TEST(ReadCsv, DtypeThatDoesNotFitNamesLineAndColumn) {
@@ -286,6 +297,46 @@ TEST(ReadCsv, TwoThreadsJoinLargeHalvesAsOneThreadReads) {
     EXPECT_EQ(two["m"].dtype(), aio::DType::float64);
     EXPECT_EQ(two["x"].null_count(), one["x"].null_count());
     EXPECT_EQ(two["g"].null_count(), one["g"].null_count());
+    EXPECT_EQ(two.to_csv(), one.to_csv());
+}
+
+TEST(ReadCsv, TwoThreadsGiveOneThreadsTableWhenTheGuessedSplitIsInsideAField) {
+    // The second thread starts at the first line break after the middle whose
+    // next line has an even number of quotes. A quoted field over three lines
+    // makes that guess wrong half the time (its middle line has no quotes):
+    // the halves are not joined, and the table is still that of one thread.
+    for (std::size_t shift = 0; shift < 3; ++shift) {
+        std::string text = "id,note,n\n" + std::string(shift, '\n');
+        for (int i = 0; i < 40000; ++i)
+            text += std::to_string(i) + ",\"first " + std::to_string(i) + "\nmiddle\nlast\"," + std::to_string(i % 7) + "\n";
+        const aio::Table one = parse(text, {.threads = 1});
+        const aio::Table two = parse(text, {.threads = 2});
+        ASSERT_EQ(one.num_rows(), 40000u);
+        EXPECT_EQ(two.to_csv(), one.to_csv()) << shift;
+        EXPECT_EQ(two["note"].str(39999), "first 39999\nmiddle\nlast");
+    }
+}
+
+TEST(ReadCsv, TwoThreadsReportAFaultOfTheSecondHalfAtItsLine) {
+    // The second thread does not know its true line numbers; a second half
+    // that fails or warns is parsed again by the first thread, which does.
+    std::string text = r8_like(60000, 3);
+    const std::size_t at = text.find("\n45000,") + 1;  // the start of row 45000 (fields may hold line breaks)
+    const std::size_t line = static_cast<std::size_t>(std::count(text.begin(), text.begin() + at, '\n')) + 1;
+    text.insert(at, std::string(15, ',') + "\n");  // more fields than columns
+    for (unsigned threads : {1u, 2u}) {
+        try {
+            (void)parse(text, {.threads = threads});
+            ADD_FAILURE() << "no error, threads=" << threads;
+        } catch (const aio::csv::ParserError& e) {
+            EXPECT_EQ(e.line(), line) << "threads=" << threads;
+            EXPECT_NE(std::string(e.what()).find("line " + std::to_string(line) + ","), std::string::npos) << e.what();
+        }
+    }
+    // Skipped, the bad line costs no row on either path.
+    const aio::Table one = parse(text, {.on_bad_lines = aio::csv::BadLines::skip, .threads = 1});
+    const aio::Table two = parse(text, {.on_bad_lines = aio::csv::BadLines::skip, .threads = 2});
+    EXPECT_EQ(one.num_rows(), 60000u);
     EXPECT_EQ(two.to_csv(), one.to_csv());
 }
 
