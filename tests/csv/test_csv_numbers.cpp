@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // Numbers are read exactly: every float is the correctly rounded double of
 // its text (checked against std::from_chars over many random texts in the
 // forms CSV files use), integers up to the limits of int64 and uint64.

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // The pandas comparison: every file of the tricky corpus (tests/csv/data) is
 // read by aio and by pandas (Debian's python3-pandas, through
 // compare_pandas.py), and the dtypes, every cell, to_csv() and the printed

@@ -1,4 +1,4 @@
-// aio-test-labels: threads
+// aio-test-labels: threads;sync
 // aio::csv::read_csv, StreamingParser and TextFileReader: options, streaming
 // in arbitrary pieces, chunks, the parallel mode, and bad input (every error
 // typed and naming the line and column; never a crash or a short table).

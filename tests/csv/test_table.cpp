@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio::Table and aio::Column: the pandas DataFrame / Series operations, with
 // the outputs pandas 1.5 prints for the same data (taken from
 // /usr/bin/python3 with pandas, written here so that this test needs no Python).

@@ -243,14 +243,14 @@ TEST(CsvFaults, AWideHeaderAllowedByMaxColumnsHitsMaxMemory) {
     const std::string text = wide_header_then_short_rows(100'001, 1'000'000);
     ReadOptions o;
     o.max_columns = 200'000;
-    o.max_memory = 256 * kMiB;
+    o.max_memory = 48 * kMiB;  // small: filling 100,001 columns under ASan is slow
     try {
         aio::csv::read_csv_string(text, o);
         FAIL() << "no error";
     } catch (const LimitError& e) {
         EXPECT_EQ(e.limit(), "max_memory");
         EXPECT_NE(std::string(e.what()).find("ReadOptions::max_memory"), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("268435456"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("50331648"), std::string::npos) << e.what();
     }
 }
 
@@ -262,7 +262,7 @@ TEST(CsvFaults, RowsEndedByBareCarriageReturnsUnderAWideHeaderHitMaxMemory) {
     text += "\r";
     for (int i = 0; i < 1'000'000; ++i) text += "1\r";
     ReadOptions o;
-    o.max_memory = 256 * kMiB;
+    o.max_memory = 48 * kMiB;  // small: growing 16,000 columns under ASan is slow
     try {
         aio::csv::read_csv_string(text, o);
         FAIL() << "no error";

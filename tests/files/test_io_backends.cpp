@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // The I/O backends below the loop (src/loop/io_backend.hpp), driven directly:
 // every IoOp kind on io_uring and on epoll — sockets (poll, recv/send,
 // recvfrom/sendto, accept, connect), files, cancel, forget_fd, abandon and

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // gzip / deflate / br, both ways, streaming; bombs and truncation refused.
 #include <gtest/gtest.h>
 

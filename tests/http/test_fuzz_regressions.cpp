@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // Behaviours pinned by inputs the fuzz targets found (fuzz/compression_fuzz.cpp,
 // fuzz/cookie_jar_fuzz.cpp).
 #include <aio/http/client/cookie_jar.hpp>

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio::http::Headers (CIMultiDict) and MultiDict: order, case, repeated keys.
 #include <aio/http/headers.hpp>
 

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio::http::RequestParser / ResponseParser: framing, strictness, limits, and
 // the same events for every way of splitting the input.
 #include <aio/http/parser.hpp>

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio::http::URL (yarl.URL) and the form-urlencoding helpers.
 #include <aio/http/url.hpp>
 #include <aio/http/urlencoded.hpp>

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio/http/writer.hpp: heads and chunked bodies, and that the parser reads them back.
 #include <aio/http/parser.hpp>
 #include <aio/http/status.hpp>

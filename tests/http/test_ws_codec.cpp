@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // The WebSocket wire format (src/http/websocket/codec.hpp): RFC 6455 framing
 // and RFC 7692 permessage-deflate, byte for byte against the RFCs' examples,
 // round trips, split invariance, every protocol violation's close code, the

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // aio::json: loads/dumps against Python's json module.
 #include <aio/json.hpp>
 

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // Column storage (src/table/buffer.hpp): append_moving, which joins the two
 // halves of a table read on two threads by moving pages, gives the bytes a
 // copy would, whatever the first part's size is against a page; the joined

@@ -1,3 +1,4 @@
+// aio-test-labels: sync
 // CookieJar: RFC 6265 domain, path, expiry and secure rules, and date parsing.
 #include <gtest/gtest.h>
 
