@@ -3,9 +3,10 @@
 #   1. clang-19, optimised            (release)  — every test, fuzz targets excluded
 #   2. clang-19, ASan + UBSan         (asan)     — every test, plus a short libFuzzer run per parser
 #   3. g++ 12 at -O0, ASan + UBSan    (gcc-asan) — every suite that runs coroutines (all but those
-#                                                  labelled `sync`), the examples and the aio command
-#                                                  included: catches g++ 12 coroutine bugs and stack
-#                                                  growth where symmetric transfer is no tail call
+#                                                  labelled `sync`; the aio command included, the
+#                                                  examples left to the other passes): catches g++ 12
+#                                                  coroutine bugs and stack growth where symmetric
+#                                                  transfer is no tail call
 #   4. clang-19, ThreadSanitizer      (tsan)     — the tests labelled `threads`
 # Builds go to build/<preset>; ccache keeps rebuilds short.
 set -euo pipefail

@@ -1,3 +1,4 @@
+// aio-test-labels: examples
 // Every example of examples/seed/ runs and prints what its Python original prints.
 // Delays are scaled down (AIO_TIME_SCALE) so the suite stays fast; the order of
 // lines is part of what is checked.

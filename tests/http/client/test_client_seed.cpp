@@ -1,3 +1,4 @@
+// aio-test-labels: examples
 // The seed's §3 run(): the aio twins (examples/seed/seed_3_aiohttp_run.cpp with
 // a Semaphore, seed_3_aiohttp_run_bounded.cpp with aio::map_bounded) and the
 // Python original, all against the same local aiohttp server, print the same
