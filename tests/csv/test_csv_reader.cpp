@@ -340,6 +340,24 @@ TEST(ReadCsv, TwoThreadsReportAFaultOfTheSecondHalfAtItsLine) {
     EXPECT_EQ(two.to_csv(), one.to_csv());
 }
 
+TEST(ReadCsv, TwoThreadsCountTheTableOnceAgainstMaxMemory) {
+    // The second half's columns move into the first thread's engine when
+    // they are joined; counted there and in the second half's engine both, a
+    // table well under max_memory would fail only when read by two threads.
+    // (While both parse, the second thread holds a block of text and its
+    // index of its own, about 4 MB here: the limit leaves room for that.)
+    const std::string text = r8_like(200000, 4);
+    const aio::Table one = parse(text, {.threads = 1});
+    for (unsigned threads : {1u, 2u}) {
+        try {
+            const aio::Table t = parse(text, {.threads = threads, .max_memory = text.size() * 2});
+            EXPECT_EQ(t.to_csv(), one.to_csv()) << threads;
+        } catch (const aio::csv::LimitError& e) {
+            ADD_FAILURE() << "threads=" << threads << ": " << e.what();
+        }
+    }
+}
+
 TEST(ReadCsv, LineNumbersFarIntoTheInput) {
     // Lines are counted in steps of 16 bytes, summed every 255 steps: an
     // error 100,000 lines in (over 1 MB, several blocks) names its line.
