@@ -216,7 +216,10 @@ struct ReadOptions {
     /// and the cgroup's memory.max). Half, because a table that needs more
     /// than that leaves no room for the program that uses it, and a typed
     /// error beats a visit from the OOM killer. Checked as each block's
-    /// rows are built and as decompressed text is produced.
+    /// rows are built and as decompressed text is produced. With two threads
+    /// (`threads`), the second one's block of text and index (a few MB)
+    /// counts too while both parse: a table that one thread fits just under
+    /// the limit may need it raised a little for two.
     std::size_t max_memory = 0;
     /// Most columns a header (or first row) may have. 16,384 is Excel's
     /// limit, the widest sheet most CSV producers write; a wider "header" is
