@@ -7,7 +7,6 @@
 
 #include <aio/csv/errors.hpp>
 
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <utility>
@@ -463,7 +462,7 @@ void ColumnBuilder::append_user(const BlockView& view) {
                     if (b < 0) fail(i, p, len, false);
                     out[i] = b;
                 }
-                if (!present || std::isnan(out[i])) {
+                if (!present) {  // parse_double and parse_bool never give NaN
                     if (valid == nullptr) {
                         valid = scratch.reset(n);
                         std::memset(valid, 1, n);

@@ -158,37 +158,35 @@ private:
     bool regular_ = false;
 };
 
-/// Where the second thread starts: just past a '\n' at or after `mid`, and
-/// the line it starts (a lower bound, see find_split). offset 0: none.
-struct Split {
-    std::size_t offset = 0;
-    std::size_t line = 0;
-};
+/// Bytes read at a time while guessing the split: the guess is usually made
+/// within a few lines, so a whole block (kReadSize) would mostly be wasted.
+constexpr std::size_t kGuessWindow = std::size_t{64} << 10;
 
-/// A guess at a row boundary at or after `mid`, made from the bytes after
-/// `mid` alone, so that the second thread starts at once instead of first
-/// counting the quotes of the whole first half. The guess is the first '\n'
-/// whose next line holds an even number of quotes: where no quoted field
-/// spans lines it is always right, and where some do it is right unless one
-/// of them ends on the line after the '\n'.
+/// Where the second thread starts: a guess at a row boundary at or after
+/// `mid` (just past a '\n'), made from the bytes after `mid` alone, so that
+/// the second thread starts at once instead of first counting the quotes of
+/// the whole first half. The guess is the first '\n' whose next line holds
+/// an even number of quotes: where no quoted field spans lines it is always
+/// right, and where some do it is right unless one of them ends on the line
+/// after the '\n'. 0 when there is none.
 ///
 /// A wrong guess costs time, never a wrong table: the first thread parses up
 /// to the guessed offset and the halves are joined only when it ends there
 /// on a row boundary (read_source).
-Split find_split(Source& src, std::size_t mid, std::size_t first_line, int quote) {
+std::size_t find_split(Source& src, std::size_t mid, int quote) {
     const char q = quote >= 0 ? static_cast<char>(quote) : '\0';
     const std::size_t size = src.size();
-    Split split;
+    std::size_t split = 0;
     std::size_t candidate = 0;  // just past the '\n' being tried, 0: none yet
     std::size_t quotes = 0;     // quotes since `candidate`
-    for (std::size_t at = mid; at < size && split.offset == 0;) {
-        const std::size_t n = std::min(kReadSize, size - at);
+    for (std::size_t at = mid; at < size && split == 0;) {
+        const std::size_t n = std::min(kGuessWindow, size - at);
         src.scan(at, n, [&](const char* p, std::size_t len) {
             for (std::size_t i = 0; i < len; ++i) {
                 if (quote >= 0 && p[i] == q) ++quotes;
                 if (p[i] != '\n') continue;
                 if (candidate != 0 && quotes % 2 == 0) {
-                    split.offset = candidate;
+                    split = candidate;
                     return;
                 }
                 candidate = at + i + 1;
@@ -198,13 +196,7 @@ Split find_split(Source& src, std::size_t mid, std::size_t first_line, int quote
         at += n;
     }
     // The last line of the input has no '\n' after it.
-    if (split.offset == 0 && candidate != 0 && candidate < size && quotes % 2 == 0) split.offset = candidate;
-    // The true line number is known only once the first half is parsed; the
-    // second thread counts from the line where the first thread stood when
-    // it started (every skipped line and the header lie before it). Its line
-    // numbers appear only in errors and warnings, and a second half that has
-    // either is parsed again by the first thread (read_source).
-    split.line = first_line;
+    if (split == 0 && candidate != 0 && candidate < size && quotes % 2 == 0) split = candidate;
     return split;
 }
 
@@ -278,32 +270,34 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     const std::size_t bom = has_bom(src) ? 3 : 0;
     // The first thread has parsed `offset` bytes already: the rest is halved.
     const std::size_t mid = offset + (size - offset) / 2;
-    const std::size_t first_line =
-        p.engine().line() +
-        detail::count_newlines(reinterpret_cast<const char*>(p.engine().text().data()), p.engine().text().size());
+    // The true line number at the split is known only once the first half is
+    // parsed. The second thread counts from the line of the first thread's
+    // unparsed text instead, a lower bound past the header (no skiprows list
+    // here): its line numbers appear only in errors and warnings, and a
+    // second half that has either is parsed again by the first thread.
+    const std::size_t first_line = p.engine().line();
     // The second half on a second thread: guess the split, then parse.
     detail::Config& shared = p.config();
     std::optional<detail::Engine> tail_engine;
     tail_engine.emplace(shared, "utf-8", true);
     detail::Engine& tail = *tail_engine;
     tail.hold_warnings();
-    std::promise<Split> split_promise;
-    std::future<Split> split_future = split_promise.get_future();
-    std::exception_ptr tail_error;
+    std::promise<std::size_t> split_promise;
+    std::future<std::size_t> split_future = split_promise.get_future();
+    bool tail_failed = false;  // the first thread then parses the second half again
     std::thread worker([&] {
-        Split s;
+        std::size_t at = 0;
         try {
-            s = find_split(src, mid, first_line, cfg.dialect.quote);
-        } catch (...) {
-            s = Split{};
+            at = find_split(src, mid, cfg.dialect.quote);
+        } catch (...) {  // a read error: the first thread meets it too
         }
-        split_promise.set_value(s);
-        if (s.offset == 0) return;
+        split_promise.set_value(at);
+        if (at == 0) return;
         try {
-            tail.start_at(s.line, s.offset - bom);
-            parse_tail(src, tail, s.offset, size);
+            tail.start_at(first_line, at - bom);
+            parse_tail(src, tail, at, size);
         } catch (...) {
-            tail_error = std::current_exception();
+            tail_failed = true;
         }
     });
     struct Joiner {
@@ -313,12 +307,12 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
         }
     } joiner{worker};
     pump(src, p, offset, mid);
-    const Split split = split_future.get();
-    bool agreed = false;
-    if (split.offset != 0 && !p.done()) {
-        pump(src, p, mid, split.offset);
+    const std::size_t split = split_future.get();
+    bool agreed = false;  // the first half ends on the row boundary at `split`
+    if (split != 0 && !p.done()) {
+        pump(src, p, mid, split);
         p.engine().process(false);
-        agreed = p.engine().text().empty() && p.engine().consumed() + bom == split.offset;
+        agreed = p.engine().text().empty() && p.engine().consumed() + bom == split;
     }
     worker.join();
     // The first thread goes on alone, past the second half's work, when:
@@ -327,14 +321,15 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     // - the second half failed or warned: its line numbers are only a lower
     //   bound, so the first thread finds the same fault again and reports it
     //   at its true line (with the rows before it in order).
-    if (!agreed || split.offset == 0 || tail_error || tail.has_warnings()) {
+    if (!agreed || tail_failed || tail.has_warnings()) {
         tail_engine.reset();  // its memory back before the rest is parsed again
-        pump(src, p, split.offset == 0 ? mid : split.offset, size);
+        pump(src, p, split == 0 ? mid : split, size);
         p.finish();
         return p.table();
     }
-    // The second half's columns appended to the first's: a copy of half the
-    // table, so the columns are shared out between this thread and a helper.
+    // The second half's columns appended to the first's (their pages moved,
+    // ColumnBuilder::append); the columns are shared out between this thread
+    // and a helper.
     auto& head = p.engine().builders();
     auto& rest = tail.builders();
     auto merge = [&](std::size_t from, std::size_t to) {

@@ -340,12 +340,13 @@ TEST(ReadCsv, TwoThreadsReportAFaultOfTheSecondHalfAtItsLine) {
     EXPECT_EQ(two.to_csv(), one.to_csv());
 }
 
-TEST(ReadCsv, TwoThreadsCountTheTableOnceAgainstMaxMemory) {
-    // The second half's columns move into the first thread's engine when
-    // they are joined; counted there and in the second half's engine both, a
-    // table well under max_memory would fail only when read by two threads.
-    // (While both parse, the second thread holds a block of text and its
-    // index of its own, about 4 MB here: the limit leaves room for that.)
+TEST(ReadCsv, TwoThreadsReadUnderTheMaxMemoryOneThreadReadsUnder) {
+    // While both threads parse, the first one checks max_memory against both
+    // engines (their columns, and each one's block of text and index, about
+    // 4 MB here). A limit of twice the text leaves room for the second block:
+    // two threads must then give one thread's table. (At 1.6 times the text
+    // one thread fits and the first of two does not; the second thread's own
+    // LimitError only sends its half back to the first thread.)
     const std::string text = r8_like(200000, 4);
     const aio::Table one = parse(text, {.threads = 1});
     for (unsigned threads : {1u, 2u}) {
