@@ -18,6 +18,7 @@
 #include <aio/http/client/session.hpp>
 #include <aio/threads.hpp>
 
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -105,11 +106,17 @@ struct Batch {
 /// The body's size, when the response says it and the client hands the body
 /// over as sent (a Content-Encoding is decoded: its length says nothing of
 /// the bytes read).
-void report_size(ReadProgress* p, const http::ClientResponse& response) {
-    if (p == nullptr || !response.content_length()) return;
+std::optional<std::uint64_t> body_size(const http::ClientResponse& response) {
+    if (!response.content_length()) return std::nullopt;
     auto coding = response.headers().get("Content-Encoding");
-    if (coding && *coding != "identity") return;
-    p->total_bytes.store(static_cast<std::int64_t>(*response.content_length()), std::memory_order_relaxed);
+    if (coding && *coding != "identity") return std::nullopt;
+    return static_cast<std::uint64_t>(*response.content_length());
+}
+
+void report_size(ReadProgress* p, const http::ClientResponse& response) {
+    const std::optional<std::uint64_t> size = body_size(response);
+    if (p == nullptr || !size) return;
+    p->total_bytes.store(static_cast<std::int64_t>(*size), std::memory_order_relaxed);
 }
 
 /// Counts what was read into the caller's ReadProgress, if any.
@@ -265,6 +272,9 @@ Task<Table> read_csv_async(http::ClientResponse& response, ReadOptions options) 
     options.chunksize.reset();  // one table
     report_size(options.progress, response);
     auto state = std::make_shared<State>(std::move(options), name_of(response));
+    // The columns are reserved for the rows the body holds (engine.hpp).
+    if (const std::optional<std::uint64_t> size = body_size(response))
+        state->parser.engine().expect_bytes(static_cast<std::size_t>(*size));
     auto& content = response.content();
     auto read = [&content] { return content.readany(); };
     Table table = co_await parse_all(state, read);

@@ -409,6 +409,51 @@ void ColumnBuilder::append(const BlockView& view) {
     merge(std::move(block), k);
 }
 
+namespace {
+
+/// The bytes of each buffer of `d` (values, chars, validity) at `rows` rows
+/// of `kind`; all 0 when the kind says nothing of the storage yet.
+struct Reservation {
+    std::size_t values = 0, chars = 0, validity = 0;
+    std::size_t total() const noexcept { return values + chars + validity; }
+};
+
+Reservation reservation_for(const aio::table_detail::ColumnData& d, Kind kind, std::size_t rows) noexcept {
+    Reservation r;
+    if (d.size == 0 || rows <= d.size) return r;
+    switch (kind) {
+        case Kind::int64:
+        case Kind::uint64:
+        case Kind::float64:
+        case Kind::datetime: r.values = rows * 8; break;
+        case Kind::bool_: r.values = rows; break;
+        case Kind::object:
+            r.values = (rows + 1) * 8;
+            r.chars = static_cast<std::size_t>(static_cast<double>(d.chars.size()) / static_cast<double>(d.size) *
+                                               static_cast<double>(rows));
+            break;
+        default: return r;  // none, or only missing values: the type is still open
+    }
+    if (!d.validity.empty()) r.validity = rows;
+    return r;
+}
+
+}  // namespace
+
+std::size_t ColumnBuilder::bytes_for_rows(std::size_t rows) const noexcept {
+    return reservation_for(data_, kind_, rows).total();
+}
+
+void ColumnBuilder::reserve_rows(std::size_t rows) {
+    const Reservation r = reservation_for(data_, kind_, rows);
+    auto reserve = [](aio::table_detail::Buffer& b, std::size_t bytes) {
+        if (bytes >= aio::table_detail::Buffer::kMapThreshold) b.reserve(bytes);
+    };
+    reserve(data_.values, r.values);
+    reserve(data_.chars, r.chars);
+    reserve(data_.validity, r.validity);
+}
+
 void ColumnBuilder::append_user(const BlockView& view) {
     const Cells cells(view, spec_->source, *settings_);
     Scratch scratch;

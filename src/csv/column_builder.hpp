@@ -74,6 +74,21 @@ public:
     void append(const BlockView& view);
     /// Appends another builder's rows (the next part of the same column).
     void append(ColumnBuilder&& other);
+    /// Bytes the column's buffers have room for (reserved or grown into).
+    std::size_t capacity() const noexcept {
+        return data_.values.capacity() + data_.chars.capacity() + data_.validity.capacity();
+    }
+    /// Bytes reserve_rows(rows) would make room for: the column's storage at
+    /// `rows` rows for its type so far (strings at their mean length so far);
+    /// 0 before the first row, or for a column of only missing values.
+    std::size_t bytes_for_rows(std::size_t rows) const noexcept;
+    /// Makes room for `rows` rows in all, when that is at least a mapping's
+    /// worth (Buffer::kMapThreshold) per buffer: a hint from the input's
+    /// size, so that a large column is one mapping from its first block on
+    /// instead of a heap buffer copied at each doubling, every page of it
+    /// fresh. A wrong hint costs address space, never rows. Throws
+    /// std::bad_alloc.
+    void reserve_rows(std::size_t rows);
     std::size_t size() const noexcept { return data_.size; }
     /// Bytes of the values built so far (for ReadOptions::max_memory).
     std::size_t memory() const noexcept {

@@ -32,6 +32,12 @@ public:
     /// True when decode() only copies (no gzip, no transcoding, no BOM left to
     /// check): the caller may then append raw bytes itself.
     bool passthrough() const noexcept;
+    /// True while the first bytes are still to tell whether decode() will
+    /// pass the rest through (is it gzip? is there a BOM?): a reader then
+    /// feeds a few bytes only, and the rest straight into the text.
+    bool deciding() const noexcept {
+        return compression_ == Compression::infer || (compression_ == Compression::none && !latin1_ && !bom_checked_);
+    }
     /// Marks passthrough bytes appended by the caller as decoded.
     void note_passthrough(std::size_t n) noexcept { raw_in_ += n; }
     /// The encoding's name for errors ("utf-8").

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <new>
 #include <cstring>
 #include <map>
 #include <set>
@@ -272,6 +273,7 @@ std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final,
             tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
         const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
         deliver();
+        if (!reserved_ && expected_end_ != 0 && rows_total_ != 0) reserve_expected(next, next - at, block_.rows);
         flush_warnings();
         check_memory(true);
         if (done_) return next;
@@ -410,6 +412,30 @@ void Engine::setup_columns(std::vector<std::string> header) {
     }
     cfg_.header_done = true;
     new_builders();
+}
+
+void Engine::reserve_expected(std::size_t block_end, std::size_t block_bytes, std::size_t block_rows) noexcept {
+    reserved_ = true;
+    const std::size_t here = byte_base_ + block_end;
+    if (cfg_.options.chunksize || block_rows == 0 || block_bytes == 0 || expected_end_ <= here) return;
+    const std::size_t left = expected_end_ - here;
+    // A size no input has (a Content-Length that lies): no sum below overflows.
+    if (left > (std::size_t{1} << 50)) return;
+    const double more = static_cast<double>(left) / static_cast<double>(block_bytes) * static_cast<double>(block_rows);
+    // No honest estimate needs more rows than half the bytes left ("1\n").
+    if (more > static_cast<double>(left / 2)) return;
+    const std::size_t rows = rows_total_ + static_cast<std::size_t>(more);
+    // Nor more than ten bytes of table per byte of text (an empty field: an
+    // 8-byte NaN and a validity byte); a first block that says otherwise is
+    // not like the rest, and the columns simply grow.
+    std::size_t total = 0;
+    for (const auto& b : builders_) total += b.bytes_for_rows(rows);
+    if (total > 10 * (left + block_bytes)) return;
+    if (cfg_.max_memory != 0 && total > cfg_.max_memory) return;
+    try {
+        for (auto& b : builders_) b.reserve_rows(rows);
+    } catch (const std::bad_alloc&) {  // address space is short: the columns grow as they go
+    }
 }
 
 void Engine::new_builders() {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
@@ -65,6 +66,14 @@ public:
         line_base_ = line;
         byte_base_ = byte;
     }
+    /// A hint: about `n` more bytes of input will come from where the engine
+    /// stands. After the first block of rows, each column is reserved for the
+    /// rows that many bytes hold at that block's bytes per row (one mapping
+    /// from then on; see ColumnBuilder::reserve_rows). read_csv gives it the
+    /// size of the file; chunked reading ignores it.
+    void expect_bytes(std::size_t n) noexcept {
+        expected_end_ = n > SIZE_MAX - byte_base_ ? SIZE_MAX : byte_base_ + n;
+    }
     /// Bytes of input consumed so far (header included).
     std::size_t consumed() const noexcept { return byte_base_; }
     std::size_t line() const noexcept { return line_base_; }
@@ -98,6 +107,7 @@ private:
     void hold_incomplete();
     void check_memory(bool recount_builders);
     void count_tokenized(std::size_t n) noexcept;
+    void reserve_expected(std::size_t block_end, std::size_t block_bytes, std::size_t block_rows) noexcept;
     void new_builders();
     std::size_t line_at(std::size_t offset);
     bool skipped_line(std::size_t line_index) const;
@@ -136,6 +146,9 @@ private:
     std::size_t tokenized_ = 0;
     std::size_t builders_bytes_ = 0;   // at the last count
     std::size_t memory_reported_ = 0;  // this engine's part of cfg_.memory_in_use
+    // expect_bytes()
+    std::size_t expected_end_ = 0;  // input offset the hint reaches; 0: no hint
+    bool reserved_ = false;         // the hint was acted on (once, after the first block)
 };
 
 /// An incomplete record shorter than this is tokenized again whenever more

@@ -40,6 +40,9 @@ constexpr std::size_t kReadSize = std::size_t{1} << 20;
 /// read inflates to; uncompressed, a feed is a copy of 1 KiB, and blocks
 /// are parsed as before, when 1 MiB of text is in).
 constexpr std::size_t kChunkFeed = std::size_t{1} << 10;
+/// Bytes read for the decoder while it decides whether it passes bytes
+/// through (gzip's magic and a BOM are in the first three).
+constexpr std::size_t kDecideSize = std::size_t{4} << 10;
 /// Inputs this large are parsed by two threads when threads = 0 (16 MiB:
 /// below it the second thread's start-up and the merge cost more than they save).
 constexpr std::size_t kParallelThreshold = std::size_t{16} << 20;
@@ -216,8 +219,12 @@ void pump(Source& src, detail::ParserImpl& p, std::size_t from, std::size_t to) 
             p.raw_commit(got);
             from += got;
         } else {
-            tmp.resize(n);
-            const std::size_t got = src.read(from, tmp.data(), n);
+            // The decoder still looks at the first bytes: give it a few, so
+            // that the rest may go straight in (a whole block through a
+            // decoder that only copies would land on fresh pages twice).
+            const std::size_t m = p.decoder().deciding() ? std::min(n, kDecideSize) : n;
+            tmp.resize(m);
+            const std::size_t got = src.read(from, tmp.data(), m);
             if (got == 0) break;
             p.feed(std::string_view(tmp.data(), got));
             from += got;
@@ -249,6 +256,9 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
                      (options.threads == 0 && size >= kParallelThreshold && std::thread::hardware_concurrency() >= 2);
     const bool eligible = two && !options.nrows && !options.skiprows.is_list() &&
                           cfg.dialect.simple() && p.decoder().validate_utf8();
+    // The columns are reserved for the rows the input holds (for the first
+    // thread: the first half), after the first block shows bytes per row.
+    p.engine().expect_bytes(eligible ? size / 2 : size);
     if (!eligible) {
         pump(src, p, 0, size);
         p.finish();
@@ -295,6 +305,7 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
         if (at == 0) return;
         try {
             tail.start_at(first_line, at - bom);
+            tail.expect_bytes(size - at);
             parse_tail(src, tail, at, size);
         } catch (...) {
             tail_failed = true;

@@ -272,6 +272,43 @@ TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     std::filesystem::remove(path);
 }
 
+TEST(ReadCsv, ColumnsReservedFromTheFirstBlockStillTakeEveryLaterType) {
+    // read_csv reserves each column for the rows the whole input should hold,
+    // judged by its first block. Here the first blocks are not like the rest:
+    // later rows are ten times longer, an int column turns float and then
+    // text, a bool column turns text, an int column passes int64 (uint64),
+    // and a column with no gaps gets some. The table is the one a
+    // StreamingParser, which reserves nothing, builds from the same text.
+    std::string text = "i,f,b,u,s,g\n";
+    const std::size_t rows = 120000;
+    for (std::size_t i = 0; i < rows; ++i) {
+        const bool late = i > rows / 3;
+        text += std::to_string(i) + ",";
+        text += late ? (i > rows / 2 ? "x" + std::to_string(i) : std::to_string(i) + ".25") : std::to_string(i % 97);
+        text += ",";
+        text += late && i % 5 == 0 ? "maybe" : (i % 2 ? "True" : "False");
+        text += ",";
+        text += late && i % 7 == 0 ? "18446744073709551000" : std::to_string(i * 3);
+        text += ",";
+        text += late ? std::string(40 + i % 30, static_cast<char>('a' + i % 26)) : "s";
+        text += ",";
+        if (!late || i % 3) text += std::to_string(i % 11);
+        text += "\n";
+    }
+    aio::csv::StreamingParser streamed;
+    for (std::size_t at = 0; at < text.size(); at += 65536) streamed.feed(std::string_view(text).substr(at, 65536));
+    streamed.finish();
+    const aio::Table expected = streamed.table();
+    for (unsigned threads : {1u, 2u}) {
+        const aio::Table got = parse(text, {.threads = threads});
+        ASSERT_EQ(got.num_rows(), rows) << threads;
+        EXPECT_EQ(got.dtypes(), expected.dtypes()) << threads;
+        EXPECT_EQ(got["u"].dtype(), aio::DType::uint64) << threads;
+        EXPECT_EQ(got["g"].null_count(), expected["g"].null_count()) << threads;
+        EXPECT_EQ(got.to_csv(), expected.to_csv()) << threads;
+    }
+}
+
 TEST(ReadCsv, TwoThreadsJoinLargeHalvesAsOneThreadReads) {
     // Halves whose columns pass 1 MiB (the size from which column storage is
     // a mapping) are joined by moving the second half's pages behind the

@@ -2,11 +2,16 @@
 // Column storage (src/table/buffer.hpp): append_moving, which joins the two
 // halves of a table read on two threads by moving pages, gives the bytes a
 // copy would, whatever the first part's size is against a page; the joined
-// buffer can still grow.
+// buffer can still grow. The CSV engine's columns (src/csv/engine.hpp) are
+// reserved after the first block when the input's size is known.
+#include "csv/engine.hpp"
 #include "table/buffer.hpp"
+
+#include <aio/csv/parser.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -69,6 +74,61 @@ TEST(ColumnBuffer, AppendMovingCopiesSmallParts) {
     Buffer empty;
     big.append_moving(std::move(empty));
     EXPECT_TRUE(bytes(big) == expected);
+}
+
+/// An engine fed `text` a block at a time, with `expected` bytes announced
+/// (0: none), stopped before the end (the last block not final).
+void feed_blocks(aio::csv::detail::Engine& e, const std::string& text) {
+    for (std::size_t at = 0; at < text.size(); at += aio::csv::StreamingParser::kBlockSize) {
+        const std::size_t n = std::min(aio::csv::StreamingParser::kBlockSize, text.size() - at);
+        e.text().append(text.data() + at, n);
+        e.process(false);
+    }
+}
+
+TEST(ColumnReservation, TheFirstBlockReservesTheColumnsForTheRowsAnnounced) {
+    // 3 MiB of rows of the same shape; the engine is told ten times as much
+    // will come: after its first block, the int column has room for about ten
+    // times the rows, the string column for their offsets and characters.
+    std::string text = "i,s\n";
+    std::size_t rows = 0;
+    while (text.size() < (std::size_t{3} << 20)) {
+        text += std::to_string(1000000 + rows) + ",abcdefgh\n";
+        ++rows;
+    }
+    aio::csv::detail::Config announced_cfg{aio::csv::ReadOptions{}};
+    aio::csv::detail::Engine announced(announced_cfg, "utf-8", true);
+    announced.expect_bytes(text.size() * 10);
+    feed_blocks(announced, text);
+    ASSERT_EQ(announced.builders().size(), 2u);
+    EXPECT_GE(announced.builders()[0].capacity(), rows * 10 * 8 * 9 / 10);
+    EXPECT_GE(announced.builders()[1].capacity(), rows * 10 * (8 + 8) * 9 / 10);
+
+    aio::csv::detail::Config plain_cfg{aio::csv::ReadOptions{}};
+    aio::csv::detail::Engine plain(plain_cfg, "utf-8", true);
+    feed_blocks(plain, text);
+    EXPECT_LT(plain.builders()[0].capacity(), rows * 2 * 8);
+    EXPECT_EQ(plain.rows(), announced.rows());
+}
+
+TEST(ColumnReservation, ABuilderReservesNothingBeforeItsTypeIsKnown) {
+    // A column of only missing values may still become any type: nothing is
+    // reserved for it, and a column under a mapping's worth stays as it is.
+    std::string text = "a,b\n";
+    for (int i = 0; i < 200000; ++i) text += "," + std::to_string(i % 10) + "\n";
+    aio::csv::detail::Config cfg{aio::csv::ReadOptions{}};
+    aio::csv::detail::Engine e(cfg, "utf-8", true);
+    feed_blocks(e, text);
+    auto& b = e.builders();
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[0].bytes_for_rows(10000000), 0u);
+    EXPECT_EQ(b[1].bytes_for_rows(10000000), 10000000u * 8);
+    const std::size_t before = b[1].capacity();
+    b[1].reserve_rows(b[1].size() + 1000);  // under 1 MiB more: left to grow
+    EXPECT_EQ(b[1].capacity(), before);
+    b[1].reserve_rows(4000000);
+    EXPECT_GE(b[1].capacity(), 4000000u * 8);
+    EXPECT_EQ(b[1].size(), 200000u);
 }
 
 }  // namespace
