@@ -354,6 +354,17 @@ Kind infer_big_ints(const Cells& c, const ConvertSettings& s, ColumnData& d, Scr
     return Kind::object;
 }
 
+/// Empties `d` but keeps its buffers' room: a column reserved before its
+/// first block keeps its reservation when that block is parsed again as
+/// another type.
+void clear_keeping_room(ColumnData& d) noexcept {
+    d.values.clear();
+    d.chars.clear();
+    d.validity.clear();
+    d.size = 0;
+    d.nulls = 0;
+}
+
 /// Full inference of one block into the empty `d`.
 Kind infer_block(const Cells& c, const ConvertSettings& s, ColumnData& d, Scratch& scratch) {
     const Outcome ints = parse_ints(c, s, d);
@@ -361,13 +372,13 @@ Kind infer_block(const Cells& c, const ConvertSettings& s, ColumnData& d, Scratc
     truncate(d, 0, Kind::int64, 0);
     if (ints == Outcome::overflow) return infer_big_ints(c, s, d, scratch);
     if (parse_floats(c, s, d, scratch) == Outcome::ok) return d.nulls == d.size ? Kind::null : Kind::float64;
-    d = ColumnData{};
+    clear_keeping_room(d);
     if (parse_bools(c, d, scratch, true) == Outcome::ok) {
         if (d.nulls == 0) return Kind::bool_;
         convert(d, Kind::bool_, Kind::object);  // bool with gaps: object, as pandas
         return Kind::object;
     }
-    d = ColumnData{};
+    clear_keeping_room(d);
     parse_strings(c, d, scratch, true);
     return Kind::object;
 }
@@ -404,6 +415,12 @@ void ColumnBuilder::append(const BlockView& view) {
     }
     if (direct == Outcome::ok) return;
     if (kind_ == Kind::int64 || kind_ == Kind::float64 || kind_ == Kind::bool_) truncate(data_, old, kind_, old_nulls);
+    if (kind_ == Kind::none) {
+        // The first rows: inferred straight into the column's storage, which
+        // may be reserved already (reserve_values).
+        kind_ = infer_block(cells, *settings_, data_, scratch);
+        return;
+    }
     ColumnData block;
     const Kind k = infer_block(cells, *settings_, block, scratch);
     merge(std::move(block), k);
@@ -444,11 +461,25 @@ std::size_t ColumnBuilder::bytes_for_rows(std::size_t rows) const noexcept {
     return reservation_for(data_, kind_, rows).total();
 }
 
+namespace {
+
+/// Reservations this large or larger are made (as mappings); smaller
+/// columns grow as they go.
+constexpr std::size_t kReserveFloor = std::size_t{256} << 10;
+
+void reserve_buffer(aio::table_detail::Buffer& b, std::size_t bytes) {
+    if (bytes >= kReserveFloor && bytes > b.capacity()) b.reserve_mapping(bytes);
+}
+
+}  // namespace
+
+void ColumnBuilder::reserve_values(std::size_t rows) {
+    if (kind_ == Kind::none && data_.size == 0) reserve_buffer(data_.values, (rows + 1) * 8);
+}
+
 void ColumnBuilder::reserve_rows(std::size_t rows) {
     const Reservation r = reservation_for(data_, kind_, rows);
-    auto reserve = [](aio::table_detail::Buffer& b, std::size_t bytes) {
-        if (bytes >= aio::table_detail::Buffer::kMapThreshold) b.reserve(bytes);
-    };
+    auto reserve = reserve_buffer;
     reserve(data_.values, r.values);
     reserve(data_.chars, r.chars);
     reserve(data_.validity, r.validity);

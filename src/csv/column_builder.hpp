@@ -82,12 +82,15 @@ public:
     /// `rows` rows for its type so far (strings at their mean length so far);
     /// 0 before the first row, or for a column of only missing values.
     std::size_t bytes_for_rows(std::size_t rows) const noexcept;
-    /// Makes room for `rows` rows in all, when that is at least a mapping's
-    /// worth (Buffer::kMapThreshold) per buffer: a hint from the input's
-    /// size, so that a large column is one mapping from its first block on
-    /// instead of a heap buffer copied at each doubling, every page of it
-    /// fresh. A wrong hint costs address space, never rows. Throws
-    /// std::bad_alloc.
+    /// Before the first row: room for `rows` values of 8 bytes (what every
+    /// type but bool takes, and a string's offset), so that the first block
+    /// already lands in it. Throws std::bad_alloc.
+    void reserve_values(std::size_t rows);
+    /// Makes room for `rows` rows in all: a hint from the input's size, so
+    /// that a large column is one mapping from its first block on instead
+    /// of a heap buffer copied at each doubling, every 4 KiB page of it
+    /// fresh. A buffer that would need less than 256 KiB is left to grow.
+    /// A wrong hint costs address space, never rows. Throws std::bad_alloc.
     void reserve_rows(std::size_t rows);
     std::size_t size() const noexcept { return data_.size; }
     /// Bytes of the values built so far (for ReadOptions::max_memory).

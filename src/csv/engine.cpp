@@ -272,8 +272,19 @@ std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final,
         const std::size_t next =
             tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
         const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
+        if (!reserved_ && expected_end_ != 0) {
+            // The first block of rows tells how many the input holds: the
+            // columns get room for their values before it is parsed into
+            // them, and for the rest (strings, gaps) once their types show.
+            reserved_ = true;
+            plan_reservation(at, next, block_.rows);
+            if (planned_rows_ != 0) reserve_planned(false);
+        }
         deliver();
-        if (!reserved_ && expected_end_ != 0 && rows_total_ != 0) reserve_expected(next, next - at, block_.rows);
+        if (planned_rows_ != 0) {
+            reserve_planned(true);
+            planned_rows_ = 0;
+        }
         flush_warnings();
         check_memory(true);
         if (done_) return next;
@@ -414,8 +425,9 @@ void Engine::setup_columns(std::vector<std::string> header) {
     new_builders();
 }
 
-void Engine::reserve_expected(std::size_t block_end, std::size_t block_bytes, std::size_t block_rows) noexcept {
-    reserved_ = true;
+void Engine::plan_reservation(std::size_t block_start, std::size_t block_end, std::size_t block_rows) noexcept {
+    planned_rows_ = 0;
+    const std::size_t block_bytes = block_end - block_start;
     const std::size_t here = byte_base_ + block_end;
     if (cfg_.options.chunksize || block_rows == 0 || block_bytes == 0 || expected_end_ <= here) return;
     const std::size_t left = expected_end_ - here;
@@ -424,17 +436,33 @@ void Engine::reserve_expected(std::size_t block_end, std::size_t block_bytes, st
     const double more = static_cast<double>(left) / static_cast<double>(block_bytes) * static_cast<double>(block_rows);
     // No honest estimate needs more rows than half the bytes left ("1\n").
     if (more > static_cast<double>(left / 2)) return;
-    const std::size_t rows = rows_total_ + static_cast<std::size_t>(more);
+    planned_rows_ = rows_total_ + block_rows + static_cast<std::size_t>(more);
     // Nor more than ten bytes of table per byte of text (an empty field: an
     // 8-byte NaN and a validity byte); a first block that says otherwise is
     // not like the rest, and the columns simply grow.
+    planned_budget_ = 10 * (left + block_bytes);
+    if (cfg_.max_memory != 0) planned_budget_ = std::min(planned_budget_, cfg_.max_memory);
+}
+
+void Engine::reserve_planned(bool typed) noexcept {
     std::size_t total = 0;
-    for (const auto& b : builders_) total += b.bytes_for_rows(rows);
-    if (total > 10 * (left + block_bytes)) return;
-    if (cfg_.max_memory != 0 && total > cfg_.max_memory) return;
+    if (!typed)
+        total = builders_.size() * (planned_rows_ + 1) * 8;
+    else
+        for (const auto& b : builders_) total += b.bytes_for_rows(planned_rows_);
+    if (total > planned_budget_) {
+        planned_rows_ = 0;
+        return;
+    }
     try {
-        for (auto& b : builders_) b.reserve_rows(rows);
+        for (auto& b : builders_) {
+            if (typed)
+                b.reserve_rows(planned_rows_);
+            else
+                b.reserve_values(planned_rows_);
+        }
     } catch (const std::bad_alloc&) {  // address space is short: the columns grow as they go
+        planned_rows_ = 0;
     }
 }
 

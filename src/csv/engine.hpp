@@ -67,9 +67,10 @@ public:
         byte_base_ = byte;
     }
     /// A hint: about `n` more bytes of input will come from where the engine
-    /// stands. After the first block of rows, each column is reserved for the
+    /// stands. At the first block of rows, each column is reserved for the
     /// rows that many bytes hold at that block's bytes per row (one mapping
-    /// from then on; see ColumnBuilder::reserve_rows). read_csv gives it the
+    /// from its first row on; see ColumnBuilder::reserve_values and
+    /// reserve_rows). read_csv gives it the
     /// size of the file; chunked reading ignores it.
     void expect_bytes(std::size_t n) noexcept {
         expected_end_ = n > SIZE_MAX - byte_base_ ? SIZE_MAX : byte_base_ + n;
@@ -107,7 +108,8 @@ private:
     void hold_incomplete();
     void check_memory(bool recount_builders);
     void count_tokenized(std::size_t n) noexcept;
-    void reserve_expected(std::size_t block_end, std::size_t block_bytes, std::size_t block_rows) noexcept;
+    void plan_reservation(std::size_t block_start, std::size_t block_end, std::size_t block_rows) noexcept;
+    void reserve_planned(bool typed) noexcept;
     void new_builders();
     std::size_t line_at(std::size_t offset);
     bool skipped_line(std::size_t line_index) const;
@@ -148,7 +150,9 @@ private:
     std::size_t memory_reported_ = 0;  // this engine's part of cfg_.memory_in_use
     // expect_bytes()
     std::size_t expected_end_ = 0;  // input offset the hint reaches; 0: no hint
-    bool reserved_ = false;         // the hint was acted on (once, after the first block)
+    bool reserved_ = false;         // the hint was acted on (once, at the first block)
+    std::size_t planned_rows_ = 0;  // rows to reserve for, while the first block is delivered
+    std::size_t planned_budget_ = 0;  // most bytes that reservation may take
 };
 
 /// An incomplete record shorter than this is tokenized again whenever more
