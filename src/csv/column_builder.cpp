@@ -463,12 +463,17 @@ std::size_t ColumnBuilder::bytes_for_rows(std::size_t rows) const noexcept {
 
 namespace {
 
-/// Reservations this large or larger are made (as mappings); smaller
-/// columns grow as they go.
+/// Reservations this large or larger are made; smaller columns grow as
+/// they go.
 constexpr std::size_t kReserveFloor = std::size_t{256} << 10;
 
+/// From Buffer::kMapThreshold up a reservation is a huge-page mapping (one
+/// fault per 2 MiB, and at most twice the bytes it holds once touched);
+/// below it, one heap block of the size asked: no copy at each doubling,
+/// but no huge page either (a wide table of columns just over kReserveFloor
+/// would otherwise hold 2 MiB of memory for each).
 void reserve_buffer(aio::table_detail::Buffer& b, std::size_t bytes) {
-    if (bytes >= kReserveFloor && bytes > b.capacity()) b.reserve_mapping(bytes);
+    if (bytes >= kReserveFloor && bytes > b.capacity()) b.reserve(bytes);
 }
 
 }  // namespace

@@ -89,8 +89,10 @@ public:
     /// Makes room for `rows` rows in all: a hint from the input's size, so
     /// that a large column is one mapping from its first block on instead
     /// of a heap buffer copied at each doubling, every 4 KiB page of it
-    /// fresh. A buffer that would need less than 256 KiB is left to grow.
-    /// A wrong hint costs address space, never rows. Throws std::bad_alloc.
+    /// fresh. A buffer that would need less than 256 KiB is left to grow;
+    /// under 1 MiB it is one heap block (a huge page would hold 2 MiB for
+    /// each column of a wide table). A wrong hint costs address space, never
+    /// rows. Throws std::bad_alloc.
     void reserve_rows(std::size_t rows);
     std::size_t size() const noexcept { return data_.size; }
     /// Bytes of the values built so far (for ReadOptions::max_memory).

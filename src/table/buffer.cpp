@@ -83,20 +83,6 @@ void Buffer::grow(std::size_t min_capacity) {
     capacity_ = cap;
 }
 
-void Buffer::reserve_mapping(std::size_t bytes) {
-    if (mapped_) {
-        reserve(bytes);
-        return;
-    }
-    const std::size_t cap = (std::max(bytes, size_) + kHuge - 1) & ~(kHuge - 1);
-    std::byte* p = map_aligned(cap);
-    if (size_ != 0) std::memcpy(p, data_, size_);
-    std::free(data_);
-    data_ = p;
-    capacity_ = cap;
-    mapped_ = true;
-}
-
 void Buffer::append_moving(Buffer&& tail, std::size_t skip) {
     static const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
     const std::size_t n = tail.size_ > skip ? tail.size_ - skip : 0;

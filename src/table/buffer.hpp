@@ -52,11 +52,6 @@ public:
 
     /// Makes room for `bytes` in total; throws std::bad_alloc.
     void reserve(std::size_t bytes);
-    /// Makes room for `bytes` in total in a mapping, even below
-    /// kMapThreshold: for a buffer known to grow that large, one huge page
-    /// costs one fault where a heap buffer costs one per 4 KiB page (and a
-    /// copy at each doubling). Throws std::bad_alloc.
-    void reserve_mapping(std::size_t bytes);
     /// New size; bytes past the old size are uninitialised.
     void resize(std::size_t bytes) {
         if (bytes > capacity_) grow(bytes);
