@@ -437,6 +437,7 @@ void Engine::plan_reservation(std::size_t block_start, std::size_t block_end, st
     // No honest estimate needs more rows than half the bytes left ("1\n").
     if (more > static_cast<double>(left / 2)) return;
     planned_rows_ = rows_total_ + block_rows + static_cast<std::size_t>(more);
+    if (cfg_.options.nrows) planned_rows_ = std::min<std::size_t>(planned_rows_, *cfg_.options.nrows);
     // Nor more than ten bytes of table per byte of text (an empty field: an
     // 8-byte NaN and a validity byte); a first block that says otherwise is
     // not like the rest, and the columns simply grow.

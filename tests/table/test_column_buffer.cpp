@@ -104,6 +104,16 @@ TEST(ColumnReservation, TheFirstBlockReservesTheColumnsForTheRowsAnnounced) {
     EXPECT_GE(announced.builders()[0].capacity(), rows * 10 * 8 * 9 / 10);
     EXPECT_GE(announced.builders()[1].capacity(), rows * 10 * (8 + 8) * 9 / 10);
 
+    // nrows caps the rows reserved for.
+    aio::csv::ReadOptions first_rows;
+    first_rows.nrows = rows / 2;
+    aio::csv::detail::Config capped_cfg{first_rows};
+    aio::csv::detail::Engine capped(capped_cfg, "utf-8", true);
+    capped.expect_bytes(text.size() * 10);
+    feed_blocks(capped, text);
+    EXPECT_GE(capped.builders()[0].capacity(), rows / 2 * 8);
+    EXPECT_LT(capped.builders()[0].capacity(), rows * 2 * 8);
+
     aio::csv::detail::Config plain_cfg{aio::csv::ReadOptions{}};
     aio::csv::detail::Engine plain(plain_cfg, "utf-8", true);
     feed_blocks(plain, text);
