@@ -10,6 +10,7 @@
 // Content-Type (application/gzip, application/x-gzip) counts as a ".gz" name;
 // gzip magic bytes are recognised by the parser whatever the name.
 #include "csv/parser_impl.hpp"
+#include "files/file_state.hpp"
 
 #include <aio/csv/async_reader.hpp>
 #include <aio/exceptions.hpp>
@@ -311,6 +312,12 @@ Task<Table> read_csv_async(std::string_view url, ReadOptions options) {
 Task<Table> read_csv_async(files::File& file, ReadOptions options) {
     options.chunksize.reset();
     auto state = std::make_shared<State>(std::move(options), file.name());
+    // The columns are reserved for the rows the rest of the file holds
+    // (engine.hpp): its size when opened, less what was read before.
+    if (const files::impl::FileState* st = file.state(); st != nullptr && st->regular) {
+        const std::int64_t left = st->size_at_open - st->logical();
+        if (left > 0) state->parser.engine().expect_bytes(static_cast<std::size_t>(left));
+    }
     auto read = [&file] { return file.read(kFileReadSize); };
     Table table = co_await parse_all(state, read);
     co_return table;
