@@ -13,9 +13,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <new>
 #include <cstring>
 #include <map>
+#include <new>
 #include <set>
 
 #if defined(__SSE2__)

@@ -68,10 +68,11 @@ public:
     }
     /// A hint: about `n` more bytes of input will come from where the engine
     /// stands. At the first block of rows, each column is reserved for the
-    /// rows that many bytes hold at that block's bytes per row (one mapping
-    /// from its first row on; see ColumnBuilder::reserve_values and
-    /// reserve_rows). read_csv gives it the
-    /// size of the file; chunked reading ignores it.
+    /// rows that many bytes hold at that block's bytes per row, so that it
+    /// is one block from its first row on (ColumnBuilder::reserve_values and
+    /// reserve_rows). read_csv gives it the size of the file (or of its half),
+    /// read_csv_async the body's Content-Length or the file's size; chunked
+    /// reading ignores it.
     void expect_bytes(std::size_t n) noexcept {
         expected_end_ = n > SIZE_MAX - byte_base_ ? SIZE_MAX : byte_base_ + n;
     }

@@ -257,7 +257,7 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     const bool eligible = two && !options.nrows && !options.skiprows.is_list() &&
                           cfg.dialect.simple() && p.decoder().validate_utf8();
     // The columns are reserved for the rows the input holds (for the first
-    // thread: the first half), after the first block shows bytes per row.
+    // thread: the first half), judged by the first block's bytes per row.
     p.engine().expect_bytes(eligible ? size / 2 : size);
     if (!eligible) {
         pump(src, p, 0, size);
