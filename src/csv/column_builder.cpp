@@ -484,10 +484,9 @@ void ColumnBuilder::reserve_values(std::size_t rows) {
 
 void ColumnBuilder::reserve_rows(std::size_t rows) {
     const Reservation r = reservation_for(data_, kind_, rows);
-    auto reserve = reserve_buffer;
-    reserve(data_.values, r.values);
-    reserve(data_.chars, r.chars);
-    reserve(data_.validity, r.validity);
+    reserve_buffer(data_.values, r.values);
+    reserve_buffer(data_.chars, r.chars);
+    reserve_buffer(data_.validity, r.validity);
 }
 
 void ColumnBuilder::append_user(const BlockView& view) {

@@ -272,12 +272,12 @@ std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final,
         const std::size_t next =
             tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
         const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
-        if (!reserved_ && expected_end_ != 0) {
+        if (expected_end_ != 0) {
             // The first block of rows tells how many the input holds: the
             // columns get room for their values before it is parsed into
             // them, and for the rest (strings, gaps) once their types show.
-            reserved_ = true;
             plan_reservation(at, next, block_.rows);
+            expected_end_ = 0;  // once
             if (planned_rows_ != 0) reserve_planned(false);
         }
         deliver();

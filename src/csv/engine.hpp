@@ -150,8 +150,7 @@ private:
     std::size_t builders_bytes_ = 0;   // at the last count
     std::size_t memory_reported_ = 0;  // this engine's part of cfg_.memory_in_use
     // expect_bytes()
-    std::size_t expected_end_ = 0;  // input offset the hint reaches; 0: no hint
-    bool reserved_ = false;         // the hint was acted on (once, at the first block)
+    std::size_t expected_end_ = 0;  // input offset the hint reaches; 0: none, or acted on
     std::size_t planned_rows_ = 0;  // rows to reserve for, while the first block is delivered
     std::size_t planned_budget_ = 0;  // most bytes that reservation may take
 };

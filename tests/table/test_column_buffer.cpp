@@ -114,6 +114,15 @@ TEST(ColumnReservation, TheFirstBlockReservesTheColumnsForTheRowsAnnounced) {
     EXPECT_GE(capped.builders()[0].capacity(), rows / 2 * 8);
     EXPECT_LT(capped.builders()[0].capacity(), rows * 2 * 8);
 
+    // A size no input has (a Content-Length that lies) reserves nothing.
+    for (std::size_t lie : {SIZE_MAX, std::size_t{1} << 55}) {
+        aio::csv::detail::Config lied_cfg{aio::csv::ReadOptions{}};
+        aio::csv::detail::Engine lied(lied_cfg, "utf-8", true);
+        lied.expect_bytes(lie);
+        feed_blocks(lied, text);
+        EXPECT_LT(lied.builders()[0].capacity(), rows * 2 * 8) << lie;
+    }
+
     aio::csv::detail::Config plain_cfg{aio::csv::ReadOptions{}};
     aio::csv::detail::Engine plain(plain_cfg, "utf-8", true);
     feed_blocks(plain, text);
