@@ -161,11 +161,11 @@ Server& server() {
     return s;
 }
 
-/// A server that answers one request with a Content-Length larger than what
-/// it sends, then closes.
+/// A server that answers one request with a Content-Length `extra` bytes
+/// larger than what it sends, then closes.
 class ShortBodyServer {
 public:
-    explicit ShortBodyServer(std::string body = "a,b\n1,2\n3,4\n") {
+    explicit ShortBodyServer(std::string body = "a,b\n1,2\n3,4\n", std::uint64_t extra = 1000) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
@@ -175,7 +175,7 @@ public:
         socklen_t len = sizeof a;
         ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
         port_ = ntohs(a.sin_port);
-        thread_ = std::thread([this, body = std::move(body)] {
+        thread_ = std::thread([this, body = std::move(body), extra] {
             const int c = ::accept(fd_, nullptr, nullptr);
             if (c < 0) return;
             std::string req;
@@ -186,7 +186,7 @@ public:
                 req.append(buf, static_cast<std::size_t>(n));
             }
             const std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: " +
-                                     std::to_string(body.size() + 1000) + "\r\n\r\n" + body;
+                                     std::to_string(body.size() + extra) + "\r\n\r\n" + body;
             ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
             ::close(c);
         });
@@ -337,6 +337,19 @@ TEST(ReadCsvAsync, BodyCutShortIsAPayloadErrorNotAShortTable) {
 TEST(ReadCsvAsync, BigBodyCutShortIsAPayloadError) {
     ShortBodyServer s(big_text());
     EXPECT_THROW(aio::run(aio::csv::read_csv_async(s.url())), aio::http::ClientPayloadError);
+}
+
+TEST(ReadCsvAsync, ABodyThatLiesAboutItsLengthFailsAndEveryDescriptorComesBack) {
+    // read_csv_async reserves the columns for the rows the Content-Length
+    // promises: a server that promises a little more, a terabyte more or
+    // 2^60 bytes more, then closes, gives a payload error; the process lives
+    // and every descriptor comes back.
+    const int fds = aio::test::count_open_fds();
+    for (std::uint64_t extra : {std::uint64_t{1000}, std::uint64_t{1} << 40, std::uint64_t{1} << 60}) {
+        ShortBodyServer s(big_text(), extra);
+        EXPECT_THROW(aio::run(aio::csv::read_csv_async(s.url())), aio::http::ClientPayloadError) << extra;
+    }
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
 TEST(ReadCsvAsync, UnterminatedQuoteIsAParserError) {
