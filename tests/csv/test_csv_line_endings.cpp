@@ -1,4 +1,5 @@
 // aio-test-labels: threads;sync
+// aio-test-shards: 6
 // Line endings across parser blocks: files whose lines end with a bare CR
 // (old Mac), CR LF or LF, larger than several 1 MiB blocks, with a line break
 // placed on every block's last byte (a CR ending a block, a CR LF cut in

@@ -1,4 +1,5 @@
 // aio-test-labels: sync
+// aio-test-shards: 12
 // The pandas comparison: every file of the tricky corpus (tests/csv/data) is
 // read by aio and by pandas (Debian's python3-pandas, through
 // compare_pandas.py), and the dtypes, every cell, to_csv() and the printed

@@ -1,4 +1,5 @@
 // aio-test-labels: threads;sync
+// aio-test-shards: 6
 // aio::csv::read_csv, StreamingParser and TextFileReader: options, streaming
 // in arbitrary pieces, chunks, the parallel mode, and bad input (every error
 // typed and naming the line and column; never a crash or a short table).

@@ -1,3 +1,4 @@
+// aio-test-shards: 6
 // read_csv_async / read_csv_chunks_async: a response body or an open file
 // parsed as it arrives, with the same tables as the synchronous read_csv.
 #include "csv/samples.hpp"

@@ -1,4 +1,5 @@
 // aio-test-labels: threads
+// aio-test-shards: 13
 // aio::csv on hostile input: every shape ends in a typed aio::csv error that
 // names what was wrong (the limit, and the ReadOptions member that raises
 // it), with work linear in the input, and never std::bad_alloc, an OOM kill,

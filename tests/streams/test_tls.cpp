@@ -1,3 +1,4 @@
+// aio-test-shards: 6
 // TLS streams against real peers: `openssl s_server` as the server of an aio
 // client, `openssl s_client` and `curl` as clients of an aio server, and aio
 // on both ends. A CA and its certificates are made with the `openssl` command

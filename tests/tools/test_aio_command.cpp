@@ -1,3 +1,4 @@
+// aio-test-shards: 6
 // The aio command: demo, fetch, csv, serve, bench and their usage errors,
 // run as a user runs them (the built binary, through a shell).
 #include <aio/aio.hpp>

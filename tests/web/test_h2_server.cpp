@@ -1,3 +1,4 @@
+// aio-test-shards: 4
 // aio::web over HTTP/2 against real clients: curl (prior knowledge and ALPN),
 // nghttp, h2load, Python's httpx and h2. The handlers are the HTTP/1.1 ones.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// aio-test-shards: 5
 // WebSocket interop: aio's client against three independent servers, and
 // three independent clients against aio's server — Python's `websockets`,
 // aiohttp's own WebSocket, and Node's `ws` (tests/web/peers/ws/README.md

@@ -1,3 +1,4 @@
+// aio-test-shards: 4
 // ClientSession against Python's aiohttp server: methods, params, bodies,
 // JSON, forms and multipart, streaming both ways, redirects, cookies, auth,
 // content codings, charsets, timeouts, the pool, retries and tracing.
