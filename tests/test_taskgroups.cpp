@@ -15,6 +15,15 @@ aio::Task<int> fail_after(std::chrono::milliseconds d, const char* what) {
     co_await aio::sleep(d);
     throw std::runtime_error(what);
 }
+aio::Task<int> fail_when_set(aio::Event& go, const char* what) {
+    co_await go.wait();
+    throw std::runtime_error(what);
+}
+aio::Task<int> set_after(aio::Event& go, std::chrono::milliseconds d) {
+    co_await aio::sleep(d);
+    go.set();
+    co_return 0;
+}
 }  // namespace
 
 TEST(TaskGroup, WaitsForEveryTask) {
@@ -40,10 +49,15 @@ TEST(TaskGroup, AFailureCancelsTheRestAndRaisesAnExceptionGroup) {
         co_return 0;
     };
     aio::run([&]() -> aio::Task<> {
+        // Both failures wake in the same loop iteration (one event), before
+        // the group cancels the rest; two timers of 1 ms each could expire
+        // in two iterations, the second task cancelled before it fails.
+        aio::Event go;
         aio::TaskGroup tg;
         (void)tg.create_task(sibling());
-        (void)tg.create_task(fail_after(1ms, "one"));
-        (void)tg.create_task(fail_after(1ms, "two"));
+        (void)tg.create_task(fail_when_set(go, "one"));
+        (void)tg.create_task(fail_when_set(go, "two"));
+        (void)tg.create_task(set_after(go, 1ms));
         try {
             co_await tg.wait();
             ADD_FAILURE();
