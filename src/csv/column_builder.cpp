@@ -471,22 +471,32 @@ constexpr std::size_t kReserveFloor = std::size_t{256} << 10;
 /// fault per 2 MiB, and at most twice the bytes it holds once touched);
 /// below it, one heap block of the size asked: no copy at each doubling,
 /// but no huge page either (a wide table of columns just over kReserveFloor
-/// would otherwise hold 2 MiB of memory for each).
-void reserve_buffer(aio::table_detail::Buffer& b, std::size_t bytes) {
-    if (bytes >= kReserveFloor && bytes > b.capacity()) b.reserve(bytes);
+/// would otherwise hold 2 MiB of memory for each), unless it is at least
+/// half a huge page and `slack` pays for the rest.
+void reserve_buffer(aio::table_detail::Buffer& b, std::size_t bytes, std::size_t& slack) {
+    using aio::table_detail::Buffer;
+    if (bytes < kReserveFloor || bytes <= b.capacity()) return;
+    // A huge page is 2 MiB (Buffer::grow maps whole ones from kMapThreshold).
+    constexpr std::size_t kHugePage = 2 * Buffer::kMapThreshold;
+    if (bytes >= Buffer::kMapThreshold / 2 && bytes < Buffer::kMapThreshold && kHugePage - bytes <= slack) {
+        slack -= kHugePage - bytes;
+        bytes = Buffer::kMapThreshold;
+    }
+    b.reserve(bytes);
 }
 
 }  // namespace
 
 void ColumnBuilder::reserve_values(std::size_t rows) {
-    if (kind_ == Kind::none && data_.size == 0) reserve_buffer(data_.values, (rows + 1) * 8);
+    std::size_t no_slack = 0;
+    if (kind_ == Kind::none && data_.size == 0) reserve_buffer(data_.values, (rows + 1) * 8, no_slack);
 }
 
-void ColumnBuilder::reserve_rows(std::size_t rows) {
+void ColumnBuilder::reserve_rows(std::size_t rows, std::size_t& slack) {
     const Reservation r = reservation_for(data_, kind_, rows);
-    reserve_buffer(data_.values, r.values);
-    reserve_buffer(data_.chars, r.chars);
-    reserve_buffer(data_.validity, r.validity);
+    reserve_buffer(data_.values, r.values, slack);
+    reserve_buffer(data_.chars, r.chars, slack);
+    reserve_buffer(data_.validity, r.validity, slack);
 }
 
 void ColumnBuilder::append_user(const BlockView& view) {

@@ -455,10 +455,12 @@ void Engine::reserve_planned(bool typed) noexcept {
         planned_rows_ = 0;
         return;
     }
+    // Rounding buffers up to whole huge pages may add an eighth to the table.
+    std::size_t slack = total / 8;
     try {
         for (auto& b : builders_) {
             if (typed)
-                b.reserve_rows(planned_rows_);
+                b.reserve_rows(planned_rows_, slack);
             else
                 b.reserve_values(planned_rows_);
         }

@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -158,6 +160,55 @@ TEST(ColumnReservation, ABuilderReservesNothingBeforeItsTypeIsKnown) {
     EXPECT_GE(b[1].capacity(), 200000u * 8);
     EXPECT_EQ(b[1].size(), 20000u);
     const aio::Column c = b[1].finish();
+    ASSERT_EQ(c.size(), 20000u);
+    EXPECT_EQ(c.values<std::int64_t>()[19999], 19999 % 10);
+}
+
+TEST(ColumnReservation, HalfAHugePageOrMoreIsRoundedUpWhileTheTableHasSlack) {
+    // A buffer of 512 KiB to 1 MiB becomes one whole huge page (one fault
+    // instead of up to 256) when the table's slack pays for the rest; the
+    // slack is spent, and once it is short the next buffer is a heap block
+    // of the size asked. Under 512 KiB nothing is rounded up.
+    constexpr std::size_t kHugePage = std::size_t{2} << 20;
+    std::string text = "a,b\n";
+    for (int i = 0; i < 20000; ++i) text += "x," + std::to_string(i % 10) + "\n";
+    // An engine over the text (each with its own Config: the engine keeps
+    // its column specs there); its column b is int64 with 20,000 rows.
+    struct Parsed {
+        aio::csv::detail::Config cfg{aio::csv::ReadOptions{}};
+        aio::csv::detail::Engine e{cfg, "utf-8", true};
+    };
+    std::vector<std::unique_ptr<Parsed>> engines;
+    auto int_column = [&]() -> aio::csv::detail::ColumnBuilder& {
+        auto& p = *engines.emplace_back(std::make_unique<Parsed>());
+        feed_blocks(p.e, text);
+        p.e.process(true);
+        return p.e.builders()[1];
+    };
+
+    std::size_t slack = kHugePage;
+    auto& rounded = int_column();
+    rounded.reserve_rows(80000, slack);  // 640,000 bytes
+    EXPECT_EQ(rounded.capacity() % kHugePage, 0u);
+    EXPECT_EQ(slack, 80000u * 8);  // the rest of the huge page was paid from it
+
+    auto& short_of_slack = int_column();
+    short_of_slack.reserve_rows(80000, slack);
+    EXPECT_GE(short_of_slack.capacity(), 80000u * 8);
+    EXPECT_LT(short_of_slack.capacity(), std::size_t{1} << 20);
+    EXPECT_EQ(slack, 80000u * 8);
+
+    std::size_t plenty = 64 * kHugePage;
+    auto& small = int_column();
+    small.reserve_rows(60000, plenty);  // 480,000 bytes: under half a huge page
+    EXPECT_LT(small.capacity(), std::size_t{1} << 20);
+    EXPECT_EQ(plenty, 64 * kHugePage);
+
+    auto& no_slack = int_column();
+    no_slack.reserve_rows(80000);
+    EXPECT_LT(no_slack.capacity(), std::size_t{1} << 20);
+
+    const aio::Column c = rounded.finish();
     ASSERT_EQ(c.size(), 20000u);
     EXPECT_EQ(c.values<std::int64_t>()[19999], 19999 % 10);
 }
