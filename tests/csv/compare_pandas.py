@@ -4,6 +4,10 @@ compares aio's against.
 
 usage: compare_pandas.py FILE [KWARGS]    KWARGS: read_csv keyword arguments as
        Python source, e.g. "sep=';', decimal=','".
+       compare_pandas.py --batch LIST        LIST: lines "FILE<TAB>KWARGS"; each
+       case's output follows a line "==== case N" (N from 0), or the line
+       "==== error N: message" when pandas fails on it. One process for the
+       whole corpus: importing pandas is most of a case's time.
 
 Floats are read with float_precision='round_trip' (correctly rounded, as aio
 reads them; pandas' default parser is off by one ulp for some 17-digit values).
@@ -38,9 +42,8 @@ def cell(v):
     return str(v)
 
 
-def main():
-    path = sys.argv[1]
-    kwargs = eval("dict(%s)" % (sys.argv[2] if len(sys.argv) > 2 else ""))
+def dump(path, kwargs_source, out):
+    kwargs = eval("dict(%s)" % kwargs_source)
     kwargs.setdefault("float_precision", "round_trip")
     if kwargs.get("sep") not in (None, ",", "\t", ";", "|", r"\s+") and len(kwargs.get("sep", ",")) > 1:
         kwargs.pop("float_precision")
@@ -48,7 +51,6 @@ def main():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         df = pd.read_csv(path, **kwargs)
-    out = sys.stdout
     out.write("== shape %d %d\n" % df.shape)
     for name in df.columns:
         col = df[name]
@@ -66,6 +68,23 @@ def main():
     out.write(str(df.head()) + "\n")
     out.write("== tail\n")
     out.write(str(df.tail(3)) + "\n")
+
+
+def main():
+    if sys.argv[1] == "--batch":
+        with open(sys.argv[2], encoding="utf-8") as f:
+            cases = [line.rstrip("\n").split("\t", 1) for line in f if line.strip()]
+        for i, (path, kwargs_source) in enumerate(cases):
+            one = io.StringIO()
+            try:
+                dump(path, kwargs_source, one)
+            except Exception as e:  # noqa: BLE001 - reported to the test, which fails on it
+                sys.stdout.write("==== error %d: %s\n" % (i, esc(repr(e))))
+                continue
+            sys.stdout.write("==== case %d\n" % i)
+            sys.stdout.write(one.getvalue())
+        return
+    dump(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "", sys.stdout)
 
 
 if __name__ == "__main__":
