@@ -471,16 +471,14 @@ constexpr std::size_t kReserveFloor = std::size_t{256} << 10;
 /// fault per 2 MiB, and at most twice the bytes it holds once touched);
 /// below it, one heap block of the size asked: no copy at each doubling,
 /// but no huge page either (a wide table of columns just over kReserveFloor
-/// would otherwise hold 2 MiB of memory for each), unless it is at least
-/// half a huge page and `slack` pays for the rest.
+/// would otherwise hold 2 MiB of memory for each), unless it is 512 KiB or
+/// more (a quarter of a huge page) and `slack` pays for the rest.
 void reserve_buffer(aio::table_detail::Buffer& b, std::size_t bytes, std::size_t& slack) {
     using aio::table_detail::Buffer;
     if (bytes < kReserveFloor || bytes <= b.capacity()) return;
-    // A huge page is 2 MiB (Buffer::grow maps whole ones from kMapThreshold).
-    constexpr std::size_t kHugePage = 2 * Buffer::kMapThreshold;
-    if (bytes >= Buffer::kMapThreshold / 2 && bytes < Buffer::kMapThreshold && kHugePage - bytes <= slack) {
-        slack -= kHugePage - bytes;
-        bytes = Buffer::kMapThreshold;
+    if (bytes >= Buffer::kHugePage / 4 && bytes < Buffer::kMapThreshold && Buffer::kHugePage - bytes <= slack) {
+        slack -= Buffer::kHugePage - bytes;
+        bytes = Buffer::kHugePage;
     }
     b.reserve(bytes);
 }

@@ -92,16 +92,11 @@ public:
     /// fresh. A buffer that would need less than 256 KiB is left to grow;
     /// under 1 MiB it is one heap block (a huge page would hold 2 MiB for
     /// each column of a wide table). A wrong hint costs address space, never
-    /// rows. Throws std::bad_alloc.
-    void reserve_rows(std::size_t rows) {
-        std::size_t no_slack = 0;
-        reserve_rows(rows, no_slack);
-    }
-    /// reserve_rows(rows), and a buffer of 512 KiB to 1 MiB is rounded up
-    /// to a whole huge page while the bytes rounded up fit in `slack`
-    /// (taken from it): the table's spare allowance, shared by its columns,
-    /// so that a 1,000,000-row table's validity bytes take one fault, not
-    /// 250, and a wide table still holds at most its allowance more.
+    /// rows. A buffer of 512 KiB to 1 MiB is rounded up to a whole huge page
+    /// while the bytes rounded up fit in `slack` (taken from it): the table's
+    /// spare allowance, shared by its columns, so that a 1,000,000-row
+    /// table's validity bytes take one fault, not 250, and a wide table still
+    /// holds at most its allowance more. Throws std::bad_alloc.
     void reserve_rows(std::size_t rows, std::size_t& slack);
     std::size_t size() const noexcept { return data_.size; }
     /// Bytes of the values built so far (for ReadOptions::max_memory).

@@ -33,18 +33,14 @@ void Buffer::reserve(std::size_t bytes) {
 
 namespace {
 
-/// Huge-page size: mappings are aligned to it so that the kernel can back
-/// them with 2 MiB pages (one page fault per 2 MiB instead of per 4 KiB).
-constexpr std::size_t kHuge = std::size_t{2} << 20;
-
-/// An anonymous mapping of `bytes` (a multiple of kHuge) aligned to kHuge.
+/// An anonymous mapping of `bytes` (a multiple of Buffer::kHugePage) aligned to Buffer::kHugePage.
 std::byte* map_aligned(std::size_t bytes) {
-    void* p = ::mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p = ::mmap(nullptr, bytes + Buffer::kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     auto addr = reinterpret_cast<std::uintptr_t>(p);
-    const std::uintptr_t aligned = (addr + kHuge - 1) & ~(kHuge - 1);
+    const std::uintptr_t aligned = (addr + Buffer::kHugePage - 1) & ~(Buffer::kHugePage - 1);
     if (aligned != addr) ::munmap(p, aligned - addr);
-    const std::uintptr_t end = addr + bytes + kHuge;
+    const std::uintptr_t end = addr + bytes + Buffer::kHugePage;
     if (end != aligned + bytes) ::munmap(reinterpret_cast<void*>(aligned + bytes), end - (aligned + bytes));
     ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
     return reinterpret_cast<std::byte*>(aligned);
@@ -57,7 +53,7 @@ void Buffer::grow(std::size_t min_capacity) {
     // memory, so the slack of a large buffer is address space, not RSS.
     std::size_t cap = std::max({min_capacity, capacity_ * 2, std::size_t{64}});
     if (cap >= kMapThreshold) {
-        cap = (cap + kHuge - 1) & ~(kHuge - 1);
+        cap = (cap + Buffer::kHugePage - 1) & ~(Buffer::kHugePage - 1);
         std::byte* p = map_aligned(cap);
         if (mapped_) {
             // Move the pages (no copy) into the new, larger aligned mapping.

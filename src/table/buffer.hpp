@@ -18,6 +18,9 @@ public:
     /// Buffers this large or larger are mappings grown in place (1 MiB: below
     /// that a copy on growth costs less than the mapping's system calls).
     static constexpr std::size_t kMapThreshold = std::size_t{1} << 20;
+    /// A mapping's size is a whole number of these (x86-64's transparent
+    /// huge page), and its start is aligned to one: one fault per 2 MiB.
+    static constexpr std::size_t kHugePage = std::size_t{2} << 20;
 
     Buffer() noexcept = default;
     Buffer(const Buffer& other);

@@ -150,13 +150,14 @@ TEST(ColumnReservation, ABuilderReservesNothingBeforeItsTypeIsKnown) {
     EXPECT_EQ(b[1].bytes_for_rows(10000000), 10000000u * 8);
     const std::size_t before = b[1].capacity();
     ASSERT_LT(before, 30000u * 8);
-    b[1].reserve_rows(30000);  // 240,000 bytes: left to grow
+    std::size_t no_slack = 0;
+    b[1].reserve_rows(30000, no_slack);  // 240,000 bytes: left to grow
     EXPECT_EQ(b[1].capacity(), before);
-    b[1].reserve_rows(40000);
+    b[1].reserve_rows(40000, no_slack);
     EXPECT_GE(b[1].capacity(), 40000u * 8);
     EXPECT_LT(b[1].capacity(), std::size_t{1} << 20);
-    b[1].reserve_rows(200000);
-    EXPECT_EQ(b[1].capacity() % (std::size_t{2} << 20), 0u);  // whole huge pages
+    b[1].reserve_rows(200000, no_slack);
+    EXPECT_EQ(b[1].capacity() % aio::table_detail::Buffer::kHugePage, 0u);  // whole huge pages
     EXPECT_GE(b[1].capacity(), 200000u * 8);
     EXPECT_EQ(b[1].size(), 20000u);
     const aio::Column c = b[1].finish();
@@ -164,12 +165,12 @@ TEST(ColumnReservation, ABuilderReservesNothingBeforeItsTypeIsKnown) {
     EXPECT_EQ(c.values<std::int64_t>()[19999], 19999 % 10);
 }
 
-TEST(ColumnReservation, HalfAHugePageOrMoreIsRoundedUpWhileTheTableHasSlack) {
+TEST(ColumnReservation, BuffersFrom512KiBAreWholeHugePagesWhileTheTableHasSlack) {
     // A buffer of 512 KiB to 1 MiB becomes one whole huge page (one fault
     // instead of up to 256) when the table's slack pays for the rest; the
     // slack is spent, and once it is short the next buffer is a heap block
     // of the size asked. Under 512 KiB nothing is rounded up.
-    constexpr std::size_t kHugePage = std::size_t{2} << 20;
+    constexpr std::size_t kHugePage = aio::table_detail::Buffer::kHugePage;
     std::string text = "a,b\n";
     for (int i = 0; i < 20000; ++i) text += "x," + std::to_string(i % 10) + "\n";
     // An engine over the text (each with its own Config: the engine keeps
@@ -200,12 +201,13 @@ TEST(ColumnReservation, HalfAHugePageOrMoreIsRoundedUpWhileTheTableHasSlack) {
 
     std::size_t plenty = 64 * kHugePage;
     auto& small = int_column();
-    small.reserve_rows(60000, plenty);  // 480,000 bytes: under half a huge page
+    small.reserve_rows(60000, plenty);  // 480,000 bytes: under 512 KiB
     EXPECT_LT(small.capacity(), std::size_t{1} << 20);
     EXPECT_EQ(plenty, 64 * kHugePage);
 
+    std::size_t none = 0;
     auto& no_slack = int_column();
-    no_slack.reserve_rows(80000);
+    no_slack.reserve_rows(80000, none);
     EXPECT_LT(no_slack.capacity(), std::size_t{1} << 20);
 
     const aio::Column c = rounded.finish();
