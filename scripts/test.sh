@@ -8,7 +8,8 @@
 #                                                  examples left to the other passes): catches g++ 12
 #                                                  coroutine bugs and stack growth where symmetric
 #                                                  transfer is no tail call. UBSan is the asan pass's:
-#                                                  under g++ it took a third of this pass's compile time
+#                                                  under g++ it took a third of a suite's compile time
+#                                                  (14.8 s against 9.4 s)
 #   4. clang-19, ThreadSanitizer      (tsan)     — the tests labelled `threads`
 # Builds go to build/<preset>; ccache keeps rebuilds short.
 set -euo pipefail
