@@ -390,6 +390,21 @@ Task<::aio::json::Value> ClientResponse::json(std::string content_type) {
 // ---------------------------------------------------------------------------
 // ResponseContent
 
+namespace {
+
+/// Hands out every unread byte of `s`. When none was handed out before, the
+/// buffer itself goes (a move, not a copy: a large body read with readany
+/// is otherwise copied once more on its way out); the next bytes received go
+/// to a fresh one.
+std::string take_unread(detail::ResponseState& s) {
+    std::string out = s.pos == 0 ? std::move(s.buf) : s.buf.substr(s.pos);
+    s.buf.clear();  // a moved-from string is valid but unspecified
+    s.pos = 0;
+    return out;
+}
+
+}  // namespace
+
 Task<std::string> ResponseContent::read(long n) {
     auto& s = *s_;
     if (n < 0) {
@@ -397,10 +412,7 @@ Task<std::string> ResponseContent::read(long n) {
             bool more = co_await s.more();
             if (!more) break;
         }
-        std::string out = s.buf.substr(s.pos);
-        s.buf.clear();
-        s.pos = 0;
-        co_return out;
+        co_return take_unread(s);
     }
     if (s.pos == s.buf.size()) {
         s.buf.clear();
@@ -410,7 +422,8 @@ Task<std::string> ResponseContent::read(long n) {
             if (!more) break;
         }
     }
-    std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), s.buf.size() - s.pos);
+    const std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), s.buf.size() - s.pos);
+    if (take == s.buf.size() - s.pos) co_return take_unread(s);
     std::string out = s.buf.substr(s.pos, take);
     s.pos += take;
     co_return out;

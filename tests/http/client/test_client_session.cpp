@@ -182,6 +182,49 @@ TEST_F(ClientSession, StreamingResponseByLinesAndChunks) {
     }());
 }
 
+// readany hands its buffer over whole when nothing of it was read before
+// (no copy); mixed with read(n), which hands out parts, every byte still
+// comes out once and in order.
+TEST_F(ClientSession, ReadanyAndReadHandOutEveryByteOnceInOrder) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        auto resp = co_await session.get(url("/stream/12"));
+        std::string expected;
+        for (int i = 0; i < 12; ++i) expected += "line " + std::to_string(i) + "\n";
+        std::string got = co_await resp.content().read(3);
+        EXPECT_EQ(got, "lin");
+        for (int turn = 0; got.size() < expected.size() / 2; ++turn) {
+            std::string piece;
+            if (turn % 2 == 0) {
+                piece = co_await resp.content().readany();
+            } else {
+                piece = co_await resp.content().read(2);
+                EXPECT_LE(piece.size(), 2u);
+            }
+            EXPECT_FALSE(piece.empty());
+            if (piece.empty()) break;
+            got += piece;
+        }
+        got += co_await resp.content().read();  // the rest
+        EXPECT_EQ(got, expected);
+        EXPECT_EQ(co_await resp.content().readany(), "");
+        EXPECT_TRUE(resp.content().at_eof());
+
+        auto big = co_await session.get(url("/big/300000"));
+        std::size_t total = 0;
+        bool all_b = true;
+        while (true) {
+            std::string piece = co_await big.content().readany();
+            if (piece.empty()) break;
+            total += piece.size();
+            all_b = all_b && piece.find_first_not_of('b') == std::string::npos;
+        }
+        EXPECT_EQ(total, 300000u);
+        EXPECT_TRUE(all_b);
+        co_await session.close();
+    }());
+}
+
 TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session;
