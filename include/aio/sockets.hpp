@@ -137,6 +137,16 @@ namespace detail {
 Task<> wait_fd(int fd, bool readable);
 /// Tells the backend that `fd` must be closed: pending waits end with ECANCELED.
 void forget_fd(int fd) noexcept;
+/// One send(2) of up to n bytes of buf performed by the loop's backend (an
+/// IoOp Send: on io_uring it travels with the loop's next io_uring_enter),
+/// waiting for room when the socket has none; returns the bytes sent. buf
+/// must stay unchanged until it returns. Throws the OSError family; a socket
+/// closed under it gives ConnectionAbortedError; cancellation that wins
+/// gives CancelledError (nothing was sent).
+Task<std::size_t> send_some(int fd, const char* buf, std::size_t n);
+/// True when the running loop's backend batches its submissions (io_uring):
+/// streams then send with send_some rather than a send(2) per write.
+bool loop_batches_sends() noexcept;
 }  // namespace detail
 
 }  // namespace aio

@@ -86,6 +86,13 @@ public:
     virtual Task<> flush() = 0;
     /// True while the transport holds output of its own not yet sent.
     virtual bool has_pending_output() const noexcept { return false; }
+    /// True when writes are best sent by the writer's flusher with
+    /// send_some (a plain socket on an io_uring loop): write() then only
+    /// buffers, and the sends of one loop iteration share its one system call.
+    virtual bool sends_behind() const noexcept { return false; }
+    /// Sends up to n bytes of buf, waiting for room; returns how many went.
+    /// buf stays unchanged until it returns. Only called when sends_behind().
+    virtual Task<std::size_t> send_some(const char* buf, std::size_t n);
     /// Ends the sending side (TCP FIN; TLS close_notify first).
     virtual Task<> write_eof() = 0;
     virtual bool can_write_eof() const noexcept { return true; }
@@ -176,8 +183,12 @@ public:
     /// Closes the connection if not closed yet (after sending what is buffered).
     ~StreamWriter();
 
-    /// Sends data (what the kernel does not take now is buffered). Never
+    /// Sends data; what the kernel does not take now is buffered. Never
     /// blocks; call drain() to bound the buffer. Throws after close().
+    /// A plain socket on an io_uring loop sends with the loop's next poll
+    /// instead of at once: the sends of one loop iteration then share one
+    /// system call. Bytes written are sent in order either way, and
+    /// buffer_size() counts them until the kernel has taken them.
     void write(std::string_view data);
     /// write() of each string in turn, with nothing added between them (StreamWriter.writelines).
     void writelines(const std::vector<std::string>& lines);
@@ -188,6 +199,8 @@ public:
     std::size_t buffer_size() const noexcept;
     /// Sets the drain() marks (defaults 64 KiB / 16 KiB, as asyncio).
     void set_write_buffer_limits(std::size_t high, std::size_t low = 0);
+    /// The drain() marks as (low, high) (asyncio's transport.get_write_buffer_limits()).
+    std::pair<std::size_t, std::size_t> get_write_buffer_limits() const noexcept;
 
     /// True when write_eof() is supported (StreamWriter.can_write_eof): every transport aio makes (TCP and
     /// Unix sockets, pipes, TLS over a socket) supports it.

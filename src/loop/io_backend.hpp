@@ -109,6 +109,11 @@ public:
     /// every kind of descriptor (regular files included). Kinds it does not
     /// support may still be submitted; they then run synchronously.
     virtual bool supports(IoOp::Kind kind) const noexcept = 0;
+    /// True when submitted operations reach the kernel together with the
+    /// loop's next wait(), in its one system call (io_uring). A stream then
+    /// sends through the backend: the sends of one loop iteration cost one
+    /// system call between them, not one each.
+    virtual bool batches_submissions() const noexcept { return false; }
     /// Starts op. Returns true if it finished at once (op.result set; complete
     /// will not be called), false if op.complete will be called later.
     virtual bool submit(IoOp& op) = 0;

@@ -44,6 +44,12 @@ public:
         return data_.get() + end_;
     }
     void commit(std::size_t n) noexcept { end_ += n; }
+    void swap(ByteBuffer& other) noexcept {
+        data_.swap(other.data_);
+        std::swap(begin_, other.begin_);
+        std::swap(end_, other.end_);
+        std::swap(cap_, other.cap_);
+    }
     /// The free space prepare() made, after the data.
     std::size_t room() const noexcept { return cap_ - end_; }
 
@@ -70,6 +76,12 @@ struct Connection {
 
     // Writing.
     ByteBuffer wbuf;
+    /// Bytes a send in flight reads (transports that send behind): taken out
+    /// of wbuf, which write() may grow, and so move, while the kernel reads.
+    /// Cleared only by the flusher, once the send has completed.
+    ByteBuffer sending;
+    /// Written and not yet taken by the kernel.
+    std::size_t unsent() const noexcept { return wbuf.size() + sending.size(); }
     std::size_t high_water = 64 * 1024;
     std::size_t low_water = 16 * 1024;
     bool flushing = false;       // the flusher task runs

@@ -45,19 +45,21 @@ private:
     bool readable_ = true;
 };
 
-/// One recv(2) performed by the backend (IoOp Recv): io_uring receives in
-/// the kernel (the request waits there for data: no EAGAIN round trip and
-/// no system call of its own, it travels with the loop's next
-/// io_uring_enter); epoll tries at once when the fd may be readable and
-/// otherwise after the next edge.
-/// Cancellation: a receive the backend withdraws ends with CancelledError; one
-/// that took bytes before the cancellation reached it returns them (nothing
-/// read is lost) and the cancellation waits for the task's next await.
-class RecvWait {
+/// One recv(2) or send(2) performed by the backend (IoOp Recv / Send):
+/// io_uring performs it in the kernel (a receive waits there for data, a
+/// send for room: no EAGAIN round trip and no system call of its own, it
+/// travels with the loop's next io_uring_enter); epoll tries at once when
+/// the fd may be ready and otherwise after the next edge.
+/// Cancellation: an operation the backend withdraws ends with
+/// CancelledError; one that moved bytes before the cancellation reached it
+/// returns them (nothing received or sent is lost) and the cancellation
+/// waits for the task's next await.
+class TransferWait {
 public:
-    RecvWait(int fd, char* buf, std::size_t n) noexcept {
+    /// `kind` is Recv (buf is written) or Send (buf is only read).
+    TransferWait(IoOp::Kind kind, int fd, char* buf, std::size_t n) noexcept : send_(kind == IoOp::Kind::Send) {
         IoOp& op = io_.op();
-        op.kind = IoOp::Kind::Recv;
+        op.kind = kind;
         op.fd = fd;
         op.buf = buf;
         op.len = n < kMaxIoLen ? n : kMaxIoLen;
@@ -67,20 +69,32 @@ public:
     bool await_suspend(std::coroutine_handle<P> h) {
         return io_.start(running_backend("socket operation"), h.promise().owner(), h);  // false: done at once
     }
-    /// Bytes received (0: the peer closed its side).
+    /// Bytes moved (a receive's 0: the peer closed its side).
     std::size_t await_resume() const {
         int r = io_.take_result();
         if (r == -ECANCELED)  // not withdrawn at our request: the socket was closed under us
             throw ConnectionAbortedError(ECONNABORTED, "the socket was closed while a task waited on it", "");
-        if (r < 0) throw_os_error(-r, "recv", "");
+        if (r < 0) throw_os_error(-r, send_ ? "send" : "recv", "");
         return static_cast<std::size_t>(r);
     }
 
 private:
     IoWait io_;
+    bool send_;
 };
 
 }  // namespace
+
+Task<std::size_t> send_some(int fd, const char* buf, std::size_t n) {
+    TransferWait w(IoOp::Kind::Send, fd, const_cast<char*>(buf), n);  // only read
+    std::size_t r = co_await w;
+    co_return r;
+}
+
+bool loop_batches_sends() noexcept {
+    IoBackend* backend = running_backend_or_null();
+    return backend != nullptr && backend->batches_submissions();
+}
 
 Task<> wait_fd(int fd, bool readable) {
     FdWait w(fd, readable);
@@ -256,7 +270,7 @@ Task<std::pair<Socket, SocketAddress>> Socket::accept() {
 }
 
 Task<std::size_t> Socket::recv(char* buf, std::size_t n) {
-    detail::RecvWait w(fd_, buf, n);
+    detail::TransferWait w(detail::IoOp::Kind::Recv, fd_, buf, n);
     std::size_t r = co_await w;
     co_return r;
 }

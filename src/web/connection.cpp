@@ -94,9 +94,11 @@ HttpConnection::HttpConnection(ServerState& server, StreamReader reader, StreamW
 
 Task<> HttpConnection::drain_timed() {
     try {
-        if (writer_.buffer_size() == 0) {
-            // The kernel took everything: drain() only reports a write error
-            // and never waits, so no timer is armed (one per response otherwise).
+        if (writer_.buffer_size() <= writer_.get_write_buffer_limits().second) {
+            // At most the high-water mark is waiting (on an io_uring loop a
+            // response leaves with the loop's next poll): drain() only reports
+            // a write error and never waits, so no timer is armed (one per
+            // response otherwise).
             co_await writer_.drain();
         } else {
             auto drain = writer_.drain();

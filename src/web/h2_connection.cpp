@@ -310,7 +310,7 @@ ssize_t H2Connection::read_body(nghttp2_session*, std::int32_t stream_id, std::u
 }
 
 Task<> H2Connection::drain_timed() {
-    if (writer_.buffer_size() == 0) {
+    if (writer_.buffer_size() <= writer_.get_write_buffer_limits().second) {  // drain() will not wait: no timer
         co_await writer_.drain();
         co_return;
     }

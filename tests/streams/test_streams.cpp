@@ -4,11 +4,13 @@
 
 #include <aio/aio.hpp>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -642,5 +644,153 @@ TEST(Datagram, AgainstSocat) {
         auto [data, from] = co_await ep.recvfrom();
         EXPECT_EQ(data, "from socat");
         co_await sender;
+    }());
+}
+
+// ---- writes on each backend ------------------------------------------------
+// On io_uring a plain socket's write() only buffers: the send leaves with the
+// loop's next poll, beside the other streams' (one system call for all). On
+// epoll write() sends at once. Either way every byte arrives, in order, and
+// bytes written just before the loop ends or the stream is aborted still go.
+
+namespace {
+
+class StreamWrites : public ::testing::TestWithParam<const char*> {
+protected:
+    void SetUp() override { ::setenv("AIO_IO_BACKEND", GetParam(), 1); }
+    void TearDown() override { ::unsetenv("AIO_IO_BACKEND"); }
+};
+
+/// A blocking listener on 127.0.0.1 the test accepts from after its loop has ended.
+struct PlainListener {
+    int fd = -1;
+    std::uint16_t port = 0;
+    PlainListener() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            ADD_FAILURE() << "listener: " << std::strerror(errno);
+        port = ntohs(a.sin_port);
+    }
+    ~PlainListener() { ::close(fd); }
+    /// Accepts one connection and reads it to its end (2 s receive timeout).
+    std::string accept_and_read_all() const {
+        int c = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return "accept failed";
+        timeval tv{2, 0};
+        ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        std::string all;
+        char buf[65536];
+        while (true) {
+            ssize_t n = ::recv(c, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            all.append(buf, static_cast<std::size_t>(n));
+        }
+        ::close(c);
+        return all;
+    }
+};
+
+}  // namespace
+
+INSTANTIATE_TEST_SUITE_P(Backends, StreamWrites, ::testing::Values("uring", "epoll"));
+
+TEST_P(StreamWrites, ManyWritesOfOneIterationArriveWholeAndInOrder) {
+    int fds_before = aio::test::count_open_fds();
+    std::string expected;
+    for (int i = 0; i < 3000; ++i) {
+        // 1 byte to 48 KiB: some pieces fill the socket, so sends wait for room.
+        std::size_t n = (i % 7 == 0) ? 48 * 1024 + static_cast<std::size_t>(i) : 1 + static_cast<std::size_t>(i % 97);
+        expected += std::string(n, static_cast<char>('a' + i % 26)) + std::to_string(i) + ";";
+    }
+    std::string received;
+    aio::run([&]() -> aio::Task<> {
+        aio::Event finished;
+        auto handler = [&](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+            received = co_await r.read();  // to EOF
+            w.close();
+            finished.set();
+        };
+        auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        std::size_t at = 0;
+        for (int round = 0; at < expected.size(); ++round) {
+            // A few hundred writes without a pause, then a drain (it waits only
+            // above the high-water mark), and so on.
+            for (int k = 0; k < 300 && at < expected.size(); ++k) {
+                std::size_t n = std::min<std::size_t>(expected.size() - at, 1 + (static_cast<std::size_t>(round * 31 + k * 17) % 9000));
+                w.write(std::string_view(expected).substr(at, n));
+                at += n;
+            }
+            co_await w.drain();
+        }
+        w.write_eof();
+        co_await finished.wait();
+        w.close();
+        co_await w.wait_closed();
+        server.close();
+        co_await server.wait_closed();
+    }());
+    EXPECT_EQ(received.size(), expected.size());
+    EXPECT_TRUE(received == expected) << "the bytes arrived out of order or changed";
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, BytesWrittenJustBeforeTheLoopEndsAreSent) {
+    // A close frame or a last reply written, the stream closed, and the
+    // program's main task returns at once: the loop's shutdown cancels the
+    // writer's flusher, and the bytes must still reach the peer.
+    PlainListener peer;
+    int fds_before = aio::test::count_open_fds();
+    aio::run([&]() -> aio::Task<> {
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", peer.port);
+        w.write("last ");
+        w.write("words");
+        w.close();
+    }());
+    EXPECT_EQ(peer.accept_and_read_all(), "last words");
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, AbortRightAfterAWriteStillSendsWhatTheKernelTakes) {
+    // asyncio's write() hands the bytes to the kernel at once when it can,
+    // and abort() drops only what it could not take. On io_uring the send
+    // that write() starts goes on (it reaches the kernel as the socket
+    // closes); bytes written while it is in flight are dropped with the rest
+    // of the buffer (docs/differences.md).
+    PlainListener peer;
+    int fds_before = aio::test::count_open_fds();
+    aio::run([&]() -> aio::Task<> {
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", peer.port);
+        w.write("first and only");
+        w.abort();
+        co_await w.wait_closed();
+    }());
+    EXPECT_EQ(peer.accept_and_read_all(), "first and only");
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, BufferSizeCountsBytesUntilTheKernelHasThem) {
+    const bool behind = std::string(GetParam()) == "uring";
+    aio::run([&]() -> aio::Task<> {
+        auto server = co_await echo_server();
+        auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+        w.set_write_buffer_limits(1000, 100);
+        EXPECT_EQ(w.get_write_buffer_limits(), (std::pair<std::size_t, std::size_t>(100, 1000)));
+        w.write(std::string(1024, 'x'));
+        // Sent with the next poll on io_uring, at once on epoll.
+        EXPECT_EQ(w.buffer_size(), behind ? 1024u : 0u);
+        co_await w.drain();  // above the high-water mark on io_uring: waits for the send
+        EXPECT_EQ(w.buffer_size(), 0u);
+        std::string back = co_await r.readexactly(1024);
+        EXPECT_EQ(back, std::string(1024, 'x'));
+        w.close();
+        co_await w.wait_closed();
+        server.close();
+        co_await server.wait_closed();
     }());
 }

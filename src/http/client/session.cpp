@@ -473,7 +473,12 @@ Task<ClientResponse> send_once(SessionCore& core, const std::string& method, con
     bool stale = false;
     try {
         c.writer.write(out);
-        if (c.writer.buffer_size() > 0) co_await with_deadline(c.writer.drain(), total, url.str());
+        // drain() waits only above the high-water mark (a request on an
+        // io_uring loop is still buffered here: it leaves with the loop's
+        // next poll); a send that fails closes the connection, and the read
+        // of the answer reports it.
+        if (c.writer.buffer_size() > c.writer.get_write_buffer_limits().second)
+            co_await with_deadline(c.writer.drain(), total, url.str());
         if (streamed && !expect100) co_await send_streamed(c.writer, body, chunked, total, url.str());
         auto sent = SteadyClock::now();
         co_await read_head(*st, expect100, received_any);

@@ -66,6 +66,7 @@ public:
 
     const char* name() const noexcept override { return "io_uring"; }
     bool supports(IoOp::Kind kind) const noexcept override;
+    bool batches_submissions() const noexcept override { return true; }
     bool submit(IoOp& op) override;
     void cancel(IoOp& op) noexcept override;
     /// Cancels op and waits (reaping, never delivering) until the kernel is
