@@ -355,8 +355,12 @@ StreamWriter::~StreamWriter() {
 
 void StreamWriter::write(std::string_view data) {
     auto& c = *c_;
+    // A stream that failed to send (and was closed for it) takes writes
+    // silently, as asyncio's transport after connection_lost: drain() reports
+    // the error.
+    if (c.write_error) return;
     if (c.closing || c.eof_requested) throw RuntimeError("write() after the stream was closed or its write side ended");
-    if (c.write_error || data.empty()) return;  // drain() reports the error
+    if (data.empty()) return;
     // Sent at once, unless the flusher sends (bytes are waiting, or the
     // transport sends behind: then the send leaves with the loop's next poll).
     if (c.wbuf.empty() && !c.flushing && !c.transport->sends_behind()) {

@@ -460,6 +460,21 @@ TEST(Streams, WritingToAResetPeerIsATypedErrorNotSigpipe) {
         } catch (const aio::ConnectionResetError& e) {
             error = std::string("ConnectionResetError: ") + e.what();
         }
+        // Afterwards write() takes bytes silently (the stream is closed for
+        // the error, as asyncio's transport after connection_lost) and
+        // drain() raises the error again.
+        try {
+            w.write("more");
+        } catch (const std::exception& e) {
+            ADD_FAILURE() << "write() after the failure threw: " << e.what();
+        }
+        bool drain_raised = false;
+        try {
+            co_await w.drain();
+        } catch (const aio::OSError&) {
+            drain_raised = true;
+        }
+        EXPECT_TRUE(drain_raised);
         signals = sigpipe.deliveries();
         w.close();
         server.close();
