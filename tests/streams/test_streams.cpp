@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "faults/sigpipe_recorder.hpp"
 #include "support/support.hpp"
@@ -755,18 +756,30 @@ TEST_P(StreamWrites, ManyWritesOfOneIterationArriveWholeAndInOrder) {
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
+namespace {
+
+/// The main task of a loop that connects to `port`, writes `pieces` and ends
+/// the stream with `end(writer)`, then returns at once: the loop shuts down
+/// (cancelling the writer's flusher) while sends may still be pending.
+template <class End>
+aio::Task<> write_and_end(std::uint16_t port, std::vector<std::string> pieces, End end) {
+    auto [r, w] = co_await aio::open_connection("127.0.0.1", port);
+    for (const std::string& p : pieces) w.write(p);
+    co_await end(w);
+}
+
+}  // namespace
+
 TEST_P(StreamWrites, BytesWrittenJustBeforeTheLoopEndsAreSent) {
     // A close frame or a last reply written, the stream closed, and the
     // program's main task returns at once: the loop's shutdown cancels the
     // writer's flusher, and the bytes must still reach the peer.
     PlainListener peer;
     int fds_before = aio::test::count_open_fds();
-    aio::run([&]() -> aio::Task<> {
-        auto [r, w] = co_await aio::open_connection("127.0.0.1", peer.port);
-        w.write("last ");
-        w.write("words");
+    aio::run(write_and_end(peer.port, {"last ", "words"}, [](aio::StreamWriter& w) -> aio::Task<> {
         w.close();
-    }());
+        co_return;
+    }));
     EXPECT_EQ(peer.accept_and_read_all(), "last words");
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
@@ -779,14 +792,32 @@ TEST_P(StreamWrites, AbortRightAfterAWriteStillSendsWhatTheKernelTakes) {
     // of the buffer (docs/differences.md).
     PlainListener peer;
     int fds_before = aio::test::count_open_fds();
-    aio::run([&]() -> aio::Task<> {
-        auto [r, w] = co_await aio::open_connection("127.0.0.1", peer.port);
-        w.write("first and only");
+    aio::run(write_and_end(peer.port, {"first and only"}, [](aio::StreamWriter& w) -> aio::Task<> {
         w.abort();
         co_await w.wait_closed();
-    }());
+    }));
     EXPECT_EQ(peer.accept_and_read_all(), "first and only");
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, ALoopEndingWhileThePeerReadsNothingClosesTheStream) {
+    // A peer that stalls: it takes the connection and reads nothing until
+    // the program has ended. 64 MiB are written and the stream closed; the
+    // send waiting for room is cancelled by the loop's shutdown. The process
+    // lives, the descriptor comes back, and the peer gets a prefix of the
+    // bytes, then the end of the stream.
+    PlainListener peer;
+    const std::string big(64 << 20, 'z');
+    int fds_before = aio::test::count_open_fds();
+    aio::run(write_and_end(peer.port, {big}, [](aio::StreamWriter& w) -> aio::Task<> {
+        w.close();
+        co_return;
+    }));
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+    const std::string got = peer.accept_and_read_all();
+    EXPECT_GT(got.size(), 0u);
+    EXPECT_LT(got.size(), big.size());
+    EXPECT_TRUE(got == big.substr(0, got.size())) << "the bytes that came are not the first ones";
 }
 
 TEST_P(StreamWrites, BufferSizeCountsBytesUntilTheKernelHasThem) {
