@@ -209,9 +209,12 @@ public:
     void write_eof();
     /// Closes: sends what is buffered, then closes the socket.
     void close();
-    /// Closes the socket now, dropping what is buffered and not yet sent
-    /// (asyncio's writer.transport.abort()): for a peer that stopped reading,
-    /// whose descriptor close() would hold until it reads again.
+    /// Ends the connection without waiting (asyncio's writer.transport.abort()):
+    /// what the socket takes at once is sent, the rest of the buffer dropped.
+    /// For a peer that stopped reading, whose descriptor close() would hold
+    /// until it reads again. The socket closes now, or, on an io_uring loop
+    /// while a send is in flight, as soon as that send has completed or been
+    /// withdrawn (an iteration or two): wait_closed() tells when.
     void abort();
     /// True once close() was called, also while the buffer is still being sent (StreamWriter.is_closing).
     bool is_closing() const noexcept;

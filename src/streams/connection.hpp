@@ -85,6 +85,10 @@ struct Connection {
     std::size_t high_water = 64 * 1024;
     std::size_t low_water = 16 * 1024;
     bool flushing = false;       // the flusher task runs
+    /// The flusher's task while it runs on a transport that sends behind:
+    /// abort() cancels it. Not a handle (the frame holds this Connection):
+    /// the flusher's frame clears it as it goes, however it ends.
+    TaskCore* flusher_task = nullptr;
     bool eof_requested = false;  // write_eof() called
     bool eof_sent = false;
     bool closing = false;

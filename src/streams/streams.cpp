@@ -114,6 +114,12 @@ void push_out_now(Connection& c) noexcept {
 /// 32 through io_uring 0.8-0.9 us). start_tls waits for the flusher to end
 /// before it changes the transport, so `behind` holds for this run.
 Task<> flush_loop(std::shared_ptr<Connection> c) {
+    // start_flusher records this task for abort(); the record goes with the
+    // frame, also when a loop that closes destroys it mid-send.
+    struct Unrecord {
+        Connection& c;
+        ~Unrecord() { c.flusher_task = nullptr; }
+    } unrecord{*c};
     const bool behind = c->transport->sends_behind();
     try {
         while (!c->closed && (c->unsent() != 0 || c->transport->has_pending_output())) {
@@ -158,10 +164,12 @@ void start_flusher(const std::shared_ptr<Connection>& c) {
     // submitted before write() returns, so that it reaches the kernel with
     // the loop's next poll even when the loop then shuts down and cancels
     // the flusher (the send, queued first, wins over the cancel).
-    if (c->transport && c->transport->sends_behind())
-        (void)create_eager_task(flush_loop(c));
-    else
+    if (c->transport && c->transport->sends_behind()) {
+        Task<> t = create_eager_task(flush_loop(c));
+        if (!t.done()) c->flusher_task = TaskAccess::core(t);  // it waits on a send: abort() may cancel it
+    } else {
         (void)create_task(flush_loop(c));
+    }
 }
 
 }  // namespace
@@ -429,10 +437,24 @@ void StreamWriter::close() {
 void StreamWriter::abort() {
     auto& c = *c_;
     c.closing = true;
-    // With nothing in flight, what write() would have sent at once on
-    // another transport goes now (a send in flight reaches the kernel as the
-    // socket closes: forget_fd). The rest is discarded, as asyncio's abort().
-    if (!c.closed && c.sending.empty() && c.transport && c.transport->sends_behind()) detail::push_out_now(c);
+    if (!c.closed && c.transport && c.transport->sends_behind()) {
+        // What is unsent here is what asyncio's write() would have handed to
+        // the kernel at once, as far as the socket took it; asyncio's abort()
+        // drops only the rest. With a send in flight the kernel may still
+        // read `sending`, and the bytes after it must wait for it: the
+        // flusher is cancelled instead. Each send it has queued then either
+        // completes at once (the socket had room: the flusher goes on with
+        // the next) or is withdrawn (the socket is full: the flusher sends
+        // what it can without waiting, push_out_now). Either way it then
+        // closes the socket, an iteration or two from now, as asyncio's
+        // connection_lost comes with the next iteration.
+        if (c.sending.empty()) {
+            detail::push_out_now(c);
+        } else if (c.flusher_task) {
+            c.flusher_task->cancel();
+            return;
+        }
+    }
     c.wbuf.consume(c.wbuf.size());
     // A flush in progress waits on the socket: the close withdraws that wait
     // (forget_fd), and the flush ends with the connection closed.

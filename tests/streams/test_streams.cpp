@@ -787,9 +787,7 @@ TEST_P(StreamWrites, BytesWrittenJustBeforeTheLoopEndsAreSent) {
 TEST_P(StreamWrites, AbortRightAfterAWriteStillSendsWhatTheKernelTakes) {
     // asyncio's write() hands the bytes to the kernel at once when it can,
     // and abort() drops only what it could not take. On io_uring the send
-    // that write() starts goes on (it reaches the kernel as the socket
-    // closes); bytes written while it is in flight are dropped with the rest
-    // of the buffer (docs/differences.md).
+    // that write() starts goes on.
     PlainListener peer;
     int fds_before = aio::test::count_open_fds();
     aio::run(write_and_end(peer.port, {"first and only"}, [](aio::StreamWriter& w) -> aio::Task<> {
@@ -798,6 +796,42 @@ TEST_P(StreamWrites, AbortRightAfterAWriteStillSendsWhatTheKernelTakes) {
     }));
     EXPECT_EQ(peer.accept_and_read_all(), "first and only");
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, AbortWhileASendIsInFlightStillSendsTheWritesAfterIt) {
+    // Three writes in one iteration, then abort(): asyncio would have handed
+    // all three to the kernel (the socket has room), so all three arrive, in
+    // order. On io_uring the first write's send is still in flight when the
+    // others come (they wait in the buffer) and when abort() is called.
+    PlainListener peer;
+    int fds_before = aio::test::count_open_fds();
+    aio::run(write_and_end(peer.port, {"first, ", "second, ", "third"}, [](aio::StreamWriter& w) -> aio::Task<> {
+        w.abort();
+        EXPECT_TRUE(w.is_closing());
+        co_await w.wait_closed();
+    }));
+    EXPECT_EQ(peer.accept_and_read_all(), "first, second, third");
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, AbortWhileASendWaitsForRoomClosesWithoutWaitingForThePeer) {
+    // The peer reads nothing: the send in flight waits for room when abort()
+    // comes. The stream still closes without the peer reading (wait_closed()
+    // returns), the peer gets a prefix of the bytes and then the end of the
+    // stream, and the descriptor comes back.
+    PlainListener peer;
+    const std::string big(64 << 20, 'y');
+    int fds_before = aio::test::count_open_fds();
+    aio::run(write_and_end(peer.port, {big, "after"}, [](aio::StreamWriter& w) -> aio::Task<> {
+        co_await aio::sleep(std::chrono::milliseconds(20));  // the first send fills the socket and waits
+        w.abort();
+        co_await w.wait_closed();
+    }));
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+    const std::string got = peer.accept_and_read_all();
+    EXPECT_GT(got.size(), 0u);
+    EXPECT_LT(got.size(), big.size());
+    EXPECT_TRUE(got == big.substr(0, got.size())) << "the bytes that came are not the first ones";
 }
 
 TEST_P(StreamWrites, ALoopEndingWhileThePeerReadsNothingClosesTheStream) {
