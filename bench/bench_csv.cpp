@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -45,13 +46,13 @@ std::size_t file_size(const char* path) {
     return ::stat(path, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
 }
 
-}  // namespace
+int usage(const char* self) {
+    std::fprintf(stderr, "usage: %s FILE [--threads N] [--repeat K (>= 1)] [--memchr]\n", self);
+    return 2;
+}
 
-int main(int argc, char** argv) {
-    if (argc < 2) {
-        std::fprintf(stderr, "usage: %s FILE [--threads N] [--repeat K] [--memchr]\n", argv[0]);
-        return 2;
-    }
+int run(int argc, char** argv) {
+    if (argc < 2 || argv[1][0] == '-') return usage(argv[0]);
     const char* path = argv[1];
     unsigned threads = 1;
     int repeat = 3;
@@ -60,7 +61,9 @@ int main(int argc, char** argv) {
         if (std::strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = static_cast<unsigned>(std::atoi(argv[++i]));
         else if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) repeat = std::atoi(argv[++i]);
         else if (std::strcmp(argv[i], "--memchr") == 0) memchr_scan = true;
+        else return usage(argv[0]);
     }
+    if (repeat < 1) return usage(argv[0]);
     const double mb = static_cast<double>(file_size(path)) / 1e6;
     std::vector<double> times;
     for (int r = 0; r < repeat; ++r) {
@@ -71,7 +74,10 @@ int main(int argc, char** argv) {
             // Read the file in 1 MiB blocks and count lines with memchr: the
             // least any parser must do.
             std::FILE* f = std::fopen(path, "rb");
-            if (f == nullptr) return 1;
+            if (f == nullptr) {
+                std::fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], path, std::strerror(errno));
+                return 1;
+            }
             std::vector<char> buf(1 << 20);
             std::size_t n;
             while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
@@ -98,4 +104,15 @@ int main(int argc, char** argv) {
     std::sort(times.begin(), times.end());
     std::printf("median MB/s=%.1f\n", mb / times[times.size() / 2]);
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {  // a missing or malformed file: its typed error, said plainly
+        std::fprintf(stderr, "%s: %s\n", argv[0], e.what());
+        return 1;
+    }
 }
