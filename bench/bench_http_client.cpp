@@ -149,7 +149,7 @@ aio::Task<> r12_bounded(std::string base, int n, int k, int timeout_ms) {
     for (auto& r : results) ok += r.has_value();
     co_await session.close();
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("R12 wall_s={:.3f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
+    fmt::print("R12 wall_s={:.4f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
 }
 
 aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
@@ -165,7 +165,7 @@ aio::Task<> r12(std::string base, int n, int k, int timeout_ms) {
     for (auto& r : results) ok += r.has_value();
     co_await session.close();
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("R12 wall_s={:.3f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
+    fmt::print("R12 wall_s={:.4f} ok={} peak_rss_kib={}\n", wall, ok, peak_rss_kib());
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -681,13 +682,13 @@ protected:
 struct PlainListener {
     int fd = -1;
     std::uint16_t port = 0;
-    PlainListener() {
+    explicit PlainListener(int backlog = 4) {
         fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         socklen_t len = sizeof a;
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 4) != 0 ||
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, backlog) != 0 ||
             ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
             ADD_FAILURE() << "listener: " << std::strerror(errno);
         port = ntohs(a.sin_port);
@@ -852,6 +853,50 @@ TEST_P(StreamWrites, ALoopEndingWhileThePeerReadsNothingClosesTheStream) {
     EXPECT_GT(got.size(), 0u);
     EXPECT_LT(got.size(), big.size());
     EXPECT_TRUE(got == big.substr(0, got.size())) << "the bytes that came are not the first ones";
+}
+
+TEST(StreamWritesOnUring, ThirtyTwoQueuedSendsReachThePeersBeforeTheIterationEnds) {
+    // One iteration writes to 33 streams. On io_uring the sends are handed
+    // to the kernel once 32 are queued, not only when the loop next polls:
+    // while the task still runs (it blocks here, so the loop cannot poll),
+    // exactly 32 peers have their byte, and the 33rd gets it after.
+    ::setenv("AIO_IO_BACKEND", "uring", 1);
+    PlainListener peer(64);
+    constexpr int kStreams = 33;
+    int with_data = -1, after = -1;
+    aio::run([&]() -> aio::Task<> {
+        std::vector<aio::StreamWriter> writers;
+        std::vector<aio::StreamReader> readers;
+        for (int i = 0; i < kStreams; ++i) {
+            auto [r, w] = co_await aio::open_connection("127.0.0.1", peer.port);
+            readers.push_back(std::move(r));
+            writers.push_back(std::move(w));
+        }
+        std::vector<int> accepted;
+        for (int i = 0; i < kStreams; ++i) accepted.push_back(::accept4(peer.fd, nullptr, nullptr, SOCK_CLOEXEC));
+        for (auto& w : writers) w.write("x");
+        // Wait (blocking the loop) until the early sends have landed.
+        auto count = [&] {
+            int n = 0;
+            for (int fd : accepted) {
+                pollfd p{fd, POLLIN, 0};
+                n += ::poll(&p, 1, 0) == 1;
+            }
+            return n;
+        };
+        for (int i = 0; i < 500 && count() < kStreams - 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        with_data = count();
+        co_await aio::sleep(std::chrono::milliseconds(0));  // the loop polls: the last send goes
+        for (int i = 0; i < 500 && count() < kStreams; ++i) {
+            co_await aio::sleep(std::chrono::milliseconds(10));
+        }
+        after = count();
+        for (auto& w : writers) w.close();
+        for (int fd : accepted) ::close(fd);
+    }());
+    ::unsetenv("AIO_IO_BACKEND");
+    EXPECT_EQ(with_data, kStreams - 1);
+    EXPECT_EQ(after, kStreams);
 }
 
 TEST_P(StreamWrites, BufferSizeCountsBytesUntilTheKernelHasThem) {

@@ -24,6 +24,15 @@ namespace {
 constexpr unsigned kRingEntries = 256;
 /// Completions taken from the ring per pass.
 constexpr unsigned kCqeBatch = 256;
+/// Sends are handed to the kernel once this many are queued, without waiting
+/// for the end of the loop iteration. One submission for all of an
+/// iteration's sends is what makes them cheap (an HTTP server's responses),
+/// but the peer sits idle until the last of them is queued: a client whose
+/// hundred requests wait on a server on another core (R12) lost 5% that way
+/// (13 interleaved runs: 0.137 s against 0.130 with sends handed over every
+/// 8, 16 or 32). At 32 an HTTP server's and client's CPU per request did not
+/// move (R7 11.23 / 11.18 us, R6 18.40 / 17.85 us).
+constexpr unsigned kEarlySubmitSends = 32;
 
 /// user_data of requests whose completion means nothing (cancel requests).
 constexpr std::uint64_t kIgnoreData = 0;
@@ -328,6 +337,12 @@ bool UringBackend::submit(IoOp& op) {
         prep_main(op, sqe);
     else
         prep_poll(op, sqe);
+    if (op.kind == IoOp::Kind::Send && ++queued_sends_ >= kEarlySubmitSends) {
+        // Hand the batch over now, without waiting: a failure here leaves
+        // the entries queued for wait(), which reports what it must.
+        queued_sends_ = 0;
+        (void)io_uring_submit(&ring_);
+    }
     return false;
 }
 
@@ -500,6 +515,7 @@ void UringBackend::deliver_done() noexcept {
 }
 
 void UringBackend::wait(std::int64_t timeout_ns) {
+    queued_sends_ = 0;  // whatever is queued goes now
     if (done_head_) timeout_ns = 0;
     int r = 0;
     if (int e = take_fault(uring_faults::Point::submit)) {

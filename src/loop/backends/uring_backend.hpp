@@ -115,6 +115,8 @@ private:
     std::vector<std::uint32_t> fd_ops_;  // in-flight ops per fd: forget_fd only walks when there are some
     MsgSlot* free_msgs_ = nullptr;
     std::vector<std::unique_ptr<MsgSlot>> msgs_;
+    /// Sends queued since the ring was last entered: see kEarlySubmitSends.
+    unsigned queued_sends_ = 0;
 };
 
 }  // namespace aio::detail
