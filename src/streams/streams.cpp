@@ -112,8 +112,9 @@ void push_out_now(Connection& c) noexcept {
 /// other streams' sends and receives of that iteration: one system call for
 /// all of them (here a send(2) cost 2.0-2.4 us of CPU, a send in a batch of
 /// 32 through io_uring 0.8-0.9 us), or for every 32 sends of a long
-/// iteration (the backend's kEarlySubmitSends). start_tls waits for the flusher to end
-/// before it changes the transport, so `behind` holds for this run.
+/// iteration (the backend's kEarlySubmitSends). start_tls waits for the
+/// flusher to end before it changes the transport, so `behind` holds for
+/// this run.
 Task<> flush_loop(std::shared_ptr<Connection> c) {
     // start_flusher records this task for abort(); the record goes with the
     // frame, also when a loop that closes destroys it mid-send.
