@@ -841,6 +841,65 @@ TEST_P(StreamWrites, AbortWhileASendWaitsForRoomClosesWithoutWaitingForThePeer) 
     expect_a_prefix_then_eof(peer, big);
 }
 
+namespace {
+
+/// Takes the pending connection and resets it: SO_LINGER 0, then close.
+void accept_and_reset(const PlainListener& peer) {
+    int c = ::accept4(peer.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    ASSERT_GE(c, 0) << std::strerror(errno);
+    linger lg{1, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(c);
+}
+
+}  // namespace
+
+TEST_P(StreamWrites, AbortWhileASendIsInFlightToAPeerThatResetsClosesCleanly) {
+    // The send waits for room; abort() comes, and in the same iteration the
+    // peer resets the connection. What the flusher still pushes out meets
+    // the reset (EPIPE or ECONNRESET, never SIGPIPE): the stream closes,
+    // wait_closed() returns (asyncio: abort() is connection_lost(None)), and
+    // the descriptor comes back.
+    PlainListener peer;
+    const std::string big(16 << 20, 'r');  // more than both sockets' buffers hold
+    int fds_before = aio::test::count_open_fds();
+    bool closed = false;
+    aio::run(write_and_end(peer.port, {big, "after"}, [&](aio::StreamWriter& w) -> aio::Task<> {
+        co_await aio::sleep(std::chrono::milliseconds(20));  // the first send fills the socket and waits
+        w.abort();
+        accept_and_reset(peer);
+        co_await w.wait_closed();
+        closed = true;
+    }));
+    EXPECT_TRUE(closed);
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST_P(StreamWrites, AbortAfterThePeerResetDuringASendClosesCleanly) {
+    // The peer resets while the send waits for room; the send fails with the
+    // reset. abort() after it still closes the stream, wait_closed() ends
+    // (returning, or raising the reset the transport saw: never hanging), and
+    // the descriptor comes back.
+    PlainListener peer;
+    const std::string big(16 << 20, 's');
+    int fds_before = aio::test::count_open_fds();
+    bool ended = false;
+    aio::run(write_and_end(peer.port, {big, "after"}, [&](aio::StreamWriter& w) -> aio::Task<> {
+        co_await aio::sleep(std::chrono::milliseconds(20));
+        accept_and_reset(peer);
+        co_await aio::sleep(std::chrono::milliseconds(20));  // the send meets the reset
+        w.abort();
+        EXPECT_TRUE(w.is_closing());
+        try {
+            co_await w.wait_closed();
+        } catch (const aio::ConnectionError&) {
+        }
+        ended = true;
+    }));
+    EXPECT_TRUE(ended);
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
 TEST_P(StreamWrites, ALoopEndingWhileThePeerReadsNothingClosesTheStream) {
     // A peer that stalls: it takes the connection and reads nothing until
     // the program has ended. 64 MiB are written and the stream closed; the
