@@ -54,10 +54,15 @@ struct TestPki {
     ~TestPki() { run_command("rm -rf " + dir); }
 };
 
+/// How long a check waits for what a peer does after the exchange (prints
+/// a line, or closes): it returns as soon as that is seen, and a peer under a
+/// loaded CI host (sanitizer builds beside it) may take seconds to get there.
+constexpr int kPeerWaitSteps = 3000;  // × 10 ms
+
 /// Waits until the peer server printed `line` (it prints `CLOSED <code>` as
 /// each connection ends).
 bool peer_printed(PeerServer& s, const std::string& line) {
-    for (int i = 0; i < 500; ++i) {
+    for (int i = 0; i < kPeerWaitSteps; ++i) {
         if (s.proc.output().find(line) != std::string::npos) return true;
         std::this_thread::sleep_for(10ms);
     }
@@ -214,7 +219,7 @@ struct ContractServer {
         closed.push_back(code);
     }
     bool saw(int code) {
-        for (int i = 0; i < 500; ++i) {
+        for (int i = 0; i < kPeerWaitSteps; ++i) {
             {
                 std::lock_guard lock(mu);
                 if (std::find(closed.begin(), closed.end(), code) != closed.end()) return true;
