@@ -79,3 +79,13 @@ printf "%-34s %10s %12s %14s\n" "python csv.reader (no types)" "$cs" "$csr" "$(a
 printf "%-34s %10s %12s %14s\n" "memchr scan (ceiling)" "$mc" "$mcr" "$(awk -v a="$a1" -v b="$mc" 'BEGIN{printf "%.2fx", a/b}')"
 awk -v r="$r1" -v t="$tbl" 'BEGIN{printf "aio table: %.1f MB of columns; peak RSS / table = %.2f (goal <= 1.5)\n", t, r*1048576/1e6/t}'
 awk -v a="$a1" -v p="$pd_" 'BEGIN{printf "goals: >= 600 MB/s on one core (%s), >= 5x pandas (%.2fx)\n", a, a/p}'
+# What the table's fresh pages cost here: the first touch of that much new
+# memory, in a process of its own (on a virtual machine the first touch of
+# guest memory the host has not backed yet costs many times a later one, and
+# no parser avoids it: it is part of every figure above).
+fresh=$(taskset -c 0 "$exe" --fresh "$tbl" --repeat "$repeat")
+awk -v t="$tbl" -v a="$a1" -v m="$mb" -v f="$(sed -n 's/^fresh.*run=0 seconds=\([0-9.]*\).*/\1/p' <<<"$fresh")" \
+    -v md="$(sed -n 's/^median seconds=//p' <<<"$fresh")" 'BEGIN{
+    printf "fresh memory for the %.1f MB table (first touch, own process): first run %.4f s, median %.4f s = %.0f%% of the 1-thread parse\n",
+           t, f, md, 100 * md / (m / a) }'
+
