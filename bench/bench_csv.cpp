@@ -4,15 +4,16 @@
 //        bench_csv --fresh MB [--repeat K]
 // Prints one line per run: "aio threads=N MB/s=... seconds=... rows=..."; with
 // --memchr the plain memchr('\n') scan of the file (the ceiling) instead.
-// --fresh times the first touch of MB megabytes of new memory, mapped as the
-// table's column buffers are (2 MiB aligned, transparent huge pages): what
-// the kernel (and, on a virtual machine, the host) charges for the pages a
-// new table lands on, which no parser avoids.
+// --fresh times the first touch of MB megabytes of new memory in a column
+// Buffer, the storage a table's columns live in: what the kernel (and, on a
+// virtual machine, the host) charges for the pages a new table lands on,
+// which no parser avoids.
 // Peak RSS is measured by the caller (bench/r8_csv.sh runs this under
 // /usr/bin/time), so each process does one kind of run.
 #include <aio/csv.hpp>
 
-#include <sys/mman.h>
+#include "table/buffer.hpp"  // --fresh times the table's own storage
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -58,20 +59,17 @@ int usage(const char* self) {
     return 2;
 }
 
-/// Seconds to map `bytes` of new memory as a column Buffer does and write to
-/// every 4 KiB page of it once (the kernel zeroes each page on that touch).
+/// Seconds to reserve `bytes` in a column Buffer (the table's own storage:
+/// a 2 MiB-aligned huge-page mapping from 1 MiB up) and write to every 4 KiB
+/// page of it once (the kernel zeroes each page on that touch). The buffer is
+/// released after the clock stops.
 double fresh_touch_seconds(std::size_t bytes) {
-    constexpr std::size_t kHuge = std::size_t{2} << 20;
-    bytes = (bytes + kHuge - 1) / kHuge * kHuge;
+    aio::table_detail::Buffer buffer;
     const auto t0 = std::chrono::steady_clock::now();
-    void* raw = ::mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) return -1;
-    auto* p = reinterpret_cast<char*>((reinterpret_cast<std::uintptr_t>(raw) + kHuge - 1) & ~(kHuge - 1));
-    ::madvise(p, bytes, MADV_HUGEPAGE);
+    buffer.reserve(bytes);
+    auto* p = reinterpret_cast<char*>(buffer.data());
     for (std::size_t at = 0; at < bytes; at += 4096) p[at] = 1;
-    const double s = seconds_since(t0);
-    ::munmap(raw, bytes + kHuge);
-    return s;
+    return seconds_since(t0);
 }
 
 int fresh(int argc, char** argv) {
@@ -85,11 +83,7 @@ int fresh(int argc, char** argv) {
     if (!(mb > 0) || repeat < 1) return usage(argv[0]);
     std::vector<double> times;
     for (int r = 0; r < repeat; ++r) {
-        const double s = fresh_touch_seconds(static_cast<std::size_t>(mb * 1e6));
-        if (s < 0) {
-            std::fprintf(stderr, "%s: mmap of %.1f MB failed: %s\n", argv[0], mb, std::strerror(errno));
-            return 1;
-        }
+        const double s = fresh_touch_seconds(static_cast<std::size_t>(mb * 1e6));  // std::bad_alloc: main says so
         times.push_back(s);
         std::printf("fresh MB=%.1f run=%d seconds=%.4f GB/s=%.2f\n", mb, r, s, mb / 1e3 / s);
     }

@@ -88,4 +88,3 @@ awk -v t="$tbl" -v a="$a1" -v m="$mb" -v f="$(sed -n 's/^fresh.*run=0 seconds=\(
     -v md="$(sed -n 's/^median seconds=//p' <<<"$fresh")" 'BEGIN{
     printf "fresh memory for the %.1f MB table (first touch, own process): first run %.4f s, median %.4f s = %.0f%% of the 1-thread parse\n",
            t, f, md, 100 * md / (m / a) }'
-
