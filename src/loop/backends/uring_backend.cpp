@@ -203,7 +203,10 @@ void UringBackend::flush_submissions() {
             r = -e;
         else
             r = io_uring_submit(&ring_);
-        if (r >= 0) return;
+        if (r >= 0) {
+            queued_sends_ = 0;  // handed over with the rest
+            return;
+        }
         if (r == -EBUSY || r == -EAGAIN) {
             // The completion queue is full (or the kernel is short of memory
             // for a moment): take completions out, then hand the batch over again.
@@ -466,6 +469,7 @@ void UringBackend::abandon(IoOp& op) noexcept {
                 r = -e;
             else
                 r = io_uring_submit_and_wait(&ring_, 1);
+            if (r >= 0) queued_sends_ = 0;
             reap();
             if (enter_failed(r)) {
                 // A ring the kernel refuses to enter will deliver nothing more:
