@@ -778,6 +778,15 @@ void expect_a_prefix_then_eof(const PlainListener& peer, const std::string& sent
     EXPECT_TRUE(got == sent.substr(0, got.size())) << "the bytes that came are not the first ones";
 }
 
+/// Takes the pending connection and resets it: SO_LINGER 0, then close.
+void accept_and_reset(const PlainListener& peer) {
+    int c = ::accept4(peer.fd, nullptr, nullptr, SOCK_CLOEXEC);
+    ASSERT_GE(c, 0) << std::strerror(errno);
+    linger lg{1, 0};
+    ::setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    ::close(c);
+}
+
 }  // namespace
 
 TEST_P(StreamWrites, BytesWrittenJustBeforeTheLoopEndsAreSent) {
@@ -840,19 +849,6 @@ TEST_P(StreamWrites, AbortWhileASendWaitsForRoomClosesWithoutWaitingForThePeer) 
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
     expect_a_prefix_then_eof(peer, big);
 }
-
-namespace {
-
-/// Takes the pending connection and resets it: SO_LINGER 0, then close.
-void accept_and_reset(const PlainListener& peer) {
-    int c = ::accept4(peer.fd, nullptr, nullptr, SOCK_CLOEXEC);
-    ASSERT_GE(c, 0) << std::strerror(errno);
-    linger lg{1, 0};
-    ::setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    ::close(c);
-}
-
-}  // namespace
 
 TEST_P(StreamWrites, AbortWhileASendIsInFlightToAPeerThatResetsClosesCleanly) {
     // The send waits for room; abort() comes, and in the same iteration the

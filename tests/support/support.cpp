@@ -129,12 +129,7 @@ Process::~Process() {
         // A peer may shut down gracefully on SIGTERM and wait for what is
         // still open (aiohttp's run_app waits up to 60 s for its handlers),
         // or ignore it: 5 s, then SIGKILL, so that a test never hangs here.
-        for (int i = 0; i < 500 && !reaped_; ++i) {
-            if (::waitpid(pid_, &status_, WNOHANG) == pid_)
-                reaped_ = true;
-            else
-                std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
+        for (int i = 0; i < 500 && !exited(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         if (!reaped_) {
             ::kill(-pid_, SIGKILL);
             ::kill(pid_, SIGKILL);
