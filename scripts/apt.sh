@@ -29,7 +29,10 @@ install_missing() {
   echo "deps: installing $missing"
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq
+  # A fresh machine often runs apt itself at boot (apt-daily, unattended
+  # upgrades, a provisioning script): wait for its lock instead of failing.
+  local wait=(-o DPkg::Lock::Timeout=900)
+  $sudo apt-get "${wait[@]}" update -qq
   # shellcheck disable=SC2086 # one word per package
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get "${wait[@]}" install -y -qq --no-install-recommends $missing >/dev/null
 }

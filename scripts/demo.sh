@@ -4,8 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
-cmake --preset release > /dev/null
-cmake --build --preset release -j "$(nproc)" > build-release.log 2>&1 || { tail -50 build-release.log; exit 1; }
+. scripts/configure.sh
+rm -f build-release.log
+configure_preset release build-release.log || { cat build-release.log; exit 1; }
+cmake --build --preset release -j "$(nproc)" >> build-release.log 2>&1 || { tail -50 build-release.log; exit 1; }
 rm -f build-release.log
 if [ -x build/release/tools/aio/aio ]; then
     exec build/release/tools/aio/aio demo "$@"

@@ -15,13 +15,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+. scripts/configure.sh
 jobs=$(nproc)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 presets=${AIO_TEST_PRESETS:-release asan gcc-asan tsan}
 status=0
 for preset in $presets; do
     echo "=== $preset: configure and build ($SECONDS s in)"
-    cmake --preset "$preset" > "build-$preset.log" 2>&1 || { cat "build-$preset.log"; exit 1; }
+    rm -f "build-$preset.log"
+    configure_preset "$preset" "build-$preset.log" || { cat "build-$preset.log"; exit 1; }
     cmake --build --preset "$preset" -j "$jobs" >> "build-$preset.log" 2>&1 || { tail -50 "build-$preset.log"; exit 1; }
     rm -f "build-$preset.log"
     echo "=== $preset: test ($SECONDS s in)"
