@@ -486,7 +486,7 @@ TEST(FrameAllocator, BlocksAre16AlignedAndReused) {
     // whatever its size: every block is 16-aligned, fresh or recycled.
     std::vector<std::pair<void*, std::size_t>> blocks;
     for (int round = 0; round < 2; ++round) {
-        for (std::size_t size : {24, 32, 104, 112, 152, 160, 200, 2048}) {
+        for (std::size_t size : {24, 32, 104, 112, 152, 160, 200, 2048, 2064, 3000, 8192, 8193, 20000}) {
             void* p = aio::detail::frame_alloc(size);
             EXPECT_EQ(reinterpret_cast<std::uintptr_t>(p) % 16, 0u) << "size " << size;
             std::memset(p, 0xab, size);
@@ -495,6 +495,20 @@ TEST(FrameAllocator, BlocksAre16AlignedAndReused) {
         // The second round reuses the blocks freed here.
         for (auto [p, size] : blocks) aio::detail::frame_free(p, size);
         blocks.clear();
+    }
+}
+
+TEST(FrameAllocator, ProtocolSizedFramesAreRecycled) {
+    // A frame up to kMaxRecycledFrame (an HTTP request's, about 3 KiB) goes
+    // back to its thread's free list and is the next one of its size handed
+    // out: a second burst of requests takes no fresh memory.
+    for (std::size_t size : {std::size_t{2064}, std::size_t{3000}, aio::detail::kMaxRecycledFrame}) {
+        void* p = aio::detail::frame_alloc(size);
+        std::memset(p, 0xcd, size);
+        aio::detail::frame_free(p, size);
+        void* q = aio::detail::frame_alloc(size);
+        EXPECT_EQ(q, p) << "size " << size;
+        aio::detail::frame_free(q, size);
     }
 }
 

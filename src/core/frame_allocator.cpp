@@ -17,8 +17,12 @@ namespace {
 constexpr std::size_t kGranule = 16;
 constexpr std::size_t kClasses = kMaxRecycledFrame / kGranule;
 // A thread keeps at most this many idle frames per size class: enough to absorb
-// the churn of a million short tasks, bounded so one burst cannot pin memory forever.
+// the churn of a million short tasks, bounded so one burst cannot pin memory
+// forever; frames over 2 KiB (protocol coroutines, fewer at once) keep 16,384
+// (at most 128 MiB a class).
 constexpr std::size_t kMaxIdlePerClass = 1 << 20;
+constexpr std::size_t kMaxIdlePerLargeClass = 1 << 14;
+constexpr std::size_t kFirstLargeClass = 2048 / kGranule;
 
 #if defined(__SANITIZE_ADDRESS__)
 constexpr bool kRecycle = false;  // let ASan see every use-after-free
@@ -129,7 +133,7 @@ void frame_free(void* p, std::size_t size) noexcept {
         return;
     }
     std::size_t c = size_class(size);
-    if (cache_gone || cache.counts[c] >= kMaxIdlePerClass) {
+    if (cache_gone || cache.counts[c] >= (c < kFirstLargeClass ? kMaxIdlePerClass : kMaxIdlePerLargeClass)) {
         if (!in_slab(p)) ::operator delete(p);  // a slab frame simply stays in its chunk
         return;
     }
