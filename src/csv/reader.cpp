@@ -256,9 +256,14 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
                      (options.threads == 0 && size >= kParallelThreshold && std::thread::hardware_concurrency() >= 2);
     const bool eligible = two && !options.nrows && !options.skiprows.is_list() &&
                           cfg.dialect.simple() && p.decoder().validate_utf8();
-    // The columns are reserved for the rows the input holds (for the first
-    // thread: the first half), judged by the first block's bytes per row.
-    p.engine().expect_bytes(eligible ? size / 2 : size);
+    // The columns are reserved for the rows the input holds, judged by the
+    // first block's bytes per row. With two threads too: the first thread's
+    // columns end up holding the whole table, the second half's pages moved
+    // in behind its own (untouched reserved pages cost address space only),
+    // so that the merge neither grows a mapping nor copies a column's
+    // validity into a fresh one (R8, two threads: in-process mean 0.119 ->
+    // 0.108 s; a process per run, median 0.121 -> 0.119 s).
+    p.engine().expect_bytes(size);
     if (!eligible) {
         pump(src, p, 0, size);
         p.finish();
