@@ -498,10 +498,25 @@ TEST(FrameAllocator, BlocksAre16AlignedAndReused) {
     }
 }
 
+// Under AddressSanitizer every frame goes to operator new and back, so that
+// a use after free is seen (frame_allocator.cpp): nothing is recycled.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kFramesRecycled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kFramesRecycled = false;
+#else
+constexpr bool kFramesRecycled = true;
+#endif
+#else
+constexpr bool kFramesRecycled = true;
+#endif
+
 TEST(FrameAllocator, ProtocolSizedFramesAreRecycled) {
     // A frame up to kMaxRecycledFrame (an HTTP request's, about 3 KiB) goes
     // back to its thread's free list and is the next one of its size handed
     // out: a second burst of requests takes no fresh memory.
+    if (!kFramesRecycled) GTEST_SKIP() << "frames are not recycled under AddressSanitizer";
     for (std::size_t size : {std::size_t{2064}, std::size_t{3000}, aio::detail::kMaxRecycledFrame}) {
         void* p = aio::detail::frame_alloc(size);
         std::memset(p, 0xcd, size);
