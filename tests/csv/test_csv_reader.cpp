@@ -253,6 +253,23 @@ TEST(TextFileReader, IteratesChunksOfAFile) {
     EXPECT_THROW(aio::csv::read_csv_chunks(aio::csv::Text{"a\n"}, {}), aio::ValueError);
 }
 
+TEST(ReadCsv, TwoThreadsMergeMappedColumnsWithMissingValues) {
+    // Large enough that each half's columns are page mappings (over 1 MiB):
+    // the second half's pages are moved in behind the first's, into room the
+    // first thread reserved for the whole input, and the columns with missing
+    // values (a, x, city) merge their validity too.
+    const std::string text = r8_like(300000, 7);
+    const aio::Table one = parse(text, {.threads = 1});
+    const aio::Table two = parse(text, {.threads = 2});
+    ASSERT_EQ(two.num_rows(), 300000u);
+    EXPECT_EQ(two.dtypes(), one.dtypes());
+    for (const char* name : {"a", "x", "city"}) {
+        EXPECT_GT(one[name].null_count(), 0u) << name;
+        EXPECT_EQ(two[name].null_count(), one[name].null_count()) << name;
+    }
+    EXPECT_EQ(two.to_csv(), one.to_csv());
+}
+
 TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     const std::string text = r8_like(60000, 3);
     const aio::Table one = parse(text, {.threads = 1});
