@@ -127,6 +127,8 @@ void* frame_alloc(std::size_t size) {
     return ::operator new((c + 1) * kGranule);
 }
 
+bool frames_recycled() noexcept { return kRecycle; }
+
 void frame_free(void* p, std::size_t size) noexcept {
     if (!kRecycle || size > kMaxRecycledFrame || size == 0) {
         ::operator delete(p);
