@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 
 #include "support/support.hpp"
 
@@ -105,7 +104,6 @@ TEST(WebSocketExample, TheClientTalksToTheServer) {
                                     std::to_string(port) + "/ws 2>&1");
     EXPECT_EQ(r.status, 0) << r.output;
     EXPECT_EQ(r.output, "TEXT hello/answer\nTEXT async/answer\nTEXT world/answer\nCLOSE 1000\n");
-    for (int i = 0; i < 500 && server.output().find("websocket connection closed") == std::string::npos; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    server.wait_printed("websocket connection closed", std::chrono::seconds(5));
     EXPECT_EQ(server.output(), "listening on ws://127.0.0.1:" + std::to_string(port) + "/ws\nwebsocket connection closed\n");
 }

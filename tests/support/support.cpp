@@ -152,6 +152,17 @@ std::string Process::how_it_ended() const {
     return "killed by signal " + std::to_string(WTERMSIG(status_));
 }
 
+bool Process::wait_printed(const std::string& text, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        // Exited first: what it printed before exiting still counts.
+        const bool over = exited() || std::chrono::steady_clock::now() >= end;
+        if (output().find(text) != std::string::npos) return true;
+        if (over) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
 std::string Process::output() const {
     std::ifstream in(log_);
     std::stringstream s;

@@ -55,6 +55,9 @@ public:
     std::string how_it_ended() const;
     /// Everything the process wrote to stdout and stderr so far.
     std::string output() const;
+    /// Waits until the output holds `text`: true as soon as it does; false
+    /// once the process has exited without printing it, or after `limit`.
+    bool wait_printed(const std::string& text, std::chrono::milliseconds limit = std::chrono::seconds(30));
 
 private:
     pid_t pid_ = -1;

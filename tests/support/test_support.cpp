@@ -6,25 +6,9 @@
 #include <signal.h>
 
 #include <cerrno>
-#include <chrono>
 #include <string>
-#include <thread>
 
 #include "support/support.hpp"
-
-namespace {
-
-/// Waits until `p` printed `word` (the peer is past its set-up).
-bool printed(aio::test::Process& p, const std::string& word) {
-    for (int i = 0; i < 3000; ++i) {
-        if (p.output().find(word) != std::string::npos) return true;
-        if (p.exited()) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-}
-
-}  // namespace
 
 TEST(Process, APeerThatIgnoresSigtermIsKilledWhenItsProcessObjectEnds) {
     pid_t pid = -1;
@@ -32,7 +16,7 @@ TEST(Process, APeerThatIgnoresSigtermIsKilledWhenItsProcessObjectEnds) {
         aio::test::Process peer(
             "/usr/bin/python3 -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
             "print(\"ready\", flush=True); time.sleep(600)'");
-        ASSERT_TRUE(printed(peer, "ready")) << peer.how_it_ended() << ": " << peer.output();
+        ASSERT_TRUE(peer.wait_printed("ready")) << peer.how_it_ended() << ": " << peer.output();
         pid = peer.pid();
     }
     // The destructor returned (it did not wait the 600 s out) and reaped the
@@ -46,7 +30,7 @@ TEST(Process, APeerThatEndsOnSigtermIsReapedAtOnce) {
     pid_t pid = -1;
     {
         aio::test::Process peer("/usr/bin/python3 -c 'import time; print(\"ready\", flush=True); time.sleep(600)'");
-        ASSERT_TRUE(printed(peer, "ready")) << peer.how_it_ended() << ": " << peer.output();
+        ASSERT_TRUE(peer.wait_printed("ready")) << peer.how_it_ended() << ": " << peer.output();
         pid = peer.pid();
     }
     errno = 0;

@@ -61,13 +61,7 @@ constexpr int kPeerWaitSteps = 3000;  // × 10 ms
 
 /// Waits until the peer server printed `line` (it prints `CLOSED <code>` as
 /// each connection ends).
-bool peer_printed(PeerServer& s, const std::string& line) {
-    for (int i = 0; i < kPeerWaitSteps; ++i) {
-        if (s.proc.output().find(line) != std::string::npos) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
+bool peer_printed(PeerServer& s, const std::string& line) { return s.proc.wait_printed(line, kPeerWaitSteps * 10ms); }
 
 
 std::string pattern(std::size_t n, unsigned seed) {
