@@ -253,30 +253,32 @@ TEST(TextFileReader, IteratesChunksOfAFile) {
     EXPECT_THROW(aio::csv::read_csv_chunks(aio::csv::Text{"a\n"}, {}), aio::ValueError);
 }
 
+/// Parses `text` on one thread and on two and expects the same table (types,
+/// missing values, text); returns the one-thread table.
+aio::Table expect_two_threads_match(const std::string& text) {
+    aio::Table one = parse(text, {.threads = 1});
+    const aio::Table two = parse(text, {.threads = 2});
+    EXPECT_EQ(two.num_rows(), one.num_rows());
+    EXPECT_EQ(two.dtypes(), one.dtypes());
+    for (const std::string& name : one.columns()) EXPECT_EQ(two[name].null_count(), one[name].null_count()) << name;
+    EXPECT_EQ(two.to_csv(), one.to_csv());
+    return one;
+}
+
 TEST(ReadCsv, TwoThreadsMergeMappedColumnsWithMissingValues) {
     // Large enough that each half's columns are page mappings (over 1 MiB):
     // the second half's pages are moved in behind the first's, into room the
     // first thread reserved for the whole input, and the columns with missing
     // values (a, x, city) merge their validity too.
-    const std::string text = r8_like(300000, 7);
-    const aio::Table one = parse(text, {.threads = 1});
-    const aio::Table two = parse(text, {.threads = 2});
-    ASSERT_EQ(two.num_rows(), 300000u);
-    EXPECT_EQ(two.dtypes(), one.dtypes());
-    for (const char* name : {"a", "x", "city"}) {
-        EXPECT_GT(one[name].null_count(), 0u) << name;
-        EXPECT_EQ(two[name].null_count(), one[name].null_count()) << name;
-    }
-    EXPECT_EQ(two.to_csv(), one.to_csv());
+    const aio::Table one = expect_two_threads_match(r8_like(300000, 7));
+    ASSERT_EQ(one.num_rows(), 300000u);
+    for (const char* name : {"a", "x", "city"}) EXPECT_GT(one[name].null_count(), 0u) << name;
 }
 
 TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     const std::string text = r8_like(60000, 3);
-    const aio::Table one = parse(text, {.threads = 1});
-    const aio::Table two = parse(text, {.threads = 2});
+    const aio::Table one = expect_two_threads_match(text);
     EXPECT_EQ(one.num_rows(), 60000u);
-    EXPECT_EQ(two.dtypes(), one.dtypes());
-    EXPECT_EQ(two.to_csv(), one.to_csv());
     // A file whose quotes break RFC 4180 near the middle: the split is
     // rejected and the result is still that of one thread.
     std::string odd = text.substr(0, text.size() / 2) + "1,2,3,x\"y,\"z\n" + text.substr(text.size() / 2);
