@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -128,6 +129,13 @@ public:
     virtual void forget_fd(int fd) noexcept = 0;
     /// Waits up to timeout_ns (-1: no limit, 0: poll) and delivers completions.
     virtual void wait(std::int64_t timeout_ns) = 0;
+    /// Whether spin() can see completions arrive without a system call.
+    virtual bool can_spin() const noexcept { return false; }
+    /// Hands queued submissions to the kernel, then watches for up to
+    /// `limit_ns` for a completion (or `posted` turning true) without
+    /// sleeping. True when one came: wait(0) then delivers it. See
+    /// LoopImpl::run_once for when the loop spins rather than sleeps.
+    virtual bool spin(std::int64_t /*limit_ns*/, const std::atomic<bool>& /*posted*/) noexcept { return false; }
     /// Interrupts wait() from any thread.
     virtual void wake() noexcept = 0;
     /// Completions waiting to be delivered without blocking.

@@ -1,6 +1,8 @@
 // The loop itself: the ready queue, timers and I/O polled in turn (asyncio: base_events.py's _run_once).
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -35,6 +37,12 @@ constexpr unsigned kIoPollInterval = 61;
 /// single core the yield lets the workers finish their whole run of calls,
 /// whose results are then taken together (instead of one wake-up each).
 constexpr int kResultYields = 8;
+/// LoopOptions::idle_spin when neither it nor AIO_LOOP_SPIN_US says.
+constexpr std::int64_t kDefaultIdleSpinUs = 20;
+/// The longest watch before sleeping, whatever is asked (1 ms).
+constexpr std::int64_t kMaxIdleSpinUs = 1000;
+/// After n fruitless watches in a row, the next 2^n waits sleep at once; n stops here.
+constexpr unsigned kMaxSpinBackoff = 10;
 
 bool env_flag(const char* name) {
     const char* v = std::getenv(name);
@@ -57,6 +65,22 @@ void ignore_sigpipe_once() noexcept {
         return ::sigaction(SIGPIPE, &ignore, nullptr) == 0;
     }();
     (void)done;
+}
+
+/// LoopOptions::idle_spin in nanoseconds, for this backend and machine.
+std::int64_t idle_spin_ns(const LoopOptions& opts, const IoBackend& backend) {
+    // One CPU: whatever would complete the wait needs the CPU the watch holds.
+    if (!backend.can_spin() || ::sysconf(_SC_NPROCESSORS_ONLN) < 2) return 0;
+    std::int64_t us = kDefaultIdleSpinUs;
+    if (opts.idle_spin) {
+        us = opts.idle_spin->count();
+    } else if (const char* s = std::getenv("AIO_LOOP_SPIN_US"); s != nullptr && *s != '\0') {
+        char* end = nullptr;
+        errno = 0;
+        const long long v = std::strtoll(s, &end, 10);
+        if (end != s && *end == '\0' && errno == 0 && v >= 0) us = v;  // else the default
+    }
+    return std::clamp<std::int64_t>(us, 0, kMaxIdleSpinUs) * 1000;
 }
 
 }  // namespace
@@ -84,6 +108,7 @@ LoopImpl::LoopImpl(EventLoop& o, LoopOptions opts) : owner(o), options(opts) {
         if (end != s && std::isfinite(v) && v >= 0) time_scale = v;
     }
     backend = make_backend();
+    spin_ns_ = idle_spin_ns(opts, *backend);
     sigemptyset(&signal_mask_);
 }
 
@@ -296,15 +321,45 @@ void LoopImpl::run_once() {
         ticks_since_poll_ = 0;
         for (int i = 0; i < kResultYields && executor_calls_ > 0 && !ts_pending_.load(std::memory_order_relaxed); ++i)
             std::this_thread::yield();
-        wake_sent_.store(false, std::memory_order_relaxed);
-        sleeping_.store(true, std::memory_order_seq_cst);
-        std::int64_t timeout = ts_pending_.load(std::memory_order_seq_cst) ? 0 : compute_timeout_ns();
-        backend->wait(timeout);
-        sleeping_.store(false, std::memory_order_relaxed);
+        if (spin_before_sleep()) {
+            backend->wait(0);
+        } else {
+            wake_sent_.store(false, std::memory_order_relaxed);
+            sleeping_.store(true, std::memory_order_seq_cst);
+            std::int64_t timeout = ts_pending_.load(std::memory_order_seq_cst) ? 0 : compute_timeout_ns();
+            backend->wait(timeout);
+            sleeping_.store(false, std::memory_order_relaxed);
+        }
     }
     if (ts_pending_.load(std::memory_order_acquire)) drain_threadsafe();
     run_expired_timers();
     ticks_since_poll_ += run_ready_batch();
+}
+
+bool LoopImpl::spin_before_sleep() noexcept {
+    // Only for a completion the kernel will bring: a loop waiting on timers
+    // alone, or on other threads, sleeps (a thread-safe post while it
+    // watches is seen too: it is not yet marked sleeping, so the post writes
+    // no eventfd).
+    const std::size_t own_ops = signal_read_armed_ ? 1 : 0;
+    if (spin_ns_ == 0 || backend->pending_ops() <= own_ops || ts_pending_.load(std::memory_order_relaxed)) return false;
+    if (spin_skip_ > 0) {
+        --spin_skip_;
+        return false;
+    }
+    std::int64_t limit = spin_ns_;
+    const std::int64_t timer = compute_timeout_ns();
+    if (timer == 0) return false;  // a timer is due: no wait at all
+    if (timer > 0 && timer < limit) limit = timer;
+    if (backend->spin(limit, ts_pending_)) {
+        spin_misses_ = 0;
+        ++spins_found_;
+        return true;
+    }
+    ++spins_missed_;
+    if (spin_misses_ < kMaxSpinBackoff) ++spin_misses_;
+    spin_skip_ = 1u << spin_misses_;
+    return false;
 }
 
 bool LoopImpl::can_progress() const noexcept {

@@ -126,11 +126,23 @@ public:
     void add_signal_handler(int sig, std::function<void()> f);
     bool remove_signal_handler(int sig);
 
+    /// The watches before sleeping so far (LoopOptions::idle_spin; tests).
+    struct SpinStats {
+        std::int64_t limit_ns = 0;  // the watch's length; 0: the loop never watches
+        std::uint64_t found = 0;    // watches that saw something arrive
+        std::uint64_t missed = 0;   // watches that ended with nothing
+    };
+    SpinStats spin_stats() const noexcept { return {spin_ns_, spins_found_, spins_missed_}; }
+
 private:
     unsigned run_ready_batch();  // returns how many entries ran
     void drain_threadsafe();
     void run_expired_timers();
     std::int64_t compute_timeout_ns() const;
+    /// About to sleep for I/O: watches for it first (LoopOptions::idle_spin).
+    /// True when something arrived: the loop then polls instead of sleeping.
+    bool spin_before_sleep() noexcept;
+
     void arm_signal_read();
     static void on_signal_read(IoOp* op) noexcept;
 
@@ -155,6 +167,13 @@ private:
     TaskTable tasks_;
     std::uint64_t task_counter_ = 0;
     unsigned ticks_since_poll_ = 0;
+    // LoopOptions::idle_spin: the watch's length (0: never), and its backoff:
+    // fruitless watches in a row, and the sleeps left before the next watch.
+    std::int64_t spin_ns_ = 0;
+    unsigned spin_misses_ = 0;
+    unsigned spin_skip_ = 0;
+    std::uint64_t spins_found_ = 0;
+    std::uint64_t spins_missed_ = 0;
 
     int signal_fd_ = -1;
     sigset_t signal_mask_{};

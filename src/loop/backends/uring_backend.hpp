@@ -76,6 +76,11 @@ public:
     void clear_ready(int, bool) noexcept override {}
     void forget_fd(int fd) noexcept override;
     void wait(std::int64_t timeout_ns) override;
+    /// The ring shows both in memory the loop can read: completions in the
+    /// completion queue, and work the kernel has queued for this thread
+    /// (a socket that became ready: IORING_SQ_TASKRUN, which wait(0) runs).
+    bool can_spin() const noexcept override { return true; }
+    bool spin(std::int64_t limit_ns, const std::atomic<bool>& posted) noexcept override;
     void wake() noexcept override;
 
     /// Whether the kernel has the opcodes that make this backend worth
