@@ -85,8 +85,9 @@ struct LoopOptions {
     /// aio::create_eager_task (aio/task.hpp).
     bool eager_tasks = false;
     /// How long the loop, about to sleep until an I/O operation completes,
-    /// first watches for the completion without sleeping (io_uring backend,
-    /// on a machine with two or more CPUs). A loop that trades with a peer on
+    /// first watches for the completion without sleeping (on a machine with
+    /// two or more CPUs; io_uring's ring is read in memory, epoll's
+    /// descriptor is polled). A loop that trades with a peer on
     /// another core (a client's next response, a server's next request)
     /// then takes it at once, and the peer's kernel need not wake it, which
     /// costs the peer more than the watch costs the loop (R6: one nginx

@@ -24,7 +24,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -129,13 +128,17 @@ public:
     virtual void forget_fd(int fd) noexcept = 0;
     /// Waits up to timeout_ns (-1: no limit, 0: poll) and delivers completions.
     virtual void wait(std::int64_t timeout_ns) = 0;
-    /// Whether spin() can see completions arrive without a system call.
+    // The loop's watch before it sleeps (LoopOptions::idle_spin,
+    // LoopImpl::spin_before_sleep): begin_watch(), then arrived() between
+    // yields of the CPU until it says yes or the watch ends; wait(0) then
+    // delivers what arrived.
+    /// Whether this backend can be watched at all.
     virtual bool can_spin() const noexcept { return false; }
-    /// Hands queued submissions to the kernel, then watches for up to
-    /// `limit_ns` for a completion (or `posted` turning true) without
-    /// sleeping. True when one came: wait(0) then delivers it. See
-    /// LoopImpl::run_once for when the loop spins rather than sleeps.
-    virtual bool spin(std::int64_t /*limit_ns*/, const std::atomic<bool>& /*posted*/) noexcept { return false; }
+    /// Hands what is queued to the kernel (the peer must have it to answer).
+    /// False when the kernel refused: wait() is to report it, at once.
+    virtual bool begin_watch() noexcept { return true; }
+    /// Whether a completion (or readiness) has arrived that wait(0) would deliver.
+    virtual bool arrived() noexcept { return false; }
     /// Interrupts wait() from any thread.
     virtual void wake() noexcept = 0;
     /// Completions waiting to be delivered without blocking.

@@ -142,6 +142,8 @@ private:
     /// About to sleep for I/O: watches for it first (LoopOptions::idle_spin).
     /// True when something arrived: the loop then polls instead of sleeping.
     bool spin_before_sleep() noexcept;
+    /// The watch itself: true when something arrived within `limit_ns`.
+    bool watch(std::int64_t limit_ns) noexcept;
 
     void arm_signal_read();
     static void on_signal_read(IoOp* op) noexcept;

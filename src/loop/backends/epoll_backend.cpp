@@ -232,6 +232,12 @@ void EpollBackend::deliver_done() noexcept {
     }
 }
 
+bool EpollBackend::arrived() noexcept {
+    if (done_head_) return true;
+    pollfd p{epfd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+}
+
 void EpollBackend::wait(std::int64_t timeout_ns) {
     if (done_head_) timeout_ns = 0;
     epoll_event events[kMaxEvents];

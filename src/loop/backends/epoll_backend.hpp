@@ -26,6 +26,9 @@ public:
     void clear_ready(int fd, bool read_side) noexcept override;
     void forget_fd(int fd) noexcept override;
     void wait(std::int64_t timeout_ns) override;
+    bool can_spin() const noexcept override { return true; }
+    /// poll(2) of the epoll descriptor: readiness is seen, not taken.
+    bool arrived() noexcept override;
     void wake() noexcept override;
 
 private:

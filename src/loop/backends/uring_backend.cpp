@@ -9,8 +9,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
-#include <sched.h>
 
 #include "aio/exceptions.hpp"
 #include "loop/backends/epoll_backend.hpp"
@@ -550,41 +548,17 @@ void UringBackend::wait(std::int64_t timeout_ns) {
     if (broken_errno_ != 0) throw_os_error(broken_errno_, "io_uring_submit", "");
 }
 
-namespace {
-
-std::int64_t monotonic_ns() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+bool UringBackend::begin_watch() noexcept {
+    if (io_uring_sq_ready(&ring_) == 0) return true;
+    // A refusal (or a test's armed one) is wait()'s to report.
+    if (fault_armed(uring_faults::Point::submit) || io_uring_submit(&ring_) < 0) return false;
+    queued_sends_ = 0;
+    return true;
 }
 
-}  // namespace
-
-bool UringBackend::spin(std::int64_t limit_ns, const std::atomic<bool>& posted) noexcept {
-    // What the loop queued this iteration (a client's requests, a server's
-    // responses) goes first: the peer must have it to answer. A submission
-    // the kernel refuses (or a test's armed refusal) is wait()'s to report:
-    // it is called at once.
-    if (io_uring_sq_ready(&ring_) > 0) {
-        if (fault_armed(uring_faults::Point::submit) || io_uring_submit(&ring_) < 0) return true;
-        queued_sends_ = 0;
-    }
-    auto arrived = [&] {
-        const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
-        return (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0 || io_uring_cq_ready(&ring_) != 0 ||
-               posted.load(std::memory_order_relaxed);
-    };
-    // sched_yield between looks, not a pause instruction: a thread that
-    // shares this core (the load generator of a benchmark, a pool worker, a
-    // second loop) runs during the watch instead of after it. Two aio
-    // workers and wrk -t2 on two cores: 89k-94k requests a second without
-    // a watch, 88k-90k watching with pauses, 105k-114k watching with yields.
-    const std::int64_t end = monotonic_ns() + limit_ns;
-    do {
-        if (arrived()) return true;
-        ::sched_yield();
-    } while (monotonic_ns() < end);
-    return arrived();
+bool UringBackend::arrived() noexcept {
+    const unsigned flags = IO_URING_READ_ONCE(*ring_.sq.kflags);
+    return (flags & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0 || io_uring_cq_ready(&ring_) != 0;
 }
 
 void UringBackend::wake() noexcept {

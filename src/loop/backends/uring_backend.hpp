@@ -80,7 +80,9 @@ public:
     /// completion queue, and work the kernel has queued for this thread
     /// (a socket that became ready: IORING_SQ_TASKRUN, which wait(0) runs).
     bool can_spin() const noexcept override { return true; }
-    bool spin(std::int64_t limit_ns, const std::atomic<bool>& posted) noexcept override;
+    bool begin_watch() noexcept override;
+    /// A look at shared memory, no system call.
+    bool arrived() noexcept override;
     void wake() noexcept override;
 
     /// Whether the kernel has the opcodes that make this backend worth
