@@ -139,6 +139,9 @@ private:
     void drain_threadsafe();
     void run_expired_timers();
     std::int64_t compute_timeout_ns() const;
+    /// Whether an I/O operation other than the loop's own signalfd read
+    /// (always pending once armed) waits for the kernel.
+    bool io_in_flight() const noexcept { return backend->pending_ops() > (signal_read_armed_ ? 1u : 0u); }
     /// About to sleep for I/O: watches for it first (LoopOptions::idle_spin).
     /// True when something arrived: the loop then polls instead of sleeping.
     bool spin_before_sleep() noexcept;
