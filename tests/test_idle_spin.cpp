@@ -223,7 +223,9 @@ TEST(IdleSpin, ThreadSafePostsAreNotHeldUp) {
         }
     }(loop, sock, ran));
     EXPECT_EQ(ran.load(), 500);
-    if (loops_watch()) EXPECT_GE(stats(loop).found, 2u);
+    if (loops_watch()) {
+        EXPECT_GE(stats(loop).found, 2u);
+    }
     ::close(peer);
 }
 
