@@ -1,7 +1,10 @@
 // Runtime workloads R1–R5 of shared/bench/WORKLOADS.md, one per process run:
 //   bench_runtime r1|r2|r3|r4|r5
+// and two measurements of the machine itself: `ceiling` (a frame-sized
+// allocation, a plain call) and `touch` (memory touched for the first time).
 // Prints one line "<id> key=value ..." that bench/runtime.sh sets beside
 // Python asyncio's figures for the same workload.
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,6 +16,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 #include <aio/aio.hpp>
 
@@ -84,6 +88,51 @@ void ceiling() {
     for (int i = 0; i < n * 10; ++i) sink += plain_call(i);
     double call = seconds_since(t1) * 1e9 / (n * 10.0);
     std::printf("CEILING malloc_touch_176B_ns=%.1f call_ns=%.2f sink=%ld\n", alloc, call, sink);
+}
+
+// The machine's price of memory touched for the first time, which every
+// workload that allocates pays once per page (R1's frames, R8's columns,
+// R12's per-connection buffers). On a virtual machine whose page faults go
+// through the hypervisor, this price can be a hundred times the cost of
+// zeroing the page. Four figures, in ns per 4 KiB:
+// - fault_4k: a new anonymous mapping in 4 KiB pages, one write per page
+//   (one page fault each);
+// - populate_4k: the same pages made present by one MADV_POPULATE_WRITE
+//   call, without a fault per page;
+// - fault_huge: a mapping with MADV_HUGEPAGE (2 MiB pages, when the kernel
+//   has them free), one write per 4 KiB;
+// - zero_4k: writing 4 KiB of memory already mapped (memset), the part of a
+//   fault's cost that no allocator avoids.
+double touch_pages(std::size_t bytes, int advice, bool populate) {
+    void* m = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        std::perror("mmap");
+        std::exit(1);
+    }
+    ::madvise(m, bytes, advice);
+    auto* p = static_cast<volatile char*>(m);
+    auto t0 = Clock::now();
+    if (populate && ::madvise(m, bytes, MADV_POPULATE_WRITE) != 0) std::perror("madvise(MADV_POPULATE_WRITE)");
+    for (std::size_t i = 0; i < bytes; i += 4096) p[i] = 1;
+    double ns = seconds_since(t0) * 1e9 / static_cast<double>(bytes / 4096);
+    ::munmap(m, bytes);
+    return ns;
+}
+void touch() {
+    constexpr std::size_t bytes = std::size_t{128} << 20;
+    double fault = touch_pages(bytes, MADV_NOHUGEPAGE, false);
+    double populate = touch_pages(bytes, MADV_NOHUGEPAGE, true);
+    double huge = touch_pages(bytes, MADV_HUGEPAGE, false);
+    std::vector<char> hot(std::size_t{4} << 20, 1);
+    auto t0 = Clock::now();
+    constexpr int rounds = 64;
+    for (int r = 0; r < rounds; ++r) {
+        std::memset(hot.data(), r, hot.size());
+        asm volatile("" : : "r"(hot.data()) : "memory");
+    }
+    double zero = seconds_since(t0) * 1e9 / (rounds * static_cast<double>(hot.size() / 4096));
+    std::printf("TOUCH fault_4k_ns=%.0f populate_4k_ns=%.0f fault_huge_ns_per_4k=%.0f zero_4k_ns=%.0f\n", fault,
+                populate, huge, zero);
 }
 
 // R2: two tasks pass a counter back and forth through two 1-slot queues.
@@ -180,8 +229,9 @@ int main(int argc, char** argv) {
     else if (w == "r4") aio::run(r4());
     else if (w == "r5") aio::run(r5());
     else if (w == "ceiling") ceiling();
+    else if (w == "touch") touch();
     else {
-        std::fprintf(stderr, "usage: bench_runtime r1|r2|r3|r4|r5\n");
+        std::fprintf(stderr, "usage: bench_runtime r1|r2|r3|r4|r5|ceiling|touch\n");
         return 2;
     }
 }
