@@ -68,6 +68,9 @@ struct Connection {
 
     // Reading.
     ByteBuffer rbuf;
+    /// What the next read asks the transport for (streams.cpp: kFirstRead,
+    /// doubling up to kReadChunk); 0 until the first read.
+    std::size_t read_size = 0;
     std::size_t limit;
     bool eof = false;
     bool reading = false;  // one read at a time (asyncio raises RuntimeError too)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -578,6 +579,56 @@ TEST(Streams, UnixSocketsAgainstSocat) {
         co_await server.wait_closed();
     }());
     EXPECT_NE(::access(path.c_str(), F_OK), 0);  // the socket file is removed on close
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+TEST(Streams, ReadsStartSmallAndGrowWhileTheyFillTheirRoom) {
+    // A stream's first read asks for a little (a response of a few hundred
+    // bytes never takes a 64 KiB buffer); each read that fills what it asked
+    // for doubles the next, up to 64 KiB. read(n) returns what one read got
+    // once the buffer is empty, so the pieces show the sizes asked for.
+    std::string path = ::testing::TempDir() + "/aio-grow-" + std::to_string(::getpid()) + ".sock";
+    int fds_before = aio::test::count_open_fds();
+    std::string big(128 * 1024 + 100, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13 + i / 1000);
+    aio::run([&]() -> aio::Task<> {
+        aio::Event queued;  // every byte is in the client's socket
+        auto handler = [&](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+            w.write(big);
+            co_await w.drain();
+            queued.set();
+            w.close();
+            co_await w.wait_closed();
+        };
+        auto server = co_await aio::start_unix_server(handler, path);
+        auto [r, w] = co_await aio::open_unix_connection(path);
+        co_await queued.wait();
+        std::string got;
+        std::vector<std::size_t> pieces;
+        while (true) {
+            std::string piece = co_await r.read(1 << 20);
+            if (piece.empty()) break;
+            pieces.push_back(piece.size());
+            got += piece;
+        }
+        EXPECT_TRUE(got == big);  // not EXPECT_EQ: 128 KiB would be printed on failure
+        EXPECT_FALSE(pieces.empty());
+        if (!pieces.empty()) {
+            EXPECT_LE(pieces.front(), 4096u);
+        }
+        std::size_t largest = 0;
+        for (std::size_t i = 0; i < pieces.size(); ++i) {
+            largest = std::max(largest, pieces[i]);
+            if (i > 0 && pieces[i - 1] < 65536 && i + 1 < pieces.size()) {
+                EXPECT_EQ(pieces[i], pieces[i - 1] * 2) << "piece " << i;
+            }
+        }
+        EXPECT_EQ(largest, 65536u);
+        w.close();
+        co_await w.wait_closed();
+        server.close();
+        co_await server.wait_closed();
+    }());
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
