@@ -33,21 +33,6 @@ Task<std::size_t> Transport::send_some(const char*, std::size_t) {
 
 namespace {
 
-/// How much a single read asks the kernel for at most: 64 KiB is the most a
-/// loopback or TCP receive usually has queued (the default socket buffer), so
-/// a read takes all of it in one system call.
-constexpr std::size_t kReadChunk = 64 * 1024;
-/// How much a stream's first read asks for. A stream's reads start small and
-/// double each time one fills the room it asked for, up to kReadChunk, so a
-/// bulk transfer reaches 64 KiB reads by its sixth read, while a stream
-/// that only carries requests or responses of a few hundred bytes never holds
-/// more than 2 KiB. Each 4 KiB of fresh memory costs a page fault the first
-/// time it is written (10-14 us on the VM aio's figures come from: `bench_runtime
-/// touch`): a 64 KiB first buffer cost each new connection a fault of its own
-/// before it could send; 2 KiB buffers share pages. R12's first round (a
-/// hundred new connections): 57 fewer faults, 22.1 -> 20.9 ms (median of 15).
-constexpr std::size_t kFirstRead = 2 * 1024;
-
 class SocketTransport final : public Transport {
 public:
     explicit SocketTransport(Socket s) : sock_(std::move(s)) {
@@ -244,7 +229,6 @@ Task<bool> fill_on(ConnectionPtr c) {
         c->eof = true;
         co_return false;
     }
-    if (c->read_size == 0) c->read_size = detail::kFirstRead;
     char* dst = c->rbuf.prepare(c->read_size);
     const std::size_t room = c->rbuf.room();
     std::size_t n = 0;
@@ -268,7 +252,7 @@ Task<bool> fill_on(ConnectionPtr c) {
     }
     c->rbuf.commit(n);
     // The kernel had at least this much: ask for twice as much next time.
-    if (n == room && c->read_size < detail::kReadChunk) c->read_size = std::min(c->read_size * 2, detail::kReadChunk);
+    if (n == room && c->read_size < detail::kReadChunk) c->read_size *= 2;
     co_return true;
 }
 
