@@ -8,6 +8,8 @@
 
 #include <aio/aio.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "loop/loop_impl.hpp"
+#include "support/support.hpp"
 
 using namespace std::chrono_literals;
 
@@ -251,4 +254,60 @@ TEST(IdleSpin, TimersShorterThanTheWatchFire) {
     }(sock));
     EXPECT_EQ(slept, 200);
     ::close(peer);
+}
+
+// A TCP peer that dies while the loop watches for its answer: it resets the
+// connection (SO_LINGER 0) or just closes it, a few milliseconds into the
+// loop's watches. The receive ends in ConnectionResetError or at EOF, the
+// loop lives on, and every descriptor comes back. Each backend, a 1 ms watch.
+TEST(IdleSpin, APeerThatDiesDuringTheWatchEndsTheReceiveCleanly) {
+    for (const char* b : backends()) {
+        ScopedEnv backend("AIO_IO_BACKEND", b);
+        for (bool reset : {true, false}) {
+            const int fds_before = aio::test::count_open_fds();
+            int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            socklen_t len = sizeof a;
+            ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+            ASSERT_EQ(::listen(listener, 1), 0);
+            ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len), 0);
+            int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            ASSERT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+            int accepted = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+            ASSERT_GE(accepted, 0);
+            ::close(listener);
+            std::thread dying([accepted, reset] {
+                std::this_thread::sleep_for(5ms);
+                if (reset) {
+                    linger l{1, 0};
+                    ::setsockopt(accepted, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                }
+                ::close(accepted);
+            });
+            std::string outcome;
+            {
+                aio::EventLoop loop({.idle_spin = 1000us});
+                outcome = loop.run_until_complete([](int fd) -> aio::Task<std::string> {
+                    aio::Socket s = aio::Socket::adopt(fd);
+                    char buf[64];
+                    std::string what;
+                    try {
+                        std::size_t n = co_await s.recv(buf, sizeof buf);
+                        what = n == 0 ? "eof" : "data";
+                    } catch (const aio::ConnectionResetError&) {
+                        what = "reset";
+                    }
+                    co_return what;
+                }(client));
+                if (loops_watch()) {
+                    EXPECT_GE(stats(loop).missed + stats(loop).found, 1u) << b;
+                }
+            }
+            dying.join();
+            EXPECT_EQ(outcome, reset ? "reset" : "eof") << b;
+            EXPECT_EQ(aio::test::count_open_fds(), fds_before) << b << (reset ? " reset" : " close");
+        }
+    }
 }

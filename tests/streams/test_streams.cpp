@@ -632,6 +632,47 @@ TEST(Streams, ReadsStartSmallAndGrowWhileTheyFillTheirRoom) {
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
+TEST(Streams, APeerThatDiesWhileReadsGrowEndsTheReadWithATypedError) {
+    // The peer sends 100 KiB (the client's reads grow from 2 KiB on the way)
+    // and then resets the connection or closes it, before the 1 MiB the
+    // client waits for. The read ends in ConnectionResetError or
+    // IncompleteReadError holding what came, the loop lives on and every
+    // descriptor comes back.
+    for (bool reset : {true, false}) {
+        int fds_before = aio::test::count_open_fds();
+        aio::run([reset]() -> aio::Task<> {
+            auto handler = [reset](aio::StreamReader r, aio::StreamWriter w) -> aio::Task<> {
+                co_await r.readexactly(2);  // the client is connected and reading
+                if (reset) {
+                    linger l{1, 0};
+                    ::setsockopt(std::any_cast<int>(w.get_extra_info("socket")), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+                }
+                w.write(std::string(100 * 1024, 'x'));
+                co_await w.drain();
+                co_await aio::sleep(20ms);  // the client has read some of it
+                w.close();
+            };
+            auto server = co_await aio::start_server(handler, "127.0.0.1", 0);
+            auto [r, w] = co_await aio::open_connection("127.0.0.1", port_of(server));
+            w.write("go");
+            bool typed = false;
+            try {
+                (void)co_await r.readexactly(1024 * 1024);
+            } catch (const aio::ConnectionResetError&) {
+                typed = reset;
+            } catch (const aio::IncompleteReadError& e) {
+                typed = e.partial().size() <= 100 * 1024 && (reset || e.partial().size() == 100 * 1024);
+            }
+            EXPECT_TRUE(typed) << (reset ? "reset" : "close");
+            w.close();
+            co_await w.wait_closed();
+            server.close();
+            co_await server.wait_closed();
+        }());
+        EXPECT_EQ(aio::test::count_open_fds(), fds_before) << (reset ? "reset" : "close");
+    }
+}
+
 TEST(Streams, ServeForeverEndsWhenCancelledAndHandlersFinish) {
     int fds_before = aio::test::count_open_fds();
     aio::run([]() -> aio::Task<> {
