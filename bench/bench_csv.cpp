@@ -33,20 +33,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 /// Bytes the table's columns hold: values, string arena and offsets, validity.
-std::size_t table_bytes(const aio::Table& t) {
-    std::size_t bytes = 0;
-    for (std::size_t c = 0; c < t.num_columns(); ++c) {
-        const aio::Column& col = t.column(c);
-        bytes += col.validity().size();
-        if (col.dtype() == aio::DType::object) {
-            bytes += (col.size() + 1) * sizeof(std::uint64_t);
-            for (std::size_t i = 0; i < col.size(); ++i) bytes += col.str(i).size();
-        } else {
-            bytes += col.size() * (col.dtype() == aio::DType::bool_ ? 1 : 8);
-        }
-    }
-    return bytes;
-}
+std::size_t table_bytes(const aio::Table& t) { return t.memory_usage(); }
 
 std::size_t file_size(const char* path) {
     struct stat st {};

@@ -68,6 +68,9 @@ public:
     std::size_t num_rows() const noexcept { return rows_; }
     /// Number of columns (pandas' `len(df.columns)`).
     std::size_t num_columns() const noexcept { return columns_.size(); }
+    /// Bytes of the columns' storage, the sum of Column::memory_usage()
+    /// (pandas' `df.memory_usage(index=False, deep=True).sum()`).
+    std::size_t memory_usage() const noexcept;
     /// (rows, columns), pandas' `df.shape`.
     std::pair<std::size_t, std::size_t> shape() const noexcept { return {rows_, columns_.size()}; }
     /// The column names in order (pandas' `list(df.columns)`).

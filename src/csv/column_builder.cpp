@@ -69,8 +69,8 @@ private:
 
 void begin_object(ColumnData& d) {
     if (d.values.empty()) {
-        d.values.resize(sizeof(std::uint64_t));
-        d.values.as<std::uint64_t>()[0] = 0;
+        d.wide_offsets = false;
+        d.push_offset(0);
     }
 }
 
@@ -93,8 +93,8 @@ void append_validity(ColumnData& d, std::size_t old_size, const std::uint8_t* va
 /// Truncates to `size` rows (dropping a partly appended block).
 void truncate(ColumnData& d, std::size_t size, Kind kind, std::size_t nulls) {
     if (kind == Kind::object) {
-        const std::uint64_t end = d.values.as<std::uint64_t>()[size];
-        d.values.resize((size + 1) * sizeof(std::uint64_t));
+        const std::uint64_t end = d.offset(size);
+        d.values.resize((size + 1) * d.offset_width());
         d.chars.resize(end);
     } else {
         d.values.resize(size * aio::table_detail::value_width(kind == Kind::bool_ ? DType::bool_ : DType::int64));
@@ -202,18 +202,15 @@ Outcome parse_bools(const Cells& c, ColumnData& d, Scratch& scratch, bool allow_
     return Outcome::ok;
 }
 
-void parse_strings(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filter) {
-    begin_object(d);
+template <class Offset>
+void parse_strings_into(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filter, std::size_t bytes) {
     const std::size_t n = c.size();
     const std::size_t old = d.size;
-    d.values.reserve((old + n + 1) * 8);
-    std::uint64_t* off = d.values.as<std::uint64_t>() + old;
+    d.values.reserve((old + n + 1) * sizeof(Offset));
+    Offset* off = d.values.as<Offset>() + old;
     std::uint64_t pos = off[0];
     std::uint8_t* valid = nullptr;
     std::size_t nulls = 0;
-    // Room for every byte of the block's cells plus the over-copy below.
-    std::size_t bytes = 0;
-    for (std::size_t i = 0; i < n; ++i) bytes += c.length(i);
     d.chars.reserve(pos + bytes + kCopySlack);
     char* chars = reinterpret_cast<char*>(d.chars.data());
     for (std::size_t i = 0; i < n; ++i) {
@@ -238,18 +235,31 @@ void parse_strings(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filt
             }
             pos += len;
         }
-        off[i + 1] = pos;
+        off[i + 1] = static_cast<Offset>(pos);
     }
     d.chars.resize(pos);
-    d.values.resize((old + n + 1) * 8);
+    d.values.resize((old + n + 1) * sizeof(Offset));
     d.size += n;
     append_validity(d, old, valid, n, nulls);
 }
 
+void parse_strings(const Cells& c, ColumnData& d, Scratch& scratch, bool na_filter) {
+    begin_object(d);
+    // Room for every byte of the block's cells plus the over-copy below.
+    const std::size_t n = c.size();
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < n; ++i) bytes += c.length(i);
+    // The offsets go 64-bit before the first that needs it is written.
+    if (d.offset(d.size) + bytes > aio::table_detail::max_narrow_offset) d.widen_offsets();
+    if (d.wide_offsets)
+        parse_strings_into<std::uint64_t>(c, d, scratch, na_filter, bytes);
+    else
+        parse_strings_into<std::uint32_t>(c, d, scratch, na_filter, bytes);
+}
+
 void push_string(ColumnData& d, const char* p, std::size_t n) {
     d.chars.append(p, n);
-    const auto end = static_cast<std::uint64_t>(d.chars.size());
-    d.values.append(&end, sizeof end);
+    d.push_offset(d.chars.size());
 }
 
 /// Rewrites `d` (of kind `from`) as `to`, in place where the width allows.
@@ -284,7 +294,7 @@ void convert(ColumnData& d, Kind from, Kind to) {
     ColumnData s;
     s.size = 0;
     begin_object(s);
-    s.values.reserve((n + 1) * 8);
+    s.values.reserve((n + 1) * s.offset_width());
     char buf[48];
     for (std::size_t i = 0; i < n; ++i) {
         std::size_t len = 0;
@@ -309,6 +319,7 @@ void convert(ColumnData& d, Kind from, Kind to) {
     }
     d.values = std::move(s.values);
     d.chars = std::move(s.chars);
+    d.wide_offsets = s.wide_offsets;
 }
 
 /// pandas' uint64 inference for a block where an integer overflowed int64.
@@ -445,7 +456,7 @@ Reservation reservation_for(const aio::table_detail::ColumnData& d, Kind kind, s
         case Kind::datetime: r.values = rows * 8; break;
         case Kind::bool_: r.values = rows; break;
         case Kind::object:
-            r.values = (rows + 1) * 8;
+            r.values = (rows + 1) * d.offset_width();
             r.chars = static_cast<std::size_t>(static_cast<double>(d.chars.size()) / static_cast<double>(d.size) *
                                                static_cast<double>(rows));
             break;
@@ -656,11 +667,23 @@ void ColumnBuilder::merge(ColumnData&& block, Kind k) {
     // pages moved behind data_'s rather than copied into fresh ones.
     if (to == Kind::object) {
         begin_object(data_);
-        const std::uint64_t base = data_.values.as<std::uint64_t>()[old];
-        auto* off = block.values.as<std::uint64_t>();
-        for (std::size_t i = 1; i <= block.size; ++i) off[i] += base;
-        block.values.resize((block.size + 1) * 8);
-        data_.values.append_moving(std::move(block.values), 8);  // block's offsets without its leading 0
+        const std::uint64_t base = data_.offset(old);
+        // Both parts 64-bit when either is, or when the whole needs it.
+        const bool wide = data_.wide_offsets || block.wide_offsets ||
+                          base + block.offset(block.size) > aio::table_detail::max_narrow_offset;
+        if (wide) {
+            data_.widen_offsets();
+            block.widen_offsets();
+            auto* off = block.values.as<std::uint64_t>();
+            for (std::size_t i = 1; i <= block.size; ++i) off[i] += base;
+        } else {
+            auto* off = block.values.as<std::uint32_t>();
+            const auto b = static_cast<std::uint32_t>(base);
+            for (std::size_t i = 1; i <= block.size; ++i) off[i] += b;
+        }
+        const std::size_t w = data_.offset_width();
+        block.values.resize((block.size + 1) * w);
+        data_.values.append_moving(std::move(block.values), w);  // block's offsets without its leading 0
         data_.chars.append_moving(std::move(block.chars));
     } else {
         const std::size_t w = to == Kind::bool_ ? 1 : 8;

@@ -28,8 +28,8 @@ std::shared_ptr<ColumnData> make(DType t, std::size_t n) {
     d->dtype = t;
     d->size = n;
     if (t == DType::object) {
-        d->values.resize((n + 1) * 8);
-        std::memset(d->values.data(), 0, (n + 1) * 8);
+        d->values.resize((n + 1) * d->offset_width());
+        std::memset(d->values.data(), 0, d->values.size());
     } else {
         d->values.resize(n * table_detail::value_width(t));
     }
@@ -48,9 +48,8 @@ class StringWriter {
 public:
     explicit StringWriter(std::size_t reserve) : d_(std::make_shared<ColumnData>()) {
         d_->dtype = DType::object;
-        d_->values.reserve((reserve + 1) * 8);
-        const std::uint64_t zero = 0;
-        d_->values.append(&zero, 8);
+        d_->values.reserve((reserve + 1) * d_->offset_width());
+        d_->push_offset(0);
     }
     void push(std::string_view s) {
         d_->chars.append(s.data(), s.size());
@@ -67,8 +66,7 @@ public:
 
 private:
     void end() {
-        const auto e = static_cast<std::uint64_t>(d_->chars.size());
-        d_->values.append(&e, 8);
+        d_->push_offset(d_->chars.size());
         if (!d_->validity.empty()) {
             const std::uint8_t one = 1;
             d_->validity.append(&one, 1);
@@ -76,8 +74,7 @@ private:
         ++d_->size;
     }
     void end_null() {
-        const auto e = static_cast<std::uint64_t>(d_->chars.size());
-        d_->values.append(&e, 8);
+        d_->push_offset(d_->chars.size());
         ++d_->size;
     }
     std::shared_ptr<ColumnData> d_;
@@ -267,6 +264,14 @@ bool Column::is_na(std::size_t i) const {
 
 std::size_t Column::null_count() const noexcept { return data_->nulls; }
 std::size_t Column::count() const noexcept { return data_->size - data_->nulls; }
+
+std::size_t Column::memory_usage() const noexcept {
+    const ColumnData& d = *data_;
+    if (d.size == 0) return 0;
+    const std::size_t mask = d.validity.empty() ? 0 : d.size;
+    if (d.dtype == DType::object) return (d.size + 1) * d.offset_width() + d.chars.size() + mask;
+    return d.size * table_detail::value_width(d.dtype) + mask;
+}
 
 template <class T>
 std::span<const T> Column::values() const {
@@ -467,14 +472,14 @@ Column Column::take(std::span<const std::size_t> positions) const {
         auto out = std::make_shared<ColumnData>();
         out->dtype = DType::object;
         out->size = n;
-        out->values.resize((n + 1) * 8);
+        out->wide_offsets = bytes > table_detail::max_narrow_offset;
+        out->values.resize((n + 1) * out->offset_width());
         out->chars.reserve(bytes);
-        auto* off = out->values.as<std::uint64_t>();
-        off[0] = 0;
+        out->set_offset(0, 0);
         for (std::size_t i = 0; i < n; ++i) {
             auto s = d.str(positions[i]);
             out->chars.append(s.data(), s.size());
-            off[i + 1] = out->chars.size();
+            out->set_offset(i + 1, out->chars.size());
         }
         if (d.nulls)
             for (std::size_t i = 0; i < n; ++i)

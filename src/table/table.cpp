@@ -102,6 +102,12 @@ Table Table::tail(std::size_t n) const {
     return t;
 }
 
+std::size_t Table::memory_usage() const noexcept {
+    std::size_t bytes = 0;
+    for (const Column& c : columns_) bytes += c.memory_usage();
+    return bytes;
+}
+
 Table Table::select(const std::vector<std::string>& names) const {
     Table t;
     t.rows_ = rows_;

@@ -41,9 +41,10 @@ std::string bytes(const Buffer& b, std::size_t from = 0) {
 TEST(ColumnBuffer, AppendMovingGivesTheBytesACopyWould) {
     constexpr std::size_t kMiB = std::size_t{1} << 20;
     // First parts ending on a page, just past one, and anywhere in a page;
-    // tails with and without a skipped prefix (object offsets skip 8).
+    // tails with and without a skipped prefix (object offsets skip their
+    // leading 0: 4 bytes, or 8 in a column past 4 GiB of strings).
     for (std::size_t head_size : {2 * kMiB, 2 * kMiB + 1, 2 * kMiB + 4095, 3 * kMiB + 1234, 5 * kMiB + 8}) {
-        for (std::size_t skip : {std::size_t{0}, std::size_t{8}}) {
+        for (std::size_t skip : {std::size_t{0}, std::size_t{4}, std::size_t{8}}) {
             Buffer head = filled(head_size, 1);
             Buffer tail = filled(3 * kMiB + 777, 2);
             const std::string expected = bytes(head) + bytes(tail, skip);

@@ -70,6 +70,13 @@ public:
     bool is_na(std::size_t i) const;
     /// How many values are missing.
     std::size_t null_count() const noexcept;
+    /// Bytes of the column's storage (pandas' `s.memory_usage(index=False,
+    /// deep=True)`, without Python's object overhead): the values, or for an
+    /// object column its string bytes and their offsets (4 bytes per row
+    /// while its strings total at most 4 GiB, 8 past that), plus one byte per
+    /// row for the validity mask when any value is missing. Columns that
+    /// share storage each count it.
+    std::size_t memory_usage() const noexcept;
 
     /// The values as a span. `T` must match the dtype: std::int64_t (int64),
     /// std::uint64_t (uint64), double (float64), bool (bool_), Timestamp
