@@ -670,8 +670,22 @@ Column Column::astype(DType to) const {
                 if (valid) {
                     switch (d.dtype) {
                         case DType::int64: ns = d.values.as<std::int64_t>()[i]; break;
-                        case DType::uint64: ns = static_cast<std::int64_t>(d.values.as<std::uint64_t>()[i]); break;
-                        case DType::float64: ns = static_cast<std::int64_t>(d.values.as<double>()[i]); break;
+                        case DType::uint64: {
+                            const std::uint64_t u = d.values.as<std::uint64_t>()[i];
+                            if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                                throw bad(i, "out of range");
+                            ns = static_cast<std::int64_t>(u);
+                            break;
+                        }
+                        case DType::float64: {
+                            // Whole nanoseconds (truncated, as NumPy casts); past
+                            // int64 (or infinite) is out of range.
+                            const double f = d.values.as<double>()[i];
+                            if (!(f < 9223372036854775808.0 && f >= -9223372036854775808.0))
+                                throw bad(i, "out of range");
+                            ns = static_cast<std::int64_t>(f);
+                            break;
+                        }
                         case DType::object: {
                             auto s = d.str(i);
                             if (s != "NaT" && !values::parse_datetime(s, {}, ns)) throw bad(i, "not a date");

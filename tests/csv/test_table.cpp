@@ -141,6 +141,31 @@ TEST(Table, AstypeConvertsOrThrows) {
     EXPECT_EQ(aio::Column::from_strings({"1", " 2"}).astype(aio::DType::int64).values<std::int64_t>()[1], 2);
 }
 
+TEST(Table, AstypeToDatetimeRefusesValuesPastInt64Nanoseconds) {
+    // Whole nanoseconds since the epoch; what int64 cannot hold (or an
+    // infinity) is a ValueError naming the row, not a wrapped or undefined
+    // cast (pandas: OutOfBoundsDatetime, a ValueError).
+    const aio::Column f = aio::Column::from_float64({1.5e9, -2.9e9, NAN});
+    const aio::Column t = f.astype(aio::DType::datetime64_ns);
+    EXPECT_EQ(t.values<aio::Timestamp>()[0].ns, 1'500'000'000);
+    EXPECT_EQ(t.values<aio::Timestamp>()[1].ns, -2'900'000'000);
+    EXPECT_TRUE(t.is_na(2));
+    for (double bad : {1e300, -1e300, 9223372036854775808.0, double(INFINITY), -double(INFINITY)}) {
+        try {
+            (void)aio::Column::from_float64({0.0, bad}).astype(aio::DType::datetime64_ns);
+            ADD_FAILURE() << bad << " converted";
+        } catch (const aio::ValueError& e) {
+            EXPECT_NE(std::string(e.what()).find("at row 1: out of range"), std::string::npos) << e.what();
+        }
+    }
+    const std::uint64_t past = std::uint64_t{1} << 63;
+    const aio::Column u = aio::Column::from_uint64({past - 1});
+    EXPECT_EQ(u.astype(aio::DType::datetime64_ns).values<aio::Timestamp>()[0].ns, INT64_MAX);
+    // 2^63 would wrap to INT64_MIN, which is NaT: a value silently lost.
+    EXPECT_THROW((void)aio::Column::from_uint64({past}).astype(aio::DType::datetime64_ns), aio::ValueError);
+    EXPECT_THROW((void)aio::Column::from_uint64({UINT64_MAX}).astype(aio::DType::datetime64_ns), aio::ValueError);
+}
+
 TEST(Table, ToCsvIsPandasToCsvIndexFalse) {
     EXPECT_EQ(air().head(2).to_csv(), "Month,\" \"\"1958\"\"\",\" \"\"1959\"\"\",\" \"\"1960\"\"\"\nJAN,340,360,417\nFEB,318,342,362\n");
     const aio::Table f({"f"}, {aio::Column::from_float64({1e-05, 0.1, 1.0, 1e16, 123456789.123, INFINITY, NAN, 5e-324})});
