@@ -2,6 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <aio/aio.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+
 #include "support/raises.hpp"
 
 using namespace std::chrono_literals;
@@ -134,4 +139,73 @@ TEST(Timeout, UsedTwiceIsARuntimeError) {
             EXPECT_TRUE(raised.has_value()) << "awaiting cm.run(value_after(1, 0ms)) did not throw aio::RuntimeError";
         }
     }());
+}
+
+// Delays meant as "forever" (the largest value of their duration type, or a
+// huge double) saturate at the clock's limit: they never overflow into a
+// deadline in the past that would fire at once.
+namespace {
+template <class D>
+aio::Task<bool> sleeps_past(D forever, std::chrono::microseconds probe) {
+    auto raised = co_await aio::test::raises<aio::TimeoutError>(
+        aio::timeout(probe, [](D d) -> aio::Task<> { co_await aio::sleep(d); }(forever)));
+    co_return raised.has_value();
+}
+}  // namespace
+
+TEST(Timeout, DelaysMeantAsForeverNeverWrapIntoThePast) {
+    aio::run([]() -> aio::Task<> {
+        EXPECT_TRUE(co_await sleeps_past(std::chrono::nanoseconds::max(), 20ms));
+        EXPECT_TRUE(co_await sleeps_past(std::chrono::hours::max(), 20ms));
+        EXPECT_TRUE(co_await sleeps_past(std::chrono::duration<double>(1e300), 20ms));
+        EXPECT_TRUE(co_await sleeps_past(std::chrono::duration<double>(std::numeric_limits<double>::infinity()), 20ms));
+        // The deadlines themselves: "forever" lets the work finish.
+        EXPECT_EQ(co_await aio::wait_for(value_after(7, 2ms), std::chrono::nanoseconds::max()), 7);
+        EXPECT_EQ(co_await aio::wait_for(value_after(8, 2ms), std::chrono::hours::max()), 8);
+        EXPECT_EQ(co_await aio::timeout(std::chrono::years::max(), value_after(9, 2ms)), 9);
+        {
+            aio::Timeout cm = aio::timeout(std::chrono::nanoseconds::max());
+            EXPECT_EQ(cm.when(), aio::Clock::time_point::max());
+            EXPECT_EQ(co_await cm.run(value_after(10, 2ms)), 10);
+        }
+        // The most negative delay is already past.
+        auto raised = co_await aio::test::raises<aio::TimeoutError>(
+            aio::wait_for(value_after(1, 2ms), std::chrono::nanoseconds::min()));
+        EXPECT_TRUE(raised.has_value());
+        // call_later: never within the probe.
+        bool fired = false;
+        aio::TimerHandle h = aio::get_running_loop().call_later(std::chrono::hours::max(), [&] { fired = true; });
+        co_await aio::sleep(20ms);
+        EXPECT_FALSE(fired);
+        h.cancel();
+    }());
+}
+
+TEST(Timeout, SleepUntilTheClocksLimits) {
+    aio::run([]() -> aio::Task<> {
+        co_await aio::sleep_until(aio::Clock::time_point::min());  // the past: at once
+        auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::timeout(
+            20ms, []() -> aio::Task<> { co_await aio::sleep_until(aio::Clock::time_point::max()); }()));
+        EXPECT_TRUE(raised.has_value());
+    }());
+}
+
+TEST(Timeout, WaitForIsMadeWithoutALoopAndTimedFromItsStart) {
+    // As asyncio.run(asyncio.wait_for(main(), 5)): wait_for is a coroutine,
+    // so nothing needs a running loop until it runs.
+    EXPECT_EQ(aio::run(aio::wait_for(value_after(4, 1ms), 5s)), 4);
+    EXPECT_THROW(aio::run(aio::wait_for(value_after(4, 1h), 5ms)), aio::TimeoutError);
+}
+
+TEST(Timeout, AScaledForeverStaysForever) {
+    // AIO_TIME_SCALE multiplies every delay: "forever" times 1000 saturates too.
+    ::setenv("AIO_TIME_SCALE", "1000", 1);
+    const bool timed_out = aio::run([]() -> aio::Task<bool> {
+        // A probe of 20 us, scaled to 20 ms.
+        const bool a = co_await sleeps_past(std::chrono::nanoseconds::max(), 20us);
+        const bool b = co_await sleeps_past(std::chrono::duration<double>(1e300), 20us);
+        co_return a && b;
+    }());
+    ::unsetenv("AIO_TIME_SCALE");
+    EXPECT_TRUE(timed_out);
 }

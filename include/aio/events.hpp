@@ -125,7 +125,7 @@ public:
     /// Runs f after `delay` (asyncio: call_later).
     template <class Rep, class Period>
     TimerHandle call_later(std::chrono::duration<Rep, Period> delay, Callback f) {
-        return call_at(time() + scaled(std::chrono::duration_cast<Clock::duration>(delay)), std::move(f));
+        return call_at(detail::add_saturating(time(), scaled(detail::to_clock_duration(delay))), std::move(f));
     }
     /// Runs f at `when` on the loop's clock (asyncio: call_at).
     TimerHandle call_at(Clock::time_point when, Callback f);

@@ -33,7 +33,7 @@ public:
         if (!absolute_ && delay_ <= Clock::duration::zero()) {
             task_->wake();  // sleep(0): let every other ready task run first
         } else {
-            if (!absolute_) deadline = Clock::now() + scaled_delay(task_, delay_);
+            if (!absolute_) deadline = add_saturating(Clock::now(), scaled_delay(task_, delay_));
             fire = &SleepAwaiter::on_fire;
             add_timer(task_, this);
         }
@@ -72,7 +72,7 @@ private:
 /// arrives as CancelledError here. The delay is scaled by AIO_TIME_SCALE.
 template <class Rep, class Period>
 detail::SleepAwaiter sleep(std::chrono::duration<Rep, Period> delay) noexcept {
-    return detail::SleepAwaiter(std::chrono::duration_cast<Clock::duration>(delay));
+    return detail::SleepAwaiter(detail::to_clock_duration(delay));
 }
 
 /// Suspends the calling task until `when` on the loop's clock.

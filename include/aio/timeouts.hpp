@@ -94,7 +94,7 @@ Task<T> Timeout::run(Task<T> body) {
 /// A deadline `delay` from now (asyncio.timeout(delay)); use with run().
 template <class Rep, class Period>
 Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-    return Timeout(Clock::now() + get_running_loop().scaled(std::chrono::duration_cast<Clock::duration>(delay)));
+    return Timeout(detail::add_saturating(Clock::now(), get_running_loop().scaled(detail::to_clock_duration(delay))));
 }
 /// No deadline yet (asyncio.timeout(None)); reschedule() may set one.
 inline Timeout timeout(std::nullopt_t) { return Timeout(std::nullopt); }
@@ -107,6 +107,13 @@ Task<T> guarded(std::optional<Clock::time_point> when, Task<T> body) {
     Timeout deadline(when);
     co_return co_await deadline.run(std::move(body));
 }
+/// guarded() with the deadline `delay` after the moment it starts to run
+/// (on the loop that runs it: no loop is needed to make it).
+template <class T>
+Task<T> guarded_after(Clock::duration delay, Task<T> body) {
+    Timeout deadline(add_saturating(Clock::now(), get_running_loop().scaled(delay)));
+    co_return co_await deadline.run(std::move(body));
+}
 }  // namespace detail
 
 /// Runs `body` (lazy: inside the current task; scheduled: awaited) with a
@@ -114,7 +121,8 @@ Task<T> guarded(std::optional<Clock::time_point> when, Task<T> body) {
 template <class T, class Rep, class Period>
 Task<T> timeout(std::chrono::duration<Rep, Period> delay, Task<T> body) {
     return detail::guarded(
-        Clock::now() + get_running_loop().scaled(std::chrono::duration_cast<Clock::duration>(delay)), std::move(body));
+        detail::add_saturating(Clock::now(), get_running_loop().scaled(detail::to_clock_duration(delay))),
+        std::move(body));
 }
 /// Runs `body` with a deadline at `when`.
 template <class T>
@@ -125,9 +133,12 @@ Task<T> timeout_at(Clock::time_point when, Task<T> body) {
 /// Waits for `task` with a deadline (asyncio.wait_for): on expiry the work is
 /// cancelled, awaited until it has finished, and TimeoutError is raised.
 /// A lazy task runs inside the current task; a scheduled one is cancelled.
+/// As asyncio's wait_for is a coroutine, the deadline counts from when the
+/// returned task starts to run, and no running loop is needed to make it
+/// (`aio::run(aio::wait_for(main(), 5s))`).
 template <class T, class Rep, class Period>
 Task<T> wait_for(Task<T> task, std::chrono::duration<Rep, Period> delay) {
-    return timeout(delay, std::move(task));
+    return detail::guarded_after(detail::to_clock_duration(delay), std::move(task));
 }
 /// wait_for without a deadline (asyncio: timeout=None).
 template <class T>

@@ -19,7 +19,8 @@ EventLoop::~EventLoop() {
 
 Clock::duration EventLoop::scaled(Clock::duration d) const noexcept {
     if (impl_->time_scale == 1.0) return d;
-    return std::chrono::duration_cast<Clock::duration>(d * impl_->time_scale);
+    return detail::to_clock_duration(std::chrono::duration<double, Clock::period>(static_cast<double>(d.count()) *
+                                                                                  impl_->time_scale));
 }
 
 void EventLoop::run_forever() { impl_->run_forever(); }

@@ -247,9 +247,12 @@ void LoopImpl::drain_threadsafe() {
 std::int64_t LoopImpl::compute_timeout_ns() const {
     if (stopping || !ready_.empty()) return 0;
     if (timers_.empty()) return -1;
-    auto d = timers_.top()->deadline - Clock::now();
-    if (d.count() <= 0) return 0;
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+    // Compared before subtracting: a deadline at time_point::min() (a
+    // sleep_until the distant past) minus now would overflow.
+    const Clock::time_point deadline = timers_.top()->deadline;
+    const Clock::time_point now = Clock::now();
+    if (deadline <= now) return 0;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now).count();
 }
 
 void LoopImpl::run_expired_timers() {

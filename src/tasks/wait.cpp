@@ -34,7 +34,7 @@ void WaitAwaiter::suspend(TaskCore* task, std::coroutine_handle<> h) {
         tasks_[i]->add_waiter(&nodes_[i]);
     }
     if (timeout_) {
-        deadline = Clock::now() + scaled_delay(task, *timeout_);
+        deadline = add_saturating(Clock::now(), scaled_delay(task, *timeout_));
         fire = &WaitAwaiter::on_timeout;
         add_timer(task, this);
     }

@@ -89,7 +89,7 @@ HttpConnection::HttpConnection(ServerState& server, StreamReader reader, StreamW
     // A fresh connection owes its first request head within header_timeout
     // of the accept (not the keep-alive timeout: nothing was served yet).
     phase = Phase::reading_head;
-    deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+    deadline = aio::detail::deadline_after(server_.opts.header_timeout);
 }
 
 Task<> HttpConnection::drain_timed() {
@@ -232,14 +232,14 @@ Task<> HttpConnection::run() {
                     // The last response is out: idle, or the next request has begun.
                     if (parser_.message_in_progress()) {
                         phase = Phase::reading_head;
-                        deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+                        deadline = aio::detail::deadline_after(server_.opts.header_timeout);
                     } else {
                         phase = Phase::idle;
-                        deadline = std::chrono::steady_clock::now() + server_.opts.keepalive_timeout;
+                        deadline = aio::detail::deadline_after(server_.opts.keepalive_timeout);
                     }
                 } else if (phase == Phase::idle && parser_.message_in_progress()) {
                     phase = Phase::reading_head;  // the first byte of a request: its head deadline starts
-                    deadline = std::chrono::steady_clock::now() + server_.opts.header_timeout;
+                    deadline = aio::detail::deadline_after(server_.opts.header_timeout);
                 }
                 if (phase == Phase::idle && server_.shutting_down) {
                     closed = true;
@@ -310,7 +310,7 @@ Task<> HttpConnection::close_lingering() {
         if (writer_.can_write_eof()) {
             writer_.write_eof();
             co_await drain_timed();
-            const auto end = std::chrono::steady_clock::now() + server_.opts.lingering_time;
+            const auto end = aio::detail::deadline_after(server_.opts.lingering_time);
             while (true) {
                 reader_.consume(reader_.buffered().size());
                 auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());

@@ -108,7 +108,7 @@ H2Connection::H2Connection(ServerState& server, StreamReader reader, StreamWrite
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
     // The preface (and the first request) is owed within header_timeout.
     phase = Phase::reading_head;
-    deadline = std::chrono::steady_clock::now() + o.header_timeout;
+    deadline = aio::detail::deadline_after(o.header_timeout);
 }
 
 H2Connection::~H2Connection() {
@@ -137,7 +137,7 @@ void H2Connection::update_phase() noexcept {
         phase = Phase::handling;
     } else if (phase != Phase::idle) {
         phase = Phase::idle;
-        deadline = std::chrono::steady_clock::now() + server_.opts.keepalive_timeout;
+        deadline = aio::detail::deadline_after(server_.opts.keepalive_timeout);
     }
 }
 

@@ -307,7 +307,7 @@ Task<> AppRunner::cleanup() {
         else
             c->going_away();
     }
-    auto deadline = std::chrono::steady_clock::now() + state_->opts.shutdown_timeout;
+    auto deadline = aio::detail::deadline_after(state_->opts.shutdown_timeout);
     while (state_->in_flight > 0 && std::chrono::steady_clock::now() < deadline)
         co_await aio::sleep(std::chrono::milliseconds(10));
     // 4. Whatever is left is cancelled.

@@ -28,6 +28,36 @@ using Clock = std::chrono::steady_clock;
 
 namespace detail {
 
+/// `d` on the loop's clock, saturated at the clock's limits: a delay meant as
+/// "forever" (nanoseconds::max(), hours::max(), duration<double>(1e300))
+/// stays the longest delay there is instead of overflowing into the past.
+/// A NaN delay counts as none.
+template <class Rep, class Period>
+constexpr Clock::duration to_clock_duration(std::chrono::duration<Rep, Period> d) noexcept {
+    using D = Clock::duration;
+    // Seconds as long double (64-bit mantissa): only which side of the limit matters.
+    const long double s = static_cast<long double>(d.count()) * Period::num / Period::den;
+    constexpr long double limit = static_cast<long double>(D::max().count()) * D::period::num / D::period::den;
+    if (s != s) return D::zero();
+    if (s >= limit) return D::max();
+    if (s <= -limit) return D::min();
+    return std::chrono::duration_cast<D>(d);
+}
+
+/// `t + d`, saturated at the clock's limits (a deadline "forever" from now).
+constexpr Clock::time_point add_saturating(Clock::time_point t, Clock::duration d) noexcept {
+    Clock::rep r = 0;
+    if (__builtin_add_overflow(t.time_since_epoch().count(), d.count(), &r))
+        return d.count() > 0 ? Clock::time_point::max() : Clock::time_point::min();
+    return Clock::time_point(Clock::duration(r));
+}
+
+/// Clock::now() + d, saturated (a deadline "forever" from now).
+template <class Rep, class Period>
+Clock::time_point deadline_after(std::chrono::duration<Rep, Period> d) noexcept {
+    return add_saturating(Clock::now(), to_clock_duration(d));
+}
+
 /// What the loop's ready queue links through: an entry's `next_ready` is
 /// the next entry's address with bit 0 set when that entry is a task
 /// (TaskCore), clear when it is a Runnable. Tasks carry no function pointer

@@ -565,7 +565,7 @@ void Connector::schedule_cleanup() {
     auto* loop = running_loop_or_null();
     if (!loop) return;
     // Runs every keepalive period while connections are idle.
-    cleanup_timer_ = loop->call_at(Clock::now() + limits_.keepalive, [this] {
+    cleanup_timer_ = loop->call_at(aio::detail::add_saturating(Clock::now(), limits_.keepalive), [this] {
         cleanup_timer_.reset();
         cleanup();
     });
@@ -663,8 +663,8 @@ ClientSession::PoolStats Connector::stats() const noexcept {
 
 Deadline deadline_in(std::optional<ClientTimeout::Duration> d, Phase phase) {
     if (!d) return Deadline{std::nullopt, phase};
-    auto delta = get_running_loop().scaled(std::chrono::duration_cast<Clock::duration>(*d));
-    return Deadline{Clock::now() + delta, phase};
+    auto delta = get_running_loop().scaled(aio::detail::to_clock_duration(*d));
+    return Deadline{aio::detail::add_saturating(Clock::now(), delta), phase};
 }
 
 void throw_timeout(Phase phase, const std::string& url) {

@@ -667,7 +667,7 @@ ClientSession::ClientSession(SessionOptions options) : core_(std::make_shared<Se
     Connector::Limits limits;
     limits.limit = c.opts.limit;
     limits.limit_per_host = c.opts.limit_per_host;
-    limits.keepalive = std::chrono::duration_cast<Clock::duration>(c.opts.keepalive_timeout);
+    limits.keepalive = aio::detail::to_clock_duration(c.opts.keepalive_timeout);
     limits.parser.max_line_size = c.opts.max_line_size;
     limits.parser.max_field_size = c.opts.max_field_size;
     // max_body_size bounds what a response holds in memory (ResponseState::
@@ -919,8 +919,7 @@ Task<ClientResponse> ClientSession::request_impl(std::string method, std::string
                         if (end && *end == '\0' && secs > pause) pause = std::min(secs, policy.max_backoff.count());
                     }
                 }
-                auto resume_at = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                    std::chrono::duration<double>(pause));
+                auto resume_at = aio::detail::deadline_after(std::chrono::duration<double>(pause));
                 bool in_time = !total.when || resume_at < *total.when;
                 if (tokens >= 1.0 && in_time) {
                     tokens -= 1.0;

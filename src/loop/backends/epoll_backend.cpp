@@ -7,7 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <ctime>
 
 #include "aio/exceptions.hpp"
@@ -255,8 +257,11 @@ void EpollBackend::wait(std::int64_t timeout_ns) {
             n = static_cast<int>(::syscall(SYS_epoll_pwait2, epfd_, events, kMaxEvents, &ts, nullptr, 0));
             if (n < 0 && errno == ENOSYS) has_pwait2 = false;
         }
-        if (!has_pwait2)
-            n = ::epoll_wait(epfd_, events, kMaxEvents, static_cast<int>((timeout_ns + 999'999) / 1'000'000));
+        if (!has_pwait2) {
+            // Milliseconds rounded up, at most INT_MAX (24 days: the loop waits again).
+            const std::int64_t ms = timeout_ns / 1'000'000 + (timeout_ns % 1'000'000 != 0);
+            n = ::epoll_wait(epfd_, events, kMaxEvents, static_cast<int>(std::min<std::int64_t>(ms, INT_MAX)));
+        }
     }
     if (n < 0) {
         if (errno == EINTR) n = 0;
