@@ -4,6 +4,7 @@
 
 #include <aio/aio.hpp>
 
+#include <climits>
 #include <string>
 #include <vector>
 #include "support/raises.hpp"
@@ -223,6 +224,24 @@ TEST(Semaphore, LimitsConcurrency) {
 }
 
 TEST(Semaphore, NegativeValueIsAValueError) { EXPECT_THROW(aio::Semaphore(-1), aio::ValueError); }
+
+TEST(Semaphore, ACountAtLongMaxStaysThereWhenReleased) {
+    // Python's int has no top; the count's long does. A release there keeps
+    // the count at the top (9.2e18 permits: one more or less is no loss),
+    // where it used to overflow (undefined) into a negative count.
+    aio::Semaphore s(LONG_MAX);
+    s.release();
+    EXPECT_EQ(s.value(), LONG_MAX);
+    aio::run([&]() -> aio::Task<> {
+        {
+            auto permit = co_await s.acquire();
+            EXPECT_EQ(s.value(), LONG_MAX - 1);
+            s.release();  // an extra release fills the count
+            EXPECT_EQ(s.value(), LONG_MAX);
+        }  // the guard's permit finds the count full: it stays there
+        EXPECT_EQ(s.value(), LONG_MAX);
+    }());
+}
 
 TEST(Semaphore, BoundedRefusesOverRelease) {
     aio::BoundedSemaphore sem(1);

@@ -1,6 +1,8 @@
 // Lock, Event, Condition, Semaphore and Barrier (asyncio.locks): waiter lists and hand-over.
 #include "aio/locks.hpp"
 
+#include <climits>
+
 namespace aio {
 
 void Lock::release() {
@@ -79,7 +81,7 @@ Semaphore::Semaphore(long value) : value_(value) {
 void Semaphore::do_release() noexcept {
     if (detail::WaitNode* n = waiters_.pop_front())
         n->grant();  // the permit goes straight to the first waiter
-    else
+    else if (value_ < LONG_MAX)  // Python's int has no top; the count stays at LONG_MAX's
         ++value_;
 }
 
