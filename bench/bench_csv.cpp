@@ -32,9 +32,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// Bytes the table's columns hold: values, string arena and offsets, validity.
-std::size_t table_bytes(const aio::Table& t) { return t.memory_usage(); }
-
 std::size_t file_size(const char* path) {
     struct stat st {};
     return ::stat(path, &st) == 0 ? static_cast<std::size_t>(st.st_size) : 0;
@@ -123,7 +120,7 @@ int run(int argc, char** argv) {
             aio::Table t = aio::csv::read_csv(path, {.threads = threads});
             times.push_back(seconds_since(t0));
             rows = t.num_rows();
-            bytes = table_bytes(t);
+            bytes = t.memory_usage();  // values, string bytes and offsets, validity
         }
         if (memchr_scan) times.push_back(seconds_since(t0));
         std::printf("%s threads=%u run=%d seconds=%.4f MB/s=%.1f rows=%zu table_MB=%.1f\n",

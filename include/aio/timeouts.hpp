@@ -91,10 +91,19 @@ Task<T> Timeout::run(Task<T> body) {
     }
 }
 
+namespace detail {
+/// `delay` (scaled by AIO_TIME_SCALE) after now on the running loop,
+/// saturated. Throws RuntimeError outside a running loop.
+template <class Rep, class Period>
+Clock::time_point loop_deadline(std::chrono::duration<Rep, Period> delay) {
+    return add_saturating(Clock::now(), get_running_loop().scaled(to_clock_duration(delay)));
+}
+}  // namespace detail
+
 /// A deadline `delay` from now (asyncio.timeout(delay)); use with run().
 template <class Rep, class Period>
 Timeout timeout(std::chrono::duration<Rep, Period> delay) {
-    return Timeout(detail::add_saturating(Clock::now(), get_running_loop().scaled(detail::to_clock_duration(delay))));
+    return Timeout(detail::loop_deadline(delay));
 }
 /// No deadline yet (asyncio.timeout(None)); reschedule() may set one.
 inline Timeout timeout(std::nullopt_t) { return Timeout(std::nullopt); }
@@ -111,7 +120,7 @@ Task<T> guarded(std::optional<Clock::time_point> when, Task<T> body) {
 /// (on the loop that runs it: no loop is needed to make it).
 template <class T>
 Task<T> guarded_after(Clock::duration delay, Task<T> body) {
-    Timeout deadline(add_saturating(Clock::now(), get_running_loop().scaled(delay)));
+    Timeout deadline(loop_deadline(delay));
     co_return co_await deadline.run(std::move(body));
 }
 }  // namespace detail
@@ -120,9 +129,7 @@ Task<T> guarded_after(Clock::duration delay, Task<T> body) {
 /// deadline `delay` from now; TimeoutError when it passes.
 template <class T, class Rep, class Period>
 Task<T> timeout(std::chrono::duration<Rep, Period> delay, Task<T> body) {
-    return detail::guarded(
-        detail::add_saturating(Clock::now(), get_running_loop().scaled(detail::to_clock_duration(delay))),
-        std::move(body));
+    return detail::guarded(detail::loop_deadline(delay), std::move(body));
 }
 /// Runs `body` with a deadline at `when`.
 template <class T>

@@ -23,6 +23,10 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+/// True when the double truncates to an int64 (false for NaN and infinities):
+/// [-2^63, 2^63), both bounds exact as doubles.
+bool in_int64_range(double f) noexcept { return f >= -9223372036854775808.0 && f < 9223372036854775808.0; }
+
 std::shared_ptr<ColumnData> make(DType t, std::size_t n) {
     auto d = std::make_shared<ColumnData>();
     d->dtype = t;
@@ -617,7 +621,7 @@ Column Column::astype(DType to) const {
                     case DType::float64: {
                         const double f = d.values.as<double>()[i];
                         if (!std::isfinite(f)) throw bad(i, "non-finite values cannot be integers");
-                        if (f >= 9223372036854775808.0 || f < -9223372036854775808.0) throw bad(i, "out of range");
+                        if (!in_int64_range(f)) throw bad(i, "out of range");
                         v = static_cast<std::int64_t>(f);
                         break;
                     }
@@ -681,8 +685,7 @@ Column Column::astype(DType to) const {
                             // Whole nanoseconds (truncated, as NumPy casts); past
                             // int64 (or infinite) is out of range.
                             const double f = d.values.as<double>()[i];
-                            if (!(f < 9223372036854775808.0 && f >= -9223372036854775808.0))
-                                throw bad(i, "out of range");
+                            if (!in_int64_range(f)) throw bad(i, "out of range");
                             ns = static_cast<std::int64_t>(f);
                             break;
                         }

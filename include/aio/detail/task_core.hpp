@@ -16,7 +16,10 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <ratio>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "aio/detail/assert.hpp"
@@ -35,13 +38,26 @@ namespace detail {
 template <class Rep, class Period>
 constexpr Clock::duration to_clock_duration(std::chrono::duration<Rep, Period> d) noexcept {
     using D = Clock::duration;
-    // Seconds as long double (64-bit mantissa): only which side of the limit matters.
-    const long double s = static_cast<long double>(d.count()) * Period::num / Period::den;
-    constexpr long double limit = static_cast<long double>(D::max().count()) * D::period::num / D::period::den;
-    if (s != s) return D::zero();
-    if (s >= limit) return D::max();
-    if (s <= -limit) return D::min();
-    return std::chrono::duration_cast<D>(d);
+    using PerTick = std::ratio_divide<Period, D::period>;  // clock ticks per unit of d
+    if constexpr (std::is_same_v<std::chrono::duration<Rep, Period>, D>) {
+        return d;
+    } else if constexpr (std::is_integral_v<Rep> && PerTick::den == 1) {
+        // Whole ticks per unit (ms, s, hours): an exact integer bound, checked
+        // on every sleep and every server deadline, so no floating point.
+        constexpr std::intmax_t k = PerTick::num;
+        if (std::cmp_greater(d.count(), D::max().count() / k)) return D::max();
+        if (std::cmp_less(d.count(), D::min().count() / k)) return D::min();
+        return D(static_cast<D::rep>(d.count()) * k);
+    } else {
+        // Floating or finer than a tick: seconds as long double (64-bit
+        // mantissa), where only which side of the limit matters.
+        const long double s = static_cast<long double>(d.count()) * Period::num / Period::den;
+        constexpr long double limit = static_cast<long double>(D::max().count()) * D::period::num / D::period::den;
+        if (s != s) return D::zero();
+        if (s >= limit) return D::max();
+        if (s <= -limit) return D::min();
+        return std::chrono::duration_cast<D>(d);
+    }
 }
 
 /// `t + d`, saturated at the clock's limits (a deadline "forever" from now).

@@ -663,8 +663,7 @@ ClientSession::PoolStats Connector::stats() const noexcept {
 
 Deadline deadline_in(std::optional<ClientTimeout::Duration> d, Phase phase) {
     if (!d) return Deadline{std::nullopt, phase};
-    auto delta = get_running_loop().scaled(aio::detail::to_clock_duration(*d));
-    return Deadline{aio::detail::add_saturating(Clock::now(), delta), phase};
+    return Deadline{aio::detail::loop_deadline(*d), phase};
 }
 
 void throw_timeout(Phase phase, const std::string& url) {
