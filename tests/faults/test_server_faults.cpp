@@ -185,6 +185,34 @@ TEST(ServerFaults, FreshConnectionGetsTheHeaderTimeoutFromAccept) {
     EXPECT_TRUE(serves(s.port()));
 }
 
+TEST(ServerFaults, TimeoutsOfMillisecondsMaxMeanNever) {
+    // "Never" written as the largest value: every deadline saturates (it used
+    // to overflow, a deadline in the past that closed connections at once).
+    web::ServerOptions opts;
+    opts.header_timeout = std::chrono::milliseconds::max();
+    opts.keepalive_timeout = std::chrono::milliseconds::max();
+    opts.lingering_time = std::chrono::milliseconds::max();
+    opts.shutdown_timeout = std::chrono::milliseconds::max();
+    WebServer s([](web::Application& app) { app.router().add_get("/", hello); }, opts);
+    ASSERT_TRUE(serves(s.port()));
+    const int before = count_open_fds();
+    {
+        // Past the sweeper's first look (a quarter of the shortest timeout, at most 1 s).
+        RawClient silent(s.port(), 1500);  // says nothing
+        RawClient c(s.port(), 300);
+        c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        EXPECT_EQ(status_of(c.read_until("Hello, world")), 200);
+        bool closed = true;
+        silent.read_all(&closed);
+        EXPECT_FALSE(closed);  // 1.5 s of silence: still open
+        c.read_all(&closed);
+        EXPECT_FALSE(closed);  // idle after its response: kept alive
+        reset(silent.fd());    // one leaves by a reset, the other closes
+    }
+    EXPECT_TRUE(serves(s.port()));
+    EXPECT_TRUE(fds_settle_to(before));
+}
+
 TEST(ServerFaults, EmptyLinesDoNotKeepAnIdleConnectionOpen) {
     web::ServerOptions opts;
     opts.keepalive_timeout = 300ms;
