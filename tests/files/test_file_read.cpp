@@ -8,6 +8,8 @@
 
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <thread>
 #include <utility>
 
 #include "files/files_fixture.hpp"
@@ -485,4 +487,68 @@ TEST_P(Reading, AFailedReadlinesTakesNothing) {
         EXPECT_EQ(line2, "two\n");
         co_await f.close();
     }());
+}
+
+// read(n) with n far beyond the data returns the data: it allocates for what
+// the file holds, not for n (read(INT64_MAX) threw std::bad_alloc). Buffered,
+// unbuffered, text, and a pipe, whose size is not known.
+TEST_P(Reading, ReadOfFarMoreThanTheFileHoldsReturnsWhatItHolds) {
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    put(path("f"), "line1\nline2\n");
+    aio::run([&]() -> aio::Task<> {
+        for (int buffering : {-1, 0}) {
+            files::OpenOptions opts{.buffering = buffering};
+            auto f = co_await files::open(path("f"), "rb", opts);
+            std::string head = co_await f.read(2);
+            std::string rest = co_await f.read(kMax);
+            std::string after = co_await f.read(kMax);
+            EXPECT_EQ(head + rest, "line1\nline2\n") << buffering;
+            EXPECT_EQ(after, "");
+            co_await f.close();
+        }
+        auto t = co_await files::open(path("f"), "r");
+        std::string text = co_await t.read(kMax);
+        EXPECT_EQ(text, "line1\nline2\n");
+        co_await t.close();
+    }());
+    HeldPipe pipe;
+    ASSERT_TRUE(pipe.put("from a pipe"));
+    pipe.close_write();
+    aio::run([&]() -> aio::Task<> {
+        auto f = co_await files::open(pipe.path(), "rb");
+        std::string all = co_await f.read(kMax);
+        EXPECT_EQ(all, "from a pipe");
+        co_await f.close();
+    }());
+}
+
+// A pipe read to its end arrives a pipe buffer (64 KiB) at a time: megabytes
+// of it, fed by a writer thread, come back whole and in order, by read(),
+// read(n) and text read().
+TEST_P(Reading, MegabytesOfAPipeReadWhole) {
+    std::string data(6 * 1024 * 1024 + 17, '\0');
+    for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + (i * 31 + i / 4096) % 26);
+    for (const char* how : {"read()", "read(n)", "text read()"}) {
+        HeldPipe pipe;
+        std::thread writer([&] {
+            for (std::size_t at = 0; at < data.size(); at += 100'000) {
+                if (!pipe.put(std::string_view(data).substr(at, 100'000))) break;
+            }
+            pipe.close_write();
+        });
+        std::string got;
+        aio::run([&]() -> aio::Task<> {
+            std::string h = how;
+            auto f = co_await files::open(pipe.path(), h == "text read()" ? "r" : "rb");
+            if (h == "read(n)") {
+                got = co_await f.read(static_cast<std::int64_t>(data.size()) + 1000);
+            } else {
+                got = co_await f.read();
+            }
+            co_await f.close();
+        }());
+        writer.join();
+        EXPECT_EQ(got.size(), data.size()) << how;
+        EXPECT_TRUE(got == data) << how;
+    }
 }

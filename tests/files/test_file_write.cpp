@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstring>
+#include <limits>
 
 #include "files/files_fixture.hpp"
 
@@ -227,4 +228,46 @@ TEST_P(Writing, AFullFileSystemReportsHowMuchWasWritten) {
     ASSERT_TRUE(message.has_value());
     EXPECT_NE(message->find("bytes written"), std::string::npos) << *message;
     EXPECT_NE(message->find("No space left on device"), std::string::npos) << *message;
+}
+
+// Positions at the edge of int64: a seek or a write that would pass INT64_MAX
+// is an OSError, as the kernel's answer, and the position never wraps (UBSan
+// reported the signed overflow of both before they were checked).
+TEST_P(Writing, PositionsPastTheLargestOffsetAreRefusedNotWrapped) {
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    put(path("f"), "0123456789");
+    aio::run([&]() -> aio::Task<> {
+        auto f = co_await files::open(path("f"), "r+b");
+        std::int64_t far = co_await f.seek(kMax);
+        EXPECT_EQ(far, kMax);
+        auto past = co_await raises<aio::OSError>(f.seek(kMax, SEEK_CUR));
+        EXPECT_NE(past.value_or("").find("[Errno 22]"), std::string::npos) << past.value_or("no error");
+        auto before = co_await raises<aio::OSError>(f.seek(std::numeric_limits<std::int64_t>::min(), SEEK_CUR));
+        EXPECT_TRUE(before.has_value());
+        std::int64_t near = co_await f.seek(kMax - 1);
+        EXPECT_EQ(near, kMax - 1);
+        auto too_large = co_await raises<aio::OSError>(f.write("xyz"));
+        EXPECT_NE(too_large.value_or("").find("[Errno 27]"), std::string::npos) << too_large.value_or("no error");
+        std::int64_t still = co_await f.tell();
+        EXPECT_EQ(still, kMax - 1);  // nothing of the refused write was buffered
+        co_await f.close();
+    }());
+    EXPECT_EQ(get(path("f")), "0123456789");
+}
+
+// Append mode writes at the end wherever seek() left the position, as
+// O_APPEND does: even a position at INT64_MAX is no overflow.
+TEST_P(Writing, AppendModeWritesAtTheEndAfterAnySeek) {
+    put(path("f"), "head");
+    aio::run([&]() -> aio::Task<> {
+        for (const char* mode : {"ab", "a+b", "a"}) {
+            auto f = co_await files::open(path("f"), mode);
+            co_await f.seek(std::numeric_limits<std::int64_t>::max());
+            co_await f.write(std::string(",") + mode);
+            std::int64_t end = co_await f.tell();
+            EXPECT_EQ(end, static_cast<std::int64_t>(get(path("f")).size())) << mode;
+            co_await f.close();
+        }
+    }());
+    EXPECT_EQ(get(path("f")), "head,ab,a+b,a");
 }
