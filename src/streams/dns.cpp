@@ -68,7 +68,7 @@ Task<std::vector<SocketAddress>> Resolver::resolve(std::string host, std::uint16
     auto infos = co_await getaddrinfo(host, std::to_string(port), family, SOCK_STREAM);
     std::vector<SocketAddress> addrs;
     for (auto& i : infos) addrs.push_back(i.address);
-    if (!is_numeric(host)) cache_[key] = Entry{addrs, std::chrono::steady_clock::now() + ttl_};
+    if (!is_numeric(host)) cache_[key] = Entry{addrs, aio::detail::add_saturating(std::chrono::steady_clock::now(), ttl_)};  // ttl max: kept for good
     co_return addrs;
 }
 

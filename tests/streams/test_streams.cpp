@@ -367,6 +367,24 @@ TEST(Streams, BadServiceIsAGaiError) {
     }());
 }
 
+// A Resolver whose ttl is the clock's largest duration (a user's "cache for
+// good") keeps its entries; the expiry was now() + ttl unchecked, a signed
+// overflow (UBSan) that put it in the past. A ttl of the clock's smallest
+// duration caches nothing lasting.
+TEST(Streams, AResolverTtlOfTheClocksLimitsNeitherOverflowsNorExpiresEarly) {
+    aio::run([]() -> aio::Task<> {
+        aio::Resolver forever(std::chrono::steady_clock::duration::max());
+        auto first = co_await forever.resolve("localhost", 80);
+        auto second = co_await forever.resolve("localhost", 80);
+        EXPECT_FALSE(first.empty());
+        EXPECT_EQ(second.size(), first.size());
+        EXPECT_EQ(forever.size(), 1u);
+        aio::Resolver never(std::chrono::steady_clock::duration::min());
+        auto once = co_await never.resolve("localhost", 80);
+        EXPECT_FALSE(once.empty());
+    }());
+}
+
 TEST(Streams, HappyEyeballsFallsBackAcrossAddresses) {
     // "localhost" resolves to ::1 and 127.0.0.1; only IPv4 listens, so an
     // attempt on ::1 (if tried first) is refused and 127.0.0.1 must win.

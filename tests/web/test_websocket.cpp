@@ -5,6 +5,8 @@
 
 #include <aio/http.hpp>
 
+#include <limits>
+
 #include "support/raises.hpp"
 #include "support/support.hpp"
 #include "web/web_fixture.hpp"
@@ -367,6 +369,29 @@ TEST(WebSocket, AHeartbeatWithoutAnswerEndsTheConnection) {
             timed_out = true;
         }
         EXPECT_TRUE(timed_out);
+    });
+}
+
+// Durations meant as "never" (infinity, 1e300 s) for the heartbeat and the
+// timeouts: the WebSocket works and never pings (the heartbeat's deadline was
+// an unchecked cast of infinity, undefined behaviour that UBSan reported).
+TEST(WebSocket, DurationsOfInfinityMeanNever) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        const double forever_values[] = {std::numeric_limits<double>::infinity(), 1e300};
+        for (double forever : forever_values) {
+            const http::WSConnectOptions::Seconds never(forever);
+            http::WSConnectOptions o{.timeout = http::ClientWSTimeout{.ws_receive = never, .ws_close = never},
+                                     .heartbeat = never};
+            auto ws = co_await session.ws_connect(ws_url(server, "/ws"), o);
+            const std::string hello = "hello";
+            co_await ws.send_str(hello);
+            std::string back = co_await ws.receive_str();
+            EXPECT_EQ(back, "hello") << forever;
+            bool closed = co_await ws.close();
+            EXPECT_TRUE(closed);
+            EXPECT_EQ(ws.close_code(), 1000);
+        }
     });
 }
 

@@ -155,8 +155,9 @@ void Conn::feed_buffered() {
 // ---------------------------------------------------------------------------
 // Connector
 
+// A ttl of NaN caches nothing; 1e300 s keeps entries for good.
 Connector::Connector(Limits limits, std::chrono::duration<double> dns_ttl)
-    : limits_(limits), resolver_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(dns_ttl)) {}
+    : limits_(limits), resolver_(aio::detail::to_clock_duration(dns_ttl)) {}
 
 Connector::~Connector() {
     if (cleanup_timer_) cleanup_timer_->cancel();

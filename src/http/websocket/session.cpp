@@ -292,7 +292,7 @@ Task<> WebSocketSession::heartbeat_loop(std::weak_ptr<WebSocketSession> weak, Se
         {
             auto s = weak.lock();
             if (!s || s->closed_ || s->close_sent_) co_return;
-            due = s->last_received_ + std::chrono::duration_cast<SteadyClock::duration>(period);
+            due = aio::detail::add_saturating(s->last_received_, aio::detail::to_clock_duration(period));  // heartbeat=inf: never
         }
         auto now = SteadyClock::now();
         if (now < due) {

@@ -7,6 +7,8 @@
 #include <aio/aio.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <memory>
 
 #include "client_peers.hpp"
@@ -432,6 +434,35 @@ TEST_F(ClientSession, EachTimeoutPhaseHasItsOwnError) {
         co_await one.close();
         co_await session.close();
     }());
+}
+
+// Session durations of NaN, infinity and 1e300 s (a user's "never"): requests
+// work, and the DNS cache and pool keep to their limits instead of overflowing
+// (ttl_dns_cache=NaN was an unchecked cast, undefined behaviour; 1e300 s
+// overflowed the cache's expiry). The host is a name, so the cache is used.
+TEST_F(ClientSession, DurationsOfNanAndInfinityWorkWithoutOverflow) {
+    int fds = aio::test::count_open_fds();
+    const std::string by_name = "http://localhost:" + url("").substr(url("").rfind(':') + 1);
+    aio::run([&]() -> aio::Task<> {
+        const double values[] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
+                                 1e300};
+        for (double v : values) {
+            const std::chrono::duration<double> d(v);
+            http::SessionOptions so;
+            so.ttl_dns_cache = d;
+            so.keepalive_timeout = d;
+            if (!std::isnan(v)) so.timeout = http::ClientTimeout{.total = d, .connect = d, .sock_read = d, .pool = d};
+            http::ClientSession session(so);
+            for (int i = 0; i < 2; ++i) {  // the second request takes the cached address and the kept connection
+                auto resp = co_await session.get(by_name + "/1k");
+                EXPECT_EQ(resp.status(), 200) << v;
+                std::string body = co_await resp.text();
+                EXPECT_EQ(body.size(), 1024u) << v;
+            }
+            co_await session.close();
+        }
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
 TEST_F(ClientSession, PoolReusesConnectionsAndRespectsLimits) {
