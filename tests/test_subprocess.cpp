@@ -165,6 +165,54 @@ TEST(Subprocess, AMissingWorkingDirectoryIsAFileNotFoundError) {
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
+// Strings with a NUL byte, which exec would cut short without a word (an
+// argument "a\0b" reached the child as "a"), and environment names exec
+// cannot carry: ValueError, as Python's. A stream descriptor that is not open
+// was left out of the child's setup silently (it inherited this process's
+// stream): OSError EBADF. No child starts, no descriptor is lost.
+TEST(Subprocess, ArgumentsExecCannotCarryAreErrorsNotTruncations) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        using Opts = aio::SubprocessOptions;
+        using Env = std::map<std::string, std::string>;
+        const std::string nul("a\0b", 3);
+        struct Case {
+            const char* name;
+            std::string program;
+            std::vector<std::string> args;
+            Opts opts;
+            std::string expected;
+        };
+        std::vector<Case> cases;
+        cases.push_back({"program", "ec" + nul, {}, Opts{}, "embedded null byte"});
+        cases.push_back({"argument", "echo", {"x", nul}, Opts{.stdout_ = aio::PIPE}, "embedded null byte"});
+        cases.push_back({"cwd", "true", {}, Opts{.cwd = "/tmp/" + nul}, "embedded null byte"});
+        cases.push_back({"env value", "true", {}, Opts{.env = Env{{"A", nul}}}, "embedded null byte"});
+        cases.push_back({"env name", "true", {}, Opts{.env = Env{{nul, "v"}}}, "embedded null byte"});
+        cases.push_back({"env name with =", "true", {}, Opts{.env = Env{{"A=B", "v"}}}, "illegal environment variable name: 'A=B'"});
+        cases.push_back({"empty env name", "true", {}, Opts{.env = Env{{"", "v"}}}, "illegal environment variable name: ''"});
+        for (Case& c : cases) {
+            auto start = aio::create_subprocess_exec(c.program, c.args, c.opts);
+            auto raised = co_await aio::test::raises<aio::ValueError>(std::move(start));
+            EXPECT_EQ(raised.value_or("no ValueError"), c.expected) << c.name;
+        }
+        auto shell = co_await aio::test::raises<aio::ValueError>(aio::create_subprocess_shell("echo " + nul));
+        EXPECT_EQ(shell.value_or("no ValueError"), "embedded null byte");
+
+        int closed_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        ::close(closed_fd);
+        const int bad_fds[] = {-5, closed_fd, 99999};
+        for (int bad : bad_fds) {
+            Opts o{.stdout_ = bad};
+            auto start = aio::create_subprocess_exec("true", std::vector<std::string>{}, o);
+            auto raised = co_await aio::test::raises<aio::OSError>(std::move(start));
+            EXPECT_NE(raised.value_or("").find("[Errno 9]"), std::string::npos) << bad << ": " << raised.value_or("no OSError");
+        }
+    }());
+    EXPECT_TRUE(no_children());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
 TEST(Subprocess, CancellingCommunicateKillsNothing) {
     aio::run([]() -> aio::Task<> {
         std::vector<std::string> args{"100"};

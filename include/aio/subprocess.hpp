@@ -118,7 +118,11 @@ private:
 
 /// Starts `program` with `args` (searched in PATH when it has no '/';
 /// asyncio.create_subprocess_exec). Throws FileNotFoundError /
-/// PermissionError naming the program when it cannot be executed.
+/// PermissionError naming the program when it cannot be executed;
+/// ValueError for a NUL byte in the program, an argument, cwd or env
+/// ("embedded null byte") and for an env name that is empty or holds '='
+/// (Python's messages); OSError (EBADF) for a stream given as a descriptor
+/// that is not open.
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions opts);
 /// Without options: the child inherits this process's stdio, cwd and environment.
 /// (Overloads rather than default arguments: g++ 12 mishandles aggregate

@@ -9,8 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "aio/gather.hpp"
 #include "aio/sleep.hpp"
@@ -246,6 +249,10 @@ struct ChildPipes {
 
 void setup(ChildPipes& p, int which, const StdioSpec& spec) {
     if (const int* fd = std::get_if<int>(&spec)) {
+        // posix_spawn would leave a bad descriptor's stream inherited without
+        // a word: say so here, as Python's Popen does (EBADF).
+        if (*fd < 0 || ::fcntl(*fd, F_GETFD) < 0)
+            throw_os_error(EBADF, fmt::format("{} descriptor {}", which == 0 ? "stdin" : which == 1 ? "stdout" : "stderr", *fd), "");
         p.child[which] = *fd;
         return;
     }
@@ -278,9 +285,31 @@ void setup(ChildPipes& p, int which, const StdioSpec& spec) {
 }
 
 
+/// exec takes C strings: a NUL inside one would cut it short without a word
+/// (an argument "a\0b" reaching the child as "a"). Python's messages.
+void check_spawn_strings(const std::string& program, const std::vector<std::string>& args,
+                         const SubprocessOptions& opts) {
+    auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
+    if (has_nul(program) || has_nul(opts.cwd) || std::any_of(args.begin(), args.end(), has_nul))
+        throw ValueError("embedded null byte");
+    if (!opts.env) return;
+    for (const auto& [k, v] : *opts.env) {
+        if (has_nul(k) || has_nul(v)) throw ValueError("embedded null byte");
+        if (k.empty() || k.find('=') != std::string::npos)
+            throw ValueError(fmt::format("illegal environment variable name: '{}'", k));
+    }
+}
+
+/// A posix_spawn file action that could not be added (a descriptor past the
+/// limit, no memory) is an error, not an action silently left out.
+void check_action(int err, std::string_view what) {
+    if (err != 0) throw_os_error(err, std::string(what), "");
+}
+
 }  // namespace
 
 Task<Process> create_subprocess_exec(std::string program, std::vector<std::string> args, SubprocessOptions opts) {
+    check_spawn_strings(program, args, opts);
     ChildPipes pipes;
     setup(pipes, 0, opts.stdin_);
     setup(pipes, 1, opts.stdout_);
@@ -317,9 +346,11 @@ Task<Process> create_subprocess_exec(std::string program, std::vector<std::strin
     posix_spawnattr_setflags(&setup.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     for (int i = 0; i < 3; ++i) {
         // dup2 onto itself clears close-on-exec (POSIX 2018, glibc): it stays open.
-        if (pipes.child[i] >= 0) posix_spawn_file_actions_adddup2(&setup.actions, pipes.child[i], i);
+        if (pipes.child[i] >= 0)
+            check_action(posix_spawn_file_actions_adddup2(&setup.actions, pipes.child[i], i), "posix_spawn dup2");
     }
-    if (!opts.cwd.empty()) posix_spawn_file_actions_addchdir_np(&setup.actions, opts.cwd.c_str());
+    if (!opts.cwd.empty())
+        check_action(posix_spawn_file_actions_addchdir_np(&setup.actions, opts.cwd.c_str()), "posix_spawn chdir");
     pid_t pid = -1;
     int err = ::posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attr, argv.data(), child_env);
     for (int fd : pipes.to_close) ::close(fd);
