@@ -171,6 +171,9 @@ Task<> accept_loop(std::shared_ptr<detail::ServerState> s, Socket* listener, std
 
 AppRunner::AppRunner(Application& app, ServerOptions opts)
     : app_(app), state_(std::make_shared<detail::ServerState>()) {
+    // A runner that may serve no connection would accept none and leave every
+    // client waiting in the backlog until it gives up: say so at once.
+    if (opts.max_connections == 0) throw ValueError("max_connections must be at least 1");
     state_->app = &app;
     state_->opts = std::move(opts);
 }

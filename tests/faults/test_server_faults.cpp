@@ -322,6 +322,20 @@ TEST(ServerFaults, ConnectionCapHoldsTheNextClientInTheBacklog) {
     EXPECT_EQ(status_of(third.read_until("Hello, world")), 200);
 }
 
+// A cap of zero connections would accept no one, and every client would wait
+// in the backlog until it gave up: the runner refuses it when made.
+TEST(ServerFaults, AConnectionCapOfZeroIsRefusedWhenTheRunnerIsMade) {
+    web::Application app;
+    web::ServerOptions opts;
+    opts.max_connections = 0;
+    try {
+        web::AppRunner runner(app, opts);
+        ADD_FAILURE() << "AppRunner took max_connections = 0";
+    } catch (const aio::ValueError& e) {
+        EXPECT_STREQ(e.what(), "max_connections must be at least 1");
+    }
+}
+
 TEST(ServerFaults, PipelinedResponsesAreWrittenOutPastTheQueueCap) {
     // 40 pipelined requests, at most 4 responses held: the server writes as
     // it goes; every response arrives, in order.

@@ -168,7 +168,7 @@ private:
 /// Options of an Application (aiohttp's constructor keywords).
 struct ApplicationOptions {
     /// The largest body read(), text(), json() and post() accept (aiohttp's
-    /// client_max_size): 1 MiB, aiohttp's default.
+    /// client_max_size): 1 MiB, aiohttp's default. 0: no limit, as aiohttp's.
     std::size_t client_max_size = 1024 * 1024;
     /// The most parts post() accepts in a multipart/form-data body
     /// (HTTPRequestEntityTooLarge, 413, past it). 1,000: real forms have tens;

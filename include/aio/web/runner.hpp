@@ -89,7 +89,7 @@ struct ServerOptions {
     /// clients wait in the kernel's backlog. 10,000 is nginx's order
     /// (worker_connections times a few workers) and stays under common
     /// descriptor limits once raised; it bounds the memory and descriptors
-    /// a flood of clients can take.
+    /// a flood of clients can take. At least 1 (AppRunner throws ValueError for 0).
     std::size_t max_connections = 10000;
     /// Responses to pipelined requests held in one connection's output
     /// before they are written out (and the client must take them before
@@ -157,6 +157,7 @@ class BaseSite;
 class AppRunner {
 public:
     /// A runner for `app`, which must outlive it; nothing starts before setup().
+    /// Throws ValueError when opts.max_connections is 0.
     explicit AppRunner(Application& app, ServerOptions opts = {});
     ~AppRunner();
     AppRunner(const AppRunner&) = delete;
