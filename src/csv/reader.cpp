@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/uninitialized_string.hpp"
+
 namespace aio::csv {
 
 namespace {
@@ -468,7 +470,7 @@ std::optional<Table> TextFileReader::get_chunk() {
                 if (auto t = s.parser->ready_chunk()) return t;
             continue;
         }
-        s.buf.resize(kReadSize);
+        aio::detail::resize_uninitialized(s.buf, kReadSize);  // the read fills it and it is cut to what it got
         std::size_t got;
         if (s.sequential)
             got = static_cast<FileSource&>(*s.src).read_next(s.buf.data(), s.buf.size());

@@ -17,6 +17,7 @@
 
 #include "aio/locks.hpp"
 
+#include "core/uninitialized_string.hpp"
 #include "files/codec.hpp"
 #include "files/file_state.hpp"
 #include "files/op.hpp"
@@ -132,7 +133,7 @@ struct ReadMore {
 /// On failure `filled` is as it was.
 Task<ReadMore> raw_read_more(FileState& s, std::string& out, std::size_t& filled, std::size_t want) {
     std::size_t room = out.size() - filled;
-    if (room < want && room < kReadAllChunk) out.resize(filled + want);
+    if (room < want && room < kReadAllChunk) aio::detail::resize_uninitialized(out, filled + want);
     else want = std::min(want, room);
     std::size_t r = co_await raw_read(s, out.data() + filled, want);
     filled += r;
@@ -443,7 +444,7 @@ void start_prefetch(FileState& s, std::size_t n) {
         return;
     }
     auto pf = std::make_shared<Prefetch>();
-    pf->buf.resize(n);
+    aio::detail::resize_uninitialized(pf->buf, n);  // the kernel fills it; a short read is never used
     pf->offset = s.pos;
     pf->want = n;
     pf->loop = &get_running_loop();
