@@ -5,6 +5,7 @@
 //  └ CancelledError            aio::CancelledError
 // Exception                    aio::Exception            (a std::runtime_error)
 //  ├ RuntimeError              aio::RuntimeError
+//  │   └ RecursionError        aio::RecursionError
 //  ├ InvalidStateError         aio::InvalidStateError
 //  ├ TypeError / ValueError    aio::TypeError / aio::ValueError
 //  │   └ UnicodeDecodeError    aio::UnicodeDecodeError
@@ -68,6 +69,13 @@ public:
 class RuntimeError : public Exception {
 public:
     using Exception::Exception;
+};
+
+/// Nesting deeper than an operation takes (Python's RecursionError), e.g.
+/// json::dumps of a value nested past 1024 levels.
+class RecursionError : public RuntimeError {
+public:
+    using RuntimeError::RuntimeError;
 };
 
 /// A future or task in the wrong state for the operation (asyncio.InvalidStateError),

@@ -174,6 +174,20 @@ public:
     Value(Array a) noexcept : v_(std::move(a)) {}
     /// An object holding `o`.
     Value(Object o) noexcept : v_(std::move(o)) {}
+    /// A deep copy. Copying and comparing (==) recurse once per level of
+    /// nesting: a value nested some ten thousand levels deep, which only code
+    /// can build (loads refuses past 1024), can overflow the stack there.
+    Value(const Value&) = default;
+    /// Takes over the other value; it is left holding what a moved-from
+    /// std::string, Array or Object holds (empty).
+    Value(Value&&) noexcept = default;
+    /// A deep copy (see the copy constructor).
+    Value& operator=(const Value&) = default;
+    /// Takes over the other value (see the move constructor).
+    Value& operator=(Value&&) noexcept = default;
+    /// Frees nested arrays and objects with a stack of its own rather than
+    /// one call per level, so that a value of any depth is freed safely.
+    ~Value();
 
     /// The kind of value held.
     Type type() const noexcept { return static_cast<Type>(v_.index()); }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "json/utf8.hpp"
 
 namespace aio::json {
@@ -133,6 +135,9 @@ void append_float_repr(std::string& out, double d) {
     out.append(std::to_string(a));
 }
 
+/// The deepest nesting dumps writes: loads' limit (src/json/parse.cpp).
+constexpr int kMaxDumpDepth = 1024;
+
 struct Writer {
     const DumpOptions& opts;
     std::string& out;
@@ -145,6 +150,10 @@ struct Writer {
     }
 
     void write(const Value& v, int level) {
+        // One call per level: refuse what loads refuses before the stack runs out
+        // (Python: RecursionError, "maximum recursion depth exceeded").
+        if (level >= kMaxDumpDepth && (v.is_array() || v.is_object()))
+            throw aio::RecursionError(fmt::format("nesting deeper than {} levels: cannot dump it", kMaxDumpDepth));
         switch (v.type()) {
             case Type::null: out.append("null"); return;
             case Type::boolean: out.append(v.as_bool() ? "true" : "false"); return;

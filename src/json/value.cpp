@@ -2,6 +2,7 @@
 #include "aio/json.hpp"
 
 #include <stdexcept>
+#include <vector>
 #include <string>
 
 namespace aio::json {
@@ -89,6 +90,41 @@ bool operator==(const Object& a, const Object& b) {
 
 // ---------------------------------------------------------------------------
 // Value
+
+namespace {
+
+/// A non-empty array or object: what freeing recurses into.
+bool is_nested(const Value& v) noexcept {
+    return (v.is_array() && !v.as_array().empty()) || (v.is_object() && !v.as_object().empty());
+}
+
+/// Moves the non-empty arrays and objects directly inside `v` to `out`,
+/// leaving empty ones in their places.
+void take_nested(Value& v, std::vector<Value>& out) {
+    if (v.is_array()) {
+        for (Value& c : v.as_array())
+            if (is_nested(c)) out.push_back(std::move(c));
+    } else if (v.is_object()) {
+        for (auto& m : v.as_object())
+            if (is_nested(m.value)) out.push_back(std::move(m.value));
+    }
+}
+
+}  // namespace
+
+Value::~Value() {
+    if (!is_array() && !is_object()) return;
+    // The members' own destructors would recurse once per level: a million
+    // levels overflow the stack. Take every nested container out to a stack
+    // of our own first, so that each is freed holding only flat children.
+    std::vector<Value> pending;
+    take_nested(*this, pending);
+    while (!pending.empty()) {
+        Value v = std::move(pending.back());
+        pending.pop_back();
+        take_nested(v, pending);
+    }
+}
 
 bool Value::as_bool() const {
     if (auto* b = std::get_if<bool>(&v_)) return *b;

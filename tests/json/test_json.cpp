@@ -121,6 +121,37 @@ TEST(Json, ErrorsAreValueErrors) {
     EXPECT_THROW(loads(std::string(2000, '[') + std::string(2000, ']')), JSONDecodeError);
 }
 
+// A value nested far deeper than loads accepts can only be built in code.
+// dumps refuses it as loads does (RecursionError, as Python's dumps), and
+// freeing it is safe: both recursed once per level and overflowed the stack
+// (ASan: stack-overflow in Writer::write, then in the destructors).
+TEST(Json, ValuesNestedAMillionDeepAreRefusedByDumpsAndFreedSafely) {
+    for (bool objects : {false, true}) {
+        Value deep = Array{};
+        for (int i = 0; i < 1'000'000; ++i) {
+            Value outer = objects ? Value(Object{}) : Value(Array{});
+            if (objects) {
+                outer.as_object().set("k", std::move(deep));
+            } else {
+                outer.as_array().push_back(std::move(deep));
+            }
+            deep = std::move(outer);
+        }
+        try {
+            dumps(deep);
+            ADD_FAILURE() << "dumps wrote a million levels";
+        } catch (const aio::RecursionError& e) {
+            EXPECT_STREQ(e.what(), "nesting deeper than 1024 levels: cannot dump it");
+        }
+    }
+    // The limit is loads': what loads accepts, dumps writes back.
+    std::string edge = std::string(1024, '[') + std::string(1024, ']');
+    EXPECT_EQ(dumps(loads(edge)), edge);
+    Value deeper = Array{};
+    deeper.as_array().push_back(loads(edge));
+    EXPECT_THROW(dumps(deeper), aio::RecursionError);
+}
+
 TEST(Json, DumpsMatchesPythonDefaults) {
     Value v = Object{{"name", "Zo\xC3\xAB"}, {"n", 3}, {"f", 0.1}, {"list", Array{1, "two", nullptr, true}},
                      {"empty", Array{}}, {"obj", Object{}}, {"ctl", "a\"b\\c\n\x01\x7f"}, {"emoji", "\xF0\x9F\x98\x80"}};
