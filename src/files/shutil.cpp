@@ -122,22 +122,40 @@ void copytree_sync(const std::string& src, const std::string& dst, bool dirs_exi
     ::utimensat(AT_FDCWD, dst.c_str(), times, 0);
 }
 
-/// Empties the directory open as `dfd` (named `path` for errors); closes dfd.
-void remove_contents(int dfd, const std::string& path, bool ignore_errors) {
+/// One directory being emptied by remove_contents: open, its entries read.
+struct Emptying {
+    std::unique_ptr<DIR, int (*)(DIR*)> dir;
+    std::string name;                                  // in its parent ("" for the top)
+    std::vector<std::pair<std::string, bool>> entries;  // name, is a directory
+    std::size_t next = 0;
+};
+
+/// The path of `name` inside the directory at the top of `stack` (for errors only).
+std::string path_in(const std::string& top, const std::vector<Emptying>& stack, const std::string& name) {
+    std::string p = top;
+    for (std::size_t i = 1; i < stack.size(); ++i) p = join(p, stack[i].name);
+    return name.empty() ? p : join(p, name);
+}
+
+/// Opens `dfd`, the directory `name` inside the top of `stack` (the top
+/// directory, named `top_path`, when the stack is empty), as a directory
+/// stream, reads its entries (all first: removing while reading skips some)
+/// and pushes it. Closes dfd and returns false when it fails.
+bool open_emptying(int dfd, std::string name, std::vector<Emptying>& stack, const std::string& top_path,
+                   bool ignore_errors) {
     DIR* d = ::fdopendir(dfd);
     if (!d) {
         int e = errno;
         ::close(dfd);
-        if (!ignore_errors) throw_os_error(e, path);
-        return;
+        if (!ignore_errors) throw_os_error(e, path_in(top_path, stack, name));
+        return false;
     }
-    std::unique_ptr<DIR, int (*)(DIR*)> closer(d, &::closedir);
-    std::vector<std::pair<std::string, bool>> names;  // read all first: removing while reading skips entries
+    Emptying level{std::unique_ptr<DIR, int (*)(DIR*)>(d, &::closedir), std::move(name), {}, 0};
     for (;;) {
         errno = 0;
         dirent* e = ::readdir(d);
         if (!e) {
-            if (errno != 0 && !ignore_errors) throw_os_error(errno, path);
+            if (errno != 0 && !ignore_errors) throw_os_error(errno, path_in(top_path, stack, level.name));
             break;
         }
         std::string_view n = e->d_name;
@@ -147,20 +165,43 @@ void remove_contents(int dfd, const std::string& path, bool ignore_errors) {
             struct stat st {};
             is_dir = ::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
         }
-        names.emplace_back(std::string(n), is_dir);
+        level.entries.emplace_back(std::string(n), is_dir);
     }
-    for (const auto& [name, is_dir] : names) {
-        std::string full = join(path, name);
+    stack.push_back(std::move(level));
+    return true;
+}
+
+/// Empties the directory open as `dfd` (named `path` for errors); closes dfd.
+///
+/// Depth first with a stack of its own, not by recursion: a tree nested tens
+/// of thousands deep (as deep as the descriptor limit allows, each level
+/// holding its directory open) must not overflow the worker's stack, and a
+/// level's path is built only for an error message, not held at every level
+/// (that was memory quadratic in the depth).
+void remove_contents(int dfd, const std::string& path, bool ignore_errors) {
+    std::vector<Emptying> stack;
+    if (!open_emptying(dfd, std::string(), stack, path, ignore_errors)) return;
+    while (!stack.empty()) {
+        Emptying& top = stack.back();
+        if (top.next == top.entries.size()) {
+            std::string name = std::move(top.name);
+            stack.pop_back();  // closes it
+            if (stack.empty()) break;
+            if (::unlinkat(::dirfd(stack.back().dir.get()), name.c_str(), AT_REMOVEDIR) < 0 && !ignore_errors)
+                throw_os_error(errno, path_in(path, stack, name));
+            continue;
+        }
+        auto [name, is_dir] = std::move(top.entries[top.next++]);  // a copy: `top` moves when the stack grows
+        int fd = ::dirfd(top.dir.get());
         if (is_dir) {
-            int child = ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int child = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (child < 0) {
-                if (!ignore_errors) throw_os_error(errno, full);
+                if (!ignore_errors) throw_os_error(errno, path_in(path, stack, name));
                 continue;
             }
-            remove_contents(child, full, ignore_errors);
-            if (::unlinkat(dfd, name.c_str(), AT_REMOVEDIR) < 0 && !ignore_errors) throw_os_error(errno, full);
-        } else if (::unlinkat(dfd, name.c_str(), 0) < 0 && !ignore_errors) {
-            throw_os_error(errno, full);
+            open_emptying(child, std::move(name), stack, path, ignore_errors);
+        } else if (::unlinkat(fd, name.c_str(), 0) < 0 && !ignore_errors) {
+            throw_os_error(errno, path_in(path, stack, name));
         }
     }
 }

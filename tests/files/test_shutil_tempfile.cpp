@@ -2,9 +2,12 @@
 // aio::files::tempfile (NamedTemporaryFile, TemporaryDirectory).
 // Every test runs on io_uring and on the thread pool.
 // aio-test-labels: threads
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 
 #include <aio/files/shutil.hpp>
 #include <aio/sleep.hpp>
@@ -190,6 +193,75 @@ TEST_P(Shutil, CopytreeAndRmtree) {
         EXPECT_TRUE(on_link.has_value());
     }());
     EXPECT_EQ(get(path("src/a/b/low")), "333");  // rmtree never followed a link out of its tree
+}
+
+namespace {
+
+/// Makes `levels` directories named `name` nested in `top`, by descriptor
+/// (the deepest path may be longer than PATH_MAX), with a file at every
+/// tenth level.
+bool make_nested(const std::string& top, int levels, const std::string& name = "d") {
+    int fd = ::open(top.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int i = 0; i < levels && fd >= 0; ++i) {
+        if (::mkdirat(fd, name.c_str(), 0700) < 0) break;
+        if (i % 10 == 0) ::close(::openat(fd, "f", O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        int next = ::openat(fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ::close(fd);
+        fd = next;
+    }
+    if (fd < 0) return false;
+    ::close(fd);
+    return true;
+}
+
+/// Sets the soft limit of open descriptors (to the hard limit at most); returns the old one.
+rlim_t set_fd_limit(rlim_t want) {
+    rlimit r{};
+    ::getrlimit(RLIMIT_NOFILE, &r);
+    rlim_t old = r.rlim_cur;
+    r.rlim_cur = std::min(want, r.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &r);
+    return old;
+}
+
+}  // namespace
+
+// rmtree goes depth first with a stack of its own, by descriptor, and builds
+// a path only for an error: a tree whose deepest path is three times
+// PATH_MAX is removed, and one that runs out of descriptors half way is an
+// OSError naming the directory it could not open, with every descriptor
+// given back.
+TEST_P(Shutil, RmtreeRemovesTreesDeeperThanAPathCanName) {
+    constexpr int kLevels = 120;  // of 100-character names: 12,120 characters deep
+    rlimit r{};
+    ::getrlimit(RLIMIT_NOFILE, &r);
+    if (r.rlim_max < 512) GTEST_SKIP() << "the descriptor limit is too low for the test";
+    const rlim_t old = set_fd_limit(512);
+    ASSERT_EQ(::mkdir(path("deep").c_str(), 0700), 0);
+    ASSERT_TRUE(make_nested(path("deep"), kLevels, std::string(100, 'n')));
+    aio::run([&]() -> aio::Task<> {
+        co_await shutil::rmtree(path("deep"));
+        bool left = co_await files::os::exists(path("deep"));
+        EXPECT_FALSE(left);
+    }());
+
+    // Out of descriptors 50 levels down: an error that names that level.
+    ASSERT_EQ(::mkdir(path("deep").c_str(), 0700), 0);
+    ASSERT_TRUE(make_nested(path("deep"), 200));
+    std::optional<std::string> error;
+    const int open_now = aio::test::count_open_fds();
+    aio::run([&]() -> aio::Task<> {
+        set_fd_limit(static_cast<rlim_t>(open_now) + 60);  // the loop's own descriptors are open by now
+        error = co_await raises<aio::OSError>(shutil::rmtree(path("deep")));
+        set_fd_limit(512);
+        co_await shutil::rmtree(path("deep"));
+    }());
+    set_fd_limit(old);
+    ASSERT_TRUE(error.has_value());
+    EXPECT_NE(error->find("Too many open files"), std::string::npos) << *error;
+    const std::size_t at = error->find(path("deep") + "/d/d/");
+    EXPECT_NE(at, std::string::npos) << *error;
+    EXPECT_EQ(error->substr(error->size() - 3), "/d'") << *error;
 }
 
 TEST_P(Shutil, NamedTemporaryFileIsRemovedWhenClosed) {
