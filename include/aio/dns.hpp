@@ -41,8 +41,10 @@ struct AddrInfo {
 };
 
 /// loop.getaddrinfo(host, port, family=..., type=..., proto=..., flags=...).
-/// Throws gaierror (unknown host, ...). An empty host means the wildcard/loopback
-/// as getaddrinfo(3) defines with AI_PASSIVE.
+/// Throws gaierror (unknown host, ...), ValueError "embedded null byte" for a
+/// host or port holding a NUL (getaddrinfo(3) would look up the part before
+/// it). An empty host means the wildcard/loopback as getaddrinfo(3) defines
+/// with AI_PASSIVE.
 Task<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family = AF_UNSPEC,
                                         int type = SOCK_STREAM, int proto = 0, int flags = 0);
 

@@ -32,7 +32,8 @@ public:
     /// A numeric IPv4/IPv6 address and a port. Throws ValueError for a bad address.
     static SocketAddress ip(std::string_view host, std::uint16_t port);
     /// A Unix socket path (a leading '\0' makes an abstract address).
-    /// Throws ValueError when the path does not fit.
+    /// Throws ValueError when the path does not fit, or when a file system
+    /// path (not an abstract one) holds a NUL byte ("embedded null byte").
     static SocketAddress unix_path(std::string_view path);
 
     /// AF_INET, AF_INET6, AF_UNIX, or AF_UNSPEC for an empty address.

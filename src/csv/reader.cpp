@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/c_string.hpp"
 #include "core/uninitialized_string.hpp"
 
 namespace aio::csv {
@@ -89,6 +90,7 @@ private:
 class FileSource final : public Source {
 public:
     explicit FileSource(const std::filesystem::path& path) : name_(path.string()) {
+        aio::detail::check_no_nul(name_);  // a NUL would end the path there: ValueError, as pandas'
         fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd_ < 0) throw_os_error(errno, name_);
         struct stat st {};

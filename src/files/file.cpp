@@ -17,6 +17,7 @@
 
 #include "aio/locks.hpp"
 
+#include "core/c_string.hpp"
 #include "core/uninitialized_string.hpp"
 #include "files/codec.hpp"
 #include "files/file_state.hpp"
@@ -1238,6 +1239,7 @@ Task<File> open_file(const OpenRequest* req) {
                                          options.errors));
         st->line_buffering = options.buffering == 1;
     }
+    aio::detail::check_no_nul(path.native());  // ValueError, as Python's open(): a NUL would end the path there
     st->name = path.string();
     st->mode = mode;
     st->readable = m.readable;

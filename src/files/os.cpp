@@ -128,7 +128,7 @@ namespace os {
 using impl::IoOp;
 
 Task<StatResult> stat(Path path, bool follow_symlinks) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     struct statx sx {};
     const int flags = follow_symlinks ? 0 : AT_SYMLINK_NOFOLLOW;
     int r = co_await impl::statx_path(p, flags, &sx);
@@ -139,15 +139,15 @@ Task<StatResult> stat(Path path, bool follow_symlinks) {
 Task<StatResult> lstat(Path path) { return os::stat(std::move(path), false); }
 
 Task<> rename(Path src, Path dst) {
-    std::string s = src.string();
-    std::string d = dst.string();
+    std::string s = impl::path_string(src);
+    std::string d = impl::path_string(dst);
     co_await impl::two_path_op(IoOp::Kind::Renameat, s, d, s);
 }
 
 Task<> replace(Path src, Path dst) { return os::rename(std::move(src), std::move(dst)); }
 
 Task<> remove(Path path) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     IoOp op = impl::path_op(IoOp::Kind::Unlinkat, p.c_str());
     co_await impl::simple_path_op(op, p);
 }
@@ -155,7 +155,7 @@ Task<> remove(Path path) {
 Task<> unlink(Path path) { return os::remove(std::move(path)); }
 
 Task<> mkdir(Path path, unsigned mode) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     IoOp op = impl::path_op(IoOp::Kind::Mkdirat, p.c_str());
     op.mode = mode;
     co_await impl::simple_path_op(op, p);
@@ -191,7 +191,7 @@ Task<> makedirs(Path path, bool exist_ok, unsigned mode) {
 }
 
 Task<> rmdir(Path path) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     IoOp op = impl::path_op(IoOp::Kind::Unlinkat, p.c_str());
     op.flags = AT_REMOVEDIR;
     co_await impl::simple_path_op(op, p);
@@ -219,7 +219,7 @@ Task<> removedirs(Path path) {
 }
 
 Task<std::vector<std::string>> listdir(Path path) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     std::function<std::vector<std::string>()> f = [&p] {
         std::vector<impl::DirInfo> infos;
         impl::list_dir(p, infos);
@@ -232,7 +232,7 @@ Task<std::vector<std::string>> listdir(Path path) {
 }
 
 Task<std::vector<DirEntry>> scandir(Path path) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     std::function<std::vector<impl::DirInfo>()> f = [&p] {
         std::vector<impl::DirInfo> infos;
         impl::list_dir(p, infos);
@@ -253,6 +253,7 @@ Task<StatResult> DirEntry::stat(bool follow_symlinks) const { return os::stat(pa
 
 Task<bool> exists(Path path) {
     std::string p = path.string();
+    if (aio::detail::has_nul(p)) co_return false;  // os.path.exists: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0;
@@ -260,6 +261,7 @@ Task<bool> exists(Path path) {
 
 Task<bool> isfile(Path path) {
     std::string p = path.string();
+    if (aio::detail::has_nul(p)) co_return false;  // os.path.isfile: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0 && S_ISREG(sx.stx_mode);
@@ -267,6 +269,7 @@ Task<bool> isfile(Path path) {
 
 Task<bool> isdir(Path path) {
     std::string p = path.string();
+    if (aio::detail::has_nul(p)) co_return false;  // os.path.isdir: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0 && S_ISDIR(sx.stx_mode);
@@ -274,6 +277,7 @@ Task<bool> isdir(Path path) {
 
 Task<bool> islink(Path path) {
     std::string p = path.string();
+    if (aio::detail::has_nul(p)) co_return false;  // os.path.islink: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, AT_SYMLINK_NOFOLLOW, &sx);
     co_return r == 0 && S_ISLNK(sx.stx_mode);
@@ -300,7 +304,7 @@ Task<double> getctime(Path path) {
 }
 
 Task<std::string> readlink(Path path) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     std::function<std::string()> f = [&p] {
         std::string buf(256, '\0');
         for (;;) {
@@ -317,14 +321,14 @@ Task<std::string> readlink(Path path) {
 }
 
 Task<> symlink(Path src, Path dst) {
-    std::string d = dst.string();
-    std::string s = src.string();
+    std::string d = impl::path_string(dst);
+    std::string s = impl::path_string(src);
     co_await impl::two_path_op(IoOp::Kind::Symlinkat, s, d, d);
 }
 
 Task<> link(Path src, Path dst) {
-    std::string d = dst.string();
-    std::string s = src.string();
+    std::string d = impl::path_string(dst);
+    std::string s = impl::path_string(src);
     co_await impl::two_path_op(IoOp::Kind::Linkat, s, d, d);
 }
 
@@ -359,7 +363,7 @@ Task<> fsync(int fd) { return fsync_fd(fd, 0); }
 Task<> fdatasync(int fd) { return fsync_fd(fd, IoOp::kFsyncDatasync); }
 
 AsyncGenerator<WalkEntry> walk(Path top, bool topdown, bool followlinks) {
-    std::string dir = top.string();
+    std::string dir = impl::path_string(top);
     std::function<std::vector<impl::DirInfo>()> f = [&dir] {
         std::vector<impl::DirInfo> infos;
         impl::list_dir(dir, infos);

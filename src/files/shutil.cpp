@@ -232,7 +232,7 @@ void rmtree_sync(const std::string& path, bool ignore_errors) {
 namespace shutil {
 
 Task<Path> copyfile(Path src, Path dst) {
-    std::string s = src.string(), d = dst.string();
+    std::string s = impl::path_string(src), d = impl::path_string(dst);
     std::function<void()> f = [&s, &d] { impl::copyfile_sync(s, d, false); };
     co_await impl::in_pool_void(std::move(f));
     co_return dst;
@@ -281,21 +281,21 @@ Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length) {
 }
 
 Task<Path> copy2(Path src, Path dst) {
-    std::string s = src.string(), d = dst.string();
+    std::string s = impl::path_string(src), d = impl::path_string(dst);
     std::function<void()> f = [&s, &d] { impl::copyfile_sync(s, d, true); };
     co_await impl::in_pool_void(std::move(f));
     co_return dst;
 }
 
 Task<Path> copytree(Path src, Path dst, bool dirs_exist_ok) {
-    std::string s = src.string(), d = dst.string();
+    std::string s = impl::path_string(src), d = impl::path_string(dst);
     std::function<void()> f = [&s, &d, dirs_exist_ok] { impl::copytree_sync(s, d, dirs_exist_ok); };
     co_await impl::in_pool_void(std::move(f));
     co_return dst;
 }
 
 Task<> rmtree(Path path, bool ignore_errors) {
-    std::string p = path.string();
+    std::string p = impl::path_string(path);
     std::function<void()> f = [&p, ignore_errors] { impl::rmtree_sync(p, ignore_errors); };
     co_await impl::in_pool_void(std::move(f));
 }

@@ -30,7 +30,9 @@ std::string random_name() {
 }
 
 std::string candidate(const std::string& dir, const std::string& prefix, const std::string& suffix) {
-    return impl::join(dir.empty() ? gettempdir() : dir, prefix + random_name() + suffix);
+    std::string name = impl::join(dir.empty() ? gettempdir() : dir, prefix + random_name() + suffix);
+    aio::detail::check_no_nul(name);  // in dir, prefix or suffix: ValueError, as Python's
+    return name;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "aio/threads.hpp"
+#include "core/c_string.hpp"
 
 namespace aio {
 
@@ -53,6 +54,9 @@ bool is_numeric(const std::string& host) {
 
 Task<std::vector<AddrInfo>> getaddrinfo(std::string host, std::string port, int family, int type, int proto,
                                         int flags) {
+    // "localhost\0.example.com" would look up "localhost": ValueError, as Python's.
+    aio::detail::check_no_nul(host);
+    aio::detail::check_no_nul(port);
     if (is_numeric(host)) co_return lookup(host, port, family, type, proto, flags | AI_NUMERICHOST);
     co_return co_await to_thread(lookup, host, port, family, type, proto, flags);
 }

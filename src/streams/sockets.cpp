@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/c_string.hpp"
 #include "loop/io_wait.hpp"
 
 namespace aio {
@@ -140,6 +141,9 @@ SocketAddress SocketAddress::unix_path(std::string_view path) {
     auto* un = reinterpret_cast<sockaddr_un*>(&a.storage_);
     if (path.empty() || path.size() >= sizeof un->sun_path)
         throw ValueError("a Unix socket path must have 1 to " + std::to_string(sizeof un->sun_path - 1) + " bytes");
+    // An abstract name (a leading NUL) may hold NULs; a file system path ends at
+    // its first one, so a NUL inside would name another socket.
+    if (path[0] != '\0') aio::detail::check_no_nul(path);
     un->sun_family = AF_UNIX;
     std::memcpy(un->sun_path, path.data(), path.size());
     a.len_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + (path[0] == '\0' ? 0 : 1));

@@ -7,6 +7,7 @@
 #include "aio/http/status.hpp"
 #include "aio/web/exceptions.hpp"
 #include "aio/web/request.hpp"
+#include "core/c_string.hpp"
 #include "web/protocol.hpp"
 
 namespace aio::web {
@@ -196,6 +197,7 @@ Response json_response(const json::Value& data, ResponseOptions opts) {
 FileResponse::FileResponse(std::filesystem::path path, std::size_t chunk_size, int status, http::Headers headers)
     : StreamResponse(status, {}, std::move(headers)) {
     kind_ = Kind::file;
+    aio::detail::check_no_nul(path.native());  // the file would be the path cut at the NUL: ValueError
     path_ = std::move(path);
     chunk_size_ = chunk_size ? chunk_size : 256 * 1024;
 }

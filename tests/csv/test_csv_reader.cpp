@@ -50,6 +50,8 @@ TEST(ReadCsv, PathTextAndBytesGiveTheSameTable) {
 TEST(ReadCsv, MissingFileIsFileNotFoundError) {
     EXPECT_THROW((void)aio::csv::read_csv(kDir + "no_such_file.csv"), aio::FileNotFoundError);
     EXPECT_THROW((void)aio::csv::read_csv(kDir), aio::IsADirectoryError);
+    // A NUL would end the path there: not "no_such_file.csv" but a ValueError.
+    EXPECT_THROW((void)aio::csv::read_csv(kDir + std::string("airtravel.csv\0.txt", 18)), aio::ValueError);
 }
 
 TEST(ReadCsv, GzipByExtensionAndByMagicBytes) {

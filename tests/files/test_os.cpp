@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <utility>
+#include <vector>
 
 #include "files/files_fixture.hpp"
 
@@ -258,4 +261,48 @@ TEST_P(Os, WalkVisitsTheTreeTopDownOrBottomUp) {
         co_await aio::for_each(os::walk(path("missing")), [&](const os::WalkEntry&) { ++none; });
         EXPECT_EQ(none, 0u);  // unreadable directories are skipped
     }());
+}
+
+// A path holding a NUL byte reached the kernel as the path cut at the NUL:
+// "victim\0.txt" opened, truncated or removed "victim". Every call taking a
+// path now throws ValueError "embedded null byte" (Python's), except the
+// os.path predicates, which answer false; the file of the cut path is never
+// touched.
+TEST_P(Os, PathsHoldingANulByteAreValueErrorsAndTouchNothing) {
+    put(path("victim"), "keep me");
+    const std::string nul = path("victim") + std::string(1, '\0') + ".txt";
+    aio::run([&]() -> aio::Task<> {
+        using Check = std::function<aio::Task<>()>;
+        const std::vector<std::pair<const char*, Check>> calls = {
+            {"open r", [&]() -> aio::Task<> { co_await files::open(nul, "r"); }},
+            {"open w", [&]() -> aio::Task<> { co_await files::open(nul, "w"); }},
+            {"read_bytes", [&]() -> aio::Task<> { co_await files::read_bytes(nul); }},
+            {"write_bytes", [&]() -> aio::Task<> { co_await files::write_bytes(nul, "x"); }},
+            {"stat", [&]() -> aio::Task<> { co_await os::stat(nul); }},
+            {"remove", [&]() -> aio::Task<> { co_await os::remove(nul); }},
+            {"rename", [&]() -> aio::Task<> { co_await os::rename(nul, path("moved")); }},
+            {"rename to", [&]() -> aio::Task<> { co_await os::rename(path("victim"), nul); }},
+            {"mkdir", [&]() -> aio::Task<> { co_await os::mkdir(nul); }},
+            {"listdir", [&]() -> aio::Task<> { co_await os::listdir(dir() + std::string(1, '\0')); }},
+            {"symlink", [&]() -> aio::Task<> { co_await os::symlink("x", nul); }},
+            {"readlink", [&]() -> aio::Task<> { co_await os::readlink(nul); }},
+            {"copyfile", [&]() -> aio::Task<> { co_await files::shutil::copyfile(path("victim"), nul); }},
+            {"rmtree", [&]() -> aio::Task<> { co_await files::shutil::rmtree(dir() + std::string(1, '\0')); }},
+            {"tempfile", [&]() -> aio::Task<> {
+                 files::tempfile::NamedTemporaryFileOptions o{.prefix = std::string("a\0b", 3), .dir = dir()};
+                 co_await files::tempfile::NamedTemporaryFile(o);
+             }},
+        };
+        for (const auto& [name, call] : calls) {
+            auto raised = co_await raises<aio::ValueError>(call());
+            EXPECT_EQ(raised.value_or("no ValueError"), "embedded null byte") << name;
+        }
+        bool exists = co_await os::exists(nul);
+        bool isfile = co_await os::isfile(nul);
+        bool isdir = co_await os::isdir(dir() + std::string(1, '\0'));
+        bool islink = co_await os::islink(nul);
+        EXPECT_FALSE(exists || isfile || isdir || islink);
+    }());
+    EXPECT_EQ(get(path("victim")), "keep me");
+    EXPECT_FALSE(std::filesystem::exists(path("moved")));
 }

@@ -385,6 +385,27 @@ TEST(Streams, AResolverTtlOfTheClocksLimitsNeitherOverflowsNorExpiresEarly) {
     }());
 }
 
+// A host, port or Unix socket path holding a NUL byte reached the C library
+// cut at the NUL ("localhost\0.example.com" looked up "localhost"): now
+// ValueError, as Python's. An abstract Unix address (a leading NUL) may hold
+// NULs and still works.
+TEST(Streams, NamesHoldingANulByteAreValueErrors) {
+    aio::run([]() -> aio::Task<> {
+        const std::string host("localhost\0.example.com", 21);
+        auto lookup = co_await aio::test::raises<aio::ValueError>(aio::getaddrinfo(host, "80"));
+        EXPECT_EQ(lookup.value_or("no ValueError"), "embedded null byte");
+        auto port = co_await aio::test::raises<aio::ValueError>(aio::getaddrinfo("localhost", std::string("80\0" "1", 4)));
+        EXPECT_EQ(port.value_or("no ValueError"), "embedded null byte");
+        auto connect = co_await aio::test::raises<aio::ValueError>(aio::open_connection(host, 80));
+        EXPECT_EQ(connect.value_or("no ValueError"), "embedded null byte");
+        auto unix_connect = co_await aio::test::raises<aio::ValueError>(
+            aio::open_unix_connection(std::string("/tmp/aio-no-such\0.sock", 23)));
+        EXPECT_EQ(unix_connect.value_or("no ValueError"), "embedded null byte");
+    }());
+    const std::string abstract("\0aio\0abstract", 14);
+    EXPECT_EQ(aio::SocketAddress::unix_path(abstract).family(), AF_UNIX);
+}
+
 TEST(Streams, HappyEyeballsFallsBackAcrossAddresses) {
     // "localhost" resolves to ::1 and 127.0.0.1; only IPv4 listens, so an
     // attempt on ::1 (if tried first) is refused and 127.0.0.1 must win.

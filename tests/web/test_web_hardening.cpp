@@ -180,6 +180,33 @@ TEST(WebHardening, StaticFilesResolveBeneathTheRootWithTheOpenatFallback) {
     aio::web::detail::g_static_without_openat2 = false;
 }
 
+// A FileResponse whose path holds a NUL byte (a name taken from the request:
+// "pub.txt%00.png" decodes to one) sent the file of the path cut at the NUL,
+// past any check of the name's ending. It is now ValueError when made: the
+// handler fails (500) and the file is not sent. Static routes answer such a
+// name 400.
+TEST(WebHardening, AFileResponsePathHoldingANulIsRefusedNotCut) {
+    StaticTree t;
+    WebServer s([&](web::Application& app) {
+        app.router().add_static("/static", t.root);
+        app.router().add_get("/file", [&t](web::Request& r) -> aio::Task<web::StreamResponse> {
+            std::string name(r.query().get("name").value_or(""));
+            if (name.size() < 4 || name.substr(name.size() - 4) != ".png") throw web::HTTPForbidden();
+            co_return web::FileResponse(t.root / name);
+        });
+    });
+    auto fetch = [&](const std::string& path) {
+        return get(s.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    };
+    std::string out = fetch("/file?name=pub.txt%00.png");
+    EXPECT_EQ(status_of(out), 500) << out.substr(0, 100);
+    EXPECT_EQ(out.find("public"), std::string::npos);
+    out = fetch("/static/pub.txt%00.png");
+    EXPECT_EQ(status_of(out), 400) << out.substr(0, 100);
+    EXPECT_EQ(out.find("public"), std::string::npos);
+    EXPECT_THROW(web::FileResponse(t.root / std::string("pub.txt\0.png", 12)), aio::ValueError);
+}
+
 namespace {
 
 std::string multipart_head(std::size_t length) {

@@ -38,8 +38,8 @@ struct Text {
 /// Reads the CSV file at `path` (pandas' `read_csv(path)`). Throws the
 /// aio::OSError family (FileNotFoundError, IsADirectoryError, ...) when the
 /// file cannot be read, ParserError when the file shrinks while it is read
-/// (it is read with pread, never mapped: no SIGBUS), and the errors of
-/// StreamingParser.
+/// (it is read with pread, never mapped: no SIGBUS), ValueError for a path
+/// holding a NUL byte, and the errors of StreamingParser.
 Table read_csv(const std::filesystem::path& path, const ReadOptions& options = {});
 /// Parses CSV text (pandas' `read_csv(io.StringIO(text))`).
 Table read_csv(Text text, const ReadOptions& options = {});

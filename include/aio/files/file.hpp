@@ -217,7 +217,8 @@ private:
 /// descriptor is close-on-exec.
 ///
 /// Throws ValueError for a bad mode ("invalid mode: 'rw'"), a bad option
-/// combination or an unknown encoding; FileNotFoundError, PermissionError,
+/// combination, an unknown encoding or a path holding a NUL byte ("embedded
+/// null byte"); FileNotFoundError, PermissionError,
 /// IsADirectoryError (also for reading a directory), FileExistsError ('x'),
 /// NotADirectoryError, or another OSError, each with the path.
 Task<File> open(std::filesystem::path path, std::string mode = "r");

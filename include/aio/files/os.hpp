@@ -12,7 +12,10 @@
 // sendfile). Paths are std::filesystem::path (a std::string or a C string
 // converts). Failures are Python's OSError subclasses carrying the path:
 // FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
-// NotADirectoryError, or OSError with errno_code().
+// NotADirectoryError, or OSError with errno_code(). A path holding a NUL byte
+// is ValueError "embedded null byte" (the kernel would take the path cut
+// there), except for exists/isfile/isdir/islink, which answer false, as
+// Python's os.path does.
 #pragma once
 
 #include <cstddef>

@@ -233,7 +233,8 @@ class FileResponse : public StreamResponse {
 public:
     /// A response sending the file at `path` (opened only when the response is sent), read
     /// `chunk_size` bytes at a time when sendfile cannot be used (0: 256 KiB). Throws
-    /// aio::ValueError for a status outside 100..999.
+    /// aio::ValueError for a status outside 100..999 and for a path holding a NUL byte
+    /// (the kernel would open the path cut there).
     explicit FileResponse(std::filesystem::path path, std::size_t chunk_size = 256 * 1024, int status = 200,
                           http::Headers headers = {});
     /// The path of the file sent.
