@@ -82,14 +82,15 @@ public:
     /// True for a server's context, false for a client's (as constructed).
     bool server_side() const noexcept;
     /// Trusts the CA certificates in cafile (PEM) and/or the directory capath.
-    /// Throws SSLError / FileNotFoundError.
+    /// Throws SSLError / FileNotFoundError; ValueError for a path holding a NUL byte.
     void load_verify_locations(const std::string& cafile, const std::string& capath = {});
     /// Trusts PEM certificates given as text (Python's cadata=).
     void load_verify_data(const std::string& pem);
     /// Trusts the system's CA store (/etc/ssl/certs).
     void load_default_certs();
     /// This side's certificate chain and private key (PEM files). Throws
-    /// SSLError when they do not match, FileNotFoundError when missing.
+    /// SSLError when they do not match, FileNotFoundError when missing, ValueError
+    /// for a path holding a NUL byte.
     void load_cert_chain(const std::string& certfile, const std::string& keyfile = {},
                          const std::string& password = {});
 

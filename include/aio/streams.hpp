@@ -248,7 +248,8 @@ struct ConnectOptions {
     SSLOption ssl{};
     /// Time allowed to connect (and finish the TLS handshake); none by default.
     std::optional<std::chrono::milliseconds> timeout{};
-    /// The name to verify and send as SNI (defaults to host).
+    /// The name to verify and send as SNI (defaults to host). A name holding a
+    /// NUL byte is ValueError when connecting.
     std::string server_hostname{};
     /// Happy eyeballs: how long to wait for one address before also trying
     /// the next (RFC 8305 suggests 250 ms).

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "aio/ssl.hpp"
+#include "core/c_string.hpp"
 #include "streams/tls.hpp"
 
 namespace aio {
@@ -56,6 +57,7 @@ void apply_verify_mode(SSLContext::Impl& impl) {
 }
 
 void require_exists(const std::string& path) {
+    aio::detail::check_no_nul(path);  // OpenSSL would load the file of the path cut at the NUL
     if (::access(path.c_str(), F_OK) != 0) throw_os_error(errno, path);
 }
 

@@ -29,6 +29,7 @@
 #include <cstdint>
 
 #include "aio/detail/wait_list.hpp"
+#include "core/c_string.hpp"
 
 namespace aio::detail {
 
@@ -173,6 +174,8 @@ void TlsTransport::setup(const std::string& received) {
         return;
     }
     SSL_set_connect_state(ssl_);
+    // "localhost\0.example.com" would be sent and verified as "localhost".
+    aio::detail::check_no_nul(hostname_);
     bool ip = is_ip_literal(hostname_);
     // SNI carries host names only (RFC 6066 §3).
     if (!hostname_.empty() && !ip && SSL_set_tlsext_host_name(ssl_, hostname_.c_str()) != 1)

@@ -255,6 +255,9 @@ TEST(SSLContext, LoadingErrorsAreTyped) {
     EXPECT_THROW(ctx.set_alpn_protocols({std::string(256, 'x')}), aio::ValueError);
     EXPECT_THROW(ctx.set_alpn_protocols({""}), aio::ValueError);
     EXPECT_THROW(ctx.load_verify_data("not a certificate"), aio::SSLError);
+    // A NUL would end the path there (another file): ValueError, as Python's.
+    EXPECT_THROW(ctx.load_verify_locations(cert("ca.pem") + std::string(1, '\0') + ".bak"), aio::ValueError);
+    EXPECT_THROW(ctx.load_cert_chain(cert("server.pem") + std::string(1, '\0')), aio::ValueError);
 }
 
 TEST(SSLContext, VerifyDataTrustsPemText) {
@@ -396,6 +399,27 @@ TEST(TlsClient, RefusesTheWrongHostName) {
         auto error = co_await try_connect(server.port(), client_context(), "localhost");
         expect_verification_error(error, X509_V_ERR_HOSTNAME_MISMATCH,
                                   "Hostname mismatch, certificate is not valid for 'localhost'");
+    }());
+}
+
+// A server_hostname holding a NUL was sent (SNI) and verified cut at the NUL:
+// "localhost\0.evil.example" connected to a server certified for localhost
+// only. It is now ValueError before the handshake.
+TEST(TlsClient, AServerHostnameHoldingANulIsAValueError) {
+    OpensslServer server("-cert server.pem -key server.key -rev");
+    run_tls([&]() -> aio::Task<> {
+        auto error = co_await try_connect(server.port(), client_context(), std::string("localhost\0.evil.example", 23));
+        if (!error) {
+            ADD_FAILURE() << "the connection was made";
+            co_return;
+        }
+        try {
+            std::rethrow_exception(error);
+        } catch (const aio::ValueError& e) {
+            EXPECT_STREQ(e.what(), "embedded null byte");
+        } catch (...) {
+            ADD_FAILURE() << "not a ValueError: " << aio::describe_exception(std::current_exception());
+        }
     }());
 }
 
