@@ -3,6 +3,8 @@
 
 #include <random>
 
+#include "core/c_string.hpp"
+
 namespace aio::http {
 
 void FormData::add_field(std::string name, std::string value, FieldOptions opts) {
@@ -12,6 +14,7 @@ void FormData::add_field(std::string name, std::string value, FieldOptions opts)
 }
 
 void FormData::add_file(std::string name, std::string path, FieldOptions opts) {
+    aio::detail::check_no_nul(path);  // the file sent would be the path cut at the NUL
     multipart_ = true;
     if (opts.filename.empty()) {
         std::size_t slash = path.rfind('/');

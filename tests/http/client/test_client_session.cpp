@@ -161,6 +161,9 @@ TEST_F(ClientSession, MultipartStreamsFilesFromDisk) {
         EXPECT_EQ(parts[1]["content_type"].as_string(), "application/x-test");
         co_await session.close();
     }());
+    // A NUL would end the path there, and the file sent would be another one.
+    http::FormData cut;
+    EXPECT_THROW(cut.add_file("upload", path + std::string(1, '\0') + ".txt"), aio::ValueError);
     ::unlink(path.c_str());
 }
 

@@ -47,7 +47,8 @@ public:
     /// A field whose value is the content of the file at `path`, streamed when
     /// sent. The filename defaults to the path's last component, the content
     /// type to application/octet-stream. The file must exist when the request
-    /// is sent (else aio::FileNotFoundError from the request).
+    /// is sent (else aio::FileNotFoundError from the request). Throws
+    /// aio::ValueError for a path holding a NUL byte.
     void add_file(std::string name, std::string path, FieldOptions opts = {});
 
     /// Whether the form is sent as multipart/form-data.
