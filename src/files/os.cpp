@@ -98,6 +98,9 @@ IoOp path_op(IoOp::Kind kind, const char* path) {
 
 /// statx of a path: 0 or -errno.
 Task<int> statx_path(const std::string& path, int flags, struct statx* out) {
+    // No file has a NUL in its path: exists/isfile/isdir/islink answer false
+    // (os.path's), and stat() refused the path before (path_string).
+    if (aio::detail::has_nul(path)) co_return -ENOENT;
     IoOp op = path_op(IoOp::Kind::Statx, path.c_str());
     op.flags = flags;
     op.mode = STATX_BASIC_STATS;
@@ -253,7 +256,6 @@ Task<StatResult> DirEntry::stat(bool follow_symlinks) const { return os::stat(pa
 
 Task<bool> exists(Path path) {
     std::string p = path.string();
-    if (aio::detail::has_nul(p)) co_return false;  // os.path.exists: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0;
@@ -261,7 +263,6 @@ Task<bool> exists(Path path) {
 
 Task<bool> isfile(Path path) {
     std::string p = path.string();
-    if (aio::detail::has_nul(p)) co_return false;  // os.path.isfile: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0 && S_ISREG(sx.stx_mode);
@@ -269,7 +270,6 @@ Task<bool> isfile(Path path) {
 
 Task<bool> isdir(Path path) {
     std::string p = path.string();
-    if (aio::detail::has_nul(p)) co_return false;  // os.path.isdir: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, 0, &sx);
     co_return r == 0 && S_ISDIR(sx.stx_mode);
@@ -277,7 +277,6 @@ Task<bool> isdir(Path path) {
 
 Task<bool> islink(Path path) {
     std::string p = path.string();
-    if (aio::detail::has_nul(p)) co_return false;  // os.path.islink: False, as for any path that cannot exist
     struct statx sx {};
     int r = co_await impl::statx_path(p, AT_SYMLINK_NOFOLLOW, &sx);
     co_return r == 0 && S_ISLNK(sx.stx_mode);

@@ -290,7 +290,7 @@ void setup(ChildPipes& p, int which, const StdioSpec& spec) {
 /// (an argument "a\0b" reaching the child as "a"). Python's messages.
 void check_spawn_strings(const std::string& program, const std::vector<std::string>& args,
                          const SubprocessOptions& opts) {
-    auto has_nul = [](const std::string& s) { return detail::has_nul(s); };
+    using detail::has_nul;
     if (has_nul(program) || has_nul(opts.cwd) || std::any_of(args.begin(), args.end(), has_nul))
         throw ValueError("embedded null byte");
     if (!opts.env) return;
