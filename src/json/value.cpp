@@ -114,9 +114,19 @@ void take_nested(Value& v, std::vector<Value>& out) {
 
 Value::~Value() {
     if (!is_array() && !is_object()) return;
-    // The members' own destructors would recurse once per level: a million
-    // levels overflow the stack. Take every nested container out to a stack
-    // of our own first, so that each is freed holding only flat children.
+    // Freeing recurses once per level. The first kFreeDepth levels do so as
+    // the members' destructors would (nothing moved, nothing allocated: the
+    // common case, and the fast one); past them a value nested a million deep
+    // would overflow the stack, so nested containers are taken out to a stack
+    // of our own and each is freed holding only flat children.
+    constexpr int kFreeDepth = 128;
+    thread_local int depth = 0;
+    if (depth < kFreeDepth) {
+        ++depth;
+        v_ = nullptr;  // frees the container here, one level deeper
+        --depth;
+        return;
+    }
     std::vector<Value> pending;
     take_nested(*this, pending);
     while (!pending.empty()) {
