@@ -1,13 +1,17 @@
 // The state a StreamReader, its StreamWriter and the writer's flusher share.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "aio/detail/wait_list.hpp"
 #include "aio/streams.hpp"
+#include "core/uninitialized_string.hpp"
 
 namespace aio::detail {
 
@@ -30,11 +34,13 @@ constexpr std::size_t kFirstRead = 2 * 1024;
 static_assert(kReadChunk % kFirstRead == 0 && std::has_single_bit(kReadChunk / kFirstRead));
 
 /// A growable byte buffer with a consumed prefix (no zero-fill on growth).
+/// Its storage is a std::string so that a reader taking everything buffered
+/// can have the bytes without a copy (take()).
 class ByteBuffer {
 public:
     std::size_t size() const noexcept { return end_ - begin_; }
     bool empty() const noexcept { return end_ == begin_; }
-    const char* data() const noexcept { return data_.get() + begin_; }
+    const char* data() const noexcept { return data_.data() + begin_; }
     std::string_view view() const noexcept { return {data(), size()}; }
     void consume(std::size_t n) noexcept {
         begin_ += n;
@@ -47,34 +53,55 @@ public:
     }
     /// Room for at least n more bytes at the end; returns where they go.
     char* prepare(std::size_t n) {
-        if (cap_ - end_ < n) {
-            if (begin_ > 0 && cap_ - size() >= n && begin_ >= size()) {
-                std::memmove(data_.get(), data(), size());  // slide down instead of growing
+        if (capacity() - end_ < n) {
+            if (begin_ > 0 && capacity() - size() >= n && begin_ >= size()) {
+                std::memmove(data_.data(), data(), size());  // slide down instead of growing
             } else {
-                std::size_t want = std::max(cap_ * 2, size() + n);
-                auto fresh = std::make_unique_for_overwrite<char[]>(want);
-                if (size()) std::memcpy(fresh.get(), data(), size());
+                std::size_t want = std::max(capacity() * 2, size() + n);
+                std::string fresh;
+                resize_uninitialized(fresh, want);
+                if (size()) std::memcpy(fresh.data(), data(), size());
                 data_ = std::move(fresh);
-                cap_ = want;
             }
             end_ = size();
             begin_ = 0;
         }
-        return data_.get() + end_;
+        return data_.data() + end_;
     }
     void commit(std::size_t n) noexcept { end_ += n; }
     void swap(ByteBuffer& other) noexcept {
         data_.swap(other.data_);
         std::swap(begin_, other.begin_);
         std::swap(end_, other.end_);
-        std::swap(cap_, other.cap_);
     }
     /// The free space prepare() made, after the data.
-    std::size_t room() const noexcept { return cap_ - end_; }
+    std::size_t room() const noexcept { return capacity() - end_; }
+
+    /// take() would hand the bytes over without copying them: they start at
+    /// the storage's beginning and fill at least half of it (a few bytes in
+    /// a large buffer are copied instead, so that they do not hold it all).
+    bool can_take() const noexcept { return begin_ == 0 && end_ != 0 && end_ * 2 >= capacity(); }
+    /// Everything buffered, as a string; the buffer is empty afterwards, and
+    /// its next prepare() allocates new storage. Without a copy when
+    /// can_take(), copied otherwise.
+    std::string take() {
+        std::string out;
+        if (can_take()) {
+            data_.resize(end_);  // shorter: writes only the terminator
+            out = std::move(data_);
+            data_ = std::string();
+        } else {
+            out.assign(data(), size());
+        }
+        begin_ = end_ = 0;
+        return out;
+    }
 
 private:
-    std::unique_ptr<char[]> data_;
-    std::size_t begin_ = 0, end_ = 0, cap_ = 0;
+    std::size_t capacity() const noexcept { return data_.size(); }
+
+    std::string data_;  // its size is the capacity; [begin_, end_) holds the bytes
+    std::size_t begin_ = 0, end_ = 0;
 };
 
 struct Connection {

@@ -264,12 +264,13 @@ Task<std::string> read_on(ConnectionPtr c, long n) {
             bool more = co_await fill_on(c);
             if (!more) break;
         }
-        std::string all(c->rbuf.view());
-        c->rbuf.consume(all.size());
-        co_return all;
+        co_return c->rbuf.take();
     }
     if (c->rbuf.empty()) co_await fill_on(c);
     std::size_t take = std::min<std::size_t>(static_cast<std::size_t>(n), c->rbuf.size());
+    // All of a well-filled buffer: its storage goes out as the string (no
+    // copy), and the next read fills new storage.
+    if (take == c->rbuf.size() && c->rbuf.can_take()) co_return c->rbuf.take();
     std::string out(c->rbuf.data(), take);
     c->rbuf.consume(take);
     co_return out;

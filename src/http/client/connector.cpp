@@ -10,6 +10,7 @@
 
 #include "http/client/core.hpp"
 #include "http/client/util.hpp"
+#include "streams/connection.hpp"
 
 namespace aio::http::detail {
 
@@ -129,6 +130,19 @@ ParserAction Conn::on_head(ResponseHead& h) {
 ParserAction Conn::on_body(std::string_view data) {
     if (!sink) return ParserAction::proceed;  // an interim (1xx) message or a discarded body
     if (!decoder) {
+        // The reader's whole buffer is body and the sink is empty (a body
+        // read piece by piece, as readany() does): the buffer's storage
+        // becomes the sink's string instead of being copied into it, and the
+        // reader's next read goes to new storage. One copy of every body
+        // byte less (the kernel's receive copy is then the only one).
+        if (sink->empty()) {
+            ::aio::detail::ByteBuffer& rbuf = ::aio::detail::StreamAccess::connection(reader)->rbuf;
+            if (data.data() == rbuf.data() && data.size() == rbuf.size() && rbuf.can_take()) {
+                *sink = rbuf.take();
+                body_taken = true;
+                return ParserAction::proceed;
+            }
+        }
         sink->append(data);
         return ParserAction::proceed;
     }
@@ -148,8 +162,11 @@ ParserAction Conn::on_message_complete() {
 
 void Conn::feed_buffered() {
     std::string_view b = reader.buffered();
+    body_taken = false;
     std::size_t n = parser.feed(b);
-    reader.consume(n);
+    // When on_body took the buffer, the parser took all of it (the body
+    // piece reached its end) and the reader is already empty.
+    if (!body_taken) reader.consume(n);
 }
 
 // ---------------------------------------------------------------------------

@@ -230,6 +230,45 @@ TEST_F(ClientSession, ReadanyAndReadHandOutEveryByteOnceInOrder) {
     }());
 }
 
+// A body read piece by piece takes the connection's read buffer whole when
+// all of it is body (no copy), and the reader reads on into new storage:
+// every byte comes out once and in order, whatever the mix of reads, with
+// a Content-Length and chunked, and the connection then carries the next
+// exchange (one connection for all of them).
+TEST_F(ClientSession, BodiesReadInPiecesKeepEveryByteAndTheConnectionAfterwards) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session({.limit = 1});
+        constexpr std::size_t kSize = 3'000'000;
+        std::string expected(kSize, '\0');
+        for (std::size_t i = 0; i < kSize; ++i) expected[i] = static_cast<char>(i % 251);
+        for (const char* query : {"", "?chunked"}) {
+            auto resp = co_await session.get(url("/pattern/" + std::to_string(kSize) + query));
+            std::string got;
+            std::size_t pieces = 0;
+            for (int turn = 0;; ++turn) {
+                std::string piece;
+                if (turn % 5 == 3)
+                    piece = co_await resp.content().read(1000);
+                else if (turn % 5 == 4 && kSize - got.size() >= 7)
+                    piece = co_await resp.content().readexactly(7);
+                else
+                    piece = co_await resp.content().readany();
+                if (piece.empty()) break;
+                got += piece;
+                ++pieces;
+            }
+            EXPECT_EQ(got.size(), kSize) << query;
+            EXPECT_TRUE(got == expected) << query << ": the bytes differ";
+            EXPECT_GT(pieces, 10u) << query;
+            EXPECT_TRUE(resp.content().at_eof());
+            auto next = co_await session.get(url("/json"));
+            auto j = co_await next.json();
+            EXPECT_EQ(j["name"].as_string(), "Zoë") << query;
+        }
+        co_await session.close();
+    }());
+}
+
 TEST_F(ClientSession, RedirectsKeepHistoryRewriteMethodsAndDropAuthAcrossOrigins) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session;

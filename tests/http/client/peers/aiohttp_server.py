@@ -216,6 +216,24 @@ async def big(request):
     return web.Response(body=b"b" * int(request.match_info["n"]))
 
 
+def pattern_bytes(n):
+    # Byte i is i % 251: a byte lost, doubled or out of order shows.
+    return (bytes(range(251)) * (n // 251 + 1))[:n]
+
+
+@routes.get("/pattern/{n}")
+async def pattern(request):
+    body = pattern_bytes(int(request.match_info["n"]))
+    if request.query.get("chunked") is None:
+        return web.Response(body=body)
+    resp = web.StreamResponse()
+    await resp.prepare(request)
+    for at in range(0, len(body), 100_000):
+        await resp.write(body[at:at + 100_000])
+    await resp.write_eof()
+    return resp
+
+
 app = web.Application()
 app["flaky"] = {}
 app.add_routes(routes)
