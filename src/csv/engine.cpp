@@ -224,7 +224,16 @@ void Engine::process(bool final) {
         count_tokenized(end);
         pos = parse_header(final, end);
         if (!cfg_.header_done) {
-            if (final) throw EmptyDataError("No columns to parse from file");
+            if (final) {
+                // Rows came, but not as many as the header's row number needs
+                // (pandas' words); no rows at all is an empty file.
+                const ReadOptions& o = cfg_.options;
+                if (header_rows_ != 0)
+                    throw ParserError("Passed header=" + std::to_string(o.header.row()) + " but only " +
+                                          std::to_string(header_rows_) + " lines in file",
+                                      line_base_);
+                throw EmptyDataError("No columns to parse from file");
+            }
             consume(pos);
             hold_incomplete();
             return;
@@ -404,10 +413,6 @@ void Engine::setup_columns(std::vector<std::string> header) {
             keep[p] = true;
         }
     }
-    auto in_list = [&](const ColumnList& list, std::size_t pos, const std::string& name) {
-        if (list.by_name()) return std::find(list.names().begin(), list.names().end(), name) != list.names().end();
-        return std::find(list.positions().begin(), list.positions().end(), pos) != list.positions().end();
-    };
     cfg_.columns.clear();
     cfg_.specs.clear();
     for (std::size_t i = 0; i < cfg_.ncols; ++i) {
@@ -417,12 +422,42 @@ void Engine::setup_columns(std::vector<std::string> header) {
         spec.source = i;
         auto dt = o.dtype.find(spec.name);
         if (dt != o.dtype.end()) spec.dtype = dt->second;
-        spec.parse_dates = in_list(o.parse_dates, i, spec.name);
         cfg_.columns.push_back(spec.name);
         cfg_.specs.push_back(std::move(spec));
     }
+    mark_parse_dates();
     cfg_.header_done = true;
     new_builders();
+}
+
+// parse_dates names the table's columns, as pandas: a name that is not one
+// of them (a typo, or a column usecols left out) is a ValueError naming
+// every such name, and a position counts the table's columns (those usecols
+// kept, in order), not the file's.
+void Engine::mark_parse_dates() {
+    const ColumnList& dates = cfg_.options.parse_dates;
+    if (dates.by_name()) {
+        std::set<std::string> missing;
+        for (const std::string& want : dates.names()) {
+            auto it = std::find(cfg_.columns.begin(), cfg_.columns.end(), want);
+            if (it == cfg_.columns.end())
+                missing.insert(want);
+            else
+                cfg_.specs[static_cast<std::size_t>(it - cfg_.columns.begin())].parse_dates = true;
+        }
+        if (!missing.empty()) {
+            std::string list;
+            for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+            throw ValueError("Missing column provided to 'parse_dates': '" + list + "'");
+        }
+        return;
+    }
+    for (std::size_t p : dates.positions()) {
+        if (p >= cfg_.specs.size())
+            throw IndexError("parse_dates position " + std::to_string(p) + " is out of range: the table has " +
+                             std::to_string(cfg_.specs.size()) + " columns");
+        cfg_.specs[p].parse_dates = true;
+    }
 }
 
 void Engine::plan_reservation(std::size_t block_start, std::size_t block_end, std::size_t block_rows) noexcept {

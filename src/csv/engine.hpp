@@ -101,6 +101,7 @@ public:
 
 private:
     std::size_t parse_header(bool final, std::size_t end);
+    void mark_parse_dates();
     void setup_columns(std::vector<std::string> header_names);
     void deliver();
     void consume(std::size_t n);

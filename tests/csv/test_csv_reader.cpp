@@ -115,6 +115,54 @@ TEST(ReadCsv, HeaderNamesUsecolsSkiprowsNrows) {
     EXPECT_THROW((void)parse(text, {.names = {"a", "a", "b"}}), aio::ValueError);
 }
 
+/// The message of the `E` that read_csv_string throws for `o`, or "" (none thrown, or another type).
+template <class E>
+std::string message_of(std::string_view text, const ReadOptions& o) {
+    try {
+        (void)parse(text, o);
+    } catch (const E& e) {
+        return e.what();
+    } catch (...) {
+    }
+    return "";
+}
+
+// parse_dates names the table's columns, as pandas: an unknown name (or one
+// usecols left out) is an error naming it, not a silently ignored typo, and
+// a position counts the table's columns, not the file's.
+TEST(ReadCsv, ParseDatesNamesColumnsOfTheTable) {
+    const std::string text = "a,b,c\n7,2024-01-31,2024-02-01\n";
+    EXPECT_EQ(message_of<aio::ValueError>(text, {.parse_dates = {"zz", "b", "yy"}}),
+              "Missing column provided to 'parse_dates': 'yy, zz'");
+    EXPECT_EQ(message_of<aio::ValueError>(text, {.usecols = {"a", "c"}, .parse_dates = {"b"}}),
+              "Missing column provided to 'parse_dates': 'b'");
+    EXPECT_EQ(message_of<aio::IndexError>(text, {.parse_dates = {3}}),
+              "parse_dates position 3 is out of range: the table has 3 columns");
+    EXPECT_EQ(message_of<aio::IndexError>(text, {.usecols = {1}, .parse_dates = {1}}),
+              "parse_dates position 1 is out of range: the table has 1 columns");
+    // Position 0 of the table is the file's column b once usecols drops a.
+    const aio::Table t = parse(text, {.usecols = {1, 2}, .parse_dates = {0}});
+    EXPECT_EQ(t["b"].dtype(), aio::DType::datetime64_ns);
+    EXPECT_EQ(t["c"].dtype(), aio::DType::object);
+    const aio::Table u = parse(text, {.parse_dates = {"c", "b"}});
+    EXPECT_EQ(u["a"].dtype(), aio::DType::int64);
+    EXPECT_EQ(u["b"].dtype(), aio::DType::datetime64_ns);
+    EXPECT_EQ(u["c"].dtype(), aio::DType::datetime64_ns);
+}
+
+// A header row past the rows the file has: pandas' ParserError naming both
+// numbers; an input with no rows at all stays an EmptyDataError.
+TEST(ReadCsv, AHeaderRowPastTheEndIsAParserErrorNamingIt) {
+    EXPECT_EQ(message_of<aio::csv::ParserError>("a,b\n1,2\n", {.header = 5}),
+              "Passed header=5 but only 2 lines in file");
+    EXPECT_EQ(message_of<aio::csv::ParserError>("a,b\n1,2\n", {.header = 2}),
+              "Passed header=2 but only 2 lines in file");
+    EXPECT_EQ(message_of<aio::csv::ParserError>("a,b\n1,2\n", {.header = 2147483647}),
+              "Passed header=2147483647 but only 2 lines in file");
+    EXPECT_THROW((void)parse("", {.header = 3}), aio::csv::EmptyDataError);
+    EXPECT_EQ(parse("a,b\n1,2\n", {.header = 1}).columns(), (std::vector<std::string>{"1", "2"}));
+}
+
 TEST(ReadCsv, DtypesAndNaValues) {
     const aio::Table t = parse("a,b,c\n1,2,x\n3,4,y\n", {.dtype = {{"a", aio::DType::float64}, {"b", aio::DType::object}}});
     EXPECT_EQ(t.dtypes(), (std::vector<aio::DType>{aio::DType::float64, aio::DType::object, aio::DType::object}));

@@ -169,7 +169,10 @@ struct ReadOptions {
     /// rows of missing values.
     bool skip_blank_lines = true;
     /// Columns to parse as datetime64[ns]. A column where some value is not a
-    /// date stays object, as in pandas.
+    /// date stays object, as in pandas. Names and positions are the table's
+    /// (positions count the columns usecols keeps, in order): a name that is
+    /// not a column of the table is an aio::ValueError naming it, a position
+    /// past its last column an aio::IndexError.
     ColumnList parse_dates{};
     /// strftime-style format of those dates ("%d/%m/%Y %H:%M"); empty: ISO
     /// 8601 ("2024-01-31", "2024-01-31 12:00:00.5", "2024-01-31T12:00"),
