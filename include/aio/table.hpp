@@ -46,6 +46,8 @@ struct DisplayOptions {
     /// Longer cells are cut to this width with "..." (`display.max_colwidth`).
     std::size_t max_colwidth = 50;
     /// Digits after the decimal point of float cells (`display.precision`).
+    /// Negative is an aio::ValueError from to_string(), as pandas refuses it;
+    /// past 1,100 prints as 1,100 does (no double has more nonzero decimals).
     int precision = 6;
 };
 
@@ -141,7 +143,7 @@ public:
     /// quote or a line break, floats as Python's repr, missing as empty.
     std::string to_csv() const;
     /// The text `print(df)` prints (without the final newline), with pandas'
-    /// display options `opts`.
+    /// display options `opts`. Throws aio::ValueError for a negative precision.
     std::string to_string(const DisplayOptions& opts = {}) const;
 
     /// `to_string()`; `os << t << '\n'` prints what Python's `print(df)` prints.

@@ -8,6 +8,7 @@
 #include "table/column_data.hpp"
 #include "table/format.hpp"
 
+#include <aio/exceptions.hpp>
 #include <aio/table.hpp>
 
 #include <algorithm>
@@ -114,7 +115,14 @@ std::string printf_double(const char* fmt, int precision, double v) {
     return big;
 }
 
+/// Decimals past which every double prints only zeros: the smallest
+/// subnormal, 2^-1074, has 1074 of them. A larger display.precision prints
+/// the same cells once the zeros are trimmed, so it is cut to this (a
+/// precision of INT_MAX would otherwise ask printf for gigabytes a cell).
+constexpr int kMaxFloatDecimals = 1100;
+
 StrCol format_floats(const ColumnData& d, const std::vector<std::size_t>& rows, int precision) {
+    precision = std::min(precision, kMaxFloatDecimals);
     auto fmt = [&](const char* f) {
         StrCol out;
         for (std::size_t r : rows) out.push_back(d.valid(r) ? printf_double(f, precision, d.values.as<double>()[r]) : "NaN");
@@ -214,6 +222,8 @@ int python_round_half(std::size_t n) {
 }  // namespace
 
 std::string Table::to_string(const DisplayOptions& o) const {
+    if (o.precision < 0)
+        throw ValueError("display.precision must be a nonnegative integer, not " + std::to_string(o.precision));
     const std::size_t ncols = columns_.size();
     if (rows_ == 0 || ncols == 0) {
         std::string s = "Empty DataFrame\nColumns: [";

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 namespace {
@@ -179,6 +180,23 @@ TEST(Table, DatetimeColumnsPrintAsPandas) {
               "                     when  other\n0 2020-01-02 00:00:00.000      1\n1 2021-12-31 23:59:59.000      2\n"
               "2                     NaT      3\n3 2020-02-29 12:00:00.500      4");
     EXPECT_EQ(aio::to_string(d["when"].at(0)), "2020-01-02 00:00:00");
+}
+
+// display.precision as pandas takes it: a negative one is refused, and one
+// past what any double has prints what pandas prints (the exact decimals,
+// trailing zeros trimmed, cut to max_colwidth) without asking printf for
+// gigabytes.
+TEST(Table, FloatPrecisionAtItsLimits) {
+    const aio::Table t({"x"}, {aio::Column::from_float64({0.1, 2.5})});
+    EXPECT_EQ(t.to_string({.precision = 20}), "                        x\n0  0.10000000000000000555\n1  2.50000000000000000000");
+    const std::string wide =
+        "                                                   x\n"
+        "0  0.10000000000000000555111512312578270211815834...\n"
+        "1  2.50000000000000000000000000000000000000000000...";
+    EXPECT_EQ(t.to_string({.precision = 2000}), wide);
+    EXPECT_EQ(t.to_string({.precision = std::numeric_limits<int>::max()}), wide);
+    EXPECT_THROW((void)t.to_string({.precision = -1}), aio::ValueError);
+    EXPECT_THROW((void)t.to_string({.precision = std::numeric_limits<int>::min()}), aio::ValueError);
 }
 
 TEST(Table, LongTablesAreCutToHeadAndTail) {
