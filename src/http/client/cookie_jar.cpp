@@ -1,12 +1,15 @@
 // RFC 6265 cookie storage and matching.
 #include <aio/http/client/cookie_jar.hpp>
 
+#include <aio/exceptions.hpp>
+
 #include <arpa/inet.h>
 #include <libpsl.h>
 
 #include <algorithm>
 #include <ctime>
 
+#include "http/chars.hpp"
 #include "http/client/util.hpp"
 
 namespace aio::http {
@@ -55,6 +58,20 @@ bool has_control_char(std::string_view s) {
         if ((c < 0x20 && c != '\t') || c == 0x7F) return true;
     }
     return false;
+}
+
+/// Why a cookie given by name and value (not parsed from a Set-Cookie) may
+/// not be sent in a Cookie header ("" when it may): a name must be a token
+/// (':' allowed too, as http.cookies does), and neither part may hold a
+/// control character or a ';', which would end the cookie early.
+std::string bad_cookie(std::string_view name, std::string_view value) {
+    if (name.empty()) return "a cookie name may not be empty";
+    for (char ch : name)
+        if (!detail::is_token_char(ch) && ch != ':')
+            return "invalid character in cookie name \"" + std::string(name) + "\"";
+    if (has_control_char(value) || value.find(';') != std::string_view::npos)
+        return "cookie " + std::string(name) + ": the value holds a control character or ';'";
+    return {};
 }
 
 /// The public suffix list: the newer of libpsl's built-in copy and the
@@ -163,6 +180,11 @@ std::optional<SysClock::time_point> CookieJar::parse_date(std::string_view text)
     if (y >= 70 && y <= 99) y += 1900;
     if (y >= 0 && y <= 69) y += 2000;
     if (*day < 1 || *day > 31 || y < 1601 || *hour > 23 || *minute > 59 || *second > 59) return std::nullopt;
+    // §5.1.1 step 5: a date that does not exist (31 Apr, 29 Feb 2031) fails,
+    // rather than rolling over into the next month.
+    const std::chrono::year_month_day date(std::chrono::year(y), std::chrono::month(static_cast<unsigned>(*month)),
+                                           std::chrono::day(static_cast<unsigned>(*day)));
+    if (!date.ok()) return std::nullopt;
     std::tm tm{};
     tm.tm_year = y - 1900;
     tm.tm_mon = *month - 1;
@@ -211,9 +233,13 @@ void CookieJar::update_cookies(const std::vector<std::string_view>& set_cookie_h
             if (key == "expires") {
                 if (auto t = parse_date(val)) expires = t;
             } else if (key == "max-age") {
+                // RFC 6265 §5.2.2, and a leading '+' as aiohttp takes it.
                 bool neg = !val.empty() && val.front() == '-';
-                std::string_view digits = neg ? val.substr(1) : val;
+                std::string_view digits = neg || (!val.empty() && val.front() == '+') ? val.substr(1) : val;
                 if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos) continue;
+                // Leading zeros do not make a number big ("0000000000000" is 0).
+                std::size_t nonzero = digits.find_first_not_of('0');
+                digits = nonzero == std::string_view::npos ? std::string_view("0") : digits.substr(nonzero);
                 long long secs = digits.size() > 12 ? 999999999999LL : std::stoll(std::string(digits));
                 auto now = SysClock::now();
                 // Saturated: now + secs may not fit system_clock's nanoseconds.
@@ -307,6 +333,9 @@ void CookieJar::store(Cookie c) {
 }
 
 void CookieJar::update_cookies(const MultiDict& cookies, const URL& response_url) {
+    // All checked before any is stored: a refused call changes nothing.
+    for (auto [name, value] : cookies)
+        if (std::string why = bad_cookie(name, value); !why.empty()) throw aio::ValueError(why);
     std::string host = response_url.is_absolute() ? response_url.host() : std::string();
     for (auto [name, value] : cookies) {
         Cookie c;

@@ -2,10 +2,12 @@
 // CookieJar: RFC 6265 domain, path, expiry and secure rules, and date parsing.
 #include <gtest/gtest.h>
 
+#include <aio/exceptions.hpp>
 #include <aio/http/client/cookie_jar.hpp>
 
 #include <chrono>
 #include <string>
+#include <utility>
 
 namespace http = aio::http;
 
@@ -61,6 +63,59 @@ TEST(CookieJar, DatesInTheFormsRfc6265Accepts) {
     }
     EXPECT_FALSE(http::CookieJar::parse_date("not a date").has_value());
     EXPECT_FALSE(http::CookieJar::parse_date("Wed, 32 Jun 2021 10:18:14 GMT").has_value());
+}
+
+TEST(CookieJar, MaxAgeWithLeadingZerosOrAPlusSignIsItsNumber) {
+    using namespace std::chrono;
+    http::CookieJar jar;
+    http::URL site("http://h.test/");
+    jar.update_cookies({"zero=1", "five=1", "plus=1"}, site);
+    // Thirteen zeros are 0 (delete), not "too many digits, so huge".
+    jar.update_cookies({"zero=1; Max-Age=0000000000000", "five=1; Max-Age=0000000000000005", "plus=1; Max-Age=+5"},
+                       site);
+    EXPECT_EQ(jar.filter_cookies(site), "five=1; plus=1");
+    const auto soon = system_clock::now() + seconds(6);
+    for (const http::Cookie& c : jar.cookies()) {
+        ASSERT_TRUE(c.expires.has_value()) << c.name;
+        EXPECT_LT(*c.expires, soon) << c.name;
+    }
+    // Many digits are still saturated, not wrapped.
+    jar.update_cookies({"long=1; Max-Age=99999999999999999999", "gone=1; Max-Age=-99999999999999999999"}, site);
+    EXPECT_EQ(jar.filter_cookies(site), "five=1; plus=1; long=1");
+}
+
+TEST(CookieJar, ADateThatDoesNotExistIsNoDate) {
+    using namespace std::chrono;
+    for (const char* text : {"Sat, 31 Feb 2030 10:00:00 GMT", "29 Feb 2031 10:00:00", "31 Apr 2031 10:00:00"})
+        EXPECT_FALSE(http::CookieJar::parse_date(text).has_value()) << text;
+    auto leap = http::CookieJar::parse_date("29 Feb 2028 10:00:00");
+    ASSERT_TRUE(leap.has_value());
+    EXPECT_EQ(*leap, sys_days{year{2028} / 2 / 29} + hours(10));
+    // The Expires attribute is then ignored: a session cookie.
+    http::CookieJar jar;
+    jar.update_cookies({"a=1; Expires=Sat, 31 Feb 2030 10:00:00 GMT"}, http::URL("http://h.test/"));
+    ASSERT_EQ(jar.cookies().size(), 1u);
+    EXPECT_FALSE(jar.cookies()[0].expires.has_value());
+}
+
+TEST(CookieJar, NameValuePairsThatWouldBreakTheCookieHeaderAreAValueError) {
+    http::CookieJar jar;
+    http::URL site("http://h.test/");
+    const std::pair<std::string, std::string> bad[] = {
+        {"n", "v\r\nX-Injected: 1"}, {"bad\r\nname", "v"}, {"", "v"}, {"semi;colon", "v"},
+        {"n", "a; admin=1"},          {"sp ace", "v"},       {"n", std::string("v\0v", 3)}, {"n", "v\x7f"},
+    };
+    for (const auto& [name, value] : bad) {
+        aio::http::MultiDict pairs;
+        pairs.add("fine", "1");
+        pairs.add(name, value);
+        EXPECT_THROW(jar.update_cookies(pairs, site), aio::ValueError) << name << "=" << value;
+    }
+    EXPECT_EQ(jar.size(), 0u);  // a refused call stores none of its pairs
+    aio::http::MultiDict good;
+    good.add("ok:name", "a b,\"c\"");
+    jar.update_cookies(good, site);
+    EXPECT_EQ(jar.filter_cookies(site), "ok:name=a b,\"c\"");
 }
 
 TEST(CookieJar, APublicSuffixDomainIsRefusedUnlessItIsTheHostItself) {

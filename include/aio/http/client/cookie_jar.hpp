@@ -8,9 +8,12 @@
 //     address host other than itself.
 //   - Path: the attribute, or the default path of the request (its path up to
 //     the last '/'); sent to that path and the paths below it (at '/' boundaries).
-//   - Expiry: Max-Age (seconds, wins) or Expires (RFC 6265 §5.1.1 date
-//     parsing); a date in the past deletes the cookie. Without either, a
-//     session cookie lasting as long as the jar.
+//   - Expiry: Max-Age (seconds, wins; a leading '+' is taken as aiohttp
+//     takes it, one of zero or below deletes the cookie, a huge one lasts
+//     as long as the clock can count) or Expires (RFC 6265 §5.1.1 date
+//     parsing; a date that does not exist, such as 31 Feb, is no date); a
+//     date in the past deletes the cookie. Without either, a session cookie
+//     lasting as long as the jar.
 //   - Secure: sent only over https (and wss). HttpOnly is kept and reported.
 //   - Sending order: longer paths first, then earlier creation (§5.4).
 //
@@ -69,7 +72,8 @@ struct Cookie {
 };
 
 /// The cookie store of a ClientSession (aiohttp.CookieJar). Belongs to one
-/// thread. Nothing here throws but std::bad_alloc.
+/// thread. Nothing here throws but std::bad_alloc, and aio::ValueError from
+/// update_cookies() with name=value pairs.
 class CookieJar {
 public:
     /// Cookies kept per registrable domain. RFC 6265 §6.1 asks for at least
@@ -92,6 +96,10 @@ public:
     void update_cookies(const std::vector<std::string_view>& set_cookie_headers, const URL& response_url);
     /// Stores name=value pairs as cookies for `response_url` (host-only; with
     /// an empty URL: sent to every host, as aiohttp's shared cookies).
+    /// Throws aio::ValueError, storing none of them, when a name is empty or
+    /// holds a character outside an HTTP token (':' allowed, as http.cookies
+    /// allows it), or a value holds a control character or ';' (either would
+    /// break the Cookie header of every later request).
     void update_cookies(const MultiDict& cookies, const URL& response_url = URL());
     /// The "Cookie" header value for a request to `request_url` ("" if none).
     std::string filter_cookies(const URL& request_url);
