@@ -74,6 +74,9 @@ void ws_app(web::Application& app, Recorded* rec = nullptr) {
     app.router().add_get("/small", [](web::Request& r) {
         return echo_handler(r, web::WebSocketOptions{.max_msg_size = 1024});
     });
+    app.router().add_get("/unlimited", [](web::Request& r) {
+        return echo_handler(r, web::WebSocketOptions{.max_msg_size = std::numeric_limits<std::uint64_t>::max()});
+    });
     app.router().add_get("/plain", [](web::Request&) -> Task<web::StreamResponse> {
         co_return web::Response({.text = "not a websocket"});
     });
@@ -461,6 +464,53 @@ TEST(WebSocket, ABadCloseCodeIsAValueError) {
     });
 }
 
+TEST(WebSocket, CloseRefusesACodePast16BitsAMessageWithoutCodeAndOneNotUtf8) {
+    Recorded rec;
+    WebServer server([&](web::Application& app) { ws_app(app, &rec); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        auto ws = co_await session.ws_connect(ws_url(server, "/record"));
+        // 66536 and -64536 are 1000 in 16 bits: refused, not sent as 1000.
+        auto wrapped = co_await aio::test::raises<aio::ValueError>(ws.close(66536));
+        EXPECT_TRUE(wrapped.has_value());
+        auto negative = co_await aio::test::raises<aio::ValueError>(ws.close(-64536));
+        EXPECT_TRUE(negative.has_value());
+        // A reason needs a code: refused at once, not a close frame that is
+        // never sent and a wait of the whole close timeout.
+        const auto before = std::chrono::steady_clock::now();
+        auto no_code = co_await aio::test::raises<aio::ValueError>(ws.close(0, "why"));
+        EXPECT_TRUE(no_code.has_value());
+        EXPECT_LT(std::chrono::steady_clock::now() - before, 5s);
+        // The peer would fail the connection with 1007 for it.
+        const std::string not_utf8("\xff\xfe", 2);
+        auto invalid = co_await aio::test::raises<aio::ValueError>(ws.close(4000, not_utf8));
+        EXPECT_TRUE(invalid.has_value());
+        EXPECT_FALSE(ws.closed());
+        bool closed = co_await ws.close(4000, "bye");
+        EXPECT_TRUE(closed);
+        EXPECT_EQ(ws.close_code(), 4000);
+    });
+    while (!rec.done) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(rec.close_code.load(), 4000);
+    EXPECT_EQ(rec.close_extra, "bye");
+}
+
+TEST(WebSocket, AMaxMsgSizeOfUint64MaxIsNoLimitForCompressedMessagesToo) {
+    WebServer server([](web::Application& app) { ws_app(app); });
+    run_client([&](http::ClientSession& session) -> Task<> {
+        const http::WSConnectOptions o{.max_msg_size = std::numeric_limits<std::uint64_t>::max()};
+        auto ws = co_await session.ws_connect(ws_url(server, "/unlimited"), o);
+        EXPECT_EQ(ws.compress(), 15);
+        const std::vector<std::size_t> sizes = {0, 1, 100000};
+        for (std::size_t size : sizes) {
+            const std::string text(size, 'u');
+            co_await ws.send_str(text);
+            std::string back = co_await ws.receive_str();
+            EXPECT_EQ(back, text) << size;
+        }
+        co_await ws.close();
+    });
+}
+
 TEST(WebSocket, ACancelledReceiveLosesNoMessage) {
     WebServer server([](web::Application& app) { ws_app(app); });
     run_client([&](http::ClientSession& session) -> Task<> {
@@ -579,15 +629,19 @@ TEST(WebSocket, ServerRefusesAnUnmaskedClientFrameWith1002) {
 TEST(WebSocket, AGracefulShutdownClosesOpenWebSocketsWith1001) {
     auto server = std::make_unique<WebServer>([](web::Application& app) { ws_app(app); });
     std::string url = ws_url(*server, "/ws");
+    // Joined once the client's loop is done: joining inside it would stop
+    // the loop from writing the answer to the close frame, and the server's
+    // shutdown would wait its whole timeout for it.
+    std::thread stopper;
     run_client([&](http::ClientSession& session) -> Task<> {
         auto ws = co_await session.ws_connect(url);
         co_await ws.send_str("hi");
         std::string hi = co_await ws.receive_str();
         EXPECT_EQ(hi, "hi");
-        std::thread stopper([&] { server->stop(); });
+        stopper = std::thread([&] { server->stop(); });
         http::WSMessage msg = co_await ws.receive();
-        stopper.join();
         EXPECT_EQ(msg.type, WSMsgType::CLOSE);
         EXPECT_EQ(msg.code, 1001);
     });
+    stopper.join();
 }

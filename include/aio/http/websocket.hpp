@@ -179,13 +179,15 @@ public:
     /// receive() runs, which then gets them); then closes the connection.
     /// Returns true if this call closed it, false if it was closed already.
     /// Throws aio::ValueError for a code that may not be sent (see
-    /// RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999). Without arguments
-    /// the code is 1000 (WSCloseCode::OK) and the message empty.
+    /// RFC 6455 7.4: 1000-1003, 1007-1014, 3000-4999; code 0 sends a close
+    /// frame without a code, and then no message), and for a message over
+    /// 123 bytes or not valid UTF-8. Without arguments the code is 1000
+    /// (WSCloseCode::OK) and the message empty.
     Task<bool> close();
-    /// close() with a code of WSCloseCode and `message` (at most 123 bytes).
+    /// close() with a code of WSCloseCode and `message` (at most 123 bytes of UTF-8).
     Task<bool> close(WSCloseCode code, std::string_view message = {});
     /// close() with a numeric code (aio::ValueError for one that may not be
-    /// sent) and `message`.
+    /// sent, 0 for none) and `message`.
     Task<bool> close(int code, std::string_view message = {});
 
     /// The next message (see the class comment), waiting at most the

@@ -285,8 +285,10 @@ void FrameReader::State::inflate_bytes(const std::uint8_t* in, std::size_t n) {
         }
         // One bounded step: never more than max_msg_size + 1 bytes in all, so
         // that a byte over the limit is seen, but nothing beyond it is made.
+        // (max + 1 is not computed: it wraps to 0 for a max_msg_size of
+        // UINT64_MAX, and a step of 0 bytes would never end.)
         std::size_t step = kInflateStep;
-        if (max != 0) step = static_cast<std::size_t>(std::min<std::uint64_t>(step, max + 1 - msg.size()));
+        if (max != 0 && max - msg.size() < step) step = static_cast<std::size_t>(max - msg.size()) + 1;
         z.next_out = outbuf;
         z.avail_out = static_cast<uInt>(step);
         const int r = inflate(&z, Z_SYNC_FLUSH);

@@ -220,10 +220,15 @@ Task<WSMessage> WebSocketSession::receive(std::optional<Seconds> timeout) {
 }
 
 Task<bool> WebSocketSession::close(int code, std::string_view message) {
-    if (code != 0 && !ws::valid_close_code(static_cast<std::uint16_t>(code)))
+    // The range first: a code past 16 bits must not wrap into a valid one (66536 into 1000).
+    if (code < 0 || code > 0xFFFF || (code != 0 && !ws::valid_close_code(static_cast<std::uint16_t>(code))))
         throw aio::ValueError("invalid close code " + std::to_string(code) +
                               " (one of 1000-1003, 1007-1014, 3000-4999)");
     if (message.size() > 123) throw aio::ValueError("a close message is at most 123 bytes");
+    // Refused here, not when the frame is written: a close frame that cannot
+    // be sent would leave close() waiting its whole timeout for an answer.
+    if (code == 0 && !message.empty()) throw aio::ValueError("a close message needs a close code (code 0 sends none)");
+    if (!ws::valid_utf8(message)) throw aio::ValueError("the close message is not valid UTF-8");
     if (closed_ || close_sent_) co_return false;
     co_await complete_close(code, message);
     co_return true;
