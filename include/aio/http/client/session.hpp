@@ -85,7 +85,8 @@ struct SessionOptions {
     ClientTimeout timeout = default_client_timeout();
     /// Credentials sent with every request (Authorization: Basic).
     std::optional<BasicAuth> auth{};
-    /// Cookies to start with (sent to every host).
+    /// Cookies to start with (sent to every host); see CookieJar::update_cookies
+    /// for the names and values it takes.
     MultiDict cookies{};
     /// The cookie store; one of its own (unsafe = false) when empty. Shared
     /// pointers let several sessions share one jar.
@@ -141,7 +142,8 @@ struct SessionOptions {
 class ClientSession {
 public:
     /// A session with these settings (aiohttp's ClientSession(...)); it opens no connection yet.
-    /// Throws InvalidURL when `options.base_url` is not a URL.
+    /// Throws InvalidURL when `options.base_url` is not a URL, and aio::ValueError
+    /// when a cookie of `options.cookies` could not be sent (CookieJar::update_cookies).
     explicit ClientSession(SessionOptions options = {});
     ClientSession(const ClientSession&) = delete;
     ClientSession& operator=(const ClientSession&) = delete;
