@@ -69,6 +69,7 @@ H2Connection::H2Connection(ServerState& server, StreamReader reader, StreamWrite
     if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, on_begin_frame);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
     nghttp2_session_callbacks_set_on_frame_send_callback(cbs, on_frame_send);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
@@ -217,8 +218,26 @@ int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const 
     return 0;
 }
 
-int H2Connection::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self) {
+int H2Connection::on_begin_frame(nghttp2_session* session, const nghttp2_frame_hd* hd, void* self) {
+    if (hd->type != NGHTTP2_SETTINGS || (hd->flags & NGHTTP2_FLAG_ACK) != 0) return 0;
     auto* c = static_cast<H2Connection*>(self);
+    std::int64_t widest = 0;
+    for (const auto& [id, s] : c->streams_)
+        widest = std::max<std::int64_t>(widest, nghttp2_session_get_stream_remote_window_size(session, id));
+    c->window_before_settings_ = widest;
+    c->initial_window_before_settings_ =
+        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+    return 0;
+}
+
+int H2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* self) {
+    auto* c = static_cast<H2Connection*>(self);
+    if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
+        std::int64_t now = nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+        if (c->window_before_settings_ + now - c->initial_window_before_settings_ > NGHTTP2_MAX_WINDOW_SIZE)
+            nghttp2_session_terminate_session(session, NGHTTP2_FLOW_CONTROL_ERROR);
+        return 0;
+    }
     H2Stream* s = c->find(frame->hd.stream_id);
     if (!s) return 0;
     bool end = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;

@@ -124,6 +124,7 @@ private:
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* self);
     static int on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t namelen,
                          const std::uint8_t* value, std::size_t valuelen, std::uint8_t flags, void* self);
+    static int on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* self);
     static int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* self);
     static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self);
     static int on_data_chunk(nghttp2_session*, std::uint8_t flags, std::int32_t stream_id, const std::uint8_t* data,
@@ -148,6 +149,13 @@ private:
 
     StreamReader reader_;
     StreamWriter writer_;
+    /// Before each SETTINGS frame of the client's: the largest send window
+    /// of an open stream, and SETTINGS_INITIAL_WINDOW_SIZE. RFC 9113 §6.9.2
+    /// makes a change that takes a window past 2^31-1 a connection error
+    /// (FLOW_CONTROL_ERROR); nghttp2 resets only the streams, so
+    /// on_frame_recv ends the connection.
+    std::int64_t window_before_settings_ = 0;
+    std::int64_t initial_window_before_settings_ = 0;
     bool tls_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;

@@ -271,6 +271,20 @@ TEST(Http2Server, HeaderFieldsPastTheLimitAre431) {
     EXPECT_NE(ok.find("status 200"), std::string::npos) << ok;
 }
 
+TEST(Http2Server, AnInitialWindowChangePastTheLargestWindowIsAConnectionError) {
+    WebServer s(routes);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    // RFC 9113 §6.9.2: FLOW_CONTROL_ERROR for the connection, not a reset
+    // of the stream whose window overflowed.
+    std::string out = peer("window-overflow", s.port(), "/big");
+    EXPECT_NE(out.find("goaway 3\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("closed\n"), std::string::npos) << out;
+    std::string after = peer("get", s.port(), "/");
+    EXPECT_NE(after.find("status 200"), std::string::npos) << after;
+    EXPECT_TRUE(aio::test::faults::fds_settle_to(before));
+}
+
 TEST(Http2Server, AStreamResetByTheClientCancelsItsHandler) {
     std::atomic<bool> started{false}, cancelled{false};
     auto app = [&](web::Application& a) {

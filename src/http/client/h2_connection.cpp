@@ -55,6 +55,18 @@ struct H2Connection::Callbacks {
 
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame*, void*) { return 0; }
 
+    static int on_begin_frame(nghttp2_session* session, const nghttp2_frame_hd* hd, void* ud) {
+        if (hd->type != NGHTTP2_SETTINGS || (hd->flags & NGHTTP2_FLAG_ACK) != 0) return 0;
+        H2Connection& c = conn(ud);
+        std::int64_t widest = 0;
+        for (const auto& [id, s] : c.streams_)
+            widest = std::max<std::int64_t>(widest, nghttp2_session_get_stream_remote_window_size(session, id));
+        c.window_before_settings_ = widest;
+        c.initial_window_before_settings_ =
+            nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+        return 0;
+    }
+
     static int on_header(nghttp2_session* session, const nghttp2_frame* frame, const std::uint8_t* name,
                          std::size_t namelen, const std::uint8_t* value, std::size_t valuelen, std::uint8_t,
                          void*) {
@@ -119,6 +131,10 @@ struct H2Connection::Callbacks {
                 break;
             case NGHTTP2_SETTINGS:
                 if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
+                    std::int64_t now =
+                        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+                    if (c.window_before_settings_ + now - c.initial_window_before_settings_ > NGHTTP2_MAX_WINDOW_SIZE)
+                        nghttp2_session_terminate_session(session, NGHTTP2_FLOW_CONTROL_ERROR);
                     c.settings_.set();
                     c.changed();
                 }
@@ -169,6 +185,12 @@ struct H2Connection::Callbacks {
             H2Connection& c = conn(ud);
             c.sent_goaway_ = true;
             c.sent_goaway_code_ = frame->goaway.error_code;
+            // nghttp2 names the server's fault in the GOAWAY's debug data
+            // ("SETTINGS: invalid SETTINGS_MAX_FRAME_SIZE") more often than
+            // through the error callback.
+            if (c.protocol_detail_.empty() && frame->goaway.opaque_data_len > 0)
+                c.protocol_detail_.assign(reinterpret_cast<const char*>(frame->goaway.opaque_data),
+                                          frame->goaway.opaque_data_len);
         }
         return 0;
     }
@@ -205,6 +227,7 @@ H2Connection::H2Connection(StreamReader r, StreamWriter w, std::string k, std::s
     nghttp2_session_callbacks* cbs = nullptr;
     if (nghttp2_session_callbacks_new(&cbs) != 0) throw std::bad_alloc();
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Callbacks::on_begin_headers);
+    nghttp2_session_callbacks_set_on_begin_frame_callback(cbs, &Callbacks::on_begin_frame);
     nghttp2_session_callbacks_set_on_header_callback(cbs, &Callbacks::on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Callbacks::on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Callbacks::on_data_chunk);
@@ -235,7 +258,11 @@ H2Connection::~H2Connection() {
 }
 
 bool H2Connection::usable() const noexcept {
-    return !dead_ && !goaway_ && !closing_ && !sent_goaway_ && nghttp2_session_want_read(session_) != 0;
+    // check_request_allowed is 0 from the moment nghttp2 queues its GOAWAY
+    // for a protocol error of the server's (want_read stays 1 until that
+    // GOAWAY is sent), and once the stream ids are spent.
+    return !dead_ && !goaway_ && !closing_ && !sent_goaway_ && nghttp2_session_want_read(session_) != 0 &&
+           nghttp2_session_check_request_allowed(session_) != 0;
 }
 
 std::size_t H2Connection::capacity() const noexcept {
@@ -295,6 +322,14 @@ Task<> H2Connection::start() {
     reader_task_.emplace(aio::create_task(read_loop(self)));
     writer_task_.emplace(aio::create_task(write_loop(self)));
     co_await wait_event(settings_);
+    // A protocol error in the server's first frames (after its SETTINGS, in
+    // the same read): nghttp2 takes no stream and has queued GOAWAY; the
+    // writer sends it and ends the connection with that error (fail() sets
+    // settings_ again).
+    while (!dead_ && nghttp2_session_check_request_allowed(session_) == 0) {
+        settings_.clear();
+        co_await wait_event(settings_);
+    }
     if (dead_) std::rethrow_exception(error_);
 }
 
@@ -370,8 +405,9 @@ Task<> H2Connection::write_loop(std::shared_ptr<H2Connection> self) {
                 // Both sides are done: aio sent GOAWAY (a protocol error of the
                 // server's), or the server's GOAWAY left no stream.
                 if (sent_goaway_ && sent_goaway_code_ != NGHTTP2_NO_ERROR)
-                    err = connection_error("HTTP/2 protocol error of the server's (" + protocol_detail_ +
-                                               "); aio sent GOAWAY " + h2_code_name(sent_goaway_code_),
+                    err = connection_error("HTTP/2 protocol error of the server's" +
+                                               (protocol_detail_.empty() ? "" : " (" + protocol_detail_ + ")") +
+                                               "; aio sent GOAWAY " + h2_code_name(sent_goaway_code_),
                                            sent_goaway_code_);
                 else if (goaway_)
                     err = connection_error("HTTP/2 connection closed by GOAWAY: " + h2_code_name(goaway_code_) +

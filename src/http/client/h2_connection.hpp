@@ -136,8 +136,9 @@ public:
     /// Waits until the tasks have ended (after close()).
     Task<> wait_closed();
 
-    /// True while new streams may be opened: open, no GOAWAY either way,
-    /// and nghttp2 still reading (it stops at once on a protocol error).
+    /// True while new streams may be opened: open, no GOAWAY either way
+    /// (sent, received, or queued by nghttp2 for a protocol error of the
+    /// server's), nghttp2 still reading, and stream ids left.
     bool usable() const noexcept;
     /// Streams open now (submitted and not yet closed by nghttp2), plus reservations.
     std::size_t active() const noexcept { return streams_.size() + reserved; }
@@ -192,6 +193,13 @@ private:
     std::uint32_t sent_goaway_code_ = 0;
     std::int32_t goaway_last_ = -1;
     std::uint32_t goaway_code_ = 0;
+    /// Before each SETTINGS frame of the server's: the largest send window
+    /// of an open stream, and SETTINGS_INITIAL_WINDOW_SIZE. RFC 9113 §6.9.2
+    /// makes a change that takes a window past 2^31-1 a connection error
+    /// (FLOW_CONTROL_ERROR); nghttp2 resets only the streams, so the
+    /// SETTINGS callback ends the connection.
+    std::int64_t window_before_settings_ = 0;
+    std::int64_t initial_window_before_settings_ = 0;
     std::exception_ptr error_;
 };
 

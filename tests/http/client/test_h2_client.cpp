@@ -462,3 +462,47 @@ TEST_F(ClientH2Faults, HostileServersEndInTypedErrors) {
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
+
+TEST_F(ClientH2Faults, ServerSettingsOutsideTheProtocolEndTheConnectionWithTheirCode) {
+    struct Case {
+        const char* mode;
+        std::uint32_t code;
+        const char* detail;  // nghttp2's reason, in the message
+    };
+    // A SETTINGS ACK with a payload right behind the server's SETTINGS
+    // (FRAME_SIZE_ERROR), and SETTINGS_MAX_FRAME_SIZE = 2^24 (PROTOCOL_ERROR):
+    // the request gets the connection's error, not a stream "refused" by a
+    // server that never saw it, nor an empty "()" for the reason. A
+    // SETTINGS_INITIAL_WINDOW_SIZE that takes an open stream's window past
+    // 2^31-1 is FLOW_CONTROL_ERROR for the connection (RFC 9113 §6.9.2),
+    // not a reset of that stream.
+    for (const Case& c : {Case{"badack", 6, ""}, Case{"hugeframes", 1, "SETTINGS_MAX_FRAME_SIZE"},
+                          Case{"windowoverflow", 3, ""}}) {
+        SCOPED_TRACE(c.mode);
+        aio::test::PeerServer server(h2_command(c.mode), aio::test::free_port());
+        ASSERT_TRUE(server.up) << server.why;
+        int fds = aio::test::count_open_fds();
+        bool typed = false;
+        std::uint32_t code = 0;
+        std::string what;
+        aio::run([&]() -> aio::Task<> {
+            http::ClientSession session(h2c_options());
+            try {
+                auto r = co_await session.get(server.base() + "/hello");
+                co_await r.read();
+            } catch (const http::ClientHttp2ConnectionError& e) {
+                typed = true;
+                code = e.error_code();
+                what = e.what();
+            } catch (const std::exception& e) {
+                what = e.what();
+            }
+            co_await session.close();
+        }());
+        EXPECT_TRUE(typed) << what;
+        EXPECT_EQ(code, c.code) << what;
+        EXPECT_EQ(what.find("()"), std::string::npos) << what;
+        EXPECT_NE(what.find(c.detail), std::string::npos) << what;
+        EXPECT_EQ(aio::test::count_open_fds(), fds);
+    }
+}

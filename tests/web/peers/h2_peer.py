@@ -20,6 +20,8 @@ and exits 0 when the scenario ran (what it saw is for the test to judge).
   lying-length PATH        a POST declaring 10 bytes and sending 20: "reset CODE", then "after S"
   upload-then-exit PATH    a POST of 1 MB cut off after 100 KB by a reset: "exited"
   no-read PATH             a GET with every window open, then no read for 8 s: "slept"
+  window-overflow PATH     a GET with a window of 0, opened to 2^31-1 by WINDOW_UPDATE, then one
+                           more by SETTINGS_INITIAL_WINDOW_SIZE: "goaway CODE" / "closed" / "open"
 """
 import socket
 import sys
@@ -30,7 +32,7 @@ import h2.connection
 import h2.events
 import h2.settings
 import hpack
-from hyperframe.frame import ContinuationFrame, HeadersFrame, PingFrame, SettingsFrame
+from hyperframe.frame import ContinuationFrame, HeadersFrame, PingFrame, SettingsFrame, WindowUpdateFrame
 
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -499,6 +501,20 @@ def no_read(port, path):
     sock.close()
 
 
+def window_overflow(port, path):
+    sock = connect(port)
+    c = new_conn(sock, {h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    sid = c.get_next_available_stream_id()
+    c.send_headers(sid, req_headers(port, path), end_stream=True)
+    sock.sendall(c.data_to_send())
+    # By hand (h2 keeps windows legal): the stream's window to the largest
+    # there is, then SETTINGS_INITIAL_WINDOW_SIZE 0 -> 1 adds one to it.
+    wu = WindowUpdateFrame(sid, window_increment=2**31 - 1)
+    grow = SettingsFrame(0, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 1})
+    sock.sendall(wu.serialize() + grow.serialize())
+    report_end(sock, c)
+
+
 def main():
     scenario, port, args = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     if scenario == "get":
@@ -529,6 +545,8 @@ def main():
         lying_length(port, args[0])
     elif scenario == "upload-then-exit":
         upload_then_exit(port, args[0])
+    elif scenario == "window-overflow":
+        window_overflow(port, args[0])
     elif scenario == "no-read":
         no_read(port, args[0])
     else:

@@ -5,7 +5,12 @@ and asyncio, with faults chosen by path.
 
 MODE: normal (default); nowindow (SETTINGS_INITIAL_WINDOW_SIZE = 0, never a
 WINDOW_UPDATE: request bodies cannot be sent); maxstreams2
-(SETTINGS_MAX_CONCURRENT_STREAMS = 2).
+(SETTINGS_MAX_CONCURRENT_STREAMS = 2); badack (a SETTINGS ACK with a
+payload, a FRAME_SIZE_ERROR, in the same write as the server's SETTINGS);
+hugeframes (SETTINGS_MAX_FRAME_SIZE = 2^24, one past the largest: a
+PROTOCOL_ERROR); windowoverflow (no answer: each request's send window is
+opened to 2^31-1 by WINDOW_UPDATE, then SETTINGS_INITIAL_WINDOW_SIZE grows
+by one, a FLOW_CONTROL_ERROR; the client's frames are read, not answered).
 
 Paths: /hello, /echo (the request body back), /trailers, /refuse-once
 (REFUSED_STREAM the first time), /goaway (the third request of a connection
@@ -16,6 +21,7 @@ over aio's limit), /badframe (a DATA frame on stream 0), /stall (no answer), /sl
 answer after 0.3 s), /stats (connections and requests seen so far).
 """
 import asyncio
+import struct
 import sys
 
 import h2.config
@@ -39,6 +45,7 @@ class Conn:
         self.goaway_streams = []
         self.window_waiters = {}
         self.closed = False
+        self.raw_only = False  # frames written by hand: h2's view is stale, the client is only read
 
     def flush(self):
         data = self.h2.data_to_send()
@@ -55,12 +62,22 @@ class Conn:
         self.h2.initiate_connection()
         if settings:
             self.h2.update_settings(settings)
+        if MODE == "badack":
+            # h2 sends no such frame: written by hand, after its SETTINGS.
+            ack = struct.pack(">I", 6)[1:] + bytes([4, 1]) + struct.pack(">I", 0) + struct.pack(">HI", 4, 0)
+            self.writer.write(self.h2.data_to_send() + ack)
+        elif MODE == "hugeframes":
+            self.h2.data_to_send()  # h2 refuses the value: this SETTINGS frame is written by hand
+            self.writer.write(struct.pack(">I", 6)[1:] + bytes([4, 0]) + struct.pack(">I", 0) +
+                              struct.pack(">HI", 5, 1 << 24))
         self.flush()
         try:
             while not self.closed:
                 data = await self.reader.read(65536)
                 if not data:
                     break
+                if self.raw_only:
+                    continue
                 try:
                     events = self.h2.receive_data(data)
                 except Exception:
@@ -78,6 +95,14 @@ class Conn:
             STATE["requests"] += 1
             hdrs = dict(ev.headers)
             self.paths[ev.stream_id] = hdrs.get(b":path", b"/").decode()
+            if MODE == "windowoverflow":
+                # The stream's send window (65535, h2's SETTINGS) to 2^31-1, then one more.
+                wu = hyperframe.frame.WindowUpdateFrame(ev.stream_id, window_increment=2**31 - 1 - 65535)
+                grow = hyperframe.frame.SettingsFrame(0, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 65536})
+                self.flush()
+                self.writer.write(wu.serialize() + grow.serialize())
+                self.raw_only = True
+                return
             self.bodies[ev.stream_id] = b""
             if ev.stream_ended:
                 asyncio.ensure_future(self.on_request(ev.stream_id))
