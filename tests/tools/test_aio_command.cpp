@@ -678,6 +678,18 @@ TEST(AioWs, ErrorsAreOneLineAndANonZeroExit) {
     EXPECT_EQ(usage.status, 2);
 }
 
+TEST(AioWs, AStdinLineThatIsNotUtf8IsAnErrorNotAHang) {
+    aio::test::WebServer server(ws_tool_app);
+    std::string url = "ws://127.0.0.1:" + std::to_string(server.port());
+    // send_str refuses the second line; the command closes and says so
+    // instead of waiting for an answer to a message never sent. (timeout
+    // only ends the hang this test pins, were it back.)
+    auto r = run_command("printf 'ok\\n\\377\\376\\nnever\\n' | timeout 60 " + aio_bin() + " ws " + url +
+                         "/echo 2>&1");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_EQ(r.output, "ok\naio: error: line 2 of standard input is not UTF-8, which a TEXT message must be\n");
+}
+
 TEST(AioHelp, EverySubcommandHasHelp) {
     for (const char* sub : {"", "demo ", "fetch ", "csv ", "serve ", "ws ", "bench "}) {
         auto r = aio_cmd(std::string(sub) + "--help");
@@ -691,4 +703,56 @@ TEST(AioHelp, EverySubcommandHasHelp) {
     EXPECT_EQ(none.status, 2);
     auto unknown = aio_cmd("frobnicate 2>&1");
     EXPECT_EQ(unknown.status, 2);
+}
+
+// ---- hostile arguments ----------------------------------------------------------------
+
+TEST(AioArguments, NumbersOutsideTheirRangeAreUsageErrorsNamingTheOption) {
+    ClosedPort closed;
+    std::string http = "http://127.0.0.1:" + std::to_string(closed.port) + "/";
+    std::string ws = "ws://127.0.0.1:" + std::to_string(closed.port) + "/";
+    struct Case {
+        std::string args;
+        std::string says;  // in the error line
+    };
+    const Case cases[] = {
+        // NaN passes a comparison-based range check; inf and 1e300 seconds
+        // overflow the clocks they become deadlines on.
+        {"fetch --timeout nan " + http, "--timeout: 'nan' is not a number"},
+        {"fetch --timeout 1e300 " + http, "--timeout: '1e300' is not a number"},
+        {"ws --ping-interval nan " + ws, "--ping-interval: 'nan' is not a number"},
+        {"ws --ping-interval 1e300 " + ws, "--ping-interval: '1e300'"},
+        {"serve /no/such/dir --shutdown-timeout nan", "--shutdown-timeout: 'nan'"},
+        {"bench --scale nan R1", "--scale: 'nan'"},
+        // Counts: no sign, no wrap-around at 2^64, no octal or hex.
+        {"csv --head -1 " + airtravel(), "--head: '-1' is not a whole number"},
+        {"csv --tail -5 " + airtravel(), "--tail: '-5' is not a whole number"},
+        {"csv --nrows 18446744073709551616 " + airtravel(), "--nrows: '18446744073709551616' is too large"},
+        {"csv --skiprows 0x10 " + airtravel(), "--skiprows: '0x10' is not a whole number"},
+        {"serve /no/such/dir --port 0x50", "--port: '0x50' is not a whole number"},
+        // Column and row numbers past what the reader holds.
+        {"csv --header 99999999999 " + airtravel(), "csv: --header: 99999999999 is too large"},
+        {"csv --usecols 0,99999999999999999999999 " + airtravel(),
+         "csv: --usecols '0,99999999999999999999999': 99999999999999999999999 is too large"},
+    };
+    for (const Case& c : cases) {
+        auto r = aio_cmd(c.args + " 2>&1");
+        EXPECT_EQ(r.status, 2) << c.args << "\n" << r.output;
+        EXPECT_NE(r.output.find(c.says), std::string::npos) << c.args << "\n" << r.output;
+        EXPECT_EQ(r.output.find("runtime error"), std::string::npos) << c.args << "\n" << r.output;
+    }
+    // A leading zero is decimal: ten rows skipped, not octal's eight.
+    auto ten = aio_cmd("csv --header none --skiprows 010 --to csv " + airtravel() + " 2>&1");
+    auto ten_plain = aio_cmd("csv --header none --skiprows 10 --to csv " + airtravel() + " 2>&1");
+    EXPECT_EQ(ten.status, 0) << ten.output;
+    EXPECT_EQ(ten.output, ten_plain.output);
+}
+
+TEST(AioFetch, AUrlListThatIsADirectoryIsAnError) {
+    TempDir dir;
+    auto r = aio_cmd("fetch -i " + dir.path.string() + " 2>&1");
+    EXPECT_EQ(r.status, 1) << r.output;
+    EXPECT_NE(r.output.find("cannot read the URL list '" + dir.path.string() + "': it is a directory"),
+              std::string::npos)
+        << r.output;
 }

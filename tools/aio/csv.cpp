@@ -11,10 +11,12 @@
 
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -38,11 +40,24 @@ bool all_digits(const std::string& s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+/// `digits` (all_digits) as a number of at most `max`; UsageError naming
+/// the flag when it is larger.
+template <class T>
+T number_of(const std::string& flag, const std::string& value, const std::string& digits, T max) {
+    T n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size() || n > max) {
+        std::string where = digits == value ? "--" + flag : fmt::format("--{} '{}'", flag, value);
+        throw UsageError(fmt::format("csv: {}: {} is too large (at most {})", where, digits, max));
+    }
+    return n;
+}
+
 csv::ColumnList column_list(const std::string& flag, const std::string& value) {
     auto items = split_commas(value);
     if (std::all_of(items.begin(), items.end(), all_digits)) {
         std::vector<std::size_t> pos;
-        for (const auto& i : items) pos.push_back(std::stoul(i));
+        for (const auto& i : items) pos.push_back(number_of(flag, value, i, std::numeric_limits<std::size_t>::max()));
         return csv::ColumnList(std::move(pos));
     }
     for (const auto& i : items)
@@ -59,7 +74,7 @@ csv::ReadOptions read_options(const CsvOptions& o) {
         if (!all_digits(o.header))
             throw UsageError(fmt::format("csv: --header '{}' is not a row number; write --header 0, --header none "
                                          "or leave it out to infer", o.header));
-        ro.header = std::stoi(o.header);
+        ro.header = number_of("header", o.header, o.header, std::numeric_limits<int>::max());
     }
     if (!o.usecols.empty()) ro.usecols = column_list("usecols", o.usecols);
     if (o.nrows) ro.nrows = *o.nrows;

@@ -174,6 +174,13 @@ int run_fetch(const FetchOptions& opts) {
             if (b == std::string::npos || line[b] == '#') continue;
             urls.push_back(line.substr(b, line.find_last_not_of(" \t\r") - b + 1));
         }
+        // A directory opens, and its first read fails (EISDIR): not an empty list.
+        if (in->bad()) {
+            std::error_code ec;
+            bool dir = opts.input_file != "-" && std::filesystem::is_directory(opts.input_file, ec);
+            throw std::runtime_error(fmt::format("fetch: cannot read the URL list '{}'{}", opts.input_file,
+                                                 dir ? ": it is a directory" : ""));
+        }
     }
     if (urls.empty()) throw UsageError("fetch: no URL given; pass URLs as arguments or a file of them with -i FILE");
     for (const auto& u : urls)

@@ -7,6 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <exception>
 #include <string>
 
@@ -16,6 +19,46 @@ std::string join(const std::vector<std::string>& v) {
     std::string out;
     for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
     return out;
+}
+
+/// The most seconds a --timeout may give: a year, enough for any transfer
+/// and far below where a deadline overflows the clock's count of
+/// nanoseconds (292 years; "1e300" did).
+constexpr double kMaxTimeoutSeconds = 365.0 * 86400;
+
+/// A number from `lo` to `hi` (above `lo` when `lo_excluded`). CLI::Range
+/// alone lets "nan" through (no comparison with NaN is true), and "inf" and
+/// "1e309" would become durations no clock holds.
+CLI::Validator number_in(double lo, double hi, bool lo_excluded = false) {
+    return CLI::Validator(
+        [lo, hi, lo_excluded](std::string& input) -> std::string {
+            double v = 0;
+            bool ok = CLI::detail::lexical_cast(input, v) && std::isfinite(v) && (lo_excluded ? v > lo : v >= lo) &&
+                      v <= hi;
+            if (ok) return {};
+            return fmt::format("'{}' is not a number from {} ({}) to {}", input, lo,
+                               lo_excluded ? "excluded" : "included", hi);
+        },
+        fmt::format("in {}{} - {}]", lo_excluded ? "(" : "[", lo, hi), "");
+}
+
+/// A whole number written in decimal digits only: CLI11 reads integers with
+/// strtoull(..., 0), which takes "-1" as 2^64 - 1, saturates "2^64" and
+/// more to 2^64 - 1, and reads "010" as octal 8 and "0x10" as 16. A
+/// transform (it rewrites the value without its leading zeros), so it runs
+/// before the option's checks.
+CLI::Validator whole_number() {
+    return CLI::Validator(
+        [](std::string& input) -> std::string {
+            std::uint64_t v = 0;
+            auto [end, ec] = std::from_chars(input.data(), input.data() + input.size(), v);
+            if (input.empty() || end != input.data() + input.size())
+                return fmt::format("'{}' is not a whole number (decimal digits only)", input);
+            if (ec == std::errc::result_out_of_range) return fmt::format("'{}' is too large", input);
+            input = std::to_string(v);  // "010" is ten: without its leading zeros, CLI11 reads no octal
+            return {};
+        },
+        "", "");
 }
 
 }  // namespace
@@ -45,13 +88,15 @@ int main(int argc, char** argv) {
     fetch_cmd->add_option("-i,--input", fetch.input_file, "Read URLs from FILE, one a line ('-' for stdin; # comments)");
     fetch_cmd->add_option("-c,--concurrency", fetch.concurrency, "Requests in flight at most")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(std::size_t{1}, std::size_t{10000}));
     fetch_cmd->add_option("--timeout", fetch.timeout, "Total seconds allowed per request (each attempt)")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(number_in(0, kMaxTimeoutSeconds, true));
     fetch_cmd->add_option("--retries", fetch.retries,
                           "Retries after a connection error, a timeout or a 5xx status, with exponential backoff")
         ->capture_default_str()
+        ->transform(whole_number())
         ->check(CLI::Range(0, 100));
     fetch_cmd->add_option("-o,--output-dir", fetch.output_dir, "Save each body in DIR (named after the URL's path)");
     fetch_cmd->add_option("-X,--method", fetch.method, "HTTP method")->capture_default_str();
@@ -65,8 +110,9 @@ int main(int argc, char** argv) {
     CsvOptions csv;
     auto* csv_cmd = app.add_subcommand("csv", "Read a CSV (URL, file or '-' for stdin) as pandas.read_csv does and print it");
     csv_cmd->add_option("source", csv.source, "http(s) URL, file path, or '-' for standard input")->required();
-    auto* head_opt = csv_cmd->add_option("--head", csv.head, "Print the first N rows (default: 5)");
-    auto* tail_opt = csv_cmd->add_option("--tail", csv.tail, "Print the last N rows");
+    auto* head_opt =
+        csv_cmd->add_option("--head", csv.head, "Print the first N rows (default: 5)")->transform(whole_number());
+    auto* tail_opt = csv_cmd->add_option("--tail", csv.tail, "Print the last N rows")->transform(whole_number());
     auto* describe_opt = csv_cmd->add_flag("--describe", csv.describe, "Print summary statistics (df.describe())");
     auto* dtypes_opt = csv_cmd->add_flag("--dtypes", csv.dtypes, "Print the column types (df.dtypes)");
     auto* to_opt = csv_cmd->add_option("--to", csv.to, "Convert the whole table: csv or json (records)")
@@ -78,8 +124,8 @@ int main(int argc, char** argv) {
     csv_cmd->add_option("--sep", csv.sep, "Field separator (one character, a string, or '\\s+')")->capture_default_str();
     csv_cmd->add_option("--header", csv.header, "Row number of the column names, or 'none' (default: infer)");
     csv_cmd->add_option("--usecols", csv.usecols, "Only these columns: names or 0-based positions, comma-separated");
-    csv_cmd->add_option("--nrows", csv.nrows, "Read at most N data rows");
-    csv_cmd->add_option("--skiprows", csv.skiprows, "Skip N lines at the start");
+    csv_cmd->add_option("--nrows", csv.nrows, "Read at most N data rows")->transform(whole_number());
+    csv_cmd->add_option("--skiprows", csv.skiprows, "Skip N lines at the start")->transform(whole_number());
     csv_cmd->add_option("--na-values", csv.na_values, "Extra strings that mean missing, comma-separated");
     csv_cmd->add_option("--decimal", csv.decimal, "Decimal point")->capture_default_str();
     csv_cmd->add_option("--thousands", csv.thousands, "Thousands separator");
@@ -92,10 +138,13 @@ int main(int argc, char** argv) {
     auto* serve_cmd = app.add_subcommand("serve", "Serve the files of a directory over HTTP until SIGINT/SIGTERM");
     serve_cmd->add_option("dir", serve.dir, "Directory to serve")->required();
     serve_cmd->add_option("--host", serve.host, "Address to listen on")->capture_default_str();
-    serve_cmd->add_option("-p,--port", serve.port, "Port to listen on (0 picks a free one)")->capture_default_str();
+    serve_cmd->add_option("-p,--port", serve.port, "Port to listen on (0 picks a free one)")
+        ->transform(whole_number())
+        ->capture_default_str();
     serve_cmd
         ->add_option("-w,--workers", serve.workers,
                      "Workers serving the port, each with its own loop (threads; see --processes)")
+        ->transform(whole_number())
         ->check(CLI::Range(1u, 1024u))
         ->capture_default_str();
     serve_cmd->add_flag("--processes", serve.processes,
@@ -103,7 +152,7 @@ int main(int argc, char** argv) {
     serve_cmd
         ->add_option("--shutdown-timeout", serve.shutdown_timeout,
                      "Seconds that requests in flight get to finish after SIGTERM/SIGINT")
-        ->check(CLI::Range(0.0, 86400.0))
+        ->check(number_in(0, 86400))
         ->capture_default_str();
 
     // ws
@@ -116,7 +165,7 @@ int main(int argc, char** argv) {
     ws_cmd->add_flag("--no-compress", ws.no_compress, "Do not offer permessage-deflate");
     ws_cmd->add_option("--ping-interval", ws.ping_interval,
                        "Ping after this many seconds of silence; no answer within half of it ends the connection")
-        ->check(CLI::NonNegativeNumber);
+        ->check(number_in(0, 86400));
     ws_cmd->add_flag("--binary", ws.binary, "Print binary messages raw instead of base64");
     ws_cmd->add_option("--cafile", ws.cafile, "Trust the CAs in this PEM file for wss://");
 
@@ -128,7 +177,7 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember(bench_workloads(), CLI::ignore_case));
     bench_cmd->add_option("--scale", bench.scale, "Multiply every workload's size by this (e.g. 0.1 for a quick run)")
         ->capture_default_str()
-        ->check(CLI::Range(0.001, 100.0));
+        ->check(number_in(0.001, 100));
 
     try {
         app.parse(argc, argv);

@@ -146,13 +146,34 @@ Task<int> print_messages(http::ClientWebSocketResponse& ws, bool raw_binary) {
     }
 }
 
-/// Sends each line of standard input; at its end, closes with 1000.
-Task<> send_lines(http::ClientWebSocketResponse& ws) {
+/// Sends each line of standard input; at its end, closes with 1000. A line
+/// that cannot be a TEXT message (not UTF-8: send_str sends nothing), or
+/// standard input failing, closes with 1000 too and is kept in
+/// `input_error`: the printer would otherwise wait for messages that never
+/// come.
+Task<> send_lines(http::ClientWebSocketResponse& ws, std::exception_ptr& input_error) {
     StdinLines input;
-    while (true) {
-        std::optional<std::string> line = co_await input.next();
+    for (std::size_t n = 1;; ++n) {
+        std::optional<std::string> line;
+        try {
+            std::optional<std::string> got = co_await input.next();
+            line = std::move(got);
+        } catch (const aio::OSError&) {
+            input_error = std::current_exception();
+            break;
+        }
         if (!line) break;
-        co_await ws.send_str(*line);
+        bool sent = true;
+        try {
+            co_await ws.send_str(*line);
+        } catch (const aio::ValueError&) {
+            sent = false;
+        }
+        if (!sent) {
+            input_error = std::make_exception_ptr(aio::ValueError(
+                fmt::format("line {} of standard input is not UTF-8, which a TEXT message must be", n)));
+            break;
+        }
     }
     co_await ws.close();
 }
@@ -176,11 +197,11 @@ Task<int> ws_main(const WsOptions& opts) {
     }
     http::ClientSession session;
     int status = 1;
-    std::exception_ptr err;
+    std::exception_ptr err, input_error;
     try {
         auto ws = co_await session.ws_connect(opts.url, std::move(o));
         auto printer = aio::create_task(print_messages(ws, opts.binary));
-        auto pump = aio::create_task(send_lines(ws));
+        auto pump = aio::create_task(send_lines(ws, input_error));
         status = co_await std::move(printer);
         if (!pump.done()) pump.cancel();
         try {
@@ -193,6 +214,7 @@ Task<int> ws_main(const WsOptions& opts) {
     }
     co_await session.close();
     if (err) std::rethrow_exception(err);
+    if (input_error) std::rethrow_exception(input_error);
     co_return status;
 }
 
