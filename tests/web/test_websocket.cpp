@@ -6,6 +6,7 @@
 #include <aio/http.hpp>
 
 #include <limits>
+#include <thread>
 
 #include "support/raises.hpp"
 #include "support/support.hpp"
@@ -380,6 +381,7 @@ TEST(WebSocket, AHeartbeatWithoutAnswerEndsTheConnection) {
 // an unchecked cast of infinity, undefined behaviour that UBSan reported).
 TEST(WebSocket, DurationsOfInfinityMeanNever) {
     WebServer server([](web::Application& app) { ws_app(app); });
+    const int before = aio::test::count_open_fds();
     run_client([&](http::ClientSession& session) -> Task<> {
         const double forever_values[] = {std::numeric_limits<double>::infinity(), 1e300};
         for (double forever : forever_values) {
@@ -396,6 +398,11 @@ TEST(WebSocket, DurationsOfInfinityMeanNever) {
             EXPECT_EQ(ws.close_code(), 1000);
         }
     });
+    // A heartbeat or timer of "never" holds no socket once the connections
+    // are closed: both ends' descriptors come back (the server's side closes
+    // a moment after the closing handshake).
+    for (int i = 0; i < 200 && aio::test::count_open_fds() > before; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_LE(aio::test::count_open_fds(), before);
 }
 
 TEST(WebSocket, AHeartbeatThatIsAnsweredKeepsTheConnection) {
