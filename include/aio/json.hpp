@@ -288,7 +288,8 @@ Value loads(std::string_view text);
 /// json.dumps's options, named and defaulted as in Python.
 struct DumpOptions {
     /// Pretty-print: newline and this many spaces per level (Python's
-    /// indent=n); nullopt writes everything on one line.
+    /// indent=n; 0 or negative: newlines without spaces, as Python); nullopt
+    /// writes everything on one line.
     std::optional<int> indent{};
     /// Between items (Python's separators[0]); empty means Python's default:
     /// ", " (or "," when indenting).

@@ -146,7 +146,8 @@ struct Writer {
 
     void newline(int level) {
         out.push_back('\n');
-        out.append(static_cast<std::size_t>(*opts.indent) * static_cast<std::size_t>(level), ' ');
+        // A negative indent is 0, as Python's ' ' * indent is empty for it.
+        if (*opts.indent > 0) out.append(static_cast<std::size_t>(*opts.indent) * static_cast<std::size_t>(level), ' ');
     }
 
     void write(const Value& v, int level) {

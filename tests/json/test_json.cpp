@@ -165,6 +165,16 @@ TEST(Json, DumpsMatchesPythonDefaults) {
     EXPECT_THROW(dumps(Value("\xff")), aio::UnicodeDecodeError);
 }
 
+// indent=0 and a negative indent are newlines without spaces (Python's
+// ' ' * indent is empty for both), not a std::length_error.
+TEST(Json, AZeroOrNegativeIndentIsNewlinesOnly) {
+    const Value v = loads(R"({"a":[1,{"b":[2]}],"c":"x"})");
+    const std::string lines = "{\n\"a\": [\n1,\n{\n\"b\": [\n2\n]\n}\n],\n\"c\": \"x\"\n}";  // Python's
+    EXPECT_EQ(dumps(v, {.indent = 0}), lines);
+    EXPECT_EQ(dumps(v, {.indent = -1}), lines);
+    EXPECT_EQ(dumps(v, {.indent = std::numeric_limits<int>::min()}), lines);
+}
+
 TEST(Json, FloatReprIsPythons) {
     EXPECT_EQ(aio::json::float_repr(1.0), "1.0");
     EXPECT_EQ(aio::json::float_repr(-0.0), "-0.0");
