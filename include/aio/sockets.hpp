@@ -118,7 +118,8 @@ public:
     /// Throws BrokenPipeError / ConnectionResetError for a dead peer.
     std::size_t send_nowait(std::string_view data);
     /// Receives one datagram (up to `max` bytes; a longer one is truncated) and its sender
-    /// (loop.sock_recvfrom). Throws the OSError for the errno.
+    /// (loop.sock_recvfrom). Memory is taken for the datagram that came, not for `max`:
+    /// SIZE_MAX means "whatever its size". Throws the OSError for the errno.
     Task<std::pair<std::string, SocketAddress>> recvfrom(std::size_t max);
     /// Sends one datagram to addr, or to the connected peer when addr is empty (loop.sock_sendto).
     /// Throws the OSError for the errno (e.g. EMSGSIZE).

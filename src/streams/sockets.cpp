@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -298,8 +299,34 @@ Task<> Socket::sendall(std::string_view data) {
 }
 
 Task<std::pair<std::string, SocketAddress>> Socket::recvfrom(std::size_t max) {
-    std::string buf(max, '\0');
+    // Room for `max` bytes up to a UDP datagram's 64 KiB. A larger max (up
+    // to SIZE_MAX, "any size") is not allocated whole: the next datagram's
+    // own length is asked first (MSG_PEEK | MSG_TRUNC returns it), and the
+    // buffer is that large. A stream socket has no datagrams: it gets 64 KiB
+    // a call.
+    constexpr std::size_t kDirectRoom = 65536;
+    bool datagrams = false;
+    if (max > kDirectRoom) {
+        int type = 0;
+        socklen_t len = sizeof type;
+        datagrams = ::getsockopt(fd_, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+                    (type == SOCK_DGRAM || type == SOCK_SEQPACKET);
+        if (!datagrams) max = kDirectRoom;
+    }
+    std::string buf;
     while (true) {
+        std::size_t room = max;
+        if (datagrams) {
+            const ssize_t len = ::recv(fd_, nullptr, 0, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+            if (len < 0) {
+                if (errno == EINTR) continue;
+                if (errno != EAGAIN && errno != EWOULDBLOCK) throw_os_error(errno, "recvfrom", "");
+                co_await detail::wait_fd(fd_, true);
+                continue;
+            }
+            room = std::min(max, static_cast<std::size_t>(len));
+        }
+        buf.resize(room);
         SocketAddress from;
         *from.size_ptr() = sizeof(sockaddr_storage);
         ssize_t r = ::recvfrom(fd_, buf.data(), buf.size(), 0, from.data(), from.size_ptr());

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -808,6 +809,35 @@ TEST(Datagram, RoundTripAndConnectedMode) {
         co_await b.sendto("back", f2);
         auto msg = co_await c.recv();
         EXPECT_EQ(msg, "back");
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
+// recvfrom(max) takes memory for the datagram that came, not for max: a max
+// of SIZE_MAX or 2^40 ("any size") was a std::length_error or a terabyte
+// zero-filled before the first byte.
+TEST(Datagram, AHugeMaxTakesTheDatagramNotMaxBytes) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::DatagramOptions local{.local_host = "127.0.0.1"};
+        auto a = co_await aio::create_datagram_endpoint(local);
+        auto b = co_await aio::create_datagram_endpoint(local);
+        const std::string big(60000, 'x');
+        for (std::size_t max : {SIZE_MAX, std::size_t{1} << 40, std::size_t{65537}}) {
+            co_await a.sendto("ping", b.sockname());
+            auto [data, from] = co_await b.recvfrom(max);
+            EXPECT_EQ(data, "ping") << max;
+            EXPECT_EQ(from.port(), a.sockname().port());
+            co_await a.sendto(big, b.sockname());
+            auto [whole, f2] = co_await b.recvfrom(max);
+            EXPECT_EQ(whole.size(), big.size()) << max;
+            co_await a.sendto("", b.sockname());
+            auto [empty, f3] = co_await b.recvfrom(max);
+            EXPECT_EQ(empty, "") << max;
+        }
+        co_await a.sendto("truncated", b.sockname());
+        auto [cut, f4] = co_await b.recvfrom(5);
+        EXPECT_EQ(cut, "trunc");
     }());
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
