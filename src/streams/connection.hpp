@@ -153,6 +153,8 @@ namespace aio::detail {
 
 struct StreamAccess {
     static std::shared_ptr<Connection> connection(const StreamReader& r) noexcept { return r.c_; }
+    /// The reader's buffer, for a protocol parser reading it in place (no reference count taken).
+    static ByteBuffer& read_buffer(const StreamReader& r) noexcept { return r.c_->rbuf; }
     static std::shared_ptr<Connection> connection(const StreamWriter& w) noexcept { return w.c_; }
 };
 

@@ -136,10 +136,9 @@ ParserAction Conn::on_body(std::string_view data) {
         // reader's next read goes to new storage. One copy of every body
         // byte less (the kernel's receive copy is then the only one).
         if (sink->empty()) {
-            ::aio::detail::ByteBuffer& rbuf = ::aio::detail::StreamAccess::connection(reader)->rbuf;
+            ::aio::detail::ByteBuffer& rbuf = ::aio::detail::StreamAccess::read_buffer(reader);
             if (data.data() == rbuf.data() && data.size() == rbuf.size() && rbuf.can_take()) {
                 *sink = rbuf.take();
-                body_taken = true;
                 return ParserAction::proceed;
             }
         }
@@ -161,12 +160,10 @@ ParserAction Conn::on_message_complete() {
 }
 
 void Conn::feed_buffered() {
-    std::string_view b = reader.buffered();
-    body_taken = false;
-    std::size_t n = parser.feed(b);
-    // When on_body took the buffer, the parser took all of it (the body
-    // piece reached its end) and the reader is already empty.
-    if (!body_taken) reader.consume(n);
+    std::size_t n = parser.feed(reader.buffered());
+    // When on_body took the buffer whole (the parser took all of it), the
+    // reader is empty already: only what is still buffered is consumed.
+    reader.consume(std::min(n, reader.buffered().size()));
 }
 
 // ---------------------------------------------------------------------------

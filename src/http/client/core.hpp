@@ -132,9 +132,6 @@ struct Conn final : ResponseParser::Handler {
     /// Decoded bytes the parser may still produce before it pauses (see
     /// kDecodeStep): a coded body is decoded as it is read, never ahead.
     std::size_t decode_budget = 0;
-    /// on_body took the reader's whole buffer as the sink's string (see
-    /// feed_buffered): the reader is empty, nothing is left to consume.
-    bool body_taken = false;
     /// The next request may not use this connection.
     bool broken = false;
     /// The reader and writer were moved out (to a WebSocket): nothing to close.
