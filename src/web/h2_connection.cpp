@@ -219,23 +219,15 @@ int H2Connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const 
 }
 
 int H2Connection::on_begin_frame(nghttp2_session* session, const nghttp2_frame_hd* hd, void* self) {
-    if (hd->type != NGHTTP2_SETTINGS || (hd->flags & NGHTTP2_FLAG_ACK) != 0) return 0;
     auto* c = static_cast<H2Connection*>(self);
-    std::int64_t widest = 0;
-    for (const auto& [id, s] : c->streams_)
-        widest = std::max<std::int64_t>(widest, nghttp2_session_get_stream_remote_window_size(session, id));
-    c->window_before_settings_ = widest;
-    c->initial_window_before_settings_ =
-        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+    c->window_check_.frame_begins(session, *hd, c->streams_);
     return 0;
 }
 
 int H2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame* frame, void* self) {
     auto* c = static_cast<H2Connection*>(self);
     if (frame->hd.type == NGHTTP2_SETTINGS && (frame->hd.flags & NGHTTP2_FLAG_ACK) == 0) {
-        std::int64_t now = nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
-        if (c->window_before_settings_ + now - c->initial_window_before_settings_ > NGHTTP2_MAX_WINDOW_SIZE)
-            nghttp2_session_terminate_session(session, NGHTTP2_FLOW_CONTROL_ERROR);
+        c->window_check_.settings_applied(session);
         return 0;
     }
     H2Stream* s = c->find(frame->hd.stream_id);

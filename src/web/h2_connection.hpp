@@ -24,6 +24,7 @@
 #include "aio/locks.hpp"
 #include "aio/streams.hpp"
 #include "aio/task.hpp"
+#include "http/h2_window_check.hpp"
 #include "web/exchange.hpp"
 
 namespace aio::web::detail {
@@ -149,13 +150,8 @@ private:
 
     StreamReader reader_;
     StreamWriter writer_;
-    /// Before each SETTINGS frame of the client's: the largest send window
-    /// of an open stream, and SETTINGS_INITIAL_WINDOW_SIZE. RFC 9113 §6.9.2
-    /// makes a change that takes a window past 2^31-1 a connection error
-    /// (FLOW_CONTROL_ERROR); nghttp2 resets only the streams, so
-    /// on_frame_recv ends the connection.
-    std::int64_t window_before_settings_ = 0;
-    std::int64_t initial_window_before_settings_ = 0;
+    /// A client's SETTINGS that takes a window past 2^31-1 ends the connection.
+    http::detail::InitialWindowCheck window_check_;
     bool tls_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;

@@ -56,14 +56,8 @@ struct H2Connection::Callbacks {
     static int on_begin_headers(nghttp2_session*, const nghttp2_frame*, void*) { return 0; }
 
     static int on_begin_frame(nghttp2_session* session, const nghttp2_frame_hd* hd, void* ud) {
-        if (hd->type != NGHTTP2_SETTINGS || (hd->flags & NGHTTP2_FLAG_ACK) != 0) return 0;
         H2Connection& c = conn(ud);
-        std::int64_t widest = 0;
-        for (const auto& [id, s] : c.streams_)
-            widest = std::max<std::int64_t>(widest, nghttp2_session_get_stream_remote_window_size(session, id));
-        c.window_before_settings_ = widest;
-        c.initial_window_before_settings_ =
-            nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+        c.window_check_.frame_begins(session, *hd, c.streams_);
         return 0;
     }
 
@@ -131,10 +125,7 @@ struct H2Connection::Callbacks {
                 break;
             case NGHTTP2_SETTINGS:
                 if (!(frame->hd.flags & NGHTTP2_FLAG_ACK)) {
-                    std::int64_t now =
-                        nghttp2_session_get_remote_settings(session, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
-                    if (c.window_before_settings_ + now - c.initial_window_before_settings_ > NGHTTP2_MAX_WINDOW_SIZE)
-                        nghttp2_session_terminate_session(session, NGHTTP2_FLOW_CONTROL_ERROR);
+                    c.window_check_.settings_applied(session);
                     c.settings_.set();
                     c.changed();
                 }

@@ -29,7 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-struct nghttp2_session;
+#include "http/h2_window_check.hpp"
 
 namespace aio::http::detail {
 
@@ -193,13 +193,8 @@ private:
     std::uint32_t sent_goaway_code_ = 0;
     std::int32_t goaway_last_ = -1;
     std::uint32_t goaway_code_ = 0;
-    /// Before each SETTINGS frame of the server's: the largest send window
-    /// of an open stream, and SETTINGS_INITIAL_WINDOW_SIZE. RFC 9113 §6.9.2
-    /// makes a change that takes a window past 2^31-1 a connection error
-    /// (FLOW_CONTROL_ERROR); nghttp2 resets only the streams, so the
-    /// SETTINGS callback ends the connection.
-    std::int64_t window_before_settings_ = 0;
-    std::int64_t initial_window_before_settings_ = 0;
+    /// A server's SETTINGS that takes a window past 2^31-1 ends the connection.
+    InitialWindowCheck window_check_;
     std::exception_ptr error_;
 };
 
