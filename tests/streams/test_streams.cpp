@@ -842,6 +842,24 @@ TEST(Datagram, AHugeMaxTakesTheDatagramNotMaxBytes) {
     EXPECT_EQ(aio::test::count_open_fds(), fds_before);
 }
 
+// A connected endpoint whose peer is gone: the kernel's ICMP answer comes
+// out of a receive of any max (the peek a huge max makes included) as
+// ConnectionRefusedError, and every descriptor comes back.
+TEST(Datagram, APeerThatIsGoneIsRefusedWhateverTheMax) {
+    int fds_before = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        for (std::size_t max : {std::size_t{65536}, SIZE_MAX}) {
+            aio::test::ClosedPort nobody;
+            aio::DatagramOptions to{.remote_host = "127.0.0.1", .remote_port = static_cast<std::uint16_t>(nobody.port)};
+            auto c = co_await aio::create_datagram_endpoint(to);
+            co_await c.send("anyone?");
+            auto refused = co_await aio::test::raises<aio::ConnectionRefusedError>(c.recv(max));
+            EXPECT_TRUE(refused.has_value()) << max;
+        }
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds_before);
+}
+
 TEST(Datagram, AgainstSocat) {
     aio::run([]() -> aio::Task<> {
         aio::DatagramOptions local{.local_host = "127.0.0.1"};
