@@ -152,6 +152,38 @@ TEST_F(ClientFaults, AResetMidBodyIsAClientOSErrorNamingTheReset) {
     EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
+// A body read piece by piece hands the connection's read buffers over whole;
+// a reset after megabytes of it ends the reads with the reset, keeps every
+// byte that came, and leaves nothing open.
+TEST_F(ClientFaults, AResetAfterMegabytesReadInPiecesEndsTheReadsAndLeavesNothingOpen) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session;
+        std::size_t got = 0;
+        bool all_m = true;
+        int code = 0;
+        try {
+            auto resp = co_await session.get(url("/reset-after-megabytes"));
+            while (true) {
+                std::string piece = co_await resp.content().readany();
+                if (piece.empty()) break;
+                got += piece.size();
+                all_m = all_m && piece.find_first_not_of('m') == std::string::npos;
+            }
+        } catch (const http::ClientOSError& e) {
+            code = e.errno_code();
+        }
+        EXPECT_EQ(code, ECONNRESET);
+        EXPECT_LE(got, 3'000'000u);
+        EXPECT_TRUE(all_m);
+        auto ok = co_await session.get(url("/ok"));
+        auto ok_text = co_await ok.text();
+        EXPECT_EQ(ok_text, "ok");
+        co_await session.close();
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+}
+
 TEST_F(ClientFaults, ExcessBytesAfterAShortContentLengthNeverAnswerTheNextRequest) {
     int fds = aio::test::count_open_fds();
     aio::run([]() -> aio::Task<> {

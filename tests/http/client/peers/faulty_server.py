@@ -68,6 +68,15 @@ async def handle(reader, writer):
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged")
                 await writer.drain()
                 continue
+            if path == "/reset-after-megabytes":
+                # Enough body that the client's reads hand over whole buffers, then a reset.
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"m" * 3_000_000)
+                await writer.drain()
+                await asyncio.sleep(0.05)
+                sock = writer.get_extra_info("socket")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()  # RST
+                return
             if path == "/reset-mid-body":
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"r" * 1000)
                 await writer.drain()
