@@ -1,6 +1,7 @@
 // The CSV tokenizer's state machine: bytes to field offsets, quotes, escapes, comments, line endings.
 #include "csv/tokenizer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -206,31 +207,31 @@ std::size_t Tokenizer::tokenize_fast(char* s, std::size_t begin, std::size_t end
                         if (row[c].length == kAbsent || !(row[c].length & kNeedsUnescape)) continue;
                         const std::size_t a = row[c].offset;
                         const std::size_t b = a + (row[c].length & ~kNeedsUnescape);
-                        // Every other quote is dropped. The read position
-                        // advances by one each step, so the loads do not wait
-                        // for the stores; runs of 8 bytes without a quote
-                        // move at once.
-                        std::size_t w = a;
-                        bool drop_next = false;  // the last byte kept was a quote
-                        std::size_t r = a;
+                        // The fast path let quotes inside a quoted field
+                        // through only as doubled pairs: each pair becomes one
+                        // quote, and the runs between pairs move whole. The
+                        // next quote is found 8 bytes at a time (the text's
+                        // padding covers the read past b).
                         const std::uint64_t qq = 0x0101010101010101u * static_cast<unsigned char>(qc);
-                        while (r < b) {
-                            if (!drop_next && b - r >= 8) {
+                        auto next_quote = [&](std::size_t r) noexcept {
+                            for (; r < b; r += 8) {
                                 std::uint64_t v;
                                 std::memcpy(&v, s + r, 8);
                                 const std::uint64_t x = v ^ qq;  // a quote byte becomes 0
-                                if (((x - 0x0101010101010101u) & ~x & 0x8080808080808080u) == 0) {
-                                    std::memcpy(s + w, &v, 8);
-                                    w += 8;
-                                    r += 8;
-                                    continue;
-                                }
+                                const std::uint64_t z = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+                                if (z != 0) return std::min(b, r + static_cast<std::size_t>(__builtin_ctzll(z)) / 8);
                             }
-                            const char ch = s[r++];
-                            s[w] = ch;
-                            const bool is_q = ch == qc;
-                            w += !(is_q && drop_next);
-                            drop_next = is_q && !drop_next;
+                            return b;
+                        };
+                        std::size_t w = next_quote(a);
+                        std::size_t r = w;
+                        while (r < b) {
+                            s[w++] = qc;  // the pair at r (a lone quote, which the
+                            r += r + 1 < b && s[r + 1] == qc ? 2 : 1;  // fast path refuses, is kept)
+                            const std::size_t q = next_quote(r);
+                            std::memmove(s + w, s + r, q - r);
+                            w += q - r;
+                            r = q;
                         }
                         row[c].length = static_cast<std::uint32_t>(w - a);
                         // The freed bytes must not look like line breaks to

@@ -519,4 +519,30 @@ TEST(ReadCsv, DoubledQuotesAtEveryOffsetOfA64ByteChunk) {
     }
 }
 
+TEST(ReadCsv, ManyDoubledQuotesInOneFieldKeepTheTextBetweenThem) {
+    // Each pair becomes one quote and the runs between pairs move whole:
+    // runs of 0 to 19 bytes (shorter and longer than the 8-byte steps that
+    // look for the next quote), pairs back to back, and a pair at either
+    // end of the field.
+    for (std::size_t gap = 0; gap < 20; ++gap) {
+        for (std::size_t pairs = 1; pairs < 6; ++pairs) {
+            std::string field, want;
+            for (std::size_t i = 0; i < pairs; ++i) {
+                const std::string run(gap + i, static_cast<char>('a' + i));
+                field += run + "\"\"";
+                want += run + "\"";
+            }
+            field += std::string(gap, 'z');
+            want += std::string(gap, 'z');
+            const std::string text = "a,b\n\"" + field + "\",\"\"\"\"\"\"" + "\n\"" + field + "\",tail\n";
+            const aio::Table t = parse(text);
+            ASSERT_EQ(t.num_rows(), 2u) << gap << " " << pairs;
+            EXPECT_EQ(t["a"].str(0), want) << gap << " " << pairs;
+            EXPECT_EQ(t["b"].str(0), "\"\"") << gap << " " << pairs;
+            EXPECT_EQ(t["a"].str(1), want) << gap << " " << pairs;
+            EXPECT_EQ(t["b"].str(1), "tail") << gap << " " << pairs;
+        }
+    }
+}
+
 }  // namespace
