@@ -537,6 +537,18 @@ TEST(AioServe, ServesTheSocketOfSystemdSocketActivation) {
     EXPECT_EQ(serve.how_it_ended(), "exited with status 0") << serve.output();
 }
 
+TEST(AioServe, AnEmptyHostListensEverywhereAndSaysSo) {
+    TempDir dir, logs;
+    write_file(dir / "hello.txt", "everywhere\n");
+    int port = aio::test::free_port();
+    ServeProcess serve(dir.path.string(), port, logs, {"--host", ""});
+    ASSERT_TRUE(serve.wait_for_output("Serving ")) << read_file(serve.err);
+    EXPECT_NE(read_file(serve.out).find("on http://0.0.0.0:" + std::to_string(port) + "/"), std::string::npos)
+        << read_file(serve.out);
+    EXPECT_EQ(aio::run(http_get("http://127.0.0.1:" + std::to_string(port) + "/hello.txt")), "everywhere\n");
+    EXPECT_EQ(serve.stop(SIGTERM), 0);
+}
+
 TEST(AioServe, StopsOnSigint) {
     TempDir dir, logs;
     int port = aio::test::free_port();

@@ -39,8 +39,11 @@ int run_serve(const ServeOptions& opts) {
     ro.worker_mode = opts.processes ? web::WorkerMode::processes : web::WorkerMode::threads;
     ro.server.shutdown_timeout = std::chrono::milliseconds(static_cast<long long>(opts.shutdown_timeout * 1000));
     ro.server.access_log = [](std::string_view line) { fmt::print(stderr, "{}\n", line); };
+    // An empty --host listens on every interface; it is shown as 0.0.0.0, as
+    // the server's own logs name it.
+    const std::string shown_host = opts.host.empty() ? "0.0.0.0" : opts.host;
     ro.on_listening = [&](std::uint16_t port) {
-        std::string host = opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host;
+        std::string host = shown_host.find(':') != std::string::npos ? "[" + shown_host + "]" : shown_host;
         std::string workers = opts.workers == 1 ? std::string()
                               : fmt::format(", {} worker {}", opts.workers, opts.processes ? "processes" : "threads");
         fmt::print("Serving {} on http://{}:{}/{} (Ctrl+C to stop)\n", root.string(), host, port, workers);
@@ -53,12 +56,12 @@ int run_serve(const ServeOptions& opts) {
             fmt::print(stderr,
                        "aio serve: port {} on {} is in use (another server is listening there); "
                        "choose another with --port, or --port 0 for a free one\n",
-                       opts.port, opts.host);
+                       opts.port, shown_host);
         } else if (e.errno_code() == EACCES) {
             fmt::print(stderr, "aio serve: not allowed to listen on {}:{} ({}); ports below 1024 need root\n",
-                       opts.host, opts.port, e.what());
+                       shown_host, opts.port, e.what());
         } else {
-            fmt::print(stderr, "aio serve: cannot listen on {}:{}: {}; check --host and --port\n", opts.host,
+            fmt::print(stderr, "aio serve: cannot listen on {}:{}: {}; check --host and --port\n", shown_host,
                        opts.port, e.what());
         }
         return 1;
