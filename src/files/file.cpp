@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "aio/detail/huge_pages.hpp"
 #include "aio/locks.hpp"
 
 #include "core/c_string.hpp"
@@ -219,7 +220,10 @@ Task<> start_read(FileState& s) {
 /// byte is copied once. A string grown as it fills zero-fills its room and
 /// copies itself at each doubling (100 MiB from a pipe: 1.1 s that way, 0.79 s
 /// in chunks, 0.36 s for Python's readall, whose realloc moves pages instead
-/// of copying them).
+/// of copying them). The chunks from 2 MiB on, and `out`, ask for huge pages:
+/// most of what was left was one page fault per 4 KiB of fresh memory, twice
+/// (100 MiB, `taskset -c 0`, five runs each, interleaved: 1.23 s -> 0.53 s;
+/// Python's readall 0.64 s in the same runs).
 Task<> read_to_end(FileState& s, std::string& out) {
     if (s.regular && s.seekable && s.size_at_open > s.pos) {
         std::size_t filled = out.size();
@@ -234,7 +238,9 @@ Task<> read_to_end(FileState& s, std::string& out) {
     std::vector<Chunk> chunks;
     std::size_t total = 0;
     auto join = [&] {
-        out.reserve(out.size() + total);
+        const std::size_t before = out.size();
+        out.reserve(before + total);
+        if (total >= aio::detail::kHugePageAdviceMin) aio::detail::advise_huge_pages(out.data() + before, total);
         for (const Chunk& c : chunks) out.append(c.bytes.get(), c.size);
     };
     try {
@@ -243,6 +249,7 @@ Task<> read_to_end(FileState& s, std::string& out) {
             cap = std::min(cap, aio::detail::kMaxIoLen);
             chunks.push_back(Chunk{std::unique_ptr<char[]>(new char[cap]), 0});  // not zero-filled
             Chunk& c = chunks.back();
+            if (cap >= aio::detail::kHugePageAdviceMin) aio::detail::advise_huge_pages(c.bytes.get(), cap);
             while (c.size < cap) {
                 std::size_t want = cap - c.size;
                 std::size_t r = co_await raw_read(s, c.bytes.get() + c.size, want);
