@@ -61,7 +61,9 @@ private:
 };
 
 /// An owned, non-blocking, close-on-exec socket. Move-only; the destructor
-/// closes it (after withdrawing any wait the loop still has on it).
+/// closes it (after withdrawing any wait the loop still has on it). An
+/// operation on a Socket without a descriptor (closed or moved from) throws
+/// OSError with EBADF, as Python's closed socket does.
 class Socket {
 public:
     /// No socket (false; fd() is -1).
@@ -105,7 +107,8 @@ public:
     Task<> connect(SocketAddress addr);
     /// Accepts one connection (non-blocking, close-on-exec) and its peer address.
     Task<std::pair<Socket, SocketAddress>> accept();
-    /// Receives up to n bytes into buf; 0 means the peer closed its side.
+    /// Receives up to n bytes into buf; 0 means the peer closed its side
+    /// (or n was 0: that returns 0 at once, without waiting for data).
     /// `buf` must stay valid until the await ends. One receive performed by
     /// the loop's backend (on io_uring the kernel waits for the data).
     /// Cancelled, it is withdrawn (CancelledError, the bytes stay in the

@@ -275,6 +275,10 @@ Task<std::pair<Socket, SocketAddress>> Socket::accept() {
 }
 
 Task<std::size_t> Socket::recv(char* buf, std::size_t n) {
+    if (n == 0) {  // nothing to wait for (sock_recv(sock, 0) returns b'' at once)
+        if (fd_ < 0) throw_os_error(EBADF, "recv", "");
+        co_return 0;
+    }
     detail::TransferWait w(detail::IoOp::Kind::Recv, fd_, buf, n);
     std::size_t r = co_await w;
     co_return r;

@@ -128,6 +128,12 @@ bool EpollBackend::submit(IoOp& op) {
         perform_sync(op);
         return true;
     }
+    if (op.fd < 0) {
+        // A closed socket (fd -1): EBADF, as the system call and io_uring
+        // say, rather than an index before the start of fds_.
+        op.result = -EBADF;
+        return true;
+    }
     if (op.kind == IoOp::Kind::Connect) {
         // The backend issues the connect (one contract with io_uring). Before
         // the fd is registered: a fresh socket reports EPOLLOUT|EPOLLHUP, an

@@ -1,0 +1,255 @@
+// aio::Socket (loop.sock_*) against hostile peers, on io_uring and on epoll.
+#include <gtest/gtest.h>
+
+#include <aio/aio.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "../../src/loop/io_backend.hpp"
+#include "support/raises.hpp"
+#include "support/support.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+class SocketFaults : public ::testing::TestWithParam<std::string> {
+protected:
+    void SetUp() override {
+        ::setenv("AIO_IO_BACKEND", GetParam().c_str(), 1);
+        try {
+            (void)aio::detail::make_backend();
+        } catch (const std::exception& e) {
+            ::unsetenv("AIO_IO_BACKEND");
+            GTEST_SKIP() << "no " << GetParam() << " here: " << e.what();
+        }
+        fds_ = aio::test::count_open_fds();
+    }
+    void TearDown() override {
+        ::unsetenv("AIO_IO_BACKEND");
+        EXPECT_EQ(aio::test::count_open_fds(), fds_);
+    }
+    int fds_ = 0;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, SocketFaults, ::testing::Values("uring", "epoll"),
+                         [](const auto& info) { return info.param; });
+
+struct Pair {
+    aio::Socket a, b;
+};
+Pair stream_pair() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) throw std::runtime_error("socketpair");
+    return Pair{aio::Socket::adopt(sv[0]), aio::Socket::adopt(sv[1])};
+}
+
+/// A connected TCP pair over loopback (listener closed).
+aio::Task<Pair> tcp_pair() {
+    aio::Socket l(AF_INET, SOCK_STREAM);
+    l.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+    l.listen(4);
+    auto addr = l.getsockname();
+    aio::Socket c(AF_INET, SOCK_STREAM);
+    auto conn = aio::create_task(c.connect(addr));
+    auto accepted = co_await l.accept();
+    co_await conn;
+    co_return Pair{std::move(c), std::move(accepted.first)};
+}
+
+void reset_close(aio::Socket& s) {
+    linger lg{1, 0};
+    ::setsockopt(s.fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    s.close();
+}
+
+}  // namespace
+
+TEST_P(SocketFaults, OperationsOnAClosedSocketAreOSErrorEBADF) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = stream_pair();
+        p.a.close();
+        char buf[16];
+        for (int op = 0; op < 6; ++op) {
+            int code = -1;
+            try {
+                switch (op) {
+                    case 0: co_await p.a.recv(buf, sizeof buf); break;
+                    case 1: co_await p.a.sendall("x"); break;
+                    case 2: co_await p.a.wait_ready(true); break;
+                    case 3: co_await p.a.wait_ready(false); break;
+                    case 4: co_await aio::detail::send_some(p.a.fd(), "x", 1); break;
+                    case 5: co_await p.a.recvfrom(10); break;
+                }
+                ADD_FAILURE() << "operation " << op << " did not throw";
+            } catch (const aio::OSError& e) {
+                code = e.errno_code();
+            }
+            EXPECT_EQ(code, EBADF) << "operation " << op;
+        }
+    }());
+}
+
+TEST_P(SocketFaults, PeerResetMidTransfer) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        std::string big(1 << 20, 'x');
+        co_await p.b.sendall(big);
+        reset_close(p.b);
+        std::string got(1 << 16, '\0');
+        bool reset = false;
+        try {
+            for (int i = 0; i < 100; ++i) {
+                std::size_t n = co_await p.a.recv(got.data(), got.size());
+                if (n == 0) break;
+            }
+        } catch (const aio::ConnectionResetError&) {
+            reset = true;
+        }
+        EXPECT_TRUE(reset);
+        bool send_failed = false;
+        try {
+            std::string more(1 << 22, 'y');
+            co_await p.a.sendall(more);
+        } catch (const aio::ConnectionError&) {
+            send_failed = true;
+        } catch (const aio::OSError& e) {
+            ADD_FAILURE() << e.what();
+        }
+        EXPECT_TRUE(send_failed);
+    }());
+}
+
+TEST_P(SocketFaults, SendallToAStalledPeerTimesOut) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        std::string big(64 << 20, 'x');
+        auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::wait_for(p.a.sendall(big), 200ms));
+        EXPECT_TRUE(raised.has_value());
+        // The socket stays usable: once the peer drains what was sent, a new sendall goes through.
+        auto drain = aio::create_task([](aio::Socket& s) -> aio::Task<std::size_t> {
+            std::string buf(1 << 20, '\0');
+            std::size_t total = 0;
+            while (true) {
+                std::size_t n = co_await s.recv(buf.data(), buf.size());
+                if (n == 0) break;
+                total += n;
+            }
+            co_return total;
+        }(p.b));
+        co_await aio::wait_for(p.a.sendall("end"), 5s);
+        p.a.shutdown_write();
+        std::size_t total = co_await aio::wait_for(std::move(drain), 5s);
+        EXPECT_GT(total, 3u);
+    }());
+}
+
+TEST_P(SocketFaults, HalfClose) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        p.b.shutdown_write();
+        char buf[16];
+        std::size_t n = co_await p.a.recv(buf, sizeof buf);
+        EXPECT_EQ(n, 0u);
+        n = co_await p.a.recv(buf, sizeof buf);
+        EXPECT_EQ(n, 0u);
+        co_await p.a.sendall("hello");
+        n = co_await p.b.recv(buf, sizeof buf);
+        EXPECT_EQ(n, 5u);
+    }());
+}
+
+TEST_P(SocketFaults, RecvZeroAndSendallEmpty) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        char buf[16];
+        std::size_t n = co_await aio::wait_for(p.a.recv(buf, 0), 1s);
+        EXPECT_EQ(n, 0u);
+        co_await aio::wait_for(p.a.sendall(""), 1s);
+        co_await aio::wait_for(p.a.sendall(std::string_view()), 1s);
+        std::string huge(64 << 20, '\0');
+        co_await p.b.sendall("abc");
+        n = co_await p.a.recv(huge.data(), huge.size());
+        EXPECT_EQ(n, 3u);
+    }());
+}
+
+TEST_P(SocketFaults, TwoConcurrentRecvs) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        char b1[4], b2[4];
+        auto r1 = aio::create_task(p.a.recv(b1, 4));
+        auto r2 = aio::create_task(p.a.recv(b2, 4));
+        co_await aio::sleep(10ms);
+        co_await p.b.sendall("abcdefgh");
+        auto n1 = co_await aio::wait_for(std::move(r1), 1s);
+        auto n2 = co_await aio::wait_for(std::move(r2), 1s);
+        // Both complete (which one gets the first bytes is the backend's
+        // order); no byte is lost or read twice.
+        EXPECT_EQ(n1 + n2, 8u);
+        std::string got = std::string(b1, n1) + std::string(b2, n2);
+        EXPECT_TRUE(got == "abcdefgh" || got == "efghabcd") << got;
+    }());
+}
+
+TEST_P(SocketFaults, ConnectRefusedAndBlackhole) {
+    aio::run([]() -> aio::Task<> {
+        aio::Socket l(AF_INET, SOCK_STREAM);
+        l.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+        auto addr = l.getsockname();
+        l.close();
+        aio::Socket c(AF_INET, SOCK_STREAM);
+        auto raised = co_await aio::test::raises<aio::ConnectionRefusedError>(c.connect(addr));
+        EXPECT_TRUE(raised.has_value());
+        // A listener whose backlog is full drops SYNs: the connect hangs.
+        aio::Socket full(AF_INET, SOCK_STREAM);
+        full.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+        full.listen(0);
+        auto faddr = full.getsockname();
+        std::vector<aio::Socket> fillers;
+        bool hung = false;
+        for (int i = 0; i < 8 && !hung; ++i) {
+            aio::Socket s(AF_INET, SOCK_STREAM);
+            try {
+                co_await aio::wait_for(s.connect(faddr), 300ms);
+                fillers.push_back(std::move(s));
+            } catch (const aio::TimeoutError&) {
+                hung = true;
+            }
+        }
+        EXPECT_TRUE(hung);
+    }());
+}
+
+TEST_P(SocketFaults, AcceptCancelled) {
+    aio::run([]() -> aio::Task<> {
+        aio::Socket l(AF_INET, SOCK_STREAM);
+        l.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+        l.listen(4);
+        auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::wait_for(l.accept(), 50ms));
+        EXPECT_TRUE(raised.has_value());
+        aio::Socket c(AF_INET, SOCK_STREAM);
+        auto conn = aio::create_task(c.connect(l.getsockname()));
+        auto acc = co_await aio::wait_for(l.accept(), 2s);
+        co_await conn;
+        EXPECT_TRUE(static_cast<bool>(acc.first));
+    }());
+}
+
+TEST_P(SocketFaults, ClosedWhileRecvWaits) {
+    aio::run([]() -> aio::Task<> {
+        Pair p = co_await tcp_pair();
+        char buf[4];
+        auto r = aio::create_task(p.a.recv(buf, 4));
+        co_await aio::sleep(10ms);
+        p.a.close();
+        auto raised = co_await aio::test::raises<aio::OSError>(aio::wait_for(std::move(r), 2s));
+        EXPECT_TRUE(raised.has_value());
+    }());
+}
