@@ -51,6 +51,13 @@ long churn(int rounds) {
     }
     return sum;
 }
+int id(int v) { return v; }
+/// Closes the worker's socket (fd 3) and lives on for 5 s.
+int close_socket_and_linger(int) {
+    ::close(3);
+    ::sleep(5);
+    return 0;
+}
 bool no_children() {
     errno = 0;
     return ::waitpid(-1, nullptr, WNOHANG) < 0 && errno == ECHILD;
@@ -250,5 +257,74 @@ TEST(ProcessPool, WorkersStartWhileAnotherThreadHammersMalloc) {
     stop = true;
     hammer.join();
     EXPECT_EQ(results, std::vector<long>(32, 6400));
+    EXPECT_TRUE(no_children());
+}
+
+// shutdown(wait=true) refused new calls and also failed the calls already
+// queued for a worker with RuntimeError. As Python's shutdown(wait=True)
+// (cancel_futures=False), the queued calls run; the workers retire after.
+TEST(ProcessPool, ShutdownWithWaitLetsTheQueuedCallsRun) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        auto running = aio::create_task(pool.submit_async(slow, 100));
+        auto queued = aio::create_task(pool.submit_async(id, 5));
+        auto queued2 = aio::create_task(pool.submit_async(id, 6));
+        co_await aio::sleep(20ms);
+        pool.shutdown(true);
+        {  // new calls are still refused
+            auto raised = co_await aio::test::raises<aio::RuntimeError>(pool.submit_async(id, 7));
+            EXPECT_TRUE(raised.has_value()) << "a call after shutdown() did not throw aio::RuntimeError";
+        }
+        auto r = co_await running;
+        EXPECT_EQ(r, 100);
+        std::optional<int> q, q2;
+        try {
+            q = co_await aio::wait_for(std::move(queued), 10s);
+            q2 = co_await aio::wait_for(std::move(queued2), 10s);
+        } catch (const aio::RuntimeError& e) {
+            ADD_FAILURE() << "a call queued before shutdown(true) failed: " << e.what();
+        }
+        EXPECT_EQ(q, 5);
+        EXPECT_EQ(q2, 6);
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+TEST(ProcessPool, ShutdownWithoutWaitFailsTheQueuedCalls) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        auto running = aio::create_task(pool.submit_async(slow, 10000));
+        auto queued = aio::create_task(pool.submit_async(id, 5));
+        co_await aio::sleep(20ms);
+        pool.shutdown(false);
+        auto broken = co_await aio::test::raises<aio::BrokenProcessPool>(running);
+        EXPECT_TRUE(broken.has_value());
+        auto refused = co_await aio::test::raises<aio::RuntimeError>(queued);
+        EXPECT_TRUE(refused.has_value());
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
+    EXPECT_TRUE(no_children());
+}
+
+// A worker whose function closed the pool's socket but went on running: the
+// pool saw EOF and waited for the process in waitpid, blocking the loop (and
+// every other task) until the function ended. The worker is killed instead.
+TEST(ProcessPool, AWorkerThatClosesItsSocketDoesNotBlockTheLoop) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        auto start = std::chrono::steady_clock::now();
+        {  // expects aio::BrokenProcessPool
+            auto raised = co_await aio::test::raises<aio::BrokenProcessPool>(pool.submit_async(close_socket_and_linger, 0));
+            EXPECT_TRUE(raised.has_value()) << "the call did not throw aio::BrokenProcessPool";
+        }
+        EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+        auto result = co_await pool.submit_async(id, 9);
+        EXPECT_EQ(result, 9);
+    }());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
     EXPECT_TRUE(no_children());
 }

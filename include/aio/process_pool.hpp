@@ -144,7 +144,11 @@ public:
         }
     }
 
-    /// Stops the workers: wait = true lets running calls finish first.
+    /// Refuses new calls (RuntimeError) and stops the workers. wait = true lets the running calls and
+    /// those already queued for a worker finish (Python's cancel_futures=False); each worker retires when
+    /// no queued call is left for it. wait = false kills the workers of the running calls (their awaiters
+    /// get BrokenProcessPool) and fails the queued calls with RuntimeError. Returns at once either way
+    /// (it does not block the loop): await the calls to wait for them.
     void shutdown(bool wait = true);
     /// The most worker processes the pool runs at once (the constructor's value, or the core count).
     std::size_t max_workers() const noexcept;

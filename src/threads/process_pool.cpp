@@ -298,7 +298,10 @@ struct ProcessPoolExecutor::State {
     // awaits its worker leaves that call a live Worker to find dead.
     std::vector<std::shared_ptr<Worker>> workers;
     detail::WaitList idle;
+    /// No new calls (shutdown() or destruction).
     bool shut = false;
+    /// The calls still queued fail too (shutdown(wait=false) or destruction).
+    bool dropped = false;
 
     void remove(Worker* w) {
         for (auto it = workers.begin(); it != workers.end(); ++it) {
@@ -311,20 +314,27 @@ struct ProcessPoolExecutor::State {
     }
     void release(Worker* w) {
         w->busy = false;
+        if (detail::WaitNode* n = idle.pop_front()) {
+            n->grant();  // a queued call takes the worker, shut down or not
+            return;
+        }
         if (shut) {
             w->retire();
             remove(w);
-            return;
         }
-        if (detail::WaitNode* n = idle.pop_front()) n->grant();
     }
 };
 
 namespace {
 
 Task<std::shared_ptr<Worker>> acquire(std::shared_ptr<ProcessPoolExecutor::State> s) {
+    // A call that comes after shutdown() is refused; one already queued runs
+    // unless shutdown(wait=false) or the destructor dropped the queue
+    // (Python's shutdown(cancel_futures=False) runs the pending calls too).
+    if (s->shut) throw RuntimeError("cannot schedule new calls after the process pool was shut down");
     while (true) {
-        if (s->shut) throw RuntimeError("cannot schedule new calls after the process pool was shut down");
+        if (s->dropped)
+            throw RuntimeError("the process pool was shut down (wait=false) or destroyed before the call started");
         for (auto& w : s->workers) {
             if (!w->busy) {
                 w->busy = true;
@@ -349,6 +359,7 @@ ProcessPoolExecutor::ProcessPoolExecutor(std::size_t max_workers) : s_(std::make
 
 ProcessPoolExecutor::~ProcessPoolExecutor() {
     s_->shut = true;
+    s_->dropped = true;
     for (auto& w : s_->workers) {
         if (w->busy)
             w->kill_and_reap("the process pool was destroyed while the call ran; its worker was killed");
@@ -363,6 +374,7 @@ std::size_t ProcessPoolExecutor::max_workers() const noexcept { return s_->max_w
 
 void ProcessPoolExecutor::shutdown(bool wait) {
     s_->shut = true;
+    if (!wait) s_->dropped = true;
     for (auto it = s_->workers.begin(); it != s_->workers.end();) {
         Worker& w = **it;
         if (!w.busy) {
@@ -374,7 +386,9 @@ void ProcessPoolExecutor::shutdown(bool wait) {
             ++it;
         }
     }
-    s_->idle.grant_all();  // queued calls see the shutdown
+    // wait=false: the queued calls fail; wait=true: they run, each on the
+    // next worker a finished call frees (the last one retires it).
+    if (!wait) s_->idle.grant_all();
 }
 
 Task<std::string> ProcessPoolExecutor::call(void* fn, detail::Trampoline tramp, std::string payload) {
@@ -414,7 +428,10 @@ Task<std::string> ProcessPoolExecutor::call(void* fn, detail::Trampoline tramp, 
         w->writer.reset();
         w->reader.reset();
         if (pid > 0) {
-            if (cancelled) ::kill(pid, SIGKILL);
+            // Killed even when its socket ended first: a worker whose function
+            // closed fd 3 lives on, and waitpid would block the loop until it
+            // ends. A worker already dead keeps its own status.
+            ::kill(pid, SIGKILL);
             ::waitpid(pid, &status, 0);
             w->pid = -1;
         }
