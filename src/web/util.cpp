@@ -214,18 +214,24 @@ RangeResult parse_range(const http::Headers& rq, const FileValidators& v, std::u
         if (cond != v.etag && cond != v.last_modified) return r;
     }
     std::string_view spec = trim(*range);
-    if (spec.substr(0, 6) != "bytes=") return r;
+    // Range units are case-insensitive (RFC 9110 §14.1).
+    if (spec.size() < 6 || !http::iequals(spec.substr(0, 6), "bytes=")) return r;
     spec.remove_prefix(6);
     if (spec.find(',') != std::string_view::npos) return r;
     std::size_t dash = spec.find('-');
     if (dash == std::string_view::npos) return r;
     std::string_view a = trim(spec.substr(0, dash)), b = trim(spec.substr(dash + 1));
+    // Digits of any length: a number past UINT64_MAX saturates there, which
+    // is still past the end of any file (a last-pos that large means "to the
+    // end", a first-pos that large is unsatisfiable, a suffix that large is
+    // the whole file), as RFC 9110 §14.1.2 reads them.
     auto num = [](std::string_view t, std::uint64_t& out) {
-        if (t.empty() || t.size() > 19) return false;
+        if (t.empty()) return false;
         out = 0;
         for (char c : t) {
             if (c < '0' || c > '9') return false;
-            out = out * 10 + static_cast<std::uint64_t>(c - '0');
+            auto d = static_cast<std::uint64_t>(c - '0');
+            out = out > (UINT64_MAX - d) / 10 ? UINT64_MAX : out * 10 + d;
         }
         return true;
     };

@@ -207,6 +207,56 @@ TEST(WebHardening, AFileResponsePathHoldingANulIsRefusedNotCut) {
     EXPECT_THROW(web::FileResponse(t.root / std::string("pub.txt\0.png", 12)), aio::ValueError);
 }
 
+// A byte position of 20 digits or more (a last-pos of UINT64_MAX, as some
+// download managers send for "to the end") made the Range header count as
+// malformed: the whole file came back 200 instead of the 206 RFC 9110
+// §14.1.2 asks for, and a first-pos that large got 200 instead of 416.
+// A range unit in capitals ("BYTES=") was ignored the same way, though units
+// are case-insensitive (§14.1). Positions now saturate at UINT64_MAX.
+TEST(WebHardening, StaticRangesWithHugePositionsAndAnyCaseUnit) {
+    StaticTree t;
+    std::ofstream(t.root / "digits.txt") << "0123456789abcdef";
+    WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
+    auto fetch = [&](const std::string& range) {
+        return get(s.port(), "GET /static/digits.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: " + range +
+                                  "\r\n\r\n");
+    };
+    auto body_of = [](const std::string& raw) {
+        std::size_t at = raw.find("\r\n\r\n");
+        return at == std::string::npos ? std::string() : raw.substr(at + 4);
+    };
+    for (std::string range : {"bytes=3-18446744073709551615", "bytes=3-18446744073709551616",
+                              "bytes=3-99999999999999999999999999", "bytes=0003-00000000000000000000000015"}) {
+        std::string out = fetch(range);
+        EXPECT_EQ(status_of(out), 206) << range << ": " << out;
+        EXPECT_NE(out.find("Content-Range: bytes 3-15/16\r\n"), std::string::npos) << range << ": " << out;
+        EXPECT_NE(out.find("Content-Length: 13\r\n"), std::string::npos) << range << ": " << out;
+        EXPECT_EQ(body_of(out), "3456789abcdef") << range;
+    }
+    for (std::string range : {"bytes=-18446744073709551616", "bytes=-99999999999999999999999999"}) {
+        std::string out = fetch(range);
+        EXPECT_EQ(status_of(out), 206) << range << ": " << out;
+        EXPECT_NE(out.find("Content-Range: bytes 0-15/16\r\n"), std::string::npos) << range << ": " << out;
+        EXPECT_EQ(body_of(out), "0123456789abcdef") << range;
+    }
+    for (std::string range : {"bytes=18446744073709551616-", "bytes=99999999999999999999999999-5"}) {
+        std::string out = fetch(range);
+        int st = status_of(out);
+        if (range.back() == '-') {
+            EXPECT_EQ(st, 416) << range << ": " << out;
+            EXPECT_NE(out.find("Content-Range: bytes */16\r\n"), std::string::npos) << range << ": " << out;
+        } else {
+            EXPECT_EQ(st, 200) << range << ": " << out;  // last-pos < first-pos: invalid, ignored
+        }
+    }
+    std::string out = fetch("BYTES=2-5");
+    EXPECT_EQ(status_of(out), 206) << out;
+    EXPECT_EQ(body_of(out), "2345");
+    out = fetch("Bytes=-3");
+    EXPECT_EQ(status_of(out), 206) << out;
+    EXPECT_EQ(body_of(out), "def");
+}
+
 namespace {
 
 std::string multipart_head(std::size_t length) {
