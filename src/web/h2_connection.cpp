@@ -580,7 +580,26 @@ Task<> H2Stream::exchange() {
             }
             resp = Response({.status = 500, .text = "500 Internal Server Error\n\nServer got itself in trouble"});
         }
-        co_await send_response(resp);
+        // Sending can fail after the head is out (a file that shrank or
+        // could not be read while it was being sent): reset the stream, the
+        // only honest end of a body cut short. Left open, the client would
+        // wait for the rest of the body for ever.
+        std::exception_ptr send_failure;
+        try {
+            co_await send_response(resp);
+        } catch (const CancelledError&) {
+            throw;
+        } catch (...) {
+            if (closed_) throw;  // a write to a reset stream: the client is gone
+            send_failure = std::current_exception();
+        }
+        if (send_failure) {
+            if (auto* loop = running_loop_or_null())
+                loop->call_exception_handler({"Error sending a response", send_failure, {}});
+            nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+            conn_.schedule_write();
+            co_return;
+        }
     }
     // Until nghttp2 has sent the whole response: each step of progress
     // within send_timeout, or the stream is reset (a client that never

@@ -313,6 +313,39 @@ TEST(Http2Server, AStreamResetByTheClientCancelsItsHandler) {
     EXPECT_EQ(s.runner()->requests_in_flight(), 0u);
 }
 
+// A file that shrank while it was being sent (read_file_piece failing after
+// the head was out) left the stream open: the client waited for the rest of
+// the body until it gave up. The stream is now reset (INTERNAL_ERROR), as a
+// handler failing after prepare() resets it, and the connection lives on.
+TEST(Http2Server, AFileThatShrinksWhileItIsSentResetsTheStream) {
+    ScratchDir dir;
+    std::filesystem::path file = dir.path / "big.bin";
+    { std::ofstream(file) << ""; }
+    std::filesystem::resize_file(file, 256u << 20);  // sparse: read as zeros
+    WebServer s([&](web::Application& a) {
+        routes(a);
+        a.router().add_static("/static", dir.path);
+    });
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    aio::test::CommandResult got;
+    auto started = std::chrono::steady_clock::now();
+    std::thread client([&] {
+        got = run_command("curl -s --http2-prior-knowledge --limit-rate 2M --max-time 15 -o /dev/null -w '%{http_code}' " +
+                          s.url("/static/big.bin"));
+    });
+    std::this_thread::sleep_for(500ms);
+    std::filesystem::resize_file(file, 64u << 10);
+    client.join();
+    auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_LT(took, 10s) << "curl waited for the rest of the body: " << got.output;
+    EXPECT_NE(got.status, 0) << got.output;  // a body cut short is an error, never a success
+    EXPECT_EQ(got.output, "200");
+    // The server goes on, and the stream's file is closed.
+    EXPECT_EQ(run_command("curl -s --http2-prior-knowledge " + s.url("/")).output, "Hello, world");
+    EXPECT_TRUE(aio::test::faults::fds_settle_to(before));
+}
+
 TEST(Http2Server, GracefulShutdownSendsGoawayAndFinishesTheStreamsInProgress) {
     std::atomic<bool> started{false};
     auto app = [&](web::Application& a) {
