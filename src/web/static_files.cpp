@@ -213,6 +213,10 @@ public:
     }
     bool match(std::string_view path, MatchInfo& m) const override {
         const std::string& p = cfg_->prefix;
+        if (!p.empty() && path == p) {  // the bare prefix names the root, as aiohttp's
+            RouteMatch::add(m, "filename", std::string());
+            return true;
+        }
         if (path.size() < p.size() + 1 || path.compare(0, p.size(), p) != 0 || path[p.size()] != '/') return false;
         RouteMatch::add(m, "filename", std::string(path.substr(p.size() + 1)));
         return true;

@@ -257,6 +257,33 @@ TEST(WebHardening, StaticRangesWithHugePositionsAndAnyCaseUnit) {
     EXPECT_EQ(body_of(out), "def");
 }
 
+// The bare prefix of a static route ("/listing", no slash) answered 404:
+// aiohttp resolves it to the root directory, a listing with show_index and
+// 403 without. It names the root now; a longer name sharing the prefix
+// ("/listingx") is still no match.
+TEST(WebHardening, TheBarePrefixOfAStaticRouteNamesItsRoot) {
+    StaticTree t;
+    WebServer s([&](web::Application& app) {
+        app.router().add_static("/static", t.root);
+        app.router().add_static("/listing", t.root, {.show_index = true});
+    });
+    auto fetch = [&](const std::string& path, const std::string& method = "GET") {
+        return get(s.port(), method + " " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    };
+    std::string out = fetch("/listing");
+    EXPECT_EQ(status_of(out), 200) << out;
+    EXPECT_NE(out.find("<a href=\"/listing/pub.txt\">pub.txt</a>"), std::string::npos) << out;
+    EXPECT_NE(out.find("<a href=\"/listing/sub/\">sub/</a>"), std::string::npos) << out;
+    auto body_of = [](const std::string& raw) { return raw.substr(raw.find("\r\n\r\n")); };
+    EXPECT_EQ(body_of(out), body_of(fetch("/listing/")));
+    EXPECT_EQ(status_of(fetch("/listing?x=1")), 200);
+    EXPECT_EQ(status_of(fetch("/listing", "HEAD")), 200);
+    EXPECT_EQ(status_of(fetch("/static")), 403);
+    EXPECT_EQ(status_of(fetch("/static/")), 403);
+    EXPECT_EQ(status_of(fetch("/listingx")), 404);
+    EXPECT_EQ(status_of(fetch("/staticx/pub.txt")), 404);
+}
+
 namespace {
 
 std::string multipart_head(std::size_t length) {

@@ -133,11 +133,12 @@ public:
     template <class F>
     void add_options(std::string_view path, F h, std::string name = {}) { add_route("OPTIONS", path, std::move(h), std::move(name)); }
 
-    /// Serves the files under `directory` at `prefix` (GET and HEAD).
+    /// Serves the files under `directory` at `prefix` (GET and HEAD); the
+    /// bare prefix ("/static") names the directory itself, like "/static/".
     /// Nothing outside the directory is ever served: ".." segments (also
-    /// encoded), absolute paths, NUL and backslashes answer 403/404, and
-    /// symlinks are resolved and must stay inside the root unless
-    /// follow_symlinks. Throws ValueError when `directory` does not exist.
+    /// encoded), absolute paths, NUL and backslashes answer 400/403/404, and
+    /// unless follow_symlinks no symlink is followed (404), even one leading
+    /// inside the root. Throws ValueError when `directory` does not exist.
     void add_static(std::string_view prefix, std::filesystem::path directory, StaticOptions opts = {});
 
     /// The URL of the named route with `params` filled in, percent-encoded
