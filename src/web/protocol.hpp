@@ -47,7 +47,7 @@ struct ServerState {
 std::string_view date_header_line();
 /// An HTTP date (IMF-fixdate) of `t`.
 std::string http_date(std::time_t t);
-/// Parses an HTTP date; nullopt when malformed.
+/// Parses an HTTP date (IMF-fixdate, rfc850-date or asctime-date); nullopt when malformed.
 std::optional<std::time_t> parse_http_date(std::string_view s);
 
 /// Serves one HTTP/1.1 connection: reads requests, runs the application,

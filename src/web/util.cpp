@@ -148,12 +148,37 @@ std::string http_date(std::time_t t) {
 }
 
 std::optional<std::time_t> parse_http_date(std::string_view s) {
-    // IMF-fixdate only ("Sun, 06 Nov 1994 08:49:37 GMT"), what every client sends back.
-    if (s.size() != 29 || s.substr(25) != " GMT") return std::nullopt;
+    // RFC 9110 §5.6.7: IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), and
+    // the two obsolete forms a recipient must accept as well: rfc850-date
+    // ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime-date ("Sun Nov  6
+    // 08:49:37 1994"). Each is recognised by its fixed layout first:
+    // strptime alone would take far more than these.
     struct tm tm {};
     std::string text(s);
-    const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    const char* end = nullptr;
+    bool two_digit_year = false;
+    std::size_t comma = s.find(", ");
+    if (s.size() == 29 && s.substr(25) == " GMT") {
+        end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    } else if (s.size() == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' && s[19] == ' ') {
+        end = ::strptime(text.c_str(), "%a %b %e %H:%M:%S %Y", &tm);
+    } else if (comma != std::string_view::npos && comma >= 6 && s.size() == comma + 24 && s[comma + 4] == '-' &&
+               s[comma + 8] == '-' && s.substr(s.size() - 4) == " GMT") {
+        end = ::strptime(text.c_str(), "%A, %d-%b-%y %H:%M:%S GMT", &tm);
+        two_digit_year = true;
+    }
     if (!end || *end != '\0') return std::nullopt;
+    if (two_digit_year) {
+        // A two-digit year more than 50 years ahead is the latest past year
+        // with those digits (RFC 9110 §5.6.7).
+        std::time_t now = std::time(nullptr);
+        struct tm today {};
+        ::gmtime_r(&now, &today);
+        int this_year = today.tm_year + 1900;
+        int year = this_year - this_year % 100 + tm.tm_year % 100;
+        if (year > this_year + 50) year -= 100;
+        tm.tm_year = year - 1900;
+    }
     std::time_t t = ::timegm(&tm);
     // timegm normalises out-of-range fields (a leap second 60, 31 Feb): a
     // date that lands past year 9999 has no IMF-fixdate and is not one.

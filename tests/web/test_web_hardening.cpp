@@ -6,6 +6,7 @@
 
 #include <thread>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -282,6 +283,40 @@ TEST(WebHardening, TheBarePrefixOfAStaticRouteNamesItsRoot) {
     EXPECT_EQ(status_of(fetch("/static/")), 403);
     EXPECT_EQ(status_of(fetch("/listingx")), 404);
     EXPECT_EQ(status_of(fetch("/staticx/pub.txt")), 404);
+}
+
+// If-Modified-Since and If-Unmodified-Since were read only in IMF-fixdate:
+// a date in one of the two obsolete formats, which RFC 9110 §5.6.7 says a
+// recipient MUST accept (aiohttp does), was ignored, so a cache
+// revalidating with one got the whole file (200, not 304) and a
+// conditional request got no 412.
+TEST(WebHardening, ConditionalDatesAreReadInAllThreeHttpDateFormats) {
+    StaticTree t;
+    fs::path file = t.root / "dated.txt";
+    std::ofstream(file) << "dated";
+    struct timespec times[2] = {{1704067200, 0}, {1704067200, 0}};  // Mon, 01 Jan 2024 00:00:00 GMT
+    ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+    WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
+    auto status = [&](const std::string& field) {
+        return status_of(get(s.port(), "GET /static/dated.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + field +
+                                           "\r\n\r\n"));
+    };
+    for (std::string date : {"Mon, 01 Jan 2024 00:00:00 GMT", "Monday, 01-Jan-24 00:00:00 GMT",
+                             "Mon Jan  1 00:00:00 2024", "Tue Jan  2 10:00:00 2024", "Tuesday, 02-Jan-24 10:00:00 GMT"}) {
+        EXPECT_EQ(status("If-Modified-Since: " + date), 304) << date;
+        EXPECT_EQ(status("If-Unmodified-Since: " + date), 200) << date;
+    }
+    for (std::string date : {"Sun, 31 Dec 2023 00:00:00 GMT", "Sunday, 31-Dec-23 00:00:00 GMT",
+                             "Sun Dec 31 00:00:00 2023", "Sun Dec 31 23:59:59 2023"}) {
+        EXPECT_EQ(status("If-Modified-Since: " + date), 200) << date;
+        EXPECT_EQ(status("If-Unmodified-Since: " + date), 412) << date;
+    }
+    // Not HTTP-dates: ignored.
+    for (std::string date : {"Mon, 1 Jan 2024 00:00:00 GMT", "Monday, 01-Jan-2024 00:00:00 GMT", "Mon Jan 1 00:00:00 2024",
+                             "2024-01-01T00:00:00Z", "garbage"}) {
+        EXPECT_EQ(status("If-Modified-Since: " + date), 200) << date;
+        EXPECT_EQ(status("If-Unmodified-Since: " + date), 200) << date;
+    }
 }
 
 namespace {

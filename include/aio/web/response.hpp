@@ -224,7 +224,8 @@ Response json_response(const json::Value& data, ResponseOptions opts = {});
 /// A file from disk (aiohttp.web.FileResponse): Content-Type guessed from
 /// the extension, Last-Modified and ETag from stat, conditional requests
 /// (If-None-Match / If-Modified-Since → 304, If-Match /
-/// If-Unmodified-Since → 412), single byte ranges (206, 416). The bytes go
+/// If-Unmodified-Since → 412; dates in any of RFC 9110's three HTTP-date
+/// formats), single byte ranges (206, 416). The bytes go
 /// by sendfile(2) on plain TCP (waiting for the socket between calls, never
 /// blocking the loop), by reads of `chunk_size` under TLS. A path that is
 /// not a readable regular file when the response is sent answers 404 (403
