@@ -41,6 +41,7 @@ int open_components(int root, std::string_view rel, int flags) {
     while (true) {
         std::size_t slash = rel.find('/');
         std::string comp(rel.substr(0, slash));
+        bool slash_follows = slash != std::string_view::npos;
         rel.remove_prefix(slash == std::string_view::npos ? rel.size() : slash + 1);
         bool last = rel.find_first_not_of('/') == std::string_view::npos;
         if (comp.empty() || comp == ".") {
@@ -51,7 +52,9 @@ int open_components(int root, std::string_view rel, int flags) {
             errno = EXDEV;
             return -1;
         }
-        if (last) return ::openat(cur, comp.c_str(), flags | O_NOFOLLOW);
+        // A trailing slash names a directory, as the kernel resolves it for
+        // openat2: "file.txt/" is ENOTDIR, not the file.
+        if (last) return ::openat(cur, comp.c_str(), flags | O_NOFOLLOW | (slash_follows ? O_DIRECTORY : 0));
         int next = ::openat(cur, comp.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (next < 0) return -1;
         owned.reset();  // closes the previous directory

@@ -153,6 +153,13 @@ void check_static_rules(std::uint16_t port) {
     out = fetch("/static/sub/nested.txt");
     EXPECT_EQ(status_of(out), 200);
     EXPECT_NE(out.find("nested"), std::string::npos);
+    // A trailing slash names a directory whichever way the path is resolved
+    // (the openat fallback served "pub.txt/" as the file; openat2 never did).
+    EXPECT_EQ(status_of(fetch("/static/pub.txt/")), 404);
+    EXPECT_EQ(status_of(fetch("/static/sub/nested.txt/")), 404);
+    EXPECT_EQ(status_of(fetch("/static/sub/nested.txt//")), 404);
+    EXPECT_EQ(status_of(fetch("/static/sub/")), 403);
+    EXPECT_EQ(status_of(fetch("/static/sub//")), 403);
     for (std::string bad : {"/static/link.txt", "/static/dirlink/secret.txt", "/static/../outside/secret.txt",
                             "/static/sub/../../outside/secret.txt", "/static/%2e%2e/outside/secret.txt",
                             "/static/sub/%2E%2E/%2E%2E/outside/secret.txt"}) {
