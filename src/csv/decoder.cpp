@@ -4,6 +4,7 @@
 #include <aio/csv/errors.hpp>
 #include <aio/exceptions.hpp>
 
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -209,7 +210,11 @@ void Decoder::finish(aio::table_detail::Buffer& out) {
     }
 }
 
-std::size_t validate_utf8(const char* s, std::size_t n, bool partial, const char*& reason) noexcept {
+namespace {
+
+/// The scalar walk: the offset of the first byte that is not valid UTF-8
+/// (with `reason`), of a character cut off at the end when `partial`, or n.
+std::size_t walk_utf8(const char* s, std::size_t n, bool partial, const char*& reason) noexcept {
     reason = nullptr;
     std::size_t i = 0;
     const auto* u = reinterpret_cast<const unsigned char*>(s);
@@ -264,6 +269,36 @@ std::size_t validate_utf8(const char* s, std::size_t n, bool partial, const char
         i += len;
     }
     return n;
+}
+
+}  // namespace
+
+std::size_t validate_utf8(const char* s, std::size_t n, bool partial, const char*& reason) noexcept {
+    // Nearly all text is valid: simdjson's validator (SIMD, at the widest the
+    // CPU has) says so for everything before a last character that may be
+    // cut off, about four times as fast as the walk above (R8's text has a
+    // non-ASCII letter every few hundred bytes, each of which stopped the
+    // walk's 16-byte steps). Only text it refuses, and that last character,
+    // go through the walk, which names the first bad byte.
+    const auto* u = reinterpret_cast<const unsigned char*>(s);
+    std::size_t whole = n;
+    if (partial) {
+        for (std::size_t back = 1; back <= 3 && back <= n; ++back) {
+            const unsigned char c = u[n - back];
+            if (c < 0x80) break;  // nothing cut off
+            if (c >= 0xC0) {      // a lead byte: its character is cut off when it needs more
+                const std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+                if (len > back) whole = n - back;
+                break;
+            }
+        }
+    }
+    if (!simdjson::validate_utf8(s, whole)) return walk_utf8(s, n, partial, reason);
+    if (whole == n) {
+        reason = nullptr;
+        return n;
+    }
+    return whole + walk_utf8(s + whole, n - whole, partial, reason);
 }
 
 }  // namespace aio::csv::detail

@@ -545,4 +545,46 @@ TEST(ReadCsv, ManyDoubledQuotesInOneFieldKeepTheTextBetweenThem) {
     }
 }
 
+TEST(StreamingParser, CharactersCutAtBlockEndsAndABadByteFarIn) {
+    // Rows of 2-, 3- and 4-byte characters over several parser blocks, fed in
+    // pieces whose ends (and so the blocks' ends) fall inside characters: a
+    // character cut off at the end of a block waits for the rest.
+    const char* words[] = {"\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "z\xC3\xBCrich"};
+    std::string text = "a,b\n";
+    std::size_t rows = 0;
+    while (text.size() < 3 * aio::csv::StreamingParser::kBlockSize) {
+        text += std::to_string(rows) + "," + words[rows % 4] + words[(rows + 1) % 4] + "\n";
+        ++rows;
+    }
+    auto feed = [](std::string_view t, std::size_t piece) {
+        aio::csv::StreamingParser p;
+        for (std::size_t i = 0; i < t.size(); i += piece) p.feed(t.substr(i, piece));
+        p.finish();
+        return p.table();
+    };
+    for (std::size_t piece : {std::size_t{1'000'003}, std::size_t{65'537}, std::size_t{4'097}}) {
+        const aio::Table t = feed(text, piece);
+        ASSERT_EQ(t.num_rows(), rows) << piece;
+        for (std::size_t r : {std::size_t{0}, rows / 2, rows - 1})
+            EXPECT_EQ(t["b"].str(r), std::string(words[r % 4]) + words[(r + 1) % 4]) << piece << " row " << r;
+    }
+    // A byte that is never UTF-8, at the start of a row past two blocks: named
+    // by its offset and line, whatever the pieces.
+    std::size_t at = text.find('\n', 2 * aio::csv::StreamingParser::kBlockSize + 12345) + 1;
+    std::string bad = text;
+    bad.insert(at, "\xFF");
+    const std::size_t line = static_cast<std::size_t>(std::count(bad.begin(), bad.begin() + static_cast<std::ptrdiff_t>(at), '\n')) + 1;
+    for (std::size_t piece : {std::size_t{1'000'003}, std::size_t{4'097}}) {
+        try {
+            (void)feed(bad, piece);
+            ADD_FAILURE() << "no error, pieces of " << piece;
+        } catch (const aio::UnicodeDecodeError& e) {
+            EXPECT_EQ(e.offset(), at) << piece;
+            EXPECT_NE(std::string(e.what()).find("invalid start byte (line " + std::to_string(line) + ")"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}
+
 }  // namespace
