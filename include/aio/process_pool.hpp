@@ -49,6 +49,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "aio/detail/huge_pages.hpp"
 #include "aio/task.hpp"
 
 namespace aio {
@@ -68,6 +69,10 @@ template <class T>
 void put_value(std::string& out, const T& v) {
     if constexpr (std::is_same_v<T, std::string>) {
         std::uint64_t n = v.size();
+        if (n >= kHugePageAdviceMin) {  // megabytes, filled once: on huge pages
+            out.reserve(out.size() + sizeof n + n);
+            advise_huge_pages(out.data() + out.size(), sizeof n + n);
+        }
         out.append(reinterpret_cast<const char*>(&n), sizeof n);
         out.append(v);
     } else {
@@ -86,7 +91,12 @@ T get_value(std::string_view& in) {
         std::memcpy(&n, in.data(), sizeof n);
         in.remove_prefix(sizeof n);
         need(n);
-        std::string s(in.substr(0, n));
+        std::string s;
+        if (n >= kHugePageAdviceMin) {  // megabytes, filled once: on huge pages
+            s.reserve(n);
+            advise_huge_pages(s.data(), n);
+        }
+        s.append(in.data(), n);
         in.remove_prefix(n);
         return s;
     } else {

@@ -209,7 +209,10 @@ namespace {
 // reader moved into a task) must not leave the read on a dead object.
 using ConnectionPtr = std::shared_ptr<detail::Connection>;
 
-Task<bool> fill_on(ConnectionPtr c) {
+/// One read into the buffer; false at the end of the stream. `want`: bytes
+/// the caller knows it needs (readexactly), read in one call when the
+/// kernel has them, up to kWantCap, beyond the growing read size.
+Task<bool> fill_on(ConnectionPtr c, std::size_t want = 0) {
     if (c->read_error) std::rethrow_exception(c->read_error);
     if (c->eof) co_return false;
     if (c->reading) throw RuntimeError("another task is already reading from this stream");
@@ -229,7 +232,10 @@ Task<bool> fill_on(ConnectionPtr c) {
         c->eof = true;
         co_return false;
     }
-    char* dst = c->rbuf.prepare(c->read_size);
+    // The room asked for is bounded: a length a peer announced may be a lie,
+    // and memory is taken as bytes come, not as promised.
+    constexpr std::size_t kWantCap = std::size_t(1) << 20;
+    char* dst = c->rbuf.prepare(std::max(c->read_size, std::min(want, kWantCap)));
     const std::size_t room = c->rbuf.room();
     std::size_t n = 0;
     try {
@@ -278,13 +284,16 @@ Task<std::string> read_on(ConnectionPtr c, long n) {
 
 Task<std::string> readexactly_on(ConnectionPtr c, std::size_t n) {
     while (c->rbuf.size() < n) {
-        bool more = co_await fill_on(c);
+        bool more = co_await fill_on(c, n - c->rbuf.size());
         if (!more) {
             std::string partial(c->rbuf.view());
             c->rbuf.consume(partial.size());
             throw IncompleteReadError(std::move(partial), n);
         }
     }
+    // Exactly what is buffered, filling its storage well: the storage goes
+    // out as the string (a large message read whole is not copied again).
+    if (n == c->rbuf.size() && c->rbuf.can_take()) co_return c->rbuf.take();
     std::string out(c->rbuf.data(), n);
     c->rbuf.consume(n);
     co_return out;
