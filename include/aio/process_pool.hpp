@@ -39,6 +39,10 @@
 // carrying its message (its C++ type cannot cross the process boundary).
 // Cancelling a call that waits for a free worker removes it; cancelling a call
 // that runs kills its worker (which is then replaced).
+// A worker keeps up to 64 MiB of free heap between calls and takes blocks up
+// to 32 MiB from its heap (glibc's M_TRIM_THRESHOLD and M_MMAP_THRESHOLD, set
+// in the worker only): calls that pass megabytes back and forth do not fault
+// the same pages in again each time.
 #pragma once
 
 #include <cstdint>
