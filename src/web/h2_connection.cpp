@@ -544,6 +544,12 @@ Task<> H2Stream::serve(H2Connection* conn, std::int32_t id) {
     conn->maybe_erase(id);  // frees s when nghttp2 is done with the stream
 }
 
+void H2Stream::reset_after_failure(const char* context, std::exception_ptr failure) {
+    if (auto* loop = running_loop_or_null()) loop->call_exception_handler({context, std::move(failure), {}});
+    nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
+    conn_.schedule_write();
+}
+
 Task<> H2Stream::exchange() {
     started_ = std::chrono::steady_clock::now();
     request_->reset();
@@ -569,21 +575,16 @@ Task<> H2Stream::exchange() {
             failure = std::current_exception();
         }
         if (failure) {
-            if (auto* loop = running_loop_or_null())
-                loop->call_exception_handler({"Error handling request", failure, {}});
-            if (submitted_) {
-                // A head (and maybe part of a body) is out: reset, the only
-                // honest end of a response cut short.
-                nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
-                conn_.schedule_write();
+            if (submitted_) {  // a head (and maybe part of a body) is out
+                reset_after_failure("Error handling request", failure);
                 co_return;
             }
+            if (auto* loop = running_loop_or_null())
+                loop->call_exception_handler({"Error handling request", failure, {}});
             resp = Response({.status = 500, .text = "500 Internal Server Error\n\nServer got itself in trouble"});
         }
         // Sending can fail after the head is out (a file that shrank or
-        // could not be read while it was being sent): reset the stream, the
-        // only honest end of a body cut short. Left open, the client would
-        // wait for the rest of the body for ever.
+        // could not be read while it was being sent).
         std::exception_ptr send_failure;
         try {
             co_await send_response(resp);
@@ -594,10 +595,7 @@ Task<> H2Stream::exchange() {
             send_failure = std::current_exception();
         }
         if (send_failure) {
-            if (auto* loop = running_loop_or_null())
-                loop->call_exception_handler({"Error sending a response", send_failure, {}});
-            nghttp2_submit_rst_stream(conn_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_INTERNAL_ERROR);
-            conn_.schedule_write();
+            reset_after_failure("Error sending a response", send_failure);
             co_return;
         }
     }

@@ -53,6 +53,11 @@ private:
     /// until nghttp2 has sent it (or the client reset it).
     static Task<> serve(H2Connection* conn, std::int32_t id);
     Task<> exchange();
+    /// Reports `failure` (the loop's exception handler, under `context`)
+    /// and resets the stream with INTERNAL_ERROR: once a head is out, the
+    /// only honest end of a response cut short (left open, the client would
+    /// wait for the rest of the body for ever).
+    void reset_after_failure(const char* context, std::exception_ptr failure);
     Task<> send_response(StreamResponse& resp);
     Task<> send_file(StreamResponse& resp);
     /// Submits the response head; the body follows from out_ (see source()).

@@ -44,6 +44,16 @@ def coded(coding, data, extra=b""):
             str(len(data)).encode() + b"\r\n" + extra + b"\r\n" + data)
 
 
+async def send_then_reset(writer, length, part):
+    """A head promising `length` bytes, `part` of them, then a reset (RST)."""
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length + part)
+    await writer.drain()
+    await asyncio.sleep(0.05)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
 async def handle(reader, writer):
     try:
         while True:
@@ -70,20 +80,10 @@ async def handle(reader, writer):
                 continue
             if path == "/reset-after-megabytes":
                 # Enough body that the client's reads hand over whole buffers, then a reset.
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000\r\n\r\n" + b"m" * 3_000_000)
-                await writer.drain()
-                await asyncio.sleep(0.05)
-                sock = writer.get_extra_info("socket")
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                writer.transport.abort()  # RST
+                await send_then_reset(writer, 10_000_000, b"m" * 3_000_000)
                 return
             if path == "/reset-mid-body":
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"r" * 1000)
-                await writer.drain()
-                await asyncio.sleep(0.05)
-                sock = writer.get_extra_info("socket")
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                writer.transport.abort()  # RST
+                await send_then_reset(writer, 100_000, b"r" * 1000)
                 return
             if path == "/truncated-gzip":
                 whole = gzip.compress(b"hello gzip " * 1000)
