@@ -52,11 +52,10 @@ long churn(int rounds) {
     return sum;
 }
 int id(int v) { return v; }
-/// Closes the worker's socket (fd 3) and lives on for 5 s.
+/// Closes the worker's socket (fd 3) and lives on until it is killed.
 int close_socket_and_linger(int) {
     ::close(3);
-    ::sleep(5);
-    return 0;
+    for (;;) ::pause();
 }
 bool no_children() {
     errno = 0;
@@ -312,16 +311,15 @@ TEST(ProcessPool, ShutdownWithoutWaitFailsTheQueuedCalls) {
 // A worker whose function closed the pool's socket but went on running: the
 // pool saw EOF and waited for the process in waitpid, blocking the loop (and
 // every other task) until the function ended. The worker is killed instead.
+// The function here never ends: without the kill, the test hangs.
 TEST(ProcessPool, AWorkerThatClosesItsSocketDoesNotBlockTheLoop) {
     int fds = aio::test::count_open_fds();
     aio::run([]() -> aio::Task<> {
         aio::ProcessPoolExecutor pool(1);
-        auto start = std::chrono::steady_clock::now();
         {  // expects aio::BrokenProcessPool
             auto raised = co_await aio::test::raises<aio::BrokenProcessPool>(pool.submit_async(close_socket_and_linger, 0));
             EXPECT_TRUE(raised.has_value()) << "the call did not throw aio::BrokenProcessPool";
         }
-        EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
         auto result = co_await pool.submit_async(id, 9);
         EXPECT_EQ(result, 9);
     }());

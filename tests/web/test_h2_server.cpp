@@ -329,7 +329,6 @@ TEST(Http2Server, AFileThatShrinksWhileItIsSentResetsTheStream) {
     ASSERT_EQ(s.error(), "");
     int before = aio::test::count_open_fds();
     aio::test::CommandResult got;
-    auto started = std::chrono::steady_clock::now();
     std::thread client([&] {
         got = run_command("curl -s --http2-prior-knowledge --limit-rate 2M --max-time 15 -o /dev/null -w '%{http_code}' " +
                           s.url("/static/big.bin"));
@@ -337,8 +336,8 @@ TEST(Http2Server, AFileThatShrinksWhileItIsSentResetsTheStream) {
     std::this_thread::sleep_for(500ms);
     std::filesystem::resize_file(file, 64u << 10);
     client.join();
-    auto took = std::chrono::steady_clock::now() - started;
-    EXPECT_LT(took, 10s) << "curl waited for the rest of the body: " << got.output;
+    // 28: curl gave up at its --max-time, still waiting for the rest of the body.
+    EXPECT_NE(got.status, 28) << "curl waited for the rest of the body: " << got.output;
     EXPECT_NE(got.status, 0) << got.output;  // a body cut short is an error, never a success
     EXPECT_EQ(got.output, "200");
     // The server goes on, and the stream's file is closed.
