@@ -293,7 +293,7 @@ Task<> HttpConnection::run() {
     // The client may still be sending the request the server did not read.
     bool unread = error_status != 0 || (have_head_ && !message_done_);
     if (unread && !cancelled && !peer_failed_ && !server_.shutting_down) {
-        co_await close_lingering();
+        co_await close_lingering(reader_, writer_);
         co_return;
     }
     // A client that reset or stalled past send_timeout gets nothing more:
@@ -302,32 +302,6 @@ Task<> HttpConnection::run() {
         writer_.abort();
     else
         writer_.close();
-}
-
-Task<> HttpConnection::close_lingering() {
-    try {
-        co_await drain_timed();
-        if (writer_.can_write_eof()) {
-            writer_.write_eof();
-            co_await drain_timed();
-            const auto end = aio::detail::deadline_after(server_.opts.lingering_time);
-            while (true) {
-                reader_.consume(reader_.buffered().size());
-                auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
-                if (left.count() <= 0) break;
-                std::chrono::milliseconds wait = std::min(left, server_.opts.lingering_timeout);
-                auto fill = aio::timeout(wait, reader_.fill());
-                bool more = co_await std::move(fill);
-                if (!more) break;  // the client closed too
-            }
-        }
-    } catch (const CancelledError&) {
-        writer_.close();
-        throw;
-    } catch (...) {
-        // A reset, a stall past the send timeout or the lingering timeout: close.
-    }
-    writer_.close();
 }
 
 void HttpConnection::answer_error(int status, std::string_view message) {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "aio/threads.hpp"
+#include "aio/timeouts.hpp"
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
 #include "web/util.hpp"
@@ -17,6 +18,35 @@ ServerConnection::ServerConnection(ServerState& server) : server_(server) {
 }
 
 ServerConnection::~ServerConnection() { server_.connections.erase(self_); }
+
+Task<> ServerConnection::close_lingering(StreamReader& reader, StreamWriter& writer) {
+    const ServerOptions& o = server_.opts;
+    try {
+        auto flush = aio::timeout(o.send_timeout, writer.drain());
+        co_await std::move(flush);
+        if (writer.can_write_eof()) {
+            writer.write_eof();
+            auto fin = aio::timeout(o.send_timeout, writer.drain());
+            co_await std::move(fin);
+            const auto end = aio::detail::deadline_after(o.lingering_time);
+            while (true) {
+                reader.consume(reader.buffered().size());
+                auto left =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+                if (left.count() <= 0) break;
+                auto fill = aio::timeout(std::min(left, o.lingering_timeout), reader.fill());
+                bool more = co_await std::move(fill);
+                if (!more) break;  // the client closed too
+            }
+        }
+    } catch (const CancelledError&) {
+        writer.close();
+        throw;
+    } catch (...) {
+        // A reset, a stall past the send timeout or the lingering timeout: close.
+    }
+    writer.close();
+}
 
 Exchange::Exchange(ServerState& server, bool tls) : state_(server), tls_(tls) { request_.reset(new Request(this)); }
 

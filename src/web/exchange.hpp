@@ -15,6 +15,7 @@
 #include "aio/http/compression.hpp"
 #include "aio/http/message.hpp"
 #include "aio/sockets.hpp"
+#include "aio/streams.hpp"
 #include "aio/task.hpp"
 #include "aio/web/app.hpp"
 #include "aio/web/request.hpp"
@@ -47,6 +48,17 @@ public:
     TaskInfo task;
 
 protected:
+    /// Closes a connection whose client may still be sending what will not
+    /// be read (nginx's lingering close): closing with bytes unread makes
+    /// the kernel answer with a reset, which can destroy the answer before
+    /// the client reads it, or fail the client's send first. So: what is
+    /// written is flushed, then a FIN, then what the client sends is read
+    /// and discarded until it closes, for at most
+    /// ServerOptions::lingering_time and lingering_timeout per wait; a
+    /// reset or a stall past send_timeout ends it early. `writer` is closed
+    /// however it ends. Never throws but CancelledError.
+    Task<> close_lingering(StreamReader& reader, StreamWriter& writer);
+
     ServerState& server_;
 
 private:

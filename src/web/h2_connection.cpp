@@ -250,6 +250,9 @@ int H2Connection::on_frame_recv(nghttp2_session* session, const nghttp2_frame* f
 
 int H2Connection::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self) {
     auto* c = static_cast<H2Connection*>(self);
+    // A GOAWAY with an error: the client may still be sending what will not
+    // be read, so the connection ends with a lingering close.
+    if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) c->linger_ = true;
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
     if (frame->hd.type != NGHTTP2_DATA && frame->hd.type != NGHTTP2_HEADERS) return 0;
     H2Stream* s = c->find(frame->hd.stream_id);
@@ -455,13 +458,17 @@ Task<> H2Connection::run() {
             }
         }
     }
+    if (stopped_run_) task.uncancel();
     // A client that stalled past send_timeout (or reset) gets nothing more:
     // closing would hold the descriptor until it read the rest.
     if (failed_)
         writer_.abort();
+    else if (linger_ && !server_.shutting_down) {
+        phase = Phase::handling;  // bounded by lingering_time, not by the idle sweeper
+        co_await close_lingering(reader_, writer_);
+    }
     else
         writer_.close();
-    if (stopped_run_) task.uncancel();
 }
 
 // ---------------------------------------------------------------------------

@@ -174,6 +174,9 @@ private:
     /// stop_run() cancelled run()'s task (taken back when run() ends).
     bool stopped_run_ = false;
     bool goaway_sent_ = false;
+    /// A GOAWAY with an error went out: the connection ends with a
+    /// lingering close (the client may still be sending what is not read).
+    bool linger_ = false;
     /// run() is ending: a stream is freed as soon as its task ends.
     bool tearing_down_ = false;
 };

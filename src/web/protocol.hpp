@@ -86,9 +86,6 @@ private:
     Task<> send_response(StreamResponse& resp);
     Task<> send_file(StreamResponse& resp);
     Task<> flush();
-    /// Closes after an answer that left the request unread (see
-    /// ServerOptions::lingering_time): FIN, then discard until the client closes.
-    Task<> close_lingering();
     /// Writes `data` in pieces, each drained within the send timeout.
     Task<> send_bytes(std::string_view data);
     /// writer_.drain() within the send timeout (TimeoutError past it).

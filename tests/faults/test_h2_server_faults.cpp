@@ -108,6 +108,25 @@ TEST(Http2ServerFaults, RapidResetIsStoppedAndLeavesNoHandlerBehind) {
     EXPECT_TRUE(serves(s.port()));
 }
 
+TEST(Http2ServerFaults, AFloodLongerThanTheSocketBuffersStillGetsItsGoaway) {
+    // 400,000 streams opened and reset (about 15 MB, past what the socket
+    // buffers of both ends hold) in one write, read by the client only once
+    // all is sent: the server gives up after a thousand or so and must keep
+    // taking (and discarding) the rest until the client closes. Closed at
+    // once, the client's send fails on a reset and the GOAWAY is never read.
+    WebServer s(app);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
+    std::string out = peer("raw-reset-flood", s.port(), "/slow 400000");
+    EXPECT_TRUE(out.find("goaway 11\n") != std::string::npos || out.find("goaway 2\n") != std::string::npos)
+        << out;
+    EXPECT_NE(out.find("after 200\n"), std::string::npos) << out;
+    for (int i = 0; i < 500 && handlers_running > 0; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(handlers_running.load(), 0);
+    EXPECT_TRUE(fds_settle_to(before));
+    EXPECT_TRUE(serves_h2(s.port()));
+}
+
 TEST(Http2ServerFaults, AContinuationFloodEndsTheConnection) {
     WebServer s(app);
     ASSERT_EQ(s.error(), "");

@@ -8,6 +8,10 @@ and exits 0 when the scenario ran (what it saw is for the test to judge).
   post PATH SIZE           a POST of SIZE bytes: "status S body B"
   rapid-reset PATH N       N streams opened and reset at once, then one GET:
                            "goaway CODE" if the server gave up, "after S" for the GET
+  raw-reset-flood PATH N   N streams opened and reset in raw frames (about 37 bytes each), all
+                           written before anything is read, then one GET: "goaway CODE" if the
+                           server's answer held one, "send-failed" if the writing was cut off by
+                           a reset, "after S" for the GET
   continuation-flood       a header block in endless CONTINUATION frames: "closed" / "goaway CODE"
   ping-flood N             N PINGs without reading any answer: "closed" / "open"
   settings-flood N         N SETTINGS frames without reading: "closed" / "open"
@@ -180,6 +184,46 @@ def rapid_reset(port, path, n):
     if "goaway" in seen:
         print(f"goaway {seen['goaway']}")
     sock.close()
+    get_after(port, path)
+
+
+def raw_reset_flood(port, path, n):
+    # One header block that leaves HPACK's dynamic table alone (never
+    # indexed), so that the same bytes open every stream.
+    enc = hpack.Encoder()
+    block = enc.encode([hpack.NeverIndexedHeaderTuple(k, v) for k, v in req_headers(port, path)], huffman=False)
+    frames = bytearray(PREFACE + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")  # the preface, an empty SETTINGS
+    head = len(block).to_bytes(3, "big") + b"\x01\x05"  # HEADERS, END_STREAM | END_HEADERS
+    for i in range(n):
+        sid = (2 * i + 1).to_bytes(4, "big")
+        frames += head + sid + block
+        frames += b"\x00\x00\x04\x03\x00" + sid + b"\x00\x00\x00\x08"  # RST_STREAM CANCEL
+    sock = connect(port)
+    sent = True
+    try:
+        sock.sendall(bytes(frames))
+    except OSError:
+        sent = False
+        print("send-failed")
+    back = bytearray()
+    sock.settimeout(5.0)
+    try:
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            back += data
+    except OSError:
+        pass
+    sock.close()
+    # The server's frames, walked from the first: a GOAWAY says its error code.
+    pos = 0
+    while sent and pos + 9 <= len(back):
+        length = int.from_bytes(back[pos:pos + 3], "big")
+        if back[pos + 3] == 7 and pos + 9 + 8 <= len(back):
+            print(f"goaway {int.from_bytes(back[pos + 13:pos + 17], 'big')}")
+            break
+        pos += 9 + length
     get_after(port, path)
 
 
@@ -523,6 +567,8 @@ def main():
         post(port, args[0], int(args[1]))
     elif scenario == "rapid-reset":
         rapid_reset(port, args[0], int(args[1]))
+    elif scenario == "raw-reset-flood":
+        raw_reset_flood(port, args[0], int(args[1]))
     elif scenario == "continuation-flood":
         continuation_flood(port)
     elif scenario == "ping-flood":
