@@ -119,8 +119,13 @@ void Exchange::start_coding(StreamResponse& resp, StreamState& st, std::optional
 Task<std::string> read_file_piece(std::shared_ptr<OpenedFile> file, std::uint64_t offset, std::size_t n) {
     auto read_piece = [file = std::move(file), n, offset] {
         std::string piece(n, '\0');
-        ssize_t r = ::pread(file->file.fd, piece.data(), n, static_cast<off_t>(offset));
-        piece.resize(r > 0 ? static_cast<std::size_t>(r) : 0);
+        ssize_t r = 0;
+        do {
+            r = ::pread(file->file.fd, piece.data(), n, static_cast<off_t>(offset));
+        } while (r < 0 && errno == EINTR);
+        // A failing disk (EIO) says so; it is not a file that shrank.
+        if (r < 0) aio::throw_os_error(errno, "reading the file to send at offset " + std::to_string(offset), "");
+        piece.resize(static_cast<std::size_t>(r));
         return piece;
     };
     std::string chunk = co_await aio::to_thread(read_piece);

@@ -15,6 +15,8 @@
 
 #include "faults/server_faults_support.hpp"
 #include "support/support.hpp"
+#include "web/exchange.hpp"
+#include "web/util.hpp"
 #include "web/web_fixture.hpp"
 
 using namespace std::chrono_literals;
@@ -511,4 +513,25 @@ TEST(WebHardening, MultipartPartsAreBounded) {
     out = get(s.port(), multipart_head(many.size()) + many);
     EXPECT_EQ(status_of(out), 413) << out;
     EXPECT_NE(out.find("max_form_parts"), std::string::npos) << out;
+}
+
+// A file whose read fails while it is sent (a failing disk's EIO) is an
+// OSError with the errno, not "the file shrank". A directory's descriptor
+// fails pread(2) the same way, with EISDIR.
+TEST(WebHardening, AFailedReadOfAFileBeingSentIsAnOSErrorWithItsErrno) {
+    TempDir dir;
+    auto opened = std::make_shared<web::detail::OpenedFile>(web::detail::OpenedFile::open(dir.path));
+    ASSERT_EQ(opened->err, 0);
+    int code = 0;
+    std::string what;
+    aio::run([&]() -> Task<> {
+        try {
+            co_await web::detail::read_file_piece(opened, 0, 4096);
+        } catch (const aio::OSError& e) {
+            code = e.errno_code();
+            what = e.what();
+        }
+    }());
+    EXPECT_EQ(code, EISDIR) << what;
+    EXPECT_NE(what.find("reading the file to send"), std::string::npos) << what;
 }
