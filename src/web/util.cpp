@@ -235,8 +235,16 @@ RangeResult parse_range(const http::Headers& rq, const FileValidators& v, std::u
     auto range = rq.get("Range");
     if (!range) return r;
     if (auto ir = rq.get("If-Range")) {
+        // RFC 9110 §13.1.5: an entity tag matches by strong comparison (a
+        // weak one never does), a date when it is Last-Modified's own second,
+        // in any of the three HTTP-date formats. Else the whole file.
         std::string_view cond = trim(*ir);
-        if (cond != v.etag && cond != v.last_modified) return r;
+        if (cond.starts_with('"') || cond.starts_with("W/")) {
+            if (cond != v.etag) return r;
+        } else {
+            std::optional<std::time_t> t = parse_http_date(cond);
+            if (!t || *t != v.mtime) return r;
+        }
     }
     std::string_view spec = trim(*range);
     // Range units are case-insensitive (RFC 9110 §14.1).

@@ -328,6 +328,43 @@ TEST(WebHardening, ConditionalDatesAreReadInAllThreeHttpDateFormats) {
     }
 }
 
+// If-Range was compared as a string with the ETag and Last-Modified: a date
+// in an obsolete format, or with other spacing, lost the range (200 and the
+// whole file) though it named the file's own second. Dates are read as
+// dates now; entity tags still compare strongly.
+TEST(WebHardening, IfRangeReadsItsDateAsADate) {
+    StaticTree t;
+    fs::path file = t.root / "dated.txt";
+    std::ofstream(file) << "0123456789";
+    struct timespec times[2] = {{1704067200, 0}, {1704067200, 0}};  // Mon, 01 Jan 2024 00:00:00 GMT
+    ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+    WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
+    auto fetch = [&](const std::string& if_range) {
+        return get(s.port(), "GET /static/dated.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=2-4\r\n"
+                             "If-Range: " + if_range + "\r\n\r\n");
+    };
+    for (std::string date : {"Mon, 01 Jan 2024 00:00:00 GMT", "Monday, 01-Jan-24 00:00:00 GMT",
+                             "Mon Jan  1 00:00:00 2024"}) {
+        std::string out = fetch(date);
+        EXPECT_EQ(status_of(out), 206) << date << ": " << out;
+        EXPECT_NE(out.find("\r\n\r\n234"), std::string::npos) << date << ": " << out;
+    }
+    // Another second (before or after), or not a date: the whole file.
+    for (std::string date : {"Sun, 31 Dec 2023 23:59:59 GMT", "Mon, 01 Jan 2024 00:00:01 GMT", "yesterday", "\"x\"",
+                             "W/\"x\""}) {
+        std::string out = fetch(date);
+        EXPECT_EQ(status_of(out), 200) << date << ": " << out;
+        EXPECT_NE(out.find("\r\n\r\n0123456789"), std::string::npos) << date << ": " << out;
+    }
+    // The file's own entity tag keeps the range; the same tag marked weak does not.
+    std::string head = get(s.port(), "HEAD /static/dated.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::size_t at = head.find("ETag: ");
+    ASSERT_NE(at, std::string::npos) << head;
+    std::string etag = head.substr(at + 6, head.find("\r\n", at) - at - 6);
+    EXPECT_EQ(status_of(fetch(etag)), 206) << etag;
+    EXPECT_EQ(status_of(fetch("W/" + etag)), 200) << etag;
+}
+
 namespace {
 
 std::string multipart_head(std::size_t length) {
