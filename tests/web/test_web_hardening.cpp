@@ -294,6 +294,19 @@ TEST(WebHardening, TheBarePrefixOfAStaticRouteNamesItsRoot) {
     EXPECT_EQ(status_of(fetch("/staticx/pub.txt")), 404);
 }
 
+namespace {
+
+/// A static tree holding dated.txt with `text`, last modified at
+/// Mon, 01 Jan 2024 00:00:00 GMT.
+bool write_dated_file(const StaticTree& t, const std::string& text) {
+    fs::path file = t.root / "dated.txt";
+    std::ofstream(file) << text;
+    struct timespec times[2] = {{1704067200, 0}, {1704067200, 0}};
+    return ::utimensat(AT_FDCWD, file.c_str(), times, 0) == 0;
+}
+
+}  // namespace
+
 // If-Modified-Since and If-Unmodified-Since were read only in IMF-fixdate:
 // a date in one of the two obsolete formats, which RFC 9110 §5.6.7 says a
 // recipient MUST accept (aiohttp does), was ignored, so a cache
@@ -301,10 +314,7 @@ TEST(WebHardening, TheBarePrefixOfAStaticRouteNamesItsRoot) {
 // conditional request got no 412.
 TEST(WebHardening, ConditionalDatesAreReadInAllThreeHttpDateFormats) {
     StaticTree t;
-    fs::path file = t.root / "dated.txt";
-    std::ofstream(file) << "dated";
-    struct timespec times[2] = {{1704067200, 0}, {1704067200, 0}};  // Mon, 01 Jan 2024 00:00:00 GMT
-    ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+    ASSERT_TRUE(write_dated_file(t, "dated"));
     WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
     auto status = [&](const std::string& field) {
         return status_of(get(s.port(), "GET /static/dated.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + field +
@@ -334,10 +344,7 @@ TEST(WebHardening, ConditionalDatesAreReadInAllThreeHttpDateFormats) {
 // dates now; entity tags still compare strongly.
 TEST(WebHardening, IfRangeReadsItsDateAsADate) {
     StaticTree t;
-    fs::path file = t.root / "dated.txt";
-    std::ofstream(file) << "0123456789";
-    struct timespec times[2] = {{1704067200, 0}, {1704067200, 0}};  // Mon, 01 Jan 2024 00:00:00 GMT
-    ASSERT_EQ(::utimensat(AT_FDCWD, file.c_str(), times, 0), 0);
+    ASSERT_TRUE(write_dated_file(t, "0123456789"));
     WebServer s([&](web::Application& app) { app.router().add_static("/static", t.root); });
     auto fetch = [&](const std::string& if_range) {
         return get(s.port(), "GET /static/dated.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nRange: bytes=2-4\r\n"
