@@ -37,6 +37,24 @@ inline constexpr std::size_t kIncomplete = std::numeric_limits<std::size_t>::max
 /// Buffer bytes needed to tokenize text[0, end).
 inline std::size_t arena_capacity(std::size_t end) noexcept { return 2 * end + 2 * kPadding; }
 
+/// Clang on x86-64 builds the bitmask engine three times, for the baseline,
+/// AVX2 and AVX-512BW, and runs the best the CPU has.
+#if defined(__clang__) && defined(__x86_64__)
+#define AIO_CSV_ISA_VERSIONS 1
+#else
+#define AIO_CSV_ISA_VERSIONS 0
+#endif
+
+/// The versions of the bitmask engine, in order.
+enum class TokenizerIsa : int { baseline = 0, avx2 = 1, avx512 = 2 };
+/// The best version this CPU runs (baseline where only one is built).
+TokenizerIsa tokenizer_isa_supported() noexcept;
+/// The version tokenizers use now: the best supported unless set.
+TokenizerIsa tokenizer_isa() noexcept;
+/// For tests: the version tokenizers use from now on, in every thread (at
+/// most the best supported).
+void set_tokenizer_isa(TokenizerIsa isa) noexcept;
+
 /// Rows of one block: `rows` × `ncols` fields, row-major, and where each row starts.
 struct RowBlock {
     aio::table_detail::Buffer fields;      // Field[rows * ncols]
