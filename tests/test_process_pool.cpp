@@ -25,6 +25,11 @@ std::string shout(std::string s, int times) {
     return out;
 }
 int my_pid() { return static_cast<int>(::getpid()); }
+/// Waits `ms` in the worker, then says which worker it was.
+int slow_pid(int ms) {
+    ::usleep(static_cast<useconds_t>(ms) * 1000);
+    return static_cast<int>(::getpid());
+}
 int fails(int) { throw std::invalid_argument("bad input in the worker"); }
 int crashes(int) {
     std::raise(SIGSEGV);
@@ -123,6 +128,36 @@ TEST(ProcessPool, CancellingAQueuedCallRemovesIt) {
         }
         auto busy_result = co_await busy;
         EXPECT_EQ(busy_result, 100);
+    }());
+    EXPECT_TRUE(no_children());
+}
+
+// A queued call cancelled after a finished call had handed it the worker,
+// but before it ran, was cancelled at its first wait, mid-call, and killed
+// that worker. It gives the worker back untouched now, as a call cancelled
+// in the queue does.
+TEST(ProcessPool, ACallCancelledJustAsItGetsTheWorkerLeavesTheWorkerAlive) {
+    aio::run([]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        const int worker = co_await pool.submit_async(my_pid);
+        aio::Task<int> queued;
+        auto first_then_cancel = [&]() -> aio::Task<int> {
+            int pid = co_await pool.submit_async(slow_pid, 50);
+            // The call has just ended and handed its worker to `queued`,
+            // which has not run since: cancelled now, it has not started.
+            queued.cancel();
+            co_return pid;
+        };
+        auto first = aio::create_task(first_then_cancel());
+        co_await aio::sleep(0ms);  // `first` takes the worker
+        queued = aio::create_task(pool.submit_async(my_pid));
+        co_await aio::sleep(0ms);  // `queued` waits for it
+        EXPECT_EQ(co_await first, worker);
+        {  // expects aio::CancelledError
+            auto raised = co_await aio::test::raises<aio::CancelledError>(queued);
+            EXPECT_TRUE(raised.has_value()) << "queued did not throw aio::CancelledError";
+        }
+        EXPECT_EQ(co_await pool.submit_async(my_pid), worker) << "the worker was replaced";
     }());
     EXPECT_TRUE(no_children());
 }

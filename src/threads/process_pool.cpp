@@ -408,6 +408,13 @@ Task<std::string> ProcessPoolExecutor::call(void* fn, detail::Trampoline tramp, 
     CodeRef fn_ref = locate(fn);
     CodeRef tramp_ref = locate(reinterpret_cast<const void*>(tramp));
     std::shared_ptr<Worker> w = co_await acquire(s);
+    // A cancel() that came after a finished call handed this one the worker
+    // (or before it ever waited) is still pending: nothing was sent, so the
+    // worker goes back untouched instead of being killed at the first wait.
+    if (detail::TaskCore* t = detail::current_core(); t != nullptr && t->take_pending_cancel()) {
+        s->release(w.get());
+        throw CancelledError();
+    }
     std::string frame(kRequestHead, '\0');
     std::uint64_t size = payload.size();
     std::uint32_t fn_len = static_cast<std::uint32_t>(fn_ref.module.size()),
