@@ -140,9 +140,20 @@ Task<FilePlan> Exchange::plan_file(StreamResponse& resp) {
     // sending task is cancelled must not see its descriptor closed (and the
     // number reused).
     plan.opened = std::move(resp.opened_);
+    http::Headers& h = resp.headers_;
     if (!plan.opened) {
+        // A Content-Encoding set by the handler: the file is sent as it is.
+        std::string accept = h.contains("Content-Encoding")
+                                 ? std::string()
+                                 : std::string(head_->headers.get("Accept-Encoding").value_or(""));
         // Named: g++ 12 miscopies a lambda built inside a co_await expression.
-        auto open_file = [path = resp.path_] { return std::make_shared<OpenedFile>(OpenedFile::open(path)); };
+        auto open_file = [path = resp.path_, accept = std::move(accept)] {
+            auto f = std::make_shared<OpenedFile>(OpenedFile::open(path));
+            f->prefer_precompressed(accept, [&](const char* suffix) {
+                return ::open((path.native() + suffix).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+            });
+            return f;
+        };
         plan.opened = co_await aio::to_thread(open_file);
     }
     const struct stat& st = plan.opened->st;
@@ -164,7 +175,11 @@ Task<FilePlan> Exchange::plan_file(StreamResponse& resp) {
     }
     std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     plan.count = size;
-    http::Headers& h = resp.headers_;
+    if (plan.opened->coding) {
+        // The precompressed sibling: its own bytes, validators and ranges.
+        h.set("Content-Encoding", http::coding_name(*plan.opened->coding));
+        h.add("Vary", "Accept-Encoding");
+    }
     if (status == 200) {
         RangeResult range = parse_range(rq, v, size);
         if (range.kind == RangeResult::unsatisfiable) {

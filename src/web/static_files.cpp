@@ -135,7 +135,7 @@ std::vector<std::string> list_directory(int dir_fd) {
     return names;
 }
 
-Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
+Lookup look_up(const StaticConfig& cfg, const std::string& rel, const std::string& accept_encoding) {
     Lookup out;
     std::shared_ptr<OpenedFile> opened;
     if (cfg.opts.follow_symlinks) {
@@ -165,6 +165,17 @@ Lookup look_up(const StaticConfig& cfg, const std::string& rel) {
         return out;
     }
     if (opened->err == 0 && !S_ISREG(opened->st.st_mode)) return out;
+    // name.br or name.gz beside it, opened as safely as the file itself.
+    if (cfg.opts.follow_symlinks) {
+        const std::string real = out.real.string();
+        opened->prefer_precompressed(accept_encoding, [&](const char* suffix) {
+            return ::open((real + suffix).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+        });
+    } else {
+        opened->prefer_precompressed(accept_encoding, [&](const char* suffix) {
+            return open_beneath(cfg.root_fd->fd, rel + suffix, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        });
+    }
     // A file, or a path that cannot be opened (the connection answers 403
     // for EACCES, 404 otherwise, as for any FileResponse).
     out.kind = Lookup::file;
@@ -184,7 +195,8 @@ Task<StreamResponse> serve_static(std::shared_ptr<StaticConfig> cfg, Request& re
         if (seg == "..") throw HTTPForbidden();
         rest.remove_prefix(slash == std::string_view::npos ? rest.size() : slash + 1);
     }
-    auto lookup = [cfg, rel] { return look_up(*cfg, rel); };  // named: g++ 12 miscopies lambdas built inside co_await
+    std::string accept(req.headers().get("Accept-Encoding").value_or(""));
+    auto lookup = [cfg, rel, accept] { return look_up(*cfg, rel, accept); };  // named: g++ 12 miscopies lambdas built inside co_await
     Lookup found = co_await aio::to_thread(lookup);
     switch (found.kind) {
         case Lookup::not_found: throw HTTPNotFound();

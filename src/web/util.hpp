@@ -38,6 +38,14 @@ struct FileDescriptor {
     FileDescriptor(FileDescriptor&& o) noexcept : fd(o.fd) { o.fd = -1; }
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(FileDescriptor&& o) noexcept {
+        if (this != &o) {
+            if (fd >= 0) ::close(fd);
+            fd = o.fd;
+            o.fd = -1;
+        }
+        return *this;
+    }
     ~FileDescriptor() {
         if (fd >= 0) ::close(fd);
     }
@@ -50,6 +58,9 @@ struct OpenedFile {
     FileDescriptor file{-1};
     struct stat st {};
     int err = 0;  // errno of open or fstat; 0 when both succeeded
+    /// Set when `file` is the precompressed sibling of the path asked for
+    /// (name.br, name.gz) in this coding: sent as it is, with Content-Encoding.
+    std::optional<http::Coding> coding;
 
     static OpenedFile open(const std::filesystem::path& path) {
         OpenedFile o;
@@ -60,6 +71,28 @@ struct OpenedFile {
     /// Hands `f` to `resp` (a FileResponse for the same path), which then
     /// sends it without opening the path again.
     static void attach(StreamResponse& resp, std::shared_ptr<OpenedFile> f) { resp.opened_ = std::move(f); }
+
+    /// aiohttp's precompressed files: when this is a regular file and the
+    /// client accepts br (then gzip), `open_sibling(".br")` (then ".gz")
+    /// opens the file of that name beside it, and a regular file opened so
+    /// takes this one's place, with `coding` set. `open_sibling` returns a
+    /// descriptor or -1 and must not follow a symlink. On the thread pool.
+    template <class OpenSibling>
+    void prefer_precompressed(std::string_view accept_encoding, OpenSibling open_sibling) {
+        if (err != 0 || !S_ISREG(st.st_mode) || accept_encoding.empty()) return;
+        static constexpr std::pair<http::Coding, const char*> kSiblings[] = {{http::Coding::br, ".br"},
+                                                                             {http::Coding::gzip, ".gz"}};
+        for (const auto& [c, suffix] : kSiblings) {
+            if (choose_coding(accept_encoding, c) != c) continue;
+            FileDescriptor fd(open_sibling(suffix));
+            struct stat sst {};
+            if (fd.fd < 0 || ::fstat(fd.fd, &sst) != 0 || !S_ISREG(sst.st_mode)) continue;
+            file = std::move(fd);
+            st = sst;
+            coding = c;
+            return;
+        }
+    }
 };
 
 struct FileValidators {

@@ -579,3 +579,68 @@ TEST(WebHardening, AFailedReadOfAFileBeingSentIsAnOSErrorWithItsErrno) {
     EXPECT_EQ(code, EISDIR) << what;
     EXPECT_NE(what.find("reading the file to send"), std::string::npos) << what;
 }
+
+// aiohttp's precompressed files: a static file (or a FileResponse) with
+// name.br or name.gz beside it sends that file, as it is, to a client that
+// accepts the coding (br first), with Content-Encoding, Vary and the
+// original's Content-Type; a sibling that is a symlink, a directory, or
+// that the client refuses is passed over, and a handler's own
+// Content-Encoding keeps the file as it is.
+TEST(WebHardening, PrecompressedSiblingsAreSentToClientsThatAcceptThem) {
+    StaticTree t;
+    const std::string page(5000, 'p');
+    std::ofstream(t.root / "page.html") << page;
+    const std::string br = aio::http::compress(page, aio::http::Coding::br);
+    const std::string gz = aio::http::compress(page, aio::http::Coding::gzip);
+    std::ofstream(t.root / "page.html.br", std::ios::binary) << br;
+    std::ofstream(t.root / "page.html.gz", std::ios::binary) << gz;
+    std::ofstream(t.root / "only.txt") << "only gz";
+    std::ofstream(t.root / "only.txt.gz", std::ios::binary) << aio::http::compress("only gz", aio::http::Coding::gzip);
+    std::ofstream(t.root / "linked.txt") << "linked";
+    fs::create_symlink(t.root / "page.html.gz", t.root / "linked.txt.gz");  // never followed
+    fs::create_directory(t.root / "dir.txt.gz");
+    std::ofstream(t.root / "dir.txt") << "dir";
+    const fs::path page_path = t.root / "page.html";
+    WebServer s([&](web::Application& app) {
+        app.router().add_static("/static", t.root);
+        app.router().add_get("/file", [page_path](web::Request&) -> Task<web::StreamResponse> {
+            co_return web::FileResponse(page_path);
+        });
+        app.router().add_get("/as-is", [page_path](web::Request&) -> Task<web::StreamResponse> {
+            web::FileResponse f(page_path.string() + ".gz");
+            f.headers().set("Content-Encoding", "gzip");
+            co_return f;
+        });
+    });
+    auto fetch = [&](const std::string& path, const std::string& accept) {
+        return get(s.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                 (accept.empty() ? "" : "Accept-Encoding: " + accept + "\r\n") + "\r\n");
+    };
+    auto body_of = [](const std::string& raw) { return raw.substr(raw.find("\r\n\r\n") + 4); };
+    for (std::string path : {"/static/page.html", "/file"}) {
+        std::string out = fetch(path, "gzip, deflate, br");
+        EXPECT_EQ(status_of(out), 200) << path;
+        EXPECT_NE(out.find("Content-Encoding: br\r\n"), std::string::npos) << path << ": " << out.substr(0, 300);
+        EXPECT_NE(out.find("Vary: Accept-Encoding\r\n"), std::string::npos) << path;
+        EXPECT_NE(out.find("Content-Type: text/html"), std::string::npos) << path;
+        EXPECT_EQ(body_of(out), br) << path;
+        out = fetch(path, "br;q=0, gzip");
+        EXPECT_NE(out.find("Content-Encoding: gzip\r\n"), std::string::npos) << path;
+        EXPECT_EQ(body_of(out), gz) << path;
+        for (std::string accept : {"", "identity", "deflate", "*;q=0"}) {
+            out = fetch(path, accept);
+            EXPECT_EQ(out.find("Content-Encoding"), std::string::npos) << path << " " << accept;
+            EXPECT_EQ(body_of(out), page) << path << " " << accept;
+        }
+    }
+    std::string out = fetch("/static/only.txt", "br, gzip");
+    EXPECT_NE(out.find("Content-Encoding: gzip\r\n"), std::string::npos) << out.substr(0, 300);
+    EXPECT_EQ(aio::http::decompress(body_of(out), aio::http::Coding::gzip), "only gz");
+    EXPECT_EQ(body_of(fetch("/static/linked.txt", "gzip")), "linked");
+    EXPECT_EQ(body_of(fetch("/static/dir.txt", "gzip")), "dir");
+    out = fetch("/as-is", "br");
+    EXPECT_NE(out.find("Content-Encoding: gzip\r\n"), std::string::npos) << out.substr(0, 300);
+    EXPECT_EQ(body_of(out), gz);
+    // A real client decodes what it asked for.
+    EXPECT_EQ(run_command("curl -s --compressed " + s.url("/static/page.html")).output, page);
+}

@@ -138,7 +138,10 @@ public:
     /// Nothing outside the directory is ever served: ".." segments (also
     /// encoded), absolute paths, NUL and backslashes answer 400/403/404, and
     /// unless follow_symlinks no symlink is followed (404), even one leading
-    /// inside the root. Throws ValueError when `directory` does not exist.
+    /// inside the root. Files are sent as FileResponse sends them (ranges,
+    /// conditional requests, a precompressed name.br / name.gz beside the
+    /// file to clients that accept it). Throws ValueError when `directory`
+    /// does not exist.
     void add_static(std::string_view prefix, std::filesystem::path directory, StaticOptions opts = {});
 
     /// The URL of the named route with `params` filled in, percent-encoded

@@ -225,7 +225,12 @@ Response json_response(const json::Value& data, ResponseOptions opts = {});
 /// the extension, Last-Modified and ETag from stat, conditional requests
 /// (If-None-Match / If-Modified-Since → 304, If-Match /
 /// If-Unmodified-Since → 412; dates in any of RFC 9110's three HTTP-date
-/// formats), single byte ranges (206, 416). The bytes go
+/// formats), single byte ranges (206, 416). A client that accepts br or
+/// gzip gets, as aiohttp's FileResponse sends it, the file's precompressed
+/// sibling `<path>.br` (then `<path>.gz`) when that is a regular file, not a
+/// symlink: its bytes as they are, Content-Encoding set, the original's
+/// Content-Type, its own validators and ranges (unless the handler set
+/// Content-Encoding itself). The bytes go
 /// by sendfile(2) on plain TCP (waiting for the socket between calls, never
 /// blocking the loop), by reads of `chunk_size` under TLS. A path that is
 /// not a readable regular file when the response is sent answers 404 (403
