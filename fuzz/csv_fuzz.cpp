@@ -2,8 +2,12 @@
 // chosen by the first byte, fed whole and in pieces of a size chosen by the
 // second. Invariants: no crash, no hang; either a table or one of aio's typed
 // errors; the pieces give exactly what the whole gives; the table's columns
-// all have num_rows() values and it prints and writes CSV.
+// all have num_rows() values and it prints and writes CSV; the baseline
+// build of the bitmask tokenizer gives what the CPU's best (AVX2, AVX-512BW)
+// gives.
 #include <aio/csv.hpp>
+
+#include "csv/tokenizer.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +82,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string whole = run(input, o, 0);
     const std::string pieces = run(input, o, piece);
     if (whole != pieces) std::abort();
+    using aio::csv::detail::TokenizerIsa;
+    if (const TokenizerIsa best = aio::csv::detail::tokenizer_isa_supported(); best != TokenizerIsa::baseline) {
+        aio::csv::detail::set_tokenizer_isa(TokenizerIsa::baseline);
+        const std::string baseline = run(input, o, 0);
+        aio::csv::detail::set_tokenizer_isa(best);
+        if (baseline != whole) std::abort();
+    }
     // The chunked reader must see the same rows.
     if (whole.rfind("error", 0) != 0) {
         aio::csv::ReadOptions chunked = o;
