@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "client_peers.hpp"
+#include "support/raises.hpp"
 
 using namespace std::chrono_literals;
 namespace http = aio::http;
@@ -235,6 +236,47 @@ TEST_F(ClientSession, ReadanyAndReadHandOutEveryByteOnceInOrder) {
 // every byte comes out once and in order, whatever the mix of reads, with
 // a Content-Length and chunked, and the connection then carries the next
 // exchange (one connection for all of them).
+// A request cancelled after the pool had handed it the connection it waited
+// for, but before it resumed, must not take the connection, write and then
+// meet the cancel at its first wait (which closes the connection
+// mid-exchange): the pool's wait is a task of its own, so the cancel ends
+// the wait, and the slot goes back with the connection still in the pool.
+// (The process pool had this fault; the HTTP pool is checked the same way.)
+TEST_F(ClientSession, ARequestCancelledAsItGetsItsConnectionLeavesTheConnectionInThePool) {
+    aio::run([]() -> aio::Task<> {
+        http::ClientSession session({.limit = 1});
+        auto peer_port = [&]() -> aio::Task<std::string> {
+            // A slot lost to the race would leave the next request waiting
+            // for the pool forever: it fails with PoolTimeoutError instead.
+            aio::http::RequestOptions opts{.timeout = http::ClientTimeout{.pool = 10s}};  // named: g++ 12
+            auto r = co_await session.get(url("/peer-port"), opts);
+            co_return co_await r.text();
+        };
+        const std::string port = co_await peer_port();
+        aio::Task<std::string> queued;
+        auto first_then_cancel = [&]() -> aio::Task<std::string> {
+            auto r = co_await session.get(url("/slow/50"));
+            std::string text = co_await r.text();
+            // The body is read, the connection is back in the pool and
+            // handed to `queued`, which has not run since: cancelled now,
+            // it has not started.
+            queued.cancel();
+            co_return text;
+        };
+        auto first = aio::create_task(first_then_cancel());
+        co_await aio::sleep(0ms);  // `first` takes the connection
+        queued = aio::create_task(peer_port());
+        co_await aio::sleep(0ms);  // `queued` waits for it
+        EXPECT_EQ(co_await first, "slow");
+        {  // expects aio::CancelledError
+            auto raised = co_await aio::test::raises<aio::CancelledError>(queued);
+            EXPECT_TRUE(raised.has_value()) << "queued did not throw aio::CancelledError";
+        }
+        EXPECT_EQ(co_await peer_port(), port) << "the connection was replaced";
+        co_await session.close();
+    }());
+}
+
 TEST_F(ClientSession, BodiesReadInPiecesKeepEveryByteAndTheConnectionAfterwards) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session({.limit = 1});

@@ -37,6 +37,12 @@ async def one_k(request):
     return web.Response(body=b"x" * 1024)
 
 
+@routes.get("/peer-port")
+async def peer_port(request):
+    # The client's port: which of its connections carried the request.
+    return web.Response(text=str(request.transport.get_extra_info("peername")[1]))
+
+
 @routes.route("*", "/echo")
 async def echo(request):
     body = await request.read()
