@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -19,6 +20,26 @@
 #include "web/web_fixture.hpp"
 
 namespace aio::test::faults {
+
+/// Sends `first`, then 1 MiB pieces until `limit` bytes or until the peer
+/// cuts the connection off (a send fails); returns whether it was cut off.
+/// For servers that must stop a lingering close for a client that never
+/// stops sending. `sent` gets the bytes sent after `first`.
+inline bool send_until_cut_off(int fd, std::string_view first, std::uint64_t limit, std::uint64_t& sent) {
+    sent = 0;
+    for (std::size_t at = 0; at < first.size();) {
+        ssize_t n = ::send(fd, first.data() + at, first.size() - at, MSG_NOSIGNAL);
+        if (n <= 0) return true;
+        at += static_cast<std::size_t>(n);
+    }
+    std::string chunk(1 << 20, 'x');
+    while (sent < limit) {
+        ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+        if (n <= 0) return true;
+        sent += static_cast<std::uint64_t>(n);
+    }
+    return false;
+}
 
 /// Collects the lines a server writes to its error_log (from its own thread).
 class ErrorLog {

@@ -76,6 +76,22 @@ bool has_connection_frame(std::string_view bytes, std::uint8_t type) {
 
 constexpr std::uint8_t kGoaway = 7;
 
+/// The preface, then a frame of an absurd length: a connection error.
+const std::string kAbsurdFrame =
+    std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\xff\xff\xff\x01\x00\x00\x00\x00\x01", 9);
+
+/// Sends `bytes` on a fresh connection and reads until the server closes it:
+/// a GOAWAY must have come first.
+void expect_goaway_then_close(std::uint16_t port, const std::string& bytes) {
+    RawClient c(port, 10000);
+    ASSERT_TRUE(c.connected());
+    c.send(bytes);
+    bool closed = false;
+    std::string back = c.read_all(&closed);
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(has_connection_frame(back, kGoaway));
+}
+
 /// A GET / over HTTP/2 answered 200 on a fresh connection.
 bool serves_h2(std::uint16_t port) {
     return peer("get", port, "/ 1") == "status 200 len 12\n";
@@ -187,17 +203,41 @@ TEST(Http2ServerFaults, GarbageAfterThePrefaceIsAConnectionError) {
     WebServer s(app);
     ASSERT_EQ(s.error(), "");
     int before = aio::test::count_open_fds();
+    expect_goaway_then_close(s.port(), kAbsurdFrame + std::string(100, 'z'));
+    EXPECT_TRUE(fds_settle_to(before));
+    EXPECT_TRUE(serves_h2(s.port()));
+}
+
+// After a GOAWAY with an error the server reads and discards what the
+// client still sends (a lingering close), but not for ever: a client that
+// never stops sending is cut off once lingering_time has passed, and one
+// that sends nothing and does not close is left once lingering_timeout has.
+TEST(Http2ServerFaults, TheLingeringCloseAfterAGoawayEndsForClientsThatNeverStopOrClose) {
+    web::ServerOptions opts;
+    opts.lingering_time = 200ms;
+    opts.lingering_timeout = 50ms;
+    WebServer s(app, opts);
+    ASSERT_EQ(s.error(), "");
+    int before = aio::test::count_open_fds();
     {
-        RawClient c(s.port());
+        // Sends for ever (up to 64 GiB): only the server ending the lingering can stop it.
+        RawClient c(s.port(), 10000);
         ASSERT_TRUE(c.connected());
-        // The preface, then a frame of an absurd length and junk.
-        std::string junk = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-        junk += std::string("\xff\xff\xff\x01\x00\x00\x00\x00\x01", 9) + std::string(100, 'z');
-        c.send(junk);
+        std::uint64_t sent = 0;
+        EXPECT_TRUE(aio::test::faults::send_until_cut_off(c.fd(), kAbsurdFrame, std::uint64_t(64) << 30, sent))
+            << sent << " bytes sent and the server still read them";
+    }
+    {
+        // Reads the GOAWAY and the FIN, then neither sends nor closes: the
+        // server's end closes once lingering_timeout has passed (the
+        // client's own socket is the one descriptor left).
+        RawClient c(s.port(), 10000);
+        ASSERT_TRUE(c.connected());
+        c.send(kAbsurdFrame);
         bool closed = false;
-        std::string back = c.read_all(&closed);
+        EXPECT_TRUE(has_connection_frame(c.read_all(&closed), kGoaway));
         EXPECT_TRUE(closed);
-        EXPECT_TRUE(has_connection_frame(back, kGoaway));
+        EXPECT_TRUE(fds_settle_to(before + 1));
     }
     EXPECT_TRUE(fds_settle_to(before));
     EXPECT_TRUE(serves_h2(s.port()));

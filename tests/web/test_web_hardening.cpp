@@ -504,23 +504,10 @@ TEST(WebHardening, TheLingeringCloseEndsForAClientThatNeverStops) {
         ASSERT_TRUE(c.connected());
         const std::uint64_t announced = std::uint64_t(64) << 30;
         std::string head = "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(announced) + "\r\n\r\n";
-        std::atomic<std::uint64_t> sent{0};
-        bool cut_off = false;
-        std::thread sender([&] {
-            if (!c.send(head)) return;
-            std::string chunk(1 << 20, 'x');
-            while (sent < announced) {
-                ssize_t n = ::send(c.fd(), chunk.data(), chunk.size(), MSG_NOSIGNAL);
-                if (n <= 0) {
-                    cut_off = true;
-                    return;
-                }
-                sent += static_cast<std::uint64_t>(n);
-            }
-        });
-        sender.join();
-        EXPECT_TRUE(cut_off) << sent.load() << " bytes sent and the server still read them";
-        EXPECT_LT(sent.load(), announced);
+        std::uint64_t sent = 0;
+        EXPECT_TRUE(aio::test::faults::send_until_cut_off(c.fd(), head, announced, sent))
+            << sent << " bytes sent and the server still read them";
+        EXPECT_LT(sent, announced);
     }
     {
         // Stalls after the head: lingering_timeout ends the wait.
