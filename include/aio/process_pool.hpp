@@ -96,10 +96,8 @@ T get_value(std::string_view& in) {
         in.remove_prefix(sizeof n);
         need(n);
         std::string s;
-        if (n >= kHugePageAdviceMin) {  // megabytes, filled once: on huge pages
-            s.reserve(n);
-            advise_huge_pages(s.data(), n);
-        }
+        s.reserve(n);
+        advise_huge_pages(s.data(), n);  // megabytes, filled once: on huge pages
         s.append(in.data(), n);
         in.remove_prefix(n);
         return s;

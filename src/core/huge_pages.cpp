@@ -7,7 +7,7 @@
 
 namespace aio::detail {
 
-void advise_huge_pages(void* p, std::size_t bytes) noexcept {
+void advise_huge_pages_at(void* p, std::size_t bytes) noexcept {
     constexpr std::uintptr_t kHuge = std::uintptr_t(2) << 20;
     const auto begin = reinterpret_cast<std::uintptr_t>(p);
     const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);

@@ -240,7 +240,7 @@ Task<> read_to_end(FileState& s, std::string& out) {
     auto join = [&] {
         const std::size_t before = out.size();
         out.reserve(before + total);
-        if (total >= aio::detail::kHugePageAdviceMin) aio::detail::advise_huge_pages(out.data() + before, total);
+        aio::detail::advise_huge_pages(out.data() + before, total);
         for (const Chunk& c : chunks) out.append(c.bytes.get(), c.size);
     };
     try {
@@ -249,7 +249,7 @@ Task<> read_to_end(FileState& s, std::string& out) {
             cap = std::min(cap, aio::detail::kMaxIoLen);
             chunks.push_back(Chunk{std::unique_ptr<char[]>(new char[cap]), 0});  // not zero-filled
             Chunk& c = chunks.back();
-            if (cap >= aio::detail::kHugePageAdviceMin) aio::detail::advise_huge_pages(c.bytes.get(), cap);
+            aio::detail::advise_huge_pages(c.bytes.get(), cap);
             while (c.size < cap) {
                 std::size_t want = cap - c.size;
                 std::size_t r = co_await raw_read(s, c.bytes.get() + c.size, want);

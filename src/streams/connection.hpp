@@ -64,7 +64,7 @@ public:
                 // A buffer of megabytes (a large message read whole, a large
                 // write the peer is slow to take) is filled once: on huge
                 // pages it faults once per 2 MiB, not per 4 KiB.
-                if (want >= aio::detail::kHugePageAdviceMin) aio::detail::advise_huge_pages(fresh.data(), want);
+                aio::detail::advise_huge_pages(fresh.data(), want);
                 if (size()) std::memcpy(fresh.data(), data(), size());
                 data_ = std::move(fresh);
             }

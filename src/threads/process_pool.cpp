@@ -173,7 +173,7 @@ bool send_full(int fd, const char* p, std::size_t n) {
         CodeRef fn{std::string(fn_len, '\0'), fn_off}, tramp{std::string(tramp_len, '\0'), tramp_off};
         std::string payload;
         detail::resize_uninitialized(payload, size);  // read into at once: no zero-fill
-        if (size >= detail::kHugePageAdviceMin) detail::advise_huge_pages(payload.data(), size);
+        detail::advise_huge_pages(payload.data(), size);
         if (!read_full(fd, fn.module.data(), fn_len) || !read_full(fd, tramp.module.data(), tramp_len) ||
             !read_full(fd, payload.data(), size))
             ::_exit(0);
