@@ -149,9 +149,7 @@ Task<FilePlan> Exchange::plan_file(StreamResponse& resp) {
         // Named: g++ 12 miscopies a lambda built inside a co_await expression.
         auto open_file = [path = resp.path_, accept = std::move(accept)] {
             auto f = std::make_shared<OpenedFile>(OpenedFile::open(path));
-            f->prefer_precompressed(accept, [&](const char* suffix) {
-                return ::open((path.native() + suffix).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-            });
+            f->prefer_precompressed_beside(accept, path.native());
             return f;
         };
         plan.opened = co_await aio::to_thread(open_file);

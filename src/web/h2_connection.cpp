@@ -461,14 +461,14 @@ Task<> H2Connection::run() {
     if (stopped_run_) task.uncancel();
     // A client that stalled past send_timeout (or reset) gets nothing more:
     // closing would hold the descriptor until it read the rest.
-    if (failed_)
+    if (failed_) {
         writer_.abort();
-    else if (linger_ && !server_.shutting_down) {
+    } else if (linger_ && !server_.shutting_down) {
         phase = Phase::handling;  // bounded by lingering_time, not by the idle sweeper
         co_await close_lingering(reader_, writer_);
-    }
-    else
+    } else {
         writer_.close();
+    }
 }
 
 // ---------------------------------------------------------------------------

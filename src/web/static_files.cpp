@@ -167,10 +167,7 @@ Lookup look_up(const StaticConfig& cfg, const std::string& rel, const std::strin
     if (opened->err == 0 && !S_ISREG(opened->st.st_mode)) return out;
     // name.br or name.gz beside it, opened as safely as the file itself.
     if (cfg.opts.follow_symlinks) {
-        const std::string real = out.real.string();
-        opened->prefer_precompressed(accept_encoding, [&](const char* suffix) {
-            return ::open((real + suffix).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-        });
+        opened->prefer_precompressed_beside(accept_encoding, out.real.string());
     } else {
         opened->prefer_precompressed(accept_encoding, [&](const char* suffix) {
             return open_beneath(cfg.root_fd->fd, rel + suffix, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

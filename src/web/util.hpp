@@ -93,6 +93,13 @@ struct OpenedFile {
             return;
         }
     }
+    /// prefer_precompressed for the file named `path`: the sibling opened by
+    /// name, and passed over if it is a symlink.
+    void prefer_precompressed_beside(std::string_view accept_encoding, const std::string& path) {
+        prefer_precompressed(accept_encoding, [&](const char* suffix) {
+            return ::open((path + suffix).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+        });
+    }
 };
 
 struct FileValidators {

@@ -339,8 +339,8 @@ TEST(WebHardening, ConditionalDatesAreReadInAllThreeHttpDateFormats) {
 }
 
 // If-Range was compared as a string with the ETag and Last-Modified: a date
-// in an obsolete format, or with other spacing, lost the range (200 and the
-// whole file) though it named the file's own second. Dates are read as
+// in an obsolete format lost the range (200 and the whole file) though it
+// named the file's own second. Dates are read as
 // dates now; entity tags still compare strongly.
 TEST(WebHardening, IfRangeReadsItsDateAsADate) {
     StaticTree t;
