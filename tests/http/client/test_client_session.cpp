@@ -231,11 +231,6 @@ TEST_F(ClientSession, ReadanyAndReadHandOutEveryByteOnceInOrder) {
     }());
 }
 
-// A body read piece by piece takes the connection's read buffer whole when
-// all of it is body (no copy), and the reader reads on into new storage:
-// every byte comes out once and in order, whatever the mix of reads, with
-// a Content-Length and chunked, and the connection then carries the next
-// exchange (one connection for all of them).
 // A request cancelled after the pool had handed it the connection it waited
 // for, but before it resumed, must not take the connection, write and then
 // meet the cancel at its first wait (which closes the connection
@@ -277,6 +272,11 @@ TEST_F(ClientSession, ARequestCancelledAsItGetsItsConnectionLeavesTheConnectionI
     }());
 }
 
+// A body read piece by piece takes the connection's read buffer whole when
+// all of it is body (no copy), and the reader reads on into new storage:
+// every byte comes out once and in order, whatever the mix of reads, with
+// a Content-Length and chunked, and the connection then carries the next
+// exchange (one connection for all of them).
 TEST_F(ClientSession, BodiesReadInPiecesKeepEveryByteAndTheConnectionAfterwards) {
     aio::run([]() -> aio::Task<> {
         http::ClientSession session({.limit = 1});
