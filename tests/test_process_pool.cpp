@@ -57,6 +57,7 @@ long churn(int rounds) {
     return sum;
 }
 int id(int v) { return v; }
+std::size_t length_of(std::string s) { return s.size(); }
 /// Closes the worker's socket (fd 3) and lives on until it is killed.
 int close_socket_and_linger(int) {
     ::close(3);
@@ -113,6 +114,29 @@ TEST(ProcessPool, ACrashingWorkerFailsOnlyItsCallAndIsReplaced) {
         EXPECT_EQ(result, 144);
     }());
     EXPECT_TRUE(no_children());
+}
+
+// A worker that dies while a large argument is still on its way to it (the
+// parent blocked in the send, the socket then reset): that call fails with
+// BrokenProcessPool, the pool lives on with a new worker, and no process or
+// descriptor is left behind.
+TEST(ProcessPool, AWorkerKilledWhileALargeArgumentIsSentFailsOnlyThatCall) {
+    int fds = aio::test::count_open_fds();
+    aio::run([]() -> aio::Task<> {
+        aio::ProcessPoolExecutor pool(1);
+        const int worker = co_await pool.submit_async(my_pid);
+        auto big = aio::create_task(pool.submit_async(length_of, std::string(std::size_t{64} << 20, 'a')));
+        co_await aio::sleep(0ms);  // the call has its worker and is sending 64 MiB
+        ::kill(worker, SIGKILL);
+        {  // expects aio::BrokenProcessPool
+            auto raised = co_await aio::test::raises<aio::BrokenProcessPool>(big);
+            EXPECT_TRUE(raised.has_value()) << "the call did not throw aio::BrokenProcessPool";
+        }
+        EXPECT_NE(co_await pool.submit_async(my_pid), worker);
+        EXPECT_EQ(co_await pool.submit_async(length_of, std::string(3u << 20, 'b')), 3u << 20);
+    }());
+    EXPECT_TRUE(no_children());
+    EXPECT_EQ(aio::test::count_open_fds(), fds);
 }
 
 TEST(ProcessPool, CancellingAQueuedCallRemovesIt) {
