@@ -46,5 +46,6 @@ for p in aio-io_uring-read/write aio-threads-read/write aio-io_uring-readinto ai
     v=$(med "$p")
     printf "  %-26s %8s %10s %10s\n" "$p" "${v:--}" "$(ratio "$v" "$dd")" "$(ratio "$v" "$go")"
 done
-echo "  goal: aio >= 0.95x dd in place, and ahead of Go (copyfileobj reads a chunk while writing the previous one;"
-echo "        the read/write loop overlaps through File::read's read-ahead; readinto does not read ahead)"
+echo "  goal: aio >= 0.95x dd in place, and ahead of Go (copyfileobj copies in two lanes, each chunk read and written"
+echo "        by one pool thread; copyfile is copy_file_range in place; the read/write loop overlaps through"
+echo "        File::read's read-ahead; readinto does not read ahead)"

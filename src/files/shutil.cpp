@@ -7,14 +7,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aio/exceptions.hpp"
 #include "aio/gather.hpp"
+#include "files/file_state.hpp"
 #include "files/run.hpp"
 #include "files/tree.hpp"
 
@@ -34,14 +38,17 @@ struct Fd {
     }
 };
 
-/// The kernel copies in_fd to out_fd from their starts; false if neither
-/// copy_file_range nor sendfile works for these files (then the caller reads and writes).
-void kernel_copy(int in, int out, const std::string& src, const std::string& dst) {
+/// Copies in_fd to out_fd from their offsets: the kernel copies
+/// (copy_file_range), or sendfile where it refuses, or plain reads and
+/// writes where neither works. `copied` counts the bytes written, also when
+/// it throws.
+void kernel_copy(int in, int out, const std::string& src, const std::string& dst, std::int64_t& copied) {
     bool first = true;
     for (;;) {
         ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, kCopyChunk, 0);
         if (n > 0) {
             first = false;
+            copied += n;
             continue;
         }
         if (n == 0) return;
@@ -52,7 +59,10 @@ void kernel_copy(int in, int out, const std::string& src, const std::string& dst
     // Files copy_file_range refuses (special files, some file systems): sendfile, then plain reads.
     for (;;) {
         ssize_t n = ::sendfile(out, in, nullptr, kCopyChunk);
-        if (n > 0) continue;
+        if (n > 0) {
+            copied += n;
+            continue;
+        }
         if (n == 0) return;
         if (errno == EINTR) continue;
         if (errno == EINVAL || errno == ENOSYS) break;
@@ -69,6 +79,7 @@ void kernel_copy(int in, int out, const std::string& src, const std::string& dst
             if (w < 0 && errno == EINTR) continue;
             if (w < 0) throw_os_error(errno, dst);
             off += w;
+            copied += w;
         }
     }
 }
@@ -90,9 +101,27 @@ void copyfile_sync(const std::string& src, const std::string& dst, bool metadata
     struct stat dst_st {};
     if (::stat(dst.c_str(), &dst_st) == 0 && dst_st.st_dev == sst.st_dev && dst_st.st_ino == sst.st_ino)
         throw OSError(0, "'" + src + "' and '" + dst + "' are the same file", src);
-    Fd out{::open(dst.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)};
+    // A regular dst is overwritten in place and cut to the copy's length at
+    // the end, not truncated first: the same file once the copy is done, but
+    // its pages are rewritten instead of freed and made again, and ext4
+    // writes back a file truncated to zero and rewritten when it is closed
+    // (auto_da_alloc). R11's 1 GiB over an existing copy: 2.0 GiB/s with
+    // O_TRUNC (0.16 s truncating, 0.13 s in close), 7.1-7.5 in place.
+    // A copy that fails part-way leaves what it copied, as a truncating
+    // copy would.
+    Fd out{::open(dst.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0666)};
     if (out.fd < 0) throw_os_error(errno, dst);
-    kernel_copy(in.fd, out.fd, src, dst);
+    struct stat ost {};
+    if (::fstat(out.fd, &ost) < 0) throw_os_error(errno, dst);
+    const bool regular = S_ISREG(ost.st_mode);  // O_TRUNC does nothing to a device or a pipe either
+    std::int64_t copied = 0;
+    try {
+        kernel_copy(in.fd, out.fd, src, dst, copied);
+    } catch (...) {
+        if (regular) (void)::ftruncate(out.fd, copied);
+        throw;
+    }
+    if (regular && ::ftruncate(out.fd, copied) < 0) throw_os_error(errno, dst);
     if (metadata) copy_stat(in.fd, out.fd, dst);
     int fd = out.fd;
     out.fd = -1;
@@ -238,6 +267,141 @@ Task<Path> copyfile(Path src, Path dst) {
     co_return dst;
 }
 
+namespace {
+
+/// A copy between two regular files split over lanes: each lane takes the
+/// next span of chunks in file order and has one pool thread read each
+/// chunk (pread) and write it (pwrite) from a buffer of its own, so a chunk
+/// stays in that thread's cache. With two lanes one lane's read runs while
+/// the other's write holds the destination (a file's buffered writes take
+/// its inode lock one at a time). R11's 1 GiB copy in place, on 2 cores:
+/// 7.18 GiB/s, 1.31x Go's read/write loop in the same run; the io_uring
+/// read/write pairs it replaces (the read on the loop's thread, the write
+/// on an io-wq worker, the chunk crossing cores between them) ran at 0.72x
+/// Go's loop in an earlier run.
+struct Lanes {
+    int in = -1, out = -1;
+    std::int64_t src0 = 0, dst0 = 0;  // where the copy starts in each file
+    std::size_t chunk = 0;
+    std::int64_t next = 0;    // offset (from the start) of the next chunk to take
+    std::int64_t end = 0;     // where the source ends: lowered by a short read
+    std::int64_t failed = INT64_MAX;  // the first chunk that did not complete
+    const std::string* src_name = nullptr;
+    const std::string* dst_name = nullptr;
+    /// Every chunk below this offset was copied whole: lanes take spans in
+    /// order, gather waits for both, and a span taken either completes or
+    /// lowers `failed` (a lane cancelled before it started takes none).
+    std::int64_t copied() const noexcept { return std::min({end, failed, next}); }
+};
+
+/// Copies up to `len` bytes at `off` (from the copy's start), a chunk at a
+/// time: each read whole (pread) from `in`, then written whole (pwrite) to
+/// `out` (one pool call, blocking). `done` counts the bytes copied, also
+/// when it throws; it stops early at the end of the file.
+void copy_span(const Lanes& l, char* buf, std::int64_t off, std::int64_t len, std::int64_t& done) {
+    while (done < len) {
+        const auto want = static_cast<std::size_t>(std::min<std::int64_t>(static_cast<std::int64_t>(l.chunk), len - done));
+        const std::int64_t at = off + done;
+        std::size_t got = 0;
+        while (got < want) {
+            ssize_t r = ::pread(l.in, buf + got, want - got, l.src0 + at + static_cast<std::int64_t>(got));
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) throw_os_error(errno, *l.src_name);
+            if (r == 0) break;
+            got += static_cast<std::size_t>(r);
+        }
+        for (std::size_t put = 0; put < got;) {
+            ssize_t w = ::pwrite(l.out, buf + put, got - put, l.dst0 + at + static_cast<std::int64_t>(put));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) throw_os_error(errno, *l.dst_name);
+            put += static_cast<std::size_t>(w);
+        }
+        done += static_cast<std::int64_t>(got);
+        if (got < want) return;  // the end of the file
+    }
+}
+
+/// A lane takes this many chunks at a time into one pool call: the chunks
+/// of a span stay on one thread (and its cache), and a cancellation waits
+/// for at most one span per lane (8 MiB: a few milliseconds).
+constexpr std::int64_t kChunksPerSpan = 8;
+
+Task<> copy_lane(Lanes& l) {
+    std::unique_ptr<char[]> buf;
+    while (l.next < std::min(l.end, l.failed)) {
+        const std::int64_t off = l.next;
+        const std::int64_t len = std::min(static_cast<std::int64_t>(l.chunk) * kChunksPerSpan, l.end - off);
+        l.next += len;
+        if (!buf) buf.reset(new char[l.chunk]);
+        std::int64_t done = 0;
+        try {
+            std::function<void()> call = [&l, p = buf.get(), off, len, &done] { copy_span(l, p, off, len, done); };
+            co_await impl::in_pool_void(std::move(call));
+        } catch (...) {
+            // The copy ends where this span stopped; the other lane stops at
+            // its next span. (A cancellation arrives here too.)
+            l.failed = std::min(l.failed, off + done);
+            throw;
+        }
+        if (done < len) l.end = std::min(l.end, off + done);
+    }
+}
+
+/// Marks a file busy while a copy uses its descriptor (as its own
+/// operations do: one at a time).
+struct Hold {
+    impl::FileState& s;
+    explicit Hold(impl::FileState& st) : s(st) {
+        if (s.busy) throw RuntimeError("another operation on this file is in progress (one at a time per file)");
+        s.busy = true;
+    }
+    Hold(const Hold&) = delete;
+    ~Hold() { s.busy = false; }
+};
+
+/// The sizes of the source and the destination (fstat, on the pool).
+Task<std::pair<std::int64_t, std::int64_t>> sizes_of(const impl::FileState& src, const impl::FileState& dst) {
+    std::function<std::pair<std::int64_t, std::int64_t>()> call = [&src, &dst] {
+        struct stat a {}, b {};
+        if (::fstat(src.fd, &a) < 0) throw_os_error(errno, src.name);
+        if (::fstat(dst.fd, &b) < 0) throw_os_error(errno, dst.name);
+        return std::pair<std::int64_t, std::int64_t>(a.st_size, b.st_size);
+    };
+    co_return co_await impl::in_pool<std::pair<std::int64_t, std::int64_t>>(std::move(call));
+}
+
+/// After a copy by lanes stopped early: the other lane's span may have been
+/// written past the stopping point. What it wrote beyond the destination's
+/// old end is cut off, so that a destination that was shorter ends where the
+/// copy stopped, as after a sequential copy. (Bytes it overwrote inside the
+/// old end stay overwritten: they are the source's bytes for those places.)
+Task<> cut_after_stop(int fd, std::int64_t length) {
+    std::function<void()> call = [fd, length] {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && st.st_size > length) (void)::ftruncate(fd, length);
+    };
+    try {
+        co_await impl::in_pool_void(std::move(call));
+    } catch (...) {
+        // Best effort, on the way out of a failure that is what gets reported.
+    }
+}
+
+/// Whether copyfileobj may copy `fsrc` to `fdst` by lanes: binary regular
+/// files, nothing buffered or read ahead in fsrc, fdst not in append mode
+/// (pwrite would append). What fdst buffers is flushed first.
+bool lanes_fit(const impl::FileState& src, const impl::FileState& dst) {
+    return !src.closed && !dst.closed && !src.text && !dst.text && src.regular && dst.regular && src.seekable &&
+           dst.seekable && !dst.append && src.rpos == src.rend && !src.prefetch && !src.busy && !dst.busy &&
+           &src != &dst;
+}
+
+/// Lanes are worth their pool calls from this size on.
+constexpr std::int64_t kLanesMin = std::int64_t(8) << 20;
+constexpr int kLaneCount = 2;
+
+}  // namespace
+
 Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length) {
     if (!fsrc.readable()) throw UnsupportedOperation("copyfileobj: the source is not readable");
     if (!fdst.writable()) throw UnsupportedOperation("copyfileobj: the destination is not writable");
@@ -247,13 +411,56 @@ Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length) {
     }
     const std::size_t n = length == 0 ? kCopyBufferSize : static_cast<std::size_t>(length);
     std::int64_t total = 0;
+    if (fsrc.state() && fdst.state() && lanes_fit(*fsrc.state(), *fdst.state())) {
+        impl::FileState& src = *fsrc.state();
+        impl::FileState& dst = *fdst.state();
+        if (!dst.wbuf.empty()) co_await fdst.flush();  // what fdst holds goes first, at its position
+        if (lanes_fit(src, dst) && dst.wbuf.empty()) {
+            Hold hold_src(src), hold_dst(dst);
+            Lanes l;
+            l.in = src.fd;
+            l.out = dst.fd;
+            l.src0 = src.pos;
+            l.dst0 = dst.pos;
+            l.chunk = std::max(n, kCopyBufferSize);
+            l.src_name = &src.name;
+            l.dst_name = &dst.name;
+            auto [src_size, dst_size] = co_await sizes_of(src, dst);
+            l.end = std::max<std::int64_t>(0, src_size - src.pos);
+            if (l.end >= kLanesMin) {
+                std::exception_ptr error;
+                try {
+                    std::vector<Task<>> lanes;
+                    for (int i = 0; i < kLaneCount; ++i) lanes.push_back(copy_lane(l));
+                    auto done = co_await aio::gather(aio::return_exceptions, std::move(lanes));
+                    for (auto& r : done)
+                        if (!r.ok() && !error) error = r.error();
+                } catch (...) {
+                    error = std::current_exception();  // cancelled: gather waited for both lanes
+                }
+                // The files stand where the whole chunks end, as if read and
+                // written one after another up to there.
+                src.pos += l.copied();
+                dst.pos += l.copied();
+                total = l.copied();
+                if (error) {
+                    if (l.next > l.copied()) co_await cut_after_stop(dst.fd, std::max(dst_size, dst.pos));
+                    std::rethrow_exception(error);
+                }
+            }
+        }
+    }
+    // The rest (what lanes leave, a file that grew meanwhile, or all of a
+    // copy that lanes do not fit) one chunk at a time.
     // Each round writes one chunk and reads the next at once. gather starts
     // the write first, so its request reaches the kernel ahead of the read's:
     // a write to the page cache goes to a kernel worker (io_uring) or a pool
     // thread, and the read runs meanwhile. With return_exceptions gather always
     // waits for both, so neither outlives the buffers below.
     if (fsrc.encoding().empty()) {
-        std::vector<char> bufs[2] = {std::vector<char>(n), std::vector<char>(n)};
+        // Not zeroed (a vector would write 2 MiB first): readinto fills what it returns.
+        std::unique_ptr<char[]> mem(new char[2 * n]);
+        std::span<char> bufs[2] = {std::span<char>(mem.get(), n), std::span<char>(mem.get() + n, n)};
         int cur = 0;
         std::size_t got = co_await fsrc.readinto(bufs[cur]);
         while (got > 0) {

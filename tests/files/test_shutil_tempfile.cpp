@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <csignal>
 #include <optional>
 
 #include <aio/files/shutil.hpp>
@@ -135,23 +136,30 @@ TEST_P(Shutil, CopyfileobjReportsTheFilesErrors) {
     }());
 }
 
+/// Lets a scheduled copy run two turns of the loop, cancels it and waits
+/// for it: whether it ended in CancelledError.
+static aio::Task<bool> cancelled_after_two_turns(aio::Task<std::int64_t> copy) {
+    co_await aio::sleep(std::chrono::seconds(0));
+    co_await aio::sleep(std::chrono::seconds(0));
+    copy.cancel();
+    try {
+        co_await copy;
+    } catch (const aio::CancelledError&) {
+        co_return true;
+    }
+    co_return false;
+}
+
 TEST_P(Shutil, CancellingCopyfileobjWaitsForItsReadAndWrite) {
-    std::string data(16 * 1024 * 1024, '\0');
+    // Under the size copied by lanes (see the test after it): chunk by chunk.
+    std::string data(7 * 1024 * 1024, '\0');
     for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 131);
     put(path("src"), data);
     bool cancelled = false;
     aio::run([&]() -> aio::Task<> {
         auto src = co_await files::open(path("src"), "rb");
         auto dst = co_await files::open(path("dst"), "wb");
-        auto copy = aio::create_task(shutil::copyfileobj(src, dst, 64 * 1024));
-        co_await aio::sleep(std::chrono::seconds(0));
-        co_await aio::sleep(std::chrono::seconds(0));
-        copy.cancel();
-        try {
-            co_await copy;
-        } catch (const aio::CancelledError&) {
-            cancelled = true;
-        }
+        cancelled = co_await cancelled_after_two_turns(aio::create_task(shutil::copyfileobj(src, dst, 64 * 1024)));
         // Nothing runs on the files any more: they take new operations and close.
         auto pos = co_await dst.tell();
         EXPECT_GE(pos, 0);
@@ -162,6 +170,168 @@ TEST_P(Shutil, CancellingCopyfileobjWaitsForItsReadAndWrite) {
     std::string copied = get(path("dst"));
     EXPECT_LT(copied.size(), data.size());
     EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);  // a prefix, byte for byte
+}
+
+/// `n` bytes that differ from chunk to chunk and from place to place, so
+/// that a chunk written at the wrong offset shows.
+static std::string patterned(std::size_t n) {
+    std::string data(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<char>((i * 2654435761u) >> 13);
+    return data;
+}
+
+TEST_P(Shutil, CopyfileobjCopiesLargeFilesInLanesAsASequentialCopyWould) {
+    // 8 MiB and more between binary regular files goes by lanes; the same
+    // bytes, count and positions as a copy chunk by chunk, whatever the
+    // chunk, the source's offset or what the destination held first.
+    const std::string data = patterned(20 * 1024 * 1024 + 12345);
+    put(path("src"), data);
+    put(path("old"), std::string(30 * 1024 * 1024, 'o'));  // longer than the copy: the rest stays
+    std::int64_t copied[3] = {};
+    std::int64_t src_pos[3] = {}, dst_pos[3] = {};
+    aio::run([&]() -> aio::Task<> {
+        const std::int64_t lengths[] = {0, 7777, 3 * 1024 * 1024};
+        for (int i = 0; i < 3; ++i) {
+            auto src = co_await files::open(path("src"), "rb");
+            co_await src.seek(100);
+            auto dst = co_await files::open(path("dst" + std::to_string(i)), "wb");
+            co_await dst.write("HEAD");  // buffered: it goes out first
+            copied[i] = co_await shutil::copyfileobj(src, dst, lengths[i]);
+            src_pos[i] = co_await src.tell();
+            dst_pos[i] = co_await dst.tell();
+            co_await dst.write("TAIL");  // after the copy, where a sequential copy would leave it
+            co_await src.close();
+            co_await dst.close();
+        }
+        auto src = co_await files::open(path("src"), "rb");
+        auto dst = co_await files::open(path("old"), "r+b");
+        co_await dst.seek(5);
+        co_await shutil::copyfileobj(src, dst);
+        co_await src.close();
+        co_await dst.close();
+    }());
+    const auto whole = static_cast<std::int64_t>(data.size());
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(copied[i], whole - 100) << i;
+        EXPECT_EQ(src_pos[i], whole) << i;
+        EXPECT_EQ(dst_pos[i], whole - 100 + 4) << i;
+        EXPECT_TRUE(get(path("dst" + std::to_string(i))) == "HEAD" + data.substr(100) + "TAIL") << i;
+    }
+    std::string old = get(path("old"));
+    ASSERT_EQ(old.size(), 30u * 1024 * 1024);
+    EXPECT_TRUE(old.compare(0, 5, "ooooo") == 0);
+    EXPECT_TRUE(old.compare(5, data.size(), data) == 0);
+    EXPECT_EQ(old.find_first_not_of('o', 5 + data.size()), std::string::npos);
+}
+
+TEST_P(Shutil, CopyfileobjCopiesInOrderWhereLanesDoNotFit) {
+    // A destination in append mode (a positional write would append) and a
+    // source with bytes already buffered go chunk by chunk: same result.
+    const std::string data = patterned(9 * 1024 * 1024 + 7);
+    put(path("src"), data);
+    put(path("app"), "START");
+    std::int64_t copied[2] = {};
+    std::string first;
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("src"), "rb");
+        auto app = co_await files::open(path("app"), "ab");
+        copied[0] = co_await shutil::copyfileobj(src, app);
+        co_await app.close();
+        co_await src.seek(0);
+        first = co_await src.read(10);  // the file's buffer now holds more than these
+        auto dst = co_await files::open(path("dst"), "wb");
+        copied[1] = co_await shutil::copyfileobj(src, dst);
+        co_await dst.close();
+        co_await src.close();
+    }());
+    EXPECT_EQ(copied[0], static_cast<std::int64_t>(data.size()));
+    EXPECT_TRUE(get(path("app")) == "START" + data);
+    EXPECT_EQ(first, data.substr(0, 10));
+    EXPECT_EQ(copied[1], static_cast<std::int64_t>(data.size() - 10));
+    EXPECT_TRUE(get(path("dst")) == data.substr(10));
+}
+
+TEST_P(Shutil, CancellingCopyfileobjInLanesLeavesACleanPrefix) {
+    const std::string data = patterned(48 * 1024 * 1024);
+    put(path("src"), data);
+    bool cancelled = false;
+    std::int64_t src_pos = -1, dst_pos = -1;
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("src"), "rb");
+        auto dst = co_await files::open(path("dst"), "wb");
+        cancelled = co_await cancelled_after_two_turns(aio::create_task(shutil::copyfileobj(src, dst)));
+        src_pos = co_await src.tell();
+        dst_pos = co_await dst.tell();
+        co_await src.close();
+        co_await dst.close();
+    }());
+    EXPECT_TRUE(cancelled);
+    // Both files stand where the whole spans end, and the destination holds
+    // that much of the source: nothing a lane wrote beyond, no hole.
+    EXPECT_EQ(src_pos, dst_pos);
+    EXPECT_LT(dst_pos, static_cast<std::int64_t>(data.size()));
+    std::string copied = get(path("dst"));
+    EXPECT_EQ(static_cast<std::int64_t>(copied.size()), dst_pos);
+    EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);
+}
+
+TEST_P(Shutil, CopyfileobjInLanesReportsAFailedWriteAndStopsThere) {
+    // A file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes every write
+    // past 20 MiB fail with EFBIG: the OSError names the destination, and
+    // both files stand at the limit, the bytes before it copied.
+    const std::string data = patterned(48 * 1024 * 1024);
+    put(path("src"), data);
+    constexpr std::int64_t kLimit = 20 * 1024 * 1024;
+    std::optional<std::string> failure;
+    std::int64_t src_pos = -1, dst_pos = -1;
+    rlimit old {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < static_cast<rlim_t>(kLimit)) GTEST_SKIP() << "a lower file size limit";
+    auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit lower = old;
+    lower.rlim_cur = kLimit;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lower), 0);
+    aio::run([&]() -> aio::Task<> {
+        auto src = co_await files::open(path("src"), "rb");
+        auto dst = co_await files::open(path("dst"), "wb");
+        failure = co_await raises<aio::OSError>(shutil::copyfileobj(src, dst));
+        src_pos = co_await src.tell();
+        dst_pos = co_await dst.tell();
+        co_await src.close();
+        co_await dst.close();
+    }());
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    ::signal(SIGXFSZ, old_handler);
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_NE(failure->find("File too large"), std::string::npos) << *failure;
+    EXPECT_NE(failure->find(path("dst")), std::string::npos) << *failure;
+    EXPECT_EQ(src_pos, kLimit);
+    EXPECT_EQ(dst_pos, kLimit);
+    std::string copied = get(path("dst"));
+    EXPECT_EQ(copied.size(), static_cast<std::size_t>(kLimit));
+    EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);
+}
+
+TEST_P(Shutil, CopyfileOverwritesAnExistingFileInPlace) {
+    // The same file in the end as truncate-then-write: src's bytes and
+    // length, the same inode (a hard link sees the copy), a device as dst.
+    const std::string data = patterned(3 * 1024 * 1024 + 1);
+    put(path("src"), data);
+    put(path("long"), std::string(5 * 1024 * 1024, 'L'));
+    put(path("short"), "short");
+    ASSERT_EQ(::link(path("long").c_str(), path("long.link").c_str()), 0);
+    aio::run([&]() -> aio::Task<> {
+        co_await shutil::copyfile(path("src"), path("long"));
+        co_await shutil::copyfile(path("src"), path("short"));
+        co_await shutil::copyfile(path("src"), "/dev/null");
+        co_await shutil::copyfile(path("short"), path("empty.src"));  // a copy of a copy
+        put(path("empty"), "");
+        co_await shutil::copyfile(path("empty"), path("short"));
+    }());
+    EXPECT_TRUE(get(path("long")) == data);
+    EXPECT_TRUE(get(path("long.link")) == data);
+    EXPECT_TRUE(get(path("empty.src")) == data);
+    EXPECT_EQ(get(path("short")), "");
 }
 
 TEST_P(Shutil, CopytreeAndRmtree) {

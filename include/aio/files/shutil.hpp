@@ -25,17 +25,27 @@ inline constexpr std::size_t kCopyBufferSize = std::size_t(1) << 20;
 /// kCopyBufferSize, a negative length reads all of fsrc at once. The next
 /// chunk is read while the previous one is written, so a copy takes about
 /// as long as the slower of its reads and writes rather than their sum.
+/// Between two binary regular files (fdst not in append mode) with 8 MiB or
+/// more left to copy, fdst's buffer is flushed and the copy runs in two
+/// lanes of chunks of at least kCopyBufferSize: each chunk is read and
+/// written by one pool thread (positional reads and writes), two chunks at
+/// a time; both files end where a sequential copy would leave them.
 /// Returns the count copied (Python returns None). Both files must stay open
 /// until it completes, and be different objects (RuntimeError otherwise).
 /// Throws what the files' read()/readinto() and write() throw
 /// (UnsupportedOperation when fsrc is not readable or fdst not writable,
 /// OSError on a failed read or write: a failed write is reported after the
-/// read that ran beside it, whose chunk is then lost). Cancellation waits for
-/// the read and the write in progress to finish, then raises CancelledError.
+/// read that ran beside it, whose chunk is then lost; after a failure in
+/// lanes both files stand at the end of the chunks copied whole before it).
+/// Cancellation waits for the reads and writes in progress to finish, then
+/// raises CancelledError (lanes: both files at the end of the whole chunks).
 Task<std::int64_t> copyfileobj(File& fsrc, File& fdst, std::int64_t length = 0);
 
-/// Copies the contents of src to dst (shutil.copyfile): dst is created or
-/// truncated, its mode is not copied. The kernel copies (copy_file_range,
+/// Copies the contents of src to dst (shutil.copyfile): dst is created, or
+/// an existing regular file is overwritten in place and then cut to src's
+/// length (the same file in the end as Python's truncate-then-write, without
+/// freeing its pages first; a copy that fails part-way leaves the part it
+/// copied); its mode is not copied. The kernel copies (copy_file_range,
 /// which shares extents where the file system can), one pool call. Returns
 /// dst. ValueError when src and dst are the same file (Python's
 /// SameFileError); IsADirectoryError when src is a directory; OSError otherwise.
