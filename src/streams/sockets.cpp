@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,7 +258,16 @@ Task<> Socket::connect(SocketAddress addr) {
     int r = ::connect(fd_, addr.data(), addr.size());
     if (r == 0) co_return;
     if (errno != EINPROGRESS && errno != EAGAIN) throw_os_error(errno, "connect to " + addr.to_string(), "");
-    co_await detail::wait_fd(fd_, false);
+    // Over loopback the kernel has usually finished the handshake inside
+    // connect() (the SYN-ACK is processed before it returns): one look
+    // without waiting lets the caller go on in this turn of the loop, its
+    // first request leaving with the others of this turn instead of after a
+    // round trip through the loop for every connection. R12 (a hundred new
+    // connections to a local server) had all hundred connects made before
+    // the first request left.
+    pollfd ready{fd_, POLLOUT, 0};
+    if (::poll(&ready, 1, 0) != 1 || (ready.revents & (POLLOUT | POLLERR | POLLHUP)) == 0)
+        co_await detail::wait_fd(fd_, false);
     int err = get_option(SOL_SOCKET, SO_ERROR);
     if (err != 0) throw_os_error(err, "connect to " + addr.to_string(), "");
 }

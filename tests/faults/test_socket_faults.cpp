@@ -9,6 +9,9 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 
 #include "../../src/loop/io_backend.hpp"
@@ -224,6 +227,45 @@ TEST_P(SocketFaults, ConnectRefusedAndBlackhole) {
             }
         }
         EXPECT_TRUE(hung);
+    }());
+}
+
+TEST_P(SocketFaults, AConnectThatMustWaitCompletesWhenTheListenerMakesRoom) {
+    // A connect over loopback is usually finished when connect(2) returns,
+    // and goes on at once; one whose SYN a full backlog dropped waits for
+    // writability, and completes when the listener accepts and the kernel
+    // sends the SYN again (about a second later).
+    aio::run([]() -> aio::Task<> {
+        aio::Socket full(AF_INET, SOCK_STREAM);
+        full.bind(aio::SocketAddress::ip("127.0.0.1", 0));
+        full.listen(0);
+        auto addr = full.getsockname();
+        // Held by pointer: a connect in progress refers to its socket.
+        std::vector<std::unique_ptr<aio::Socket>> sockets;
+        std::optional<aio::Task<>> pending;
+        for (int i = 0; i < 8 && !pending; ++i) {
+            sockets.push_back(std::make_unique<aio::Socket>(AF_INET, SOCK_STREAM));
+            std::vector<aio::Task<>> one;
+            one.push_back(aio::create_task(sockets.back()->connect(addr)));
+            auto r = co_await aio::wait(std::move(one), aio::ALL_COMPLETED, 300ms);
+            if (r.pending.empty())
+                co_await std::move(r.done.front());  // connected (its error, if any, fails the test)
+            else
+                pending.emplace(std::move(r.pending.front()));
+        }
+        EXPECT_TRUE(pending.has_value());
+        if (!pending) co_return;
+        auto first = co_await full.accept();  // room for the next SYN
+        co_await aio::wait_for(std::move(*pending), 10s);
+        std::uint16_t waiting_port = sockets.back()->getsockname().port();
+        // The backlog held the earlier ones: the waiting socket is among those accepted next.
+        bool seen = false;
+        for (std::size_t i = 1; i < sockets.size() && !seen; ++i) {
+            auto next = co_await aio::wait_for(full.accept(), 10s);
+            seen = next.second.port() == waiting_port;
+        }
+        EXPECT_TRUE(seen);
+        (void)first;
     }());
 }
 
