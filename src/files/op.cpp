@@ -32,6 +32,9 @@ OpAwaiter::OpAwaiter(const IoOp& op) noexcept : io_(op) {}
 
 OpAwaiter::OpAwaiter(std::function<void()> call) noexcept : call_(std::move(call)) {}
 
+OpAwaiter::OpAwaiter(std::function<void()> call, std::atomic<bool>* stop) noexcept
+    : call_(std::move(call)), stop_(stop) {}
+
 OpAwaiter::~OpAwaiter() {
     if (item_) {
         if (pending_ && !aio::detail::PoolAccess::try_remove(*pool_, item_)) {
@@ -84,6 +87,7 @@ bool OpAwaiter::request_cancel() noexcept {
         return true;
     }
     // Running (or done): its result comes back; the cancellation waits for the next await.
+    if (stop_) stop_->store(true, std::memory_order_relaxed);  // a call that can end early is told to
     return false;
 }
 

@@ -37,6 +37,10 @@ public:
     explicit OpAwaiter(const IoOp& op) noexcept;
     /// Runs `call` on the loop's default thread pool.
     explicit OpAwaiter(std::function<void()> call) noexcept;
+    /// Runs `call` on the pool; a cancellation that finds it running sets
+    /// `*stop` (which the call watches to end early) and, as for any running
+    /// call, waits for it and stays pending for the next await.
+    OpAwaiter(std::function<void()> call, std::atomic<bool>* stop) noexcept;
     OpAwaiter(const OpAwaiter&) = delete;
     OpAwaiter& operator=(const OpAwaiter&) = delete;
     ~OpAwaiter();
@@ -68,6 +72,7 @@ private:
     bool pending_ = false;
     bool withdrawn_ = false;
     bool uncancellable_ = false;
+    std::atomic<bool>* stop_ = nullptr;
 };
 
 /// Awaits a blocking call on the pool: `co_await blocking(f)` (f runs once).

@@ -1,6 +1,7 @@
 // Helpers of src/files: one IoOp, or one blocking function on the pool.
 #pragma once
 
+#include <atomic>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -36,7 +37,9 @@ Task<R> in_pool(std::function<R()> f) {
     co_return std::move(*result);
 }
 
-inline Task<> in_pool_void(std::function<void()> f) {
+/// The same for a call that returns nothing. With `stop`, a long call that
+/// watches it: a cancellation sets it, and waits for the call to return.
+inline Task<> in_pool_void(std::function<void()> f, std::atomic<bool>* stop = nullptr) {
     std::exception_ptr error;
     std::function<void()> call = [&f, &error] {
         try {
@@ -45,7 +48,7 @@ inline Task<> in_pool_void(std::function<void()> f) {
             error = std::current_exception();
         }
     };
-    OpAwaiter aw(std::move(call));
+    OpAwaiter aw(std::move(call), stop);
     co_await aw;
     if (error) std::rethrow_exception(error);
 }
