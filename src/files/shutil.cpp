@@ -276,13 +276,14 @@ namespace {
 /// its own, and takes the next span, until none is left; one lane reads
 /// while the other's write holds the destination (a file's buffered writes
 /// take its inode lock one at a time), and a chunk never leaves its
-/// thread's cache. R11's 1 GiB copy in place, on 2 cores, interleaved with
-/// Go's read/write loop: 1.31x Go with a pool call per span of 8 chunks
-/// (7.18 GiB/s), and with one call per lane 8.0-9.1 GiB/s against 7.0-7.5
-/// for the call per span in interleaved runs (each span's hand-off through
-/// the loop, a wake-up on each side, cost about a fifth). The io_uring
-/// read/write pairs before lanes (the read on the loop's thread, the write
-/// on an io-wq worker, the chunk crossing cores) ran at 0.72x Go's loop.
+/// thread's cache. R11's 1 GiB copy in place, on 2 cores, against Go's
+/// read/write loop in the same run of bench/r11_peers.sh: 1.71x (10.1
+/// GiB/s); with a pool call per span of 8 chunks it was 1.31x, and 7.0-7.5
+/// GiB/s against 8.0-9.1 for one call per lane in interleaved runs (each
+/// span's hand-off through the loop, a wake-up on each side, cost about a
+/// fifth). The io_uring read/write pairs before lanes (the read on the
+/// loop's thread, the write on an io-wq worker, the chunk crossing cores)
+/// ran at 0.72x Go's loop.
 ///
 /// What the lanes share is atomic (they run on pool threads). A failure
 /// lowers `end` to where it happened; a cancellation sets `stop`. Lanes
