@@ -44,16 +44,6 @@ FileState& check_open(FileState* s) {
     return *s;
 }
 
-/// One operation at a time per file.
-struct Busy {
-    FileState& s;
-    explicit Busy(FileState& st) : s(st) {
-        if (s.busy) throw RuntimeError("another operation on this file is in progress (one at a time per file)");
-        s.busy = true;
-    }
-    Busy(const Busy&) = delete;
-    ~Busy() { s.busy = false; }
-};
 
 FileState& for_reading(FileState* p) {
     FileState& s = check_open(p);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "aio/exceptions.hpp"
 #include "aio/files/file.hpp"
 #include "files/codec.hpp"
 
@@ -64,6 +65,18 @@ struct FileState {
     std::int64_t logical() const noexcept {
         return pos - static_cast<std::int64_t>(rend - rpos) + static_cast<std::int64_t>(wbuf.size());
     }
+};
+
+/// One operation at a time per file: marks it busy for the guard's life
+/// (RuntimeError if another operation has it).
+struct Busy {
+    FileState& s;
+    explicit Busy(FileState& st) : s(st) {
+        if (s.busy) throw RuntimeError("another operation on this file is in progress (one at a time per file)");
+        s.busy = true;
+    }
+    Busy(const Busy&) = delete;
+    ~Busy() { s.busy = false; }
 };
 
 /// Opens `st->name` with open(2) `flags` and permission bits `perm` and fills
