@@ -275,38 +275,82 @@ TEST_P(Shutil, CancellingCopyfileobjInLanesLeavesACleanPrefix) {
     EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);
 }
 
+/// Lowers the file size limit (RLIMIT_FSIZE) for its life, SIGXFSZ ignored,
+/// so that every write past `bytes` fails with EFBIG. lowered() is false
+/// when the hard limit is lower already.
+class FileSizeLimit {
+public:
+    explicit FileSizeLimit(std::int64_t bytes) {
+        if (::getrlimit(RLIMIT_FSIZE, &old_) != 0) return;
+        if (old_.rlim_max != RLIM_INFINITY && old_.rlim_max < static_cast<rlim_t>(bytes)) return;
+        handler_ = ::signal(SIGXFSZ, SIG_IGN);
+        rlimit lower = old_;
+        lower.rlim_cur = static_cast<rlim_t>(bytes);
+        lowered_ = ::setrlimit(RLIMIT_FSIZE, &lower) == 0;
+    }
+    FileSizeLimit(const FileSizeLimit&) = delete;
+    ~FileSizeLimit() {
+        if (lowered_) ::setrlimit(RLIMIT_FSIZE, &old_);
+        if (handler_ != SIG_ERR) ::signal(SIGXFSZ, handler_);
+    }
+    bool lowered() const noexcept { return lowered_; }
+
+private:
+    rlimit old_ {};
+    sighandler_t handler_ = SIG_ERR;
+    bool lowered_ = false;
+};
+
 TEST_P(Shutil, CopyfileobjInLanesReportsAFailedWriteAndStopsThere) {
-    // A file size limit (RLIMIT_FSIZE, SIGXFSZ ignored) makes every write
-    // past 20 MiB fail with EFBIG: the OSError names the destination, and
-    // both files stand at the limit, the bytes before it copied.
+    // A file size limit makes every write past 20 MiB fail with EFBIG: the
+    // OSError names the destination, and both files stand at the limit, the
+    // bytes before it copied.
     const std::string data = patterned(48 * 1024 * 1024);
     put(path("src"), data);
     constexpr std::int64_t kLimit = 20 * 1024 * 1024;
     std::optional<std::string> failure;
     std::int64_t src_pos = -1, dst_pos = -1;
-    rlimit old {};
-    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < static_cast<rlim_t>(kLimit)) GTEST_SKIP() << "a lower file size limit";
-    auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
-    rlimit lower = old;
-    lower.rlim_cur = kLimit;
-    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lower), 0);
-    aio::run([&]() -> aio::Task<> {
-        auto src = co_await files::open(path("src"), "rb");
-        auto dst = co_await files::open(path("dst"), "wb");
-        failure = co_await raises<aio::OSError>(shutil::copyfileobj(src, dst));
-        src_pos = co_await src.tell();
-        dst_pos = co_await dst.tell();
-        co_await src.close();
-        co_await dst.close();
-    }());
-    ::setrlimit(RLIMIT_FSIZE, &old);
-    ::signal(SIGXFSZ, old_handler);
+    {
+        FileSizeLimit limit(kLimit);
+        if (!limit.lowered()) GTEST_SKIP() << "a lower file size limit";
+        aio::run([&]() -> aio::Task<> {
+            auto src = co_await files::open(path("src"), "rb");
+            auto dst = co_await files::open(path("dst"), "wb");
+            failure = co_await raises<aio::OSError>(shutil::copyfileobj(src, dst));
+            src_pos = co_await src.tell();
+            dst_pos = co_await dst.tell();
+            co_await src.close();
+            co_await dst.close();
+        }());
+    }
     ASSERT_TRUE(failure.has_value());
     EXPECT_NE(failure->find("File too large"), std::string::npos) << *failure;
     EXPECT_NE(failure->find(path("dst")), std::string::npos) << *failure;
     EXPECT_EQ(src_pos, kLimit);
     EXPECT_EQ(dst_pos, kLimit);
+    std::string copied = get(path("dst"));
+    EXPECT_EQ(copied.size(), static_cast<std::size_t>(kLimit));
+    EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);
+}
+
+TEST_P(Shutil, CopyfileThatFailsPartWayLeavesWhatItCopied) {
+    // Over a file longer than where it stops (EFBIG at 20 MiB, the old file
+    // 22): the OSError, and the destination cut to the bytes copied, none of
+    // its old tail left.
+    const std::string data = patterned(24 * 1024 * 1024);
+    put(path("src"), data);
+    put(path("dst"), std::string(22 * 1024 * 1024, 'o'));
+    constexpr std::int64_t kLimit = 20 * 1024 * 1024;
+    std::optional<std::string> failure;
+    {
+        FileSizeLimit limit(kLimit);
+        if (!limit.lowered()) GTEST_SKIP() << "a lower file size limit";
+        aio::run([&]() -> aio::Task<> {
+            failure = co_await raises<aio::OSError>(shutil::copyfile(path("src"), path("dst")));
+        }());
+    }
+    ASSERT_TRUE(failure.has_value());
+    EXPECT_NE(failure->find("File too large"), std::string::npos) << *failure;
     std::string copied = get(path("dst"));
     EXPECT_EQ(copied.size(), static_cast<std::size_t>(kLimit));
     EXPECT_TRUE(data.compare(0, copied.size(), copied) == 0);
