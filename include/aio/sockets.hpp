@@ -103,7 +103,10 @@ public:
     void shutdown_write() noexcept;
 
     // --- asynchronous operations (loop.sock_*) ---
-    /// Connects; throws ConnectionRefusedError etc. for the errno.
+    /// Connects; throws ConnectionRefusedError etc. for the errno. A Unix
+    /// socket whose listener's backlog is full waits for room, as a blocking
+    /// connect(2) does: it tries again 1 ms later, then 2, 4 ... 64 ms apart,
+    /// until it connects or fails otherwise (bound it with a timeout).
     Task<> connect(SocketAddress addr);
     /// Accepts one connection (non-blocking, close-on-exec) and its peer address.
     Task<std::pair<Socket, SocketAddress>> accept();

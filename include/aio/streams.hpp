@@ -103,8 +103,14 @@ public:
     virtual std::any extra_info(std::string_view name) const;
 };
 
-/// Turns a connected socket into a Transport.
+/// Turns a connected socket into a Transport; its "peername" and "sockname"
+/// are asked of the kernel now (asyncio keeps them from the start too).
 std::unique_ptr<Transport> make_socket_transport(Socket sock);
+/// The same for a socket whose peer is known: the address connect() was given
+/// or accept() returned. An IP peer is kept as it is (one system call fewer
+/// for each new connection); a Unix socket's peer is still asked of the
+/// kernel, whose name for it may differ from the path connected to.
+std::unique_ptr<Transport> make_socket_transport(Socket sock, const SocketAddress& peer);
 
 /// The state a reader, its writer and the writer's flusher share.
 struct Connection;

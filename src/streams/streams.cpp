@@ -35,11 +35,12 @@ namespace {
 
 class SocketTransport final : public Transport {
 public:
-    explicit SocketTransport(Socket s) : sock_(std::move(s)) {
+    /// `peer`: the connected address when the caller knows it (IP only).
+    explicit SocketTransport(Socket s, const SocketAddress* peer = nullptr) : sock_(std::move(s)) {
         // Kept from the start, as asyncio does: once the peer is gone the
         // kernel no longer answers getpeername().
         try {
-            peer_ = sock_.getpeername();
+            peer_ = peer ? *peer : sock_.getpeername();
             local_ = sock_.getsockname();
         } catch (const OSError&) {
         }
@@ -74,6 +75,10 @@ private:
 }  // namespace
 
 std::unique_ptr<Transport> make_socket_transport(Socket sock) { return std::make_unique<SocketTransport>(std::move(sock)); }
+std::unique_ptr<Transport> make_socket_transport(Socket sock, const SocketAddress& peer) {
+    const bool ip = peer.family() == AF_INET || peer.family() == AF_INET6;
+    return std::make_unique<SocketTransport>(std::move(sock), ip ? &peer : nullptr);
+}
 
 namespace {
 
@@ -500,11 +505,14 @@ SocketAddress StreamWriter::sockname() const {
 
 namespace {
 
-Task<Socket> connect_one(SocketAddress addr, bool nodelay) {
+/// A connected socket and the address it was connected to.
+using Connected = std::pair<Socket, SocketAddress>;
+
+Task<Connected> connect_one(SocketAddress addr, bool nodelay) {
     Socket s(addr.family(), SOCK_STREAM);
     co_await s.connect(addr);
     if (nodelay && addr.family() != AF_UNIX) s.set_option(IPPROTO_TCP, TCP_NODELAY, 1);
-    co_return s;
+    co_return Connected(std::move(s), std::move(addr));
 }
 
 [[noreturn]] void raise_connect_errors(const std::vector<std::exception_ptr>& errors, const std::string& where) {
@@ -521,10 +529,10 @@ Task<Socket> connect_one(SocketAddress addr, bool nodelay) {
 /// Happy eyeballs (RFC 8305): start with the first address; every `delay`
 /// without an answer, or at once when an attempt fails, start the next; the
 /// first connection made wins and the other attempts are cancelled.
-Task<Socket> connect_happy(std::vector<SocketAddress> addrs, std::chrono::milliseconds delay, bool nodelay,
-                           std::string where) {
+Task<Connected> connect_happy(std::vector<SocketAddress> addrs, std::chrono::milliseconds delay, bool nodelay,
+                              std::string where) {
     if (addrs.size() == 1) co_return co_await connect_one(addrs[0], nodelay);
-    std::vector<Task<Socket>> running;
+    std::vector<Task<Connected>> running;
     std::vector<std::exception_ptr> errors;
     std::size_t next = 0;
     while (true) {
@@ -534,7 +542,7 @@ Task<Socket> connect_happy(std::vector<SocketAddress> addrs, std::chrono::millis
         if (next < addrs.size()) wait_at_most = delay;
         auto [done, pending] = co_await wait(std::move(running), FIRST_COMPLETED, wait_at_most);
         running = std::move(pending);
-        std::optional<Socket> winner;
+        std::optional<Connected> winner;
         for (auto& t : done) {
             std::exception_ptr e = t.exception();
             if (e)
@@ -579,8 +587,8 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection_impl(std::string hos
     auto addrs = co_await resolver.resolve(host, port);
     if (addrs.empty()) throw OSError(0, "no address found for " + host, {});
     std::string where = host + ":" + std::to_string(port);
-    Socket sock = co_await connect_happy(std::move(addrs), opts.happy_eyeballs_delay, opts.nodelay, where);
-    auto transport = detail::make_socket_transport(std::move(sock));
+    auto [sock, peer] = co_await connect_happy(std::move(addrs), opts.happy_eyeballs_delay, opts.nodelay, where);
+    auto transport = detail::make_socket_transport(std::move(sock), peer);
     if (auto ctx = client_context(opts.ssl)) {
         std::string name = opts.server_hostname;
         if (name.empty()) name = host;
@@ -637,9 +645,9 @@ struct Server::State {
 
 namespace {
 
-Task<> serve_client(std::shared_ptr<Server::State> s, Socket sock, std::uint64_t id) {
+Task<> serve_client(std::shared_ptr<Server::State> s, Socket sock, SocketAddress peer, std::uint64_t id) {
     try {
-        auto transport = detail::make_socket_transport(std::move(sock));
+        auto transport = detail::make_socket_transport(std::move(sock), peer);
         if (const auto* ctx = std::get_if<SSLContext>(&s->opts.ssl)) {
             auto handshake = detail::tls_handshake(std::move(transport), *ctx, true, {});
             transport = co_await timeout(s->opts.ssl_handshake_timeout, std::move(handshake));
@@ -687,7 +695,7 @@ Task<> accept_loop(std::shared_ptr<Server::State> s, std::size_t index) {
             }
         }
         std::uint64_t id = s->next_client++;
-        s->clients.emplace(id, create_task(serve_client(s, std::move(conn.first), id)));
+        s->clients.emplace(id, create_task(serve_client(s, std::move(conn.first), std::move(conn.second), id)));
     }
 }
 

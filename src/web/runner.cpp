@@ -83,11 +83,11 @@ Task<bool> opens_with_h2_preface(StreamReader& reader) {
 /// One accepted connection: the TLS handshake (within header_timeout: it is
 /// part of getting the first request), then HTTP until it closes. Frees its
 /// slot under max_connections when it ends, however it ends.
-Task<> serve_client(std::shared_ptr<detail::ServerState> s, Socket sock, std::optional<SSLContext> ctx,
-                    std::uint64_t id) {
+Task<> serve_client(std::shared_ptr<detail::ServerState> s, Socket sock, SocketAddress peer_addr,
+                    std::optional<SSLContext> ctx, std::uint64_t id) {
     std::string peer;
     try {
-        auto transport = aio::detail::make_socket_transport(std::move(sock));
+        auto transport = aio::detail::make_socket_transport(std::move(sock), peer_addr);
         if (ctx) {
             auto handshake = aio::detail::tls_handshake(std::move(transport), *ctx, true, {});
             auto guarded = aio::timeout(s->opts.header_timeout, std::move(handshake));
@@ -163,7 +163,7 @@ Task<> accept_loop(std::shared_ptr<detail::ServerState> s, Socket* listener, std
         }
         std::uint64_t id = s->next_client++;
         s->all_closed.clear();
-        s->clients.emplace(id, create_task(serve_client(s, std::move(conn.first), ctx, id)));
+        s->clients.emplace(id, create_task(serve_client(s, std::move(conn.first), std::move(conn.second), ctx, id)));
     }
 }
 

@@ -269,6 +269,48 @@ TEST_P(SocketFaults, AConnectThatMustWaitCompletesWhenTheListenerMakesRoom) {
     }());
 }
 
+TEST_P(SocketFaults, AUnixConnectToAFullBacklogWaitsForRoomInsteadOfPassingUnconnected) {
+    // connect(2) on a Unix socket whose listener's backlog is full fails with
+    // EAGAIN and leaves the socket unconnected, yet writable with SO_ERROR 0:
+    // a connect that took that for success handed back a socket whose first
+    // send failed with ENOTCONN. It must wait until the listener accepts.
+    aio::run([]() -> aio::Task<> {
+        const std::string name = std::string(1, '\0') + "aio-full-backlog-" + std::to_string(::getpid());
+        const auto addr = aio::SocketAddress::unix_path(name);
+        aio::Socket full(AF_UNIX, SOCK_STREAM);
+        full.bind(addr);
+        full.listen(0);
+        // Fill the backlog with plain non-blocking connects until one is refused room.
+        std::vector<std::unique_ptr<aio::Socket>> queued;
+        bool refused = false;
+        for (int i = 0; i < 16 && !refused; ++i) {
+            auto s = std::make_unique<aio::Socket>(AF_UNIX, SOCK_STREAM);
+            refused = ::connect(s->fd(), addr.data(), addr.size()) != 0 && errno == EAGAIN;
+            if (!refused) queued.push_back(std::move(s));
+        }
+        EXPECT_TRUE(refused);
+        if (!refused) co_return;
+        aio::Socket waiting(AF_UNIX, SOCK_STREAM);
+        std::vector<aio::Task<>> one;
+        one.push_back(aio::create_task(waiting.connect(addr)));
+        auto r = co_await aio::wait(std::move(one), aio::ALL_COMPLETED, 100ms);
+        EXPECT_EQ(r.pending.size(), 1u) << "the connect finished while the backlog had no room";
+        if (r.pending.empty()) {
+            co_await std::move(r.done.front());
+            co_return;
+        }
+        // Room for one: every accept takes one queued connect, the waiting one among them last.
+        std::vector<aio::Socket> accepted;  // open: the waiting socket's peer among them
+        for (std::size_t i = 0; i <= queued.size(); ++i) {
+            auto next = co_await aio::wait_for(full.accept(), 10s);
+            accepted.push_back(std::move(next.first));
+            if (i == 0) co_await aio::wait_for(std::move(r.pending.front()), 10s);
+        }
+        EXPECT_NO_THROW((void)waiting.getpeername());
+        co_await aio::wait_for(waiting.sendall("x"), 10s);
+    }());
+}
+
 TEST_P(SocketFaults, AcceptCancelled) {
     aio::run([]() -> aio::Task<> {
         aio::Socket l(AF_INET, SOCK_STREAM);

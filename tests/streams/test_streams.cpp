@@ -442,6 +442,48 @@ TEST(Streams, NamesHoldingANulByteAreValueErrors) {
     EXPECT_EQ(aio::SocketAddress::unix_path(abstract).family(), AF_UNIX);
 }
 
+TEST(Streams, BothEndsNameEachOtherAsTheKernelDoes) {
+    // A connecting side keeps the address it connected to and a serving side
+    // the one accept() gave, instead of asking getpeername(): the names must
+    // be the kernel's all the same.
+    aio::run([]() -> aio::Task<> {
+        for (const char* host : {"127.0.0.1", "::1"}) {
+            std::optional<aio::SocketAddress> server_peer, server_local;
+            aio::Event seen;
+            auto handler = [&](aio::StreamReader, aio::StreamWriter w) -> aio::Task<> {
+                server_peer = w.peername();
+                server_local = w.sockname();
+                seen.set();
+                w.close();
+                co_return;
+            };
+            std::optional<aio::Server> server;
+            try {
+                server.emplace(co_await aio::start_server(handler, host, 0));
+            } catch (const aio::OSError&) {
+                continue;  // no IPv6 here
+            }
+            auto [r, w] = co_await aio::open_connection(host, port_of(*server));
+            auto served = [&]() -> aio::Task<> { co_await seen.wait(); };
+            co_await aio::wait_for(served(), 10s);
+            const int fd = std::any_cast<int>(w.get_extra_info("socket"));
+            sockaddr_storage peer{}, local{};
+            socklen_t plen = sizeof peer, llen = sizeof local;
+            EXPECT_EQ(::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen), 0);
+            EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen), 0);
+            EXPECT_EQ(w.peername().to_string(), aio::SocketAddress(reinterpret_cast<sockaddr*>(&peer), plen).to_string());
+            EXPECT_EQ(w.sockname().to_string(), aio::SocketAddress(reinterpret_cast<sockaddr*>(&local), llen).to_string());
+            EXPECT_EQ(w.peername().port(), port_of(*server));
+            EXPECT_EQ(server_peer->to_string(), w.sockname().to_string());
+            EXPECT_EQ(server_local->to_string(), w.peername().to_string());
+            w.close();
+            co_await w.wait_closed();
+            server->close();
+            co_await server->wait_closed();
+        }
+    }());
+}
+
 TEST(Streams, HappyEyeballsFallsBackAcrossAddresses) {
     // "localhost" resolves to ::1 and 127.0.0.1; only IPv4 listens, so an
     // attempt on ::1 (if tried first) is refused and 127.0.0.1 must win.
