@@ -281,8 +281,9 @@ std::size_t Engine::tokenize_block(std::size_t pos, std::size_t end, bool final,
         const std::size_t next =
             tok_.tokenize(t, at, cut, final && last, block_, *this, want, end + kPadding, max_rows);
         const bool capped = block_.rows >= max_rows;  // rows ended by bare CRs, more than lines
-        if (expected_end_ != 0) {
-            // The first block of rows tells how many the input holds: the
+        if (expected_end_ != 0 && block_.rows != 0) {
+            // (A block of no rows, the header alone, tells nothing: the plan
+            // waits for the first rows.) The first block of rows tells how many the input holds: the
             // columns get room for their values before it is parsed into
             // them, and for the rest (strings, gaps) once their types show.
             plan_reservation(at, next, block_.rows);
@@ -471,7 +472,15 @@ void Engine::plan_reservation(std::size_t block_start, std::size_t block_end, st
     const double more = static_cast<double>(left) / static_cast<double>(block_bytes) * static_cast<double>(block_rows);
     // No honest estimate needs more rows than half the bytes left ("1\n").
     if (more > static_cast<double>(left / 2)) return;
-    planned_rows_ = rows_total_ + block_rows + static_cast<std::size_t>(more);
+    // A sixteenth more than the first block's rate promises: the rest of the
+    // input may be a little denser than its first block (R8's second half,
+    // judged by its first 64 KiB, outgrew its columns' validity bytes near
+    // its end), and a column that outgrows its reservation grows again, in
+    // 4 KiB pages when under Buffer::kMapThreshold. The extra rows are address space, never
+    // memory, unless they are used. It also lifts a column's validity bytes
+    // for half a million rows (R8's second half: 496 KB) over the 512 KiB
+    // from which reserve_rows gives them a huge page (one fault, not 121).
+    planned_rows_ = rows_total_ + block_rows + static_cast<std::size_t>(more + more / 16);
     if (cfg_.options.nrows) planned_rows_ = std::min<std::size_t>(planned_rows_, *cfg_.options.nrows);
     // Nor more than ten bytes of table per byte of text (an empty field: an
     // 8-byte NaN and a validity byte); a first block that says otherwise is

@@ -342,6 +342,43 @@ TEST(ReadCsv, TwoThreadsGiveTheSameTableAsOne) {
     std::filesystem::remove(path);
 }
 
+TEST(ReadCsv, TwoThreadsMatchOneWhereverTheHeaderIs) {
+    // The parallel mode parses the header alone before the second thread
+    // starts when the first line is the header, and a small first piece
+    // otherwise: every placement of the header gives the one-thread table.
+    const std::string body = r8_like(40000, 5);
+    const std::string rows = body.substr(body.find('\n') + 1);
+    struct Case {
+        const char* what;
+        std::string text;
+        aio::csv::ReadOptions options;
+    };
+    std::vector<Case> cases;
+    cases.push_back({"header inferred", body, {}});
+    cases.push_back({"header=0", body, {.header = 0}});
+    cases.push_back({"header=None", rows, {.header = std::nullopt}});
+    aio::csv::ReadOptions named;
+    named.names = {"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"};
+    cases.push_back({"names=", rows, named});
+    cases.push_back({"skiprows=2", "junk line\nmore junk\n" + body, {.skiprows = 2}});
+    cases.push_back({"blank first line", "\n" + body, {}});
+    cases.push_back({"header=1", "first,line\n" + body, {.header = 1}});
+    std::string quoted = body;
+    quoted.replace(0, quoted.find(','), "\"id\nwith a line break\"");
+    cases.push_back({"a header name over two lines", quoted, {}});
+    for (Case& c : cases) {
+        SCOPED_TRACE(c.what);
+        c.options.threads = 1;
+        const aio::Table one = parse(c.text, c.options);
+        c.options.threads = 2;
+        const aio::Table two = parse(c.text, c.options);
+        EXPECT_EQ(one.num_rows(), 40000u);
+        EXPECT_EQ(two.columns(), one.columns());
+        EXPECT_EQ(two.dtypes(), one.dtypes());
+        EXPECT_EQ(two.to_csv(), one.to_csv());
+    }
+}
+
 TEST(ReadCsv, ColumnsReservedFromTheFirstBlockStillTakeEveryLaterType) {
     // read_csv reserves each column for the rows the whole input should hold,
     // judged by its first block. Here the first blocks are not like the rest:
