@@ -134,6 +134,16 @@ Engine::Engine(Config& config, std::string encoding, bool validate)
 
 Engine::~Engine() { cfg_.memory_in_use.fetch_sub(memory_reported_, std::memory_order_relaxed); }
 
+void Engine::release_text() noexcept {
+    text_ = aio::table_detail::Buffer();
+    block_ = RowBlock();
+    validated_ = 0;
+    // The columns as last counted (after the last block), and the chunks.
+    const std::size_t mine = builders_bytes_ + ready_total_;
+    cfg_.memory_in_use.fetch_sub(memory_reported_ - std::min(mine, memory_reported_), std::memory_order_relaxed);
+    memory_reported_ = std::min(mine, memory_reported_);
+}
+
 void Engine::check_memory(bool recount_builders) {
     if (recount_builders) {
         builders_bytes_ = 0;

@@ -76,6 +76,10 @@ public:
     void expect_bytes(std::size_t n) noexcept {
         expected_end_ = n > SIZE_MAX - byte_base_ ? SIZE_MAX : byte_base_ + n;
     }
+    /// Frees the text and the block index once every row is parsed: an
+    /// engine waiting for its columns to be merged (the parallel mode's
+    /// second half) then holds, and counts against max_memory, only its columns.
+    void release_text() noexcept;
     /// Bytes of input consumed so far (header included).
     std::size_t consumed() const noexcept { return byte_base_; }
     std::size_t line() const noexcept { return line_base_; }

@@ -7,7 +7,9 @@
 // parsed by the calling thread, must end exactly where the second half,
 // parsed by a second thread, began. When it does not (a file whose quotes do
 // not follow RFC 4180), the second half is dropped and the first thread
-// carries on alone: the result is always that of one thread.
+// carries on alone: the rows are always those of one thread (a column of
+// mixed types may keep its numbers' text as each half's blocks read them, as
+// pandas' chunks do: docs/differences.md).
 #include "csv/parser_impl.hpp"
 
 #include <aio/csv/errors.hpp>
@@ -256,6 +258,7 @@ void parse_tail(Source& src, detail::Engine& e, std::size_t from, std::size_t to
         first = false;
     }
     e.process(true);
+    e.release_text();  // it waits for the merge holding only its columns
 }
 
 Table read_source(Source& src, ReadOptions options, std::string_view path_hint) {
