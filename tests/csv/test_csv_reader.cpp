@@ -390,7 +390,7 @@ TEST(ReadCsv, TwoThreadsCheckTheirCutWhereQuotedFieldsSpanLines) {
     // The second thread starts at a guess at a row boundary near the middle.
     // Here quoted fields over several lines, whose inner lines hold an even
     // number of quotes, are sprinkled every 64 KiB through 16 MB or more, and
-    // packed for 128 KiB around the middle, where every line break that
+    // packed for 256 KiB around the middle, where every line break that
     // starts a line of even quotes is inside one: the guess is always wrong
     // there, must be found out, and the table must still be one thread's.
     const std::string rows = r8_like(500000, 9);
@@ -400,15 +400,22 @@ TEST(ReadCsv, TwoThreadsCheckTheirCutWhereQuotedFieldsSpanLines) {
     std::string text;
     text.reserve(rows.size() + rows.size() / 128);
     std::size_t sprinkled = 0, quotes = 0, last = 0;
+    bool packed = false;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         text += rows[i];
         if (rows[i] == '"') ++quotes;
-        if (rows[i] == '\n' && quotes % 2 == 0 && i - last > 65536) {
-            // Around the middle, enough of them to cover 128 KiB.
-            const bool middle = i > rows.size() / 2 - 65536 && i < rows.size() / 2 + 65536 && sprinkled < 1000000;
-            const std::size_t n = middle && text.size() < rows.size() / 2 ? (256 << 10) / spanning.size() : 1;
+        if (rows[i] != '\n' || quotes % 2 != 0) continue;
+        if (!packed && i >= rows.size() / 2 - 65536) {
+            // 256 KiB of them from 64 KiB before the middle: the middle of
+            // the whole text (about 135 KiB after the rows' middle) is inside.
+            const std::size_t n = (256 << 10) / spanning.size();
             for (std::size_t k = 0; k < n; ++k) text += spanning;
             sprinkled += n;
+            packed = true;
+            last = i;
+        } else if (i - last > 65536) {
+            text += spanning;
+            ++sprinkled;
             last = i;
         }
     }
