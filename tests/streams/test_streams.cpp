@@ -960,6 +960,7 @@ struct PlainListener {
         char buf[65536];
         while (true) {
             ssize_t n = ::recv(c, buf, sizeof buf, 0);
+            if (n < 0 && errno == EINTR) continue;  // SO_RCVTIMEO: never restarted by the kernel
             if (n <= 0) break;
             all.append(buf, static_cast<std::size_t>(n));
         }
