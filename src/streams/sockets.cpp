@@ -283,9 +283,9 @@ Task<> Socket::connect(SocketAddress addr) {
     // (a refused or reset one raises POLLERR): SO_ERROR is asked only
     // otherwise, one system call fewer for each new connection.
     pollfd ready{fd_, POLLOUT, 0};
-    const int seen = ::poll(&ready, 1, 0);
-    if (seen == 1 && (ready.revents & (POLLOUT | POLLERR | POLLHUP)) == POLLOUT) co_return;
-    if (seen != 1 || (ready.revents & (POLLOUT | POLLERR | POLLHUP)) == 0) co_await detail::wait_fd(fd_, false);
+    const short seen = ::poll(&ready, 1, 0) == 1 ? ready.revents & (POLLOUT | POLLERR | POLLHUP) : 0;
+    if (seen == POLLOUT) co_return;
+    if (seen == 0) co_await detail::wait_fd(fd_, false);
     int err = get_option(SOL_SOCKET, SO_ERROR);
     if (err != 0) throw_os_error(err, "connect to " + addr.to_string(), "");
 }
