@@ -269,45 +269,96 @@ TEST_P(SocketFaults, AConnectThatMustWaitCompletesWhenTheListenerMakesRoom) {
     }());
 }
 
+namespace {
+
+/// An abstract Unix listener (on a name of this process's own: tests in
+/// parallel never share one) with a backlog of none, filled with plain
+/// non-blocking connects (`queued`) until the kernel refuses one room.
+/// `filled` is false when it never does (the test is then moot).
+struct FullUnixBacklog {
+    explicit FullUnixBacklog(const char* what)
+        : addr(aio::SocketAddress::unix_path(std::string(1, '\0') + what + "-" + std::to_string(::getpid()))) {
+        listener.bind(addr);
+        listener.listen(0);
+        for (int i = 0; i < 16 && !filled; ++i) {
+            auto s = std::make_unique<aio::Socket>(AF_UNIX, SOCK_STREAM);
+            filled = ::connect(s->fd(), addr.data(), addr.size()) != 0 && errno == EAGAIN;
+            if (!filled) queued.push_back(std::move(s));
+        }
+    }
+    aio::SocketAddress addr;
+    aio::Socket listener{AF_UNIX, SOCK_STREAM};
+    std::vector<std::unique_ptr<aio::Socket>> queued;
+    bool filled = false;
+};
+
+/// `s.connect(full.addr)` as a task, still waiting after `grace`; none (and
+/// a test failure) when it finished, as it must not while the backlog has
+/// no room.
+aio::Task<std::optional<aio::Task<>>> connect_that_waits(aio::Socket& s, FullUnixBacklog& full,
+                                                          std::chrono::milliseconds grace) {
+    std::vector<aio::Task<>> one;
+    one.push_back(aio::create_task(s.connect(full.addr)));
+    auto r = co_await aio::wait(std::move(one), aio::ALL_COMPLETED, grace);
+    EXPECT_EQ(r.pending.size(), 1u) << "the connect finished while the backlog had no room";
+    if (r.pending.empty()) co_return std::nullopt;
+    co_return std::move(r.pending.front());
+}
+
+}  // namespace
+
 TEST_P(SocketFaults, AUnixConnectToAFullBacklogWaitsForRoomInsteadOfPassingUnconnected) {
     // connect(2) on a Unix socket whose listener's backlog is full fails with
     // EAGAIN and leaves the socket unconnected, yet writable with SO_ERROR 0:
     // a connect that took that for success handed back a socket whose first
     // send failed with ENOTCONN. It must wait until the listener accepts.
     aio::run([]() -> aio::Task<> {
-        const std::string name = std::string(1, '\0') + "aio-full-backlog-" + std::to_string(::getpid());
-        const auto addr = aio::SocketAddress::unix_path(name);
-        aio::Socket full(AF_UNIX, SOCK_STREAM);
-        full.bind(addr);
-        full.listen(0);
-        // Fill the backlog with plain non-blocking connects until one is refused room.
-        std::vector<std::unique_ptr<aio::Socket>> queued;
-        bool refused = false;
-        for (int i = 0; i < 16 && !refused; ++i) {
-            auto s = std::make_unique<aio::Socket>(AF_UNIX, SOCK_STREAM);
-            refused = ::connect(s->fd(), addr.data(), addr.size()) != 0 && errno == EAGAIN;
-            if (!refused) queued.push_back(std::move(s));
-        }
-        EXPECT_TRUE(refused);
-        if (!refused) co_return;
+        FullUnixBacklog full("aio-full-backlog");
+        EXPECT_TRUE(full.filled);
+        if (!full.filled) co_return;
         aio::Socket waiting(AF_UNIX, SOCK_STREAM);
-        std::vector<aio::Task<>> one;
-        one.push_back(aio::create_task(waiting.connect(addr)));
-        auto r = co_await aio::wait(std::move(one), aio::ALL_COMPLETED, 100ms);
-        EXPECT_EQ(r.pending.size(), 1u) << "the connect finished while the backlog had no room";
-        if (r.pending.empty()) {
-            co_await std::move(r.done.front());
-            co_return;
-        }
+        std::optional<aio::Task<>> pending = co_await connect_that_waits(waiting, full, 100ms);
+        if (!pending) co_return;
         // Room for one: every accept takes one queued connect, the waiting one among them last.
         std::vector<aio::Socket> accepted;  // open: the waiting socket's peer among them
-        for (std::size_t i = 0; i <= queued.size(); ++i) {
-            auto next = co_await aio::wait_for(full.accept(), 10s);
+        for (std::size_t i = 0; i <= full.queued.size(); ++i) {
+            auto next = co_await aio::wait_for(full.listener.accept(), 10s);
             accepted.push_back(std::move(next.first));
-            if (i == 0) co_await aio::wait_for(std::move(r.pending.front()), 10s);
+            if (i == 0) co_await aio::wait_for(std::move(*pending), 10s);
         }
         EXPECT_NO_THROW((void)waiting.getpeername());
         co_await aio::wait_for(waiting.sendall("x"), 10s);
+    }());
+}
+
+TEST_P(SocketFaults, AUnixConnectWaitingForRoomFailsWhenTheListenerCloses) {
+    // A connect waiting for room in a full backlog tries again now and then;
+    // once the listener is gone the name leads nowhere, and the connect
+    // must end with ConnectionRefusedError instead of waiting for ever.
+    aio::run([]() -> aio::Task<> {
+        FullUnixBacklog full("aio-backlog-closes");
+        EXPECT_TRUE(full.filled);
+        if (!full.filled) co_return;
+        aio::Socket waiting(AF_UNIX, SOCK_STREAM);
+        std::optional<aio::Task<>> pending = co_await connect_that_waits(waiting, full, 50ms);
+        if (!pending) co_return;
+        full.listener.close();
+        auto raised = co_await aio::test::raises<aio::ConnectionRefusedError>(aio::wait_for(std::move(*pending), 10s));
+        EXPECT_TRUE(raised.has_value());
+    }());
+}
+
+TEST_P(SocketFaults, AUnixConnectWaitingForRoomCanBeCancelled) {
+    // A connect between its tries is a sleep: a timeout around it ends it at
+    // once, and the socket can be closed and its descriptor comes back.
+    aio::run([]() -> aio::Task<> {
+        FullUnixBacklog full("aio-backlog-cancel");
+        EXPECT_TRUE(full.filled);
+        if (!full.filled) co_return;
+        aio::Socket waiting(AF_UNIX, SOCK_STREAM);
+        auto raised = co_await aio::test::raises<aio::TimeoutError>(aio::wait_for(waiting.connect(full.addr), 30ms));
+        EXPECT_TRUE(raised.has_value());
+        waiting.close();
     }());
 }
 
