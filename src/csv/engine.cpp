@@ -114,6 +114,10 @@ Config::Config(ReadOptions o) : options(std::move(o)), dialect(make_dialect(opti
     }
     if (options.header.row() < 0 && !options.header.is_none() && !options.header.is_infer())
         throw ValueError("header must be a non-negative row number");
+    if (options.header.is_infer())
+        header_row = options.names.empty() ? std::optional<std::size_t>(0) : std::nullopt;
+    else if (!options.header.is_none())
+        header_row = static_cast<std::size_t>(options.header.row());
     if (options.chunksize && *options.chunksize == 0) throw ValueError("chunksize must be a positive integer");
     std::set<std::string> seen;
     for (const auto& n : options.names)
@@ -328,8 +332,8 @@ std::size_t Engine::parse_header(bool final, std::size_t end) {
     std::size_t pos = 0;
     std::size_t arena = end + kPadding;
     // The row of the names: a number, or none.
-    const bool no_header = o.header.is_none() || (o.header.is_infer() && !o.names.empty());
-    const std::size_t header_row = no_header ? 0 : static_cast<std::size_t>(o.header.row());
+    const bool no_header = !cfg_.header_row;
+    const std::size_t header_row = cfg_.header_row.value_or(0);
     char* t = reinterpret_cast<char*>(text_.data());
     while (pos < end) {
         bool blank = false;

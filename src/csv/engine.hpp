@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct Config {
     Dialect dialect;
     ConvertSettings settings;
     std::vector<std::size_t> skip_lines;  // sorted skiprows list
+    /// The record that names the columns, counted after skipped and blank
+    /// lines (pandas' rule: `header=N`, or by default the first unless
+    /// `names` is given); none for `header=None` or names without a header.
+    std::optional<std::size_t> header_row;
     // Set by the header:
     bool header_done = false;
     std::size_t ncols = 0;                  // fields per row

@@ -41,6 +41,8 @@ namespace {
 constexpr std::size_t kReadSize = std::size_t{1} << 20;
 /// The first read of a file parsed by two threads (see read_source).
 constexpr std::size_t kHeadRead = std::size_t{64} << 10;
+/// The bytes first looked at for the end of a header line (see first_line_end).
+constexpr std::size_t kHeaderPeek = std::size_t{4} << 10;
 /// Bytes the chunked reader feeds between looks for a finished chunk (1
 /// KiB: gzip inflates at most about 1000:1, so one piece adds at most about
 /// a block of text, and its chunks, before they are handed out, whatever a
@@ -216,6 +218,27 @@ bool has_bom(Source& src) {
     return src.read(0, b, 3) == 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0;
 }
 
+/// Just past the source's first '\n' within its first kHeadRead bytes, or 0.
+/// A header line is short: the first 4 KiB are looked at alone, so that
+/// the bytes the parser then reads again are few.
+std::size_t first_line_end(Source& src, std::size_t size) {
+    std::size_t end = 0;
+    std::size_t looked = 0;
+    for (const std::size_t window : {kHeaderPeek, kHeadRead}) {
+        const std::size_t n = std::min(window, size);
+        if (n <= looked) break;
+        src.scan(looked, n - looked, [&](const char* q, std::size_t len) {
+            if (end != 0) return;
+            if (const void* nl = std::memchr(q, '\n', len))
+                end = looked + static_cast<std::size_t>(static_cast<const char*>(nl) - q) + 1;
+            else
+                looked += len;
+        });
+        if (end != 0) break;
+    }
+    return end;
+}
+
 /// Appends source bytes [from, to) to the parser, a block at a time.
 void pump(Source& src, detail::ParserImpl& p, std::size_t from, std::size_t to) {
     std::string tmp;
@@ -292,17 +315,9 @@ Table read_source(Source& src, ReadOptions options, std::string_view path_hint) 
     // the read after a 64 KiB first piece of header and rows, 1.1-1.7 ms
     // after the header alone). Otherwise a small first piece, processed at
     // once (not a whole block: the first 1 MiB block took 8 ms on its own).
-    const bool first_line_is_header = options.skiprows.count() == 0 &&
-                                      ((options.header.is_infer() && options.names.empty()) ||
-                                       (!options.header.is_infer() && !options.header.is_none() && options.header.row() == 0));
-    std::size_t header_end = 0;  // just past the first '\n' when that ends the header
-    if (first_line_is_header) {
-        src.scan(0, std::min(kHeadRead, size), [&](const char* q, std::size_t len) {
-            if (header_end != 0) return;
-            if (const void* nl = std::memchr(q, '\n', len))
-                header_end = static_cast<std::size_t>(static_cast<const char*>(nl) - q) + 1;
-        });
-    }
+    const bool first_line_is_header = options.skiprows.count() == 0 && cfg.header_row == 0;
+    // Just past the first '\n' when that ends the header.
+    const std::size_t header_end = first_line_is_header ? first_line_end(src, size) : 0;
     std::size_t offset = 0;
     while (offset < size && !cfg.header_done) {
         const std::size_t first = header_end != 0 ? header_end : kHeadRead;

@@ -373,17 +373,30 @@ TEST(ReadCsv, TwoThreadsMatchOneWhereverTheHeaderIs) {
     std::string quoted = body;
     quoted.replace(0, quoted.find(','), "\"id\nwith a line break\"");
     cases.push_back({"a header name over two lines", quoted, {}});
+    // The end of the header line is looked for in the first 4 KiB, then in
+    // the first 64 KiB; past that the header is parsed a piece at a time.
+    for (const std::size_t name_size : {std::size_t{5000}, std::size_t{70000}}) {
+        std::string long_header = body;
+        long_header.replace(0, long_header.find(','), std::string(name_size, 'n'));
+        cases.push_back({name_size < 65536 ? "a header line over 4 KiB" : "a header line over 64 KiB",
+                         long_header, {}});
+    }
+    const std::string path = temp_path("header_placement.csv");
     for (Case& c : cases) {
         SCOPED_TRACE(c.what);
         c.options.threads = 1;
         const aio::Table one = parse(c.text, c.options);
         c.options.threads = 2;
         const aio::Table two = parse(c.text, c.options);
+        write_file(path, c.text);  // a file is read by pieces, not looked at whole
+        const aio::Table two_from_file = aio::csv::read_csv(path, c.options);
         EXPECT_EQ(one.num_rows(), 40000u);
         EXPECT_EQ(two.columns(), one.columns());
         EXPECT_EQ(two.dtypes(), one.dtypes());
         EXPECT_EQ(two.to_csv(), one.to_csv());
+        EXPECT_EQ(two_from_file.to_csv(), one.to_csv());
     }
+    std::filesystem::remove(path);
 }
 
 TEST(ReadCsv, TwoThreadsCheckTheirCutWhereQuotedFieldsSpanLines) {
