@@ -23,6 +23,8 @@ namespace aio::detail {
 /// 256 KiB 787 (R9's download alone: median 0.058 -> 0.049 s). Only a stream
 /// whose reads keep filling their room gets there (see kFirstRead).
 constexpr std::size_t kReadChunk = 256 * 1024;
+/// The most read buffer an idle connection keeps (StreamAccess::going_idle).
+constexpr std::size_t kIdleReadBuffer = 64 * 1024;
 /// How much a stream's first read asks for. A stream's reads start small and
 /// double each time one fills the room it asked for, up to kReadChunk, so a
 /// bulk transfer reaches 256 KiB reads by its eighth read, while a stream
@@ -84,6 +86,13 @@ public:
     }
     /// The free space prepare() made, after the data.
     std::size_t room() const noexcept { return capacity() - end_; }
+    /// Gives the storage back when nothing is buffered and it holds more than
+    /// `keep` bytes.
+    void release_if_empty(std::size_t keep) noexcept {
+        if (!empty() || capacity() <= keep) return;
+        data_ = std::string();
+        begin_ = end_ = 0;
+    }
 
     /// take() would hand the bytes over without copying them: they start at
     /// the storage's beginning and fill at least half of it (a few bytes in
@@ -164,6 +173,17 @@ struct StreamAccess {
     /// The reader's buffer, for a protocol parser reading it in place (no reference count taken).
     static ByteBuffer& read_buffer(const StreamReader& r) noexcept { return r.c_->rbuf; }
     static std::shared_ptr<Connection> connection(const StreamWriter& w) noexcept { return w.c_; }
+    /// The reader's connection goes idle (back to a client's pool, or a
+    /// server waiting for the next request): a read buffer that a bulk
+    /// transfer grew past kIdleReadBuffer is given back when empty, and
+    /// reads ask for at most that much until they fill again. An idle
+    /// connection then holds no more than reads of 64 KiB left it before
+    /// bulk reads grew to 256 KiB.
+    static void going_idle(const StreamReader& r) noexcept {
+        if (!r.c_) return;
+        r.c_->rbuf.release_if_empty(kIdleReadBuffer);
+        r.c_->read_size = std::min(r.c_->read_size, kIdleReadBuffer);
+    }
 };
 
 }  // namespace aio::detail

@@ -21,6 +21,7 @@
 #include "aio/web/exceptions.hpp"
 #include "web/protocol.hpp"
 #include "http/websocket/session.hpp"
+#include "streams/connection.hpp"
 #include "web/util.hpp"
 
 namespace aio::web::detail {
@@ -236,6 +237,7 @@ Task<> HttpConnection::run() {
                     } else {
                         phase = Phase::idle;
                         deadline = aio::detail::deadline_after(server_.opts.keepalive_timeout);
+                        aio::detail::StreamAccess::going_idle(reader_);
                     }
                 } else if (phase == Phase::idle && parser_.message_in_progress()) {
                     phase = Phase::reading_head;  // the first byte of a request: its head deadline starts

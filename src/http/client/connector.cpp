@@ -549,6 +549,7 @@ void Connector::release(std::unique_ptr<Conn> conn, bool reusable) noexcept {
             conn->idle_since = Clock::now();
             conn->sink = nullptr;
             conn->decoder = nullptr;
+            ::aio::detail::StreamAccess::going_idle(conn->reader);
             ++conn->served;
             hosts_[key].idle.push_back(std::move(conn));
             ++idle_;
