@@ -169,6 +169,25 @@ TEST(WebServer, PipelinedRequestsAnswerInOrder) {
     EXPECT_EQ(r.output, "user 1\n1user 2\n0");
 }
 
+TEST(WebServer, KeepAliveAfterALargeUploadServesTheNextRequest) {
+    // A request body of nearly 1 MB grows the connection's reads to their
+    // largest; going idle after the response, the connection gives that
+    // read buffer back, and the next request on it is read into new storage
+    // (under ASan a request still reading the old one would be a
+    // use-after-free).
+    WebServer s(basic_app);
+    RawClient c(s.port());
+    ASSERT_TRUE(c.connected());
+    const std::string body(1000000, 'u');
+    ASSERT_TRUE(c.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + body));
+    const std::string first = c.read_until("got 1000000");
+    EXPECT_EQ(status_of(first), 200) << first;
+    ASSERT_TRUE(c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const std::string second = c.read_until("Hello, world");
+    EXPECT_EQ(status_of(second), 200) << second;
+    EXPECT_NE(second.find("Hello, world"), std::string::npos) << second;
+}
+
 TEST(WebServer, ExpectContinueWithCurl) {
     WebServer s(basic_app);
     auto r = run_command("head -c 200000 /dev/zero > /tmp/aio_web_body && curl -s -v -H 'Expect: 100-continue' "
